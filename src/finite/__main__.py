@@ -1,0 +1,3 @@
+from finite.cli import main
+
+main()

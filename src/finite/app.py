@@ -1,0 +1,63 @@
+"""create_app(): the ASGI application serving both surfaces."""
+
+from __future__ import annotations
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+
+from finite.config import Settings, load_settings
+from finite.crm import account_endpoints as crm_accounts
+from finite.crm.auth import crm_principal
+from finite.handover import account_endpoints as handover_accounts
+from finite.handover.auth import handover_principal
+from finite.kit.errors import AppError
+from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
+from finite.platform.health import healthz, readyz
+from finite.platform.logs import configure_logging
+from finite.platform.request_id import add_request_id_header
+from finite.platform.state import Platform
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    platform = Platform.build(settings)
+    crm = Router(
+        "/api",
+        route_handlers=[
+            crm_accounts.me,
+            crm_accounts.list_keys,
+            crm_accounts.create_key,
+            crm_accounts.revoke_key,
+        ],
+        dependencies={"principal": Provide(crm_principal)},
+    )
+    handover = Router(
+        "/api/v1",
+        route_handlers=[
+            handover_accounts.auth,
+            handover_accounts.me,
+            handover_accounts.list_keys,
+            handover_accounts.create_key,
+            handover_accounts.revoke_key,
+        ],
+        dependencies={"principal": Provide(handover_principal)},
+    )
+    return Litestar(
+        route_handlers=[healthz, readyz, crm, handover],
+        exception_handlers={
+            AppError: handle_app_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        before_send=[add_request_id_header],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=None,
+        on_shutdown=[platform.close],
+        state=State({"platform": platform}),
+        debug=False,
+    )

@@ -1,0 +1,25 @@
+"""The `finite` command."""
+
+from __future__ import annotations
+
+import typer
+
+from finite.cli.accounts import members_app, orgs_app, plans_app
+from finite.cli.keys import keys_app
+from finite.cli.serve import migrate, serve
+
+app = typer.Typer(
+    help="Finite: the CRM API and the Handover API on one self-hosted server.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(serve)
+app.command("migrate")(migrate)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(members_app, name="members")
+app.add_typer(keys_app, name="keys")
+app.add_typer(plans_app, name="plans")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,152 @@
+"""`finite orgs`, `finite members` and `finite plans`."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from finite.cli.common import run, transaction
+from finite.config import Settings
+from finite.core.accounts import repository
+from finite.core.accounts.service import PlanChoice, add_member, create_org, resolve_org, set_plan
+from finite.core.keys.tokens import product_named
+from finite.core.plans.catalog import CRM_PLANS, HANDOVER_PLANS, Product
+from finite.core.plans.entitlement import entitlement_for
+from finite.kit.clock import utcnow
+
+orgs_app = typer.Typer(help="Create and list organizations.", no_args_is_help=True)
+members_app = typer.Typer(help="Add members to an organization.", no_args_is_help=True)
+plans_app = typer.Typer(help="Set an organization's plan per product.", no_args_is_help=True)
+
+OrgOption = Annotated[str, typer.Option("--org", help="Organization id or exact name.")]
+ProductOption = Annotated[str, typer.Option("--product", help="crm or handover.")]
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Argument(help="The organization's name.")],
+    crm_plan: Annotated[str, typer.Option(help=f"One of: {', '.join(CRM_PLANS)}.")] = "free",
+    handover_plan: Annotated[
+        str, typer.Option(help=f"One of: {', '.join(HANDOVER_PLANS)}.")
+    ] = "free",
+    owner_email: Annotated[str | None, typer.Option(help="The owner's email.")] = None,
+    owner_name: Annotated[str, typer.Option(help="The owner's name.")] = "Owner",
+) -> None:
+    """Create an organization and its owner (an Admin member). Prints the org id last."""
+
+    async def work(settings: Settings) -> None:
+        email = owner_email or f"owner@{_slug(name)}.example"
+        async with transaction(settings) as session:
+            org, owner = await create_org(
+                session,
+                name,
+                owner_email=email,
+                owner_name=owner_name,
+                crm=PlanChoice(crm_plan),
+                handover=PlanChoice(handover_plan),
+            )
+        typer.echo(f"Created organization {org.name!r}")
+        typer.echo(f"owner: {owner.name} <{owner.email}> (Admin, {owner.id})")
+        typer.echo(f"plans: crm={crm_plan}, handover={handover_plan}")
+        typer.echo(org.id)
+
+    run(work)
+
+
+@orgs_app.command("list")
+def orgs_list() -> None:
+    """List organizations with their plans."""
+
+    async def work(settings: Settings) -> None:
+        async with transaction(settings) as session:
+            for org in await repository.list_orgs(session):
+                plans = []
+                for product in ("crm", "handover"):
+                    sub = await repository.subscription(session, org.id, product)
+                    if sub is not None:
+                        plans.append(f"{product}={sub.plan}/{sub.status}")
+                typer.echo(f"{org.id}\t{org.name}\t{' '.join(plans)}")
+
+    run(work)
+
+
+@members_app.command("add")
+def members_add(
+    org: OrgOption,
+    email: Annotated[str, typer.Option(help="The member's email.")],
+    name: Annotated[str, typer.Option(help="The member's name.")],
+    role: Annotated[str, typer.Option(help="Admin, Manager, Standard or Read-only.")],
+) -> None:
+    """Add a member with a CRM role. Prints the member id last."""
+
+    async def work(settings: Settings) -> None:
+        async with transaction(settings) as session:
+            found = await resolve_org(session, org)
+            member = await add_member(session, found.id, email=email, name=name, role=role)
+        typer.echo(f"Added {member.name} <{member.email}> to {found.name!r} as {role}")
+        typer.echo(member.id)
+
+    run(work)
+
+
+@plans_app.command("set")
+def plans_set(
+    org: OrgOption,
+    product: ProductOption,
+    plan: Annotated[str, typer.Option(help="The plan name, e.g. professional or agency.")],
+    status: Annotated[str, typer.Option(help="trial, active, expired or suspended.")] = "active",
+    trial_days: Annotated[
+        int | None, typer.Option(help="With --status trial: days until the trial ends.")
+    ] = None,
+    rpm: Annotated[int | None, typer.Option(help="Override: requests per minute.")] = None,
+    webhooks: Annotated[int | None, typer.Option(help="Override: webhook endpoints.")] = None,
+    clear_overrides: Annotated[bool, typer.Option(help="Drop earlier overrides.")] = False,
+) -> None:
+    """Change a plan; it takes effect on the next request."""
+    checked = _product(product)
+
+    async def work(settings: Settings) -> None:
+        trial_ends = utcnow() + timedelta(days=trial_days) if trial_days is not None else None
+        async with transaction(settings) as session:
+            found = await resolve_org(session, org)
+            sub = await set_plan(
+                session,
+                found.id,
+                checked,
+                PlanChoice(plan, status, trial_ends),
+                rpm_override=rpm,
+                webhooks_override=webhooks,
+                clear_overrides=clear_overrides,
+            )
+        now = utcnow()
+        effective = entitlement_for(
+            checked,
+            sub.plan,
+            sub.status,
+            sub.trial_ends_at,
+            sub.rpm_override,
+            sub.webhooks_override,
+            now,
+        )
+        typer.echo(
+            f"{found.name}: {checked} plan {sub.plan} ({sub.status}); "
+            f"{effective.requests_per_minute} requests/minute, "
+            f"{effective.webhook_endpoints} webhook endpoints"
+        )
+
+    run(work)
+
+
+def _product(value: str) -> Product:
+    try:
+        return product_named(value)
+    except ValueError:
+        typer.secho("error: --product must be crm or handover", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "org"

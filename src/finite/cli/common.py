@@ -1,0 +1,56 @@
+"""What every CLI command shares: settings, a database session, and clear failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.config import ConfigError, Settings, load_settings
+from finite.kit.db import Database
+from finite.kit.errors import AppError
+from finite.platform.migrations import migrate_to_head
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def run(work: Callable[[Settings], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run async work against the configured database, first migrating the schema."""
+    settings = settings_or_exit()
+    if migrate:
+        migrate_to_head(settings.database_url)
+    try:
+        return asyncio.run(_with_settings(work, settings))
+    except AppError as exc:
+        details = "; ".join(
+            f"{d.field}: {d.message}" if d.field else d.message for d in exc.details
+        )
+        message = details if details and exc.code == "VALIDATION_ERROR" else exc.message
+        typer.secho(f"error: {message}", fg="red", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _with_settings(work: Callable[[Settings], Awaitable[T]], settings: Settings) -> T:
+    return await work(settings)
+
+
+@asynccontextmanager
+async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            yield session
+    finally:
+        await db.dispose()

@@ -1,0 +1,127 @@
+"""Settings read from FINITE_* environment variables (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["development", "production"]
+
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which variable and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: Environment
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str = field(repr=False)
+    old_secret_keys: tuple[str, ...] = field(repr=False, default=())
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    demo_on_first_run: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; in development, create the data dir and its secret key if missing."""
+    env_vars = os.environ if environ is None else environ
+    env = _environment(env_vars.get("FINITE_ENV", "development"))
+    data_dir = Path(env_vars.get("FINITE_DATA_DIR") or "./finite-data").expanduser().resolve()
+    database_url = env_vars.get("FINITE_DATABASE_URL") or ""
+    redis_url = env_vars.get("FINITE_REDIS_URL") or None
+    explicit_secret = env_vars.get("FINITE_SECRET_KEY") or ""
+
+    if env == "production" and not explicit_secret:
+        raise ConfigError("FINITE_SECRET_KEY must be set when FINITE_ENV=production")
+    if explicit_secret and len(explicit_secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"FINITE_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+
+    if not database_url or not explicit_secret:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    secret_key = explicit_secret or _secret_from_data_dir(data_dir)
+    if not database_url:
+        database_url = f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
+
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        database_url=_normalize_database_url(database_url),
+        redis_url=redis_url,
+        secret_key=secret_key,
+        old_secret_keys=_split_list(env_vars.get("FINITE_OLD_SECRET_KEYS", "")),
+        host=env_vars.get("FINITE_HOST", "127.0.0.1"),
+        port=_port(env_vars.get("FINITE_PORT", "8000")),
+        log_level=env_vars.get("FINITE_LOG_LEVEL", "INFO").upper(),
+        demo_on_first_run=_flag(env_vars.get("FINITE_DEMO", "1" if env == "development" else "0")),
+    )
+
+
+def _environment(value: str) -> Environment:
+    if value == "development":
+        return "development"
+    if value == "production":
+        return "production"
+    raise ConfigError(f"FINITE_ENV must be 'development' or 'production', not {value!r}")
+
+
+def _secret_from_data_dir(data_dir: Path) -> str:
+    """Create the embedded default's secret once (mode 0600) and read it back on later starts."""
+    path = data_dir / SECRET_FILE_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text().strip()
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{path} holds a secret shorter than {MIN_SECRET_LENGTH}") from None
+        return value
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _normalize_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pick the async drivers."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigError("FINITE_DATABASE_URL must be a postgresql:// or sqlite:/// URL")
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"FINITE_PORT must be a number, not {value!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"FINITE_PORT must be between 1 and 65535, not {port}")
+    return port
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}

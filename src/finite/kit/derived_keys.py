@@ -1,0 +1,45 @@
+"""Keys derived from the server secret, one per purpose, each with a stable short id."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedKey:
+    key_id: str
+    key: bytes = field(repr=False)
+
+
+def derive_key(secret: str, purpose: str) -> DerivedKey:
+    """HKDF-SHA256 of the server secret. The id is a fingerprint: a new secret is a new version."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+        secret.encode()
+    )
+    key_id = hashlib.sha256(b"finite key id:" + key).hexdigest()[:12]
+    return DerivedKey(key_id=key_id, key=key)
+
+
+@dataclass(frozen=True, slots=True)
+class Peppers:
+    """The current pepper for new hashes and the previous ones, still accepted for lookups."""
+
+    current: DerivedKey
+    previous: tuple[DerivedKey, ...] = ()
+
+    @classmethod
+    def from_secrets(cls, secret: str, old_secrets: tuple[str, ...] = ()) -> Peppers:
+        purpose = "finite api-key pepper"
+        return cls(derive_key(secret, purpose), tuple(derive_key(s, purpose) for s in old_secrets))
+
+    def all(self) -> tuple[DerivedKey, ...]:
+        return (self.current, *self.previous)
+
+
+def hmac_sha256_hex(pepper: DerivedKey, value: str) -> str:
+    return hmac.new(pepper.key, value.encode(), hashlib.sha256).hexdigest()

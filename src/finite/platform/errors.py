@@ -1,0 +1,103 @@
+"""Render every failure per surface: plain JSON on /api/..., the envelope on /api/v1/...
+
+Nothing internal reaches the caller: unexpected exceptions are logged with the request id and
+answered with a generic INTERNAL error.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from finite.handover.envelope import ErrorBody, ErrorEnvelope, ErrorItem, meta_for
+from finite.kit.errors import AppError, ErrorDetail
+from finite.platform.request_id import request_id_of
+
+logger = logging.getLogger("finite.errors")
+
+_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+    503: "UNAVAILABLE",
+}
+_MESSAGES = {
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "The request body is too large.",
+}
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def is_handover_path(path: str) -> bool:
+    return path == "/api/v1" or path.startswith("/api/v1/")
+
+
+def render(request: AnyRequest, error: AppError) -> Response[Any]:
+    headers = {"X-Request-ID": request_id_of(request.scope), **error.headers}
+    if is_handover_path(request.url.path):
+        body: Any = ErrorEnvelope(
+            data=None,
+            meta=meta_for(request),
+            error=ErrorBody(
+                code=error.code,
+                message=error.message,
+                details=[ErrorItem(field=d.field, message=d.message) for d in error.details],
+            ),
+        )
+    else:
+        body = {
+            "error": error.message,
+            "code": error.code,
+            "details": [{"field": d.field, "message": d.message} for d in error.details],
+            "request_id": request_id_of(request.scope),
+        }
+    return Response(body, status_code=error.status, headers=headers, media_type=MediaType.JSON)
+
+
+def handle_app_error(request: AnyRequest, exc: AppError) -> Response[Any]:
+    return render(request, exc)
+
+
+def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    details: list[ErrorDetail] = []
+    message = _MESSAGES.get(status) or (exc.detail if status < 500 else "") or "Request failed."
+    if isinstance(exc, ValidationException):
+        details = _validation_details(exc.extra)
+        message = details[0].message if len(details) == 1 else "The request is not valid."
+    if status >= 500:
+        logger.error("HTTP %s on %s %s", status, request.method, request.url.path)
+    code = _CODES.get(status, "INTERNAL" if status >= 500 else "BAD_REQUEST")
+    return render(request, AppError(status, code, message, details, dict(exc.headers or {})))
+
+
+def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
+    logger.exception(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id_of(request.scope),
+    )
+    message = "Something went wrong on our side; quote the request id when you contact support."
+    return render(request, AppError(500, "INTERNAL", message))
+
+
+def _validation_details(extra: Any) -> list[ErrorDetail]:
+    if not isinstance(extra, list):
+        return []
+    details = []
+    for item in extra:
+        if isinstance(item, dict):
+            details.append(ErrorDetail(item.get("key"), str(item.get("message", "is not valid"))))
+    return details

@@ -16,6 +16,7 @@ from finite.kit.errors import AppError
 from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
 from finite.platform.health import healthz, readyz
 from finite.platform.logs import configure_logging
+from finite.platform.rate_limits import add_rate_limit_headers
 from finite.platform.request_id import add_request_id_header
 from finite.platform.state import Platform
 
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, add_rate_limit_headers],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
         on_shutdown=[platform.close],

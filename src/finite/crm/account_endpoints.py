@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from finite.core.accounts import repository as accounts
@@ -29,12 +31,12 @@ AnyRequest = Request[Any, Any, Any]
 
 
 @get("/me")
-async def me(principal: Principal) -> MeOut:
+async def me(principal: NamedDependency[Principal]) -> MeOut:
     return me_out(principal)
 
 
 @get("/keys")
-async def list_keys(request: AnyRequest, principal: Principal) -> KeyListOut:
+async def list_keys(request: AnyRequest, principal: NamedDependency[Principal]) -> KeyListOut:
     """Admins see every CRM key of the organization; other members see their own."""
     assert principal.member is not None
     only_member = None if principal.is_admin else principal.member.id
@@ -50,7 +52,9 @@ async def list_keys(request: AnyRequest, principal: Principal) -> KeyListOut:
 
 
 @post("/keys", status_code=HTTP_201_CREATED)
-async def create_key(request: AnyRequest, principal: Principal, data: CreateKeyIn) -> CreatedKeyOut:
+async def create_key(
+    request: AnyRequest, principal: NamedDependency[Principal], data: JSONBody[CreateKeyIn]
+) -> CreatedKeyOut:
     require_admin(principal)
     assert principal.member is not None
     platform = platform_of(request)
@@ -74,7 +78,9 @@ async def create_key(request: AnyRequest, principal: Principal, data: CreateKeyI
 
 
 @delete("/keys/{key_id:str}")
-async def revoke_key(request: AnyRequest, principal: Principal, key_id: str) -> None:
+async def revoke_key(
+    request: AnyRequest, principal: NamedDependency[Principal], key_id: FromPath[str]
+) -> None:
     """Admins revoke any CRM key of the organization; other members only their own."""
     async with platform_of(request).db.transaction() as session:
         key = await keys.revoke_key(session, principal.org_id, key_id, "crm")

@@ -9,12 +9,15 @@ from litestar import Request
 from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
 from finite.kit.errors import forbidden
+from finite.platform.rate_limits import enforce_rate_limit
 from finite.platform.state import platform_of
 
 
 async def crm_principal(request: Request[Any, Any, Any]) -> Principal:
     platform = platform_of(request)
-    return await authenticate(platform.db, platform.peppers, request.scope["headers"], "crm")
+    principal = await authenticate(platform.db, platform.peppers, request.scope["headers"], "crm")
+    await enforce_rate_limit(request, principal)
+    return principal
 
 
 def require_admin(principal: Principal) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from finite.core.auth.principal import Principal
@@ -30,18 +32,20 @@ AnyRequest = Request[Any, Any, Any]
 
 
 @get("/auth")
-async def auth(request: AnyRequest, principal: Principal) -> Envelope[AuthOut]:
+async def auth(request: AnyRequest, principal: NamedDependency[Principal]) -> Envelope[AuthOut]:
     """Check a key before wiring automations: 200 when it works on this plan."""
     return ok(request, auth_out(principal))
 
 
 @get("/me")
-async def me(request: AnyRequest, principal: Principal) -> Envelope[MeOut]:
+async def me(request: AnyRequest, principal: NamedDependency[Principal]) -> Envelope[MeOut]:
     return ok(request, me_out(principal))
 
 
 @get("/keys")
-async def list_keys(request: AnyRequest, principal: Principal) -> Envelope[list[KeyOut]]:
+async def list_keys(
+    request: AnyRequest, principal: NamedDependency[Principal]
+) -> Envelope[list[KeyOut]]:
     require_scope(principal, "admin")
     async with platform_of(request).db.read() as session:
         found = await keys.list_keys(session, principal.org_id, "handover")
@@ -51,7 +55,7 @@ async def list_keys(request: AnyRequest, principal: Principal) -> Envelope[list[
 
 @post("/keys", status_code=HTTP_201_CREATED)
 async def create_key(
-    request: AnyRequest, principal: Principal, data: CreateKeyIn
+    request: AnyRequest, principal: NamedDependency[Principal], data: JSONBody[CreateKeyIn]
 ) -> Envelope[CreatedKeyOut]:
     """A key never gets a scope its creator lacks."""
     require_scope(principal, "admin")
@@ -78,7 +82,7 @@ async def create_key(
 
 @delete("/keys/{key_id:str}", status_code=200)
 async def revoke_key(
-    request: AnyRequest, principal: Principal, key_id: str
+    request: AnyRequest, principal: NamedDependency[Principal], key_id: FromPath[str]
 ) -> Envelope[RevokedKeyOut]:
     require_scope(principal, "admin")
     async with platform_of(request).db.transaction() as session:

@@ -10,6 +10,7 @@ from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
 from finite.handover.plan_gate import check_plan_access
 from finite.kit.errors import forbidden
+from finite.platform.rate_limits import enforce_rate_limit
 from finite.platform.state import platform_of
 
 
@@ -18,6 +19,7 @@ async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = await authenticate(
         platform.db, platform.peppers, request.scope["headers"], "handover"
     )
+    await enforce_rate_limit(request, principal)
     check_plan_access(principal, request.url.path)
     return principal
 

@@ -35,7 +35,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 async def _check(probe: Any) -> str:
     try:
         await asyncio.wait_for(probe, _CHECK_TIMEOUT_SECONDS)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
         logger.warning("readiness check failed: %s", type(exc).__name__)
         return "unavailable"
     return "ok"

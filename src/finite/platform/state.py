@@ -9,6 +9,7 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from finite.config import Settings
+from finite.core.ratelimit.limiter import RateLimiter
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 
@@ -19,6 +20,7 @@ class Platform:
     db: Database
     peppers: Peppers
     redis: Redis | None
+    limiter: RateLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -28,10 +30,12 @@ class Platform:
             db=Database(settings.database_url),
             peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
             redis=redis,
+            limiter=RateLimiter(settings.redis_url),
         )
 
     async def close(self) -> None:
         await self.db.dispose()
+        await self.limiter.close()
         if self.redis is not None:
             await self.redis.aclose()
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from finite.core.auth.header import bearer_token
 from finite.core.auth.principal import MemberInfo, Principal, RoleInfo
 from finite.core.keys import repository, tokens
-from finite.core.keys.tokens import Product
+from finite.core.plans.catalog import Product
 from finite.core.plans.entitlement import entitlement_for
 from finite.kit.clock import utcnow
 from finite.kit.db import Database

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from finite.core.accounts.roles import Action, allows
-from finite.core.keys.tokens import Product
+from finite.core.plans.catalog import Product
 from finite.core.plans.entitlement import Entitlement
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.keys import repository, tokens
-from finite.core.keys.tokens import Product
+from finite.core.plans.catalog import Product
 from finite.kit.clock import utcnow
 from finite.kit.derived_keys import Peppers, hmac_sha256_hex
 from finite.kit.errors import invalid_field, not_found

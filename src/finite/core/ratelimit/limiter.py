@@ -1,0 +1,108 @@
+"""Requests per minute per organization and product, on a moving window.
+
+With Redis the window is shared by every process (one atomic script per check, see
+redis_window.py). Without Redis each process counts in memory with the `limits` library. If Redis
+stops answering, requests are counted in process memory instead — a warning is logged and a counter
+kept, never a 500 — and Redis is tried again after a short pause.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import Redis
+
+from finite.core.ratelimit.redis_window import RedisMovingWindow
+
+logger = logging.getLogger("finite.ratelimit")
+
+WINDOW_SECONDS = 60
+REDIS_RETRY_AFTER_SECONDS = 5.0
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int  # whole seconds until a slot frees (Retry-After when refused)
+    reset_at: int  # the same moment as Unix time
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str | None) -> None:
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._client: Redis | None = None
+        self._redis: RedisMovingWindow | None = None
+        if redis_url:
+            self._client = Redis.from_url(
+                redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            self._redis = RedisMovingWindow(self._client)
+        self._redis_paused_until = 0.0
+        self.redis_failures = 0
+
+    @property
+    def shared(self) -> bool:
+        return self._redis is not None
+
+    async def hit(self, org_id: str, product: str, per_minute: int) -> RateDecision:
+        """Count one request and say whether it is admitted."""
+        if per_minute <= 0:
+            return RateDecision(False, 0, 0, WINDOW_SECONDS, math.ceil(time.time()) + 60)
+        if self._redis is not None and time.monotonic() >= self._redis_paused_until:
+            try:
+                return await self._hit_redis(self._redis, org_id, product, per_minute)
+            except Exception as exc:  # noqa: BLE001 - any storage failure falls back to memory
+                self._redis_failed(exc)
+        return await self._hit_memory(org_id, product, per_minute)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _hit_redis(
+        self, window: RedisMovingWindow, org_id: str, product: str, per_minute: int
+    ) -> RateDecision:
+        # The braces make org_id a hash tag: one org's keys stay on one Redis Cluster slot.
+        key = f"rl:{{{org_id}}}:{product}"
+        state = await window.hit(key, per_minute, WINDOW_SECONDS)
+        reset_seconds = (state.oldest_us + WINDOW_SECONDS * 1_000_000 - state.now_us) / 1e6
+        return _decision(state.admitted, per_minute, per_minute - state.count, reset_seconds)
+
+    async def _hit_memory(self, org_id: str, product: str, per_minute: int) -> RateDecision:
+        item = RateLimitItemPerMinute(per_minute)
+        admitted = await self._memory.hit(item, org_id, product)
+        stats = await self._memory.get_window_stats(item, org_id, product)
+        return _decision(admitted, per_minute, stats.remaining, stats.reset_time - time.time())
+
+    def _redis_failed(self, exc: Exception) -> None:
+        self.redis_failures += 1
+        self._redis_paused_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+        logger.warning(
+            "Redis rate-limit storage failed (%s); counting in process memory for %.0f s "
+            "(failures so far: %d)",
+            type(exc).__name__,
+            REDIS_RETRY_AFTER_SECONDS,
+            self.redis_failures,
+        )
+
+
+def _decision(admitted: bool, limit: int, remaining: int, reset_seconds: float) -> RateDecision:
+    reset_after = min(WINDOW_SECONDS, max(1, math.ceil(reset_seconds)))
+    return RateDecision(
+        allowed=admitted,
+        limit=limit,
+        remaining=max(0, remaining),
+        reset_after=reset_after,
+        reset_at=math.ceil(time.time()) + reset_after,
+    )

@@ -1,0 +1,56 @@
+"""The shared moving window on Redis: one Lua script admits or refuses and reports the window.
+
+`limits` needs two round trips for that (acquire, then read the window); a single script keeps the
+check atomic and at one round trip, which the per-request budget needs. The script uses the Redis
+server's clock, so processes with skewed clocks still agree.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+# KEYS[1]: a sorted set of request times (microseconds); ARGV: limit, window (µs), unique member
+# suffix. Returns {admitted 0/1, requests in window after this one, oldest time in window (µs)}.
+_SCRIPT = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+local admitted = 0
+if count < limit then
+  redis.call('ZADD', key, now, now .. ':' .. ARGV[3])
+  count = count + 1
+  admitted = 1
+end
+redis.call('PEXPIRE', key, math.ceil(window / 1000) + 1000)
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+local oldest_time = now
+if oldest[2] then oldest_time = tonumber(oldest[2]) end
+return {admitted, count, oldest_time, now}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    admitted: bool
+    count: int
+    oldest_us: int
+    now_us: int
+
+
+class RedisMovingWindow:
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+        self._script = client.register_script(_SCRIPT)
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> WindowState:
+        admitted, count, oldest, now = await self._script(
+            keys=[key], args=[limit, window_seconds * 1_000_000, secrets.token_hex(4)]
+        )
+        return WindowState(bool(admitted), int(count), int(oldest), int(now))

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_request_id_header, add_rate_limit_headers],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
+        logging_config=None,  # configure_logging() owns the process-wide setup
         on_shutdown=[platform.close],
         state=State({"platform": platform}),
         debug=False,

@@ -60,7 +60,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         env=env,
         data_dir=data_dir,
-        database_url=_normalize_database_url(database_url),
+        database_url=normalize_database_url(database_url),
         redis_url=redis_url,
         secret_key=secret_key,
         old_secret_keys=_split_list(env_vars.get("FINITE_OLD_SECRET_KEYS", "")),
@@ -95,7 +95,7 @@ def _secret_from_data_dir(data_dir: Path) -> str:
     return value
 
 
-def _normalize_database_url(url: str) -> str:
+def normalize_database_url(url: str) -> str:
     """Accept the URLs people paste (postgres://, postgresql://) and pick the async drivers."""
     for plain, driver in (
         ("postgres://", "postgresql+asyncpg://"),

@@ -25,6 +25,7 @@ from finite.crm.schemas import (
 )
 from finite.kit.clock import utcnow
 from finite.kit.errors import forbidden
+from finite.platform.rate_limits import decision_of
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -47,7 +48,7 @@ async def list_keys(request: AnyRequest, principal: NamedDependency[Principal]) 
     now = utcnow()
     return KeyListOut(
         keys=[key_out(key, members.get(key.member_id or ""), now) for key in found],
-        limits=limits_out(principal.entitlement),
+        limits=limits_out(principal.entitlement, decision_of(request.scope)),
     )
 
 

@@ -11,6 +11,7 @@ from finite.core.auth.principal import Principal
 from finite.core.keys.service import key_status
 from finite.core.keys.tokens import hint
 from finite.core.plans.entitlement import Entitlement
+from finite.core.ratelimit.limiter import RateDecision
 from finite.models import ApiKey, Member
 
 
@@ -71,11 +72,14 @@ class CreatedKeyOut(KeyOut):
 
 
 class LimitsOut(msgspec.Struct):
+    """The API's `limits` object: the plan in force and what it allows right now."""
+
     plan: str
     effective_plan: str
     status: str
     trial_ends_at: datetime | None
     requests_per_minute: int
+    remaining: int  # requests left in the current moving minute, after this one
     webhook_endpoints: int
 
 
@@ -101,8 +105,17 @@ def plan_out(entitlement: Entitlement) -> PlanOut:
     )
 
 
-def limits_out(entitlement: Entitlement) -> LimitsOut:
-    return LimitsOut(**msgspec.structs.asdict(plan_out(entitlement)))
+def limits_out(entitlement: Entitlement, decision: RateDecision | None) -> LimitsOut:
+    rpm = entitlement.requests_per_minute
+    return LimitsOut(
+        plan=entitlement.plan,
+        effective_plan=entitlement.effective_plan,
+        status=entitlement.status,
+        trial_ends_at=entitlement.trial_ends_at,
+        requests_per_minute=rpm,
+        remaining=decision.remaining if decision is not None else rpm,
+        webhook_endpoints=entitlement.webhook_endpoints,
+    )
 
 
 def me_out(principal: Principal) -> MeOut:

@@ -26,6 +26,7 @@ from finite.handover.schemas import (
 )
 from finite.kit.clock import utcnow
 from finite.kit.errors import forbidden
+from finite.platform.rate_limits import decision_of
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -39,7 +40,7 @@ async def auth(request: AnyRequest, principal: NamedDependency[Principal]) -> En
 
 @get("/me")
 async def me(request: AnyRequest, principal: NamedDependency[Principal]) -> Envelope[MeOut]:
-    return ok(request, me_out(principal))
+    return ok(request, me_out(principal, decision_of(request.scope)))
 
 
 @get("/keys")

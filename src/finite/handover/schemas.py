@@ -11,6 +11,7 @@ from finite.core.auth.principal import Principal
 from finite.core.keys.service import key_status
 from finite.core.keys.tokens import hint
 from finite.core.plans.entitlement import Entitlement
+from finite.core.ratelimit.limiter import RateDecision
 from finite.models import ApiKey
 
 
@@ -47,11 +48,23 @@ class AuthOut(Camel):
     plan: PlanOut
 
 
+class LimitsOut(Camel):
+    plan: str
+    effective_plan: str
+    status: str
+    trial_ends_at: datetime | None
+    requests_per_minute: int
+    remaining: int  # requests left in the current moving minute, after this one
+    webhook_endpoints: int
+    active_packs_limit: int | None
+
+
 class MeOut(Camel):
     organization: OrganizationOut
     key: KeyRef
     scopes: list[str]
     plan: PlanOut
+    limits: LimitsOut
 
 
 class KeyOut(Camel):
@@ -107,12 +120,24 @@ def auth_out(principal: Principal) -> AuthOut:
     )
 
 
-def me_out(principal: Principal) -> MeOut:
+def me_out(principal: Principal, decision: RateDecision | None) -> MeOut:
+    entitlement = principal.entitlement
+    rpm = entitlement.requests_per_minute
     return MeOut(
         organization=OrganizationOut(principal.org_id, principal.org_name),
         key=key_ref(principal),
         scopes=key_ref(principal).scopes,
-        plan=plan_out(principal.entitlement),
+        plan=plan_out(entitlement),
+        limits=LimitsOut(
+            plan=entitlement.plan,
+            effective_plan=entitlement.effective_plan,
+            status=entitlement.status,
+            trial_ends_at=entitlement.trial_ends_at,
+            requests_per_minute=rpm,
+            remaining=decision.remaining if decision is not None else rpm,
+            webhook_endpoints=entitlement.webhook_endpoints,
+            active_packs_limit=entitlement.active_packs,
+        ),
     )
 
 

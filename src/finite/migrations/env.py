@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy import text
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from finite.config import normalize_database_url
 from finite.models import Base
 
 config = context.config
@@ -20,10 +22,10 @@ _PG_MIGRATION_LOCK = 7_244_754
 
 
 def _database_url() -> str:
-    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    url = config.attributes.get("database_url") or os.environ.get("FINITE_DATABASE_URL")
     if not url:
         raise RuntimeError("no database URL: set FINITE_DATABASE_URL or use `finite migrate`")
-    return str(url)
+    return normalize_database_url(str(url))
 
 
 def _run(connection: Connection) -> None:

@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from finite.handover.envelope import ErrorBody, ErrorEnvelope, ErrorItem, meta_for
 from finite.kit.errors import AppError, ErrorDetail
 from finite.platform.request_id import request_id_of
+from finite.platform.validation_messages import field_and_reason
 
 logger = logging.getLogger("finite.errors")
 
@@ -75,7 +76,7 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[A
     message = _MESSAGES.get(status) or (exc.detail if status < 500 else "") or "Request failed."
     if isinstance(exc, ValidationException):
         details = _validation_details(exc.extra)
-        message = details[0].message if len(details) == 1 else "The request is not valid."
+        message = _summary(details)
     if status >= 500:
         logger.error("HTTP %s on %s %s", status, request.method, request.url.path)
     code = _CODES.get(status, "INTERNAL" if status >= 500 else "BAD_REQUEST")
@@ -93,11 +94,23 @@ def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     return render(request, AppError(500, "INTERNAL", message))
 
 
+def _summary(details: list[ErrorDetail]) -> str:
+    if len(details) == 1:
+        only = details[0]
+        return f"{only.field}: {only.message}" if only.field else only.message
+    return "The request is not valid."
+
+
 def _validation_details(extra: Any) -> list[ErrorDetail]:
     if not isinstance(extra, list):
         return []
     details = []
     for item in extra:
-        if isinstance(item, dict):
-            details.append(ErrorDetail(item.get("key"), str(item.get("message", "is not valid"))))
+        if not isinstance(item, dict):
+            continue
+        field, reason = field_and_reason(str(item.get("message", "is not valid")))
+        key = item.get("key")
+        if field is None and key != "data":  # Litestar names the whole body "data"
+            field = key
+        details.append(ErrorDetail(field, reason))
     return details

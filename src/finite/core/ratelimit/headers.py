@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from finite.core.ratelimit.limiter import WINDOW_SECONDS, RateDecision
+from finite.core.ratelimit.limiter import RateDecision
 
 
 def rate_limit_headers(decision: RateDecision) -> dict[str, str]:
     headers = {
-        "RateLimit-Policy": f'"default";q={decision.limit};w={WINDOW_SECONDS}',
+        "RateLimit-Policy": f'"default";q={decision.limit};w={decision.window}',
         "RateLimit": f'"default";r={decision.remaining};t={decision.reset_after}',
         "X-RateLimit-Limit": str(decision.limit),
         "X-RateLimit-Remaining": str(decision.remaining),

@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
@@ -34,10 +34,12 @@ class RateDecision:
     remaining: int
     reset_after: int  # whole seconds until a slot frees (Retry-After when refused)
     reset_at: int  # the same moment as Unix time
+    window: int  # seconds
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, *, window_seconds: int = WINDOW_SECONDS) -> None:
+        self.window_seconds = window_seconds
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._client: Redis | None = None
         self._redis: RedisMovingWindow | None = None
@@ -58,7 +60,8 @@ class RateLimiter:
     async def hit(self, org_id: str, product: str, per_minute: int) -> RateDecision:
         """Count one request and say whether it is admitted."""
         if per_minute <= 0:
-            return RateDecision(False, 0, 0, WINDOW_SECONDS, math.ceil(time.time()) + 60)
+            window = self.window_seconds
+            return RateDecision(False, 0, 0, window, math.ceil(time.time()) + window, window)
         if self._redis is not None and time.monotonic() >= self._redis_paused_until:
             try:
                 return await self._hit_redis(self._redis, org_id, product, per_minute)
@@ -75,15 +78,16 @@ class RateLimiter:
     ) -> RateDecision:
         # The braces make org_id a hash tag: one org's keys stay on one Redis Cluster slot.
         key = f"rl:{{{org_id}}}:{product}"
-        state = await window.hit(key, per_minute, WINDOW_SECONDS)
-        reset_seconds = (state.oldest_us + WINDOW_SECONDS * 1_000_000 - state.now_us) / 1e6
-        return _decision(state.admitted, per_minute, per_minute - state.count, reset_seconds)
+        state = await window.hit(key, per_minute, self.window_seconds)
+        reset_seconds = (state.oldest_us + self.window_seconds * 1_000_000 - state.now_us) / 1e6
+        return self._decision(state.admitted, per_minute, per_minute - state.count, reset_seconds)
 
     async def _hit_memory(self, org_id: str, product: str, per_minute: int) -> RateDecision:
-        item = RateLimitItemPerMinute(per_minute)
+        item = RateLimitItemPerSecond(per_minute, self.window_seconds)
         admitted = await self._memory.hit(item, org_id, product)
         stats = await self._memory.get_window_stats(item, org_id, product)
-        return _decision(admitted, per_minute, stats.remaining, stats.reset_time - time.time())
+        reset_seconds = stats.reset_time - time.time()
+        return self._decision(admitted, per_minute, stats.remaining, reset_seconds)
 
     def _redis_failed(self, exc: Exception) -> None:
         self.redis_failures += 1
@@ -96,13 +100,15 @@ class RateLimiter:
             self.redis_failures,
         )
 
-
-def _decision(admitted: bool, limit: int, remaining: int, reset_seconds: float) -> RateDecision:
-    reset_after = min(WINDOW_SECONDS, max(1, math.ceil(reset_seconds)))
-    return RateDecision(
-        allowed=admitted,
-        limit=limit,
-        remaining=max(0, remaining),
-        reset_after=reset_after,
-        reset_at=math.ceil(time.time()) + reset_after,
-    )
+    def _decision(
+        self, admitted: bool, limit: int, remaining: int, reset_seconds: float
+    ) -> RateDecision:
+        reset_after = min(self.window_seconds, max(1, math.ceil(reset_seconds)))
+        return RateDecision(
+            allowed=admitted,
+            limit=limit,
+            remaining=max(0, remaining),
+            reset_after=reset_after,
+            reset_at=math.ceil(time.time()) + reset_after,
+            window=self.window_seconds,
+        )

@@ -13,7 +13,7 @@ import asyncio
 import statistics
 import time
 
-from finite.core.ratelimit.limiter import RateLimiter
+from finite.core.ratelimit.limiter import RateLimiter, redis_client
 from finite.kit.ids import new_id
 
 
@@ -46,14 +46,16 @@ async def main() -> None:
     args = parser.parse_args()
     orgs = [new_id("org") for _ in range(1000)]
     for label, url in (("redis", args.redis), ("memory", None)):
-        limiter = RateLimiter(url)
+        client = redis_client(url) if url else None
+        limiter = RateLimiter(client)
         try:
             await measure(limiter, 1000, orgs)  # warm up: connections, script load
             report(label, await measure(limiter, args.n, orgs))
             if url and limiter.redis_failures:
                 print(f"  warning: {limiter.redis_failures} Redis failures (fell back to memory)")
         finally:
-            await limiter.close()
+            if client is not None:
+                await client.aclose()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +26,13 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-def run(work: Callable[[Settings], Awaitable[T]], *, migrate: bool = True) -> T:
+def run(work: Callable[[Settings], Coroutine[Any, Any, T]], *, migrate: bool = True) -> T:
     """Run async work against the configured database, first migrating the schema."""
     settings = settings_or_exit()
     if migrate:
         migrate_to_head(settings.database_url)
     try:
-        return asyncio.run(_with_settings(work, settings))
+        return asyncio.run(work(settings))
     except AppError as exc:
         details = "; ".join(
             f"{d.field}: {d.message}" if d.field else d.message for d in exc.details
@@ -40,10 +40,6 @@ def run(work: Callable[[Settings], Awaitable[T]], *, migrate: bool = True) -> T:
         message = details if details and exc.code == "VALIDATION_ERROR" else exc.message
         typer.secho(f"error: {message}", fg="red", err=True)
         raise typer.Exit(1) from None
-
-
-async def _with_settings(work: Callable[[Settings], Awaitable[T]], settings: Settings) -> T:
-    return await work(settings)
 
 
 @asynccontextmanager

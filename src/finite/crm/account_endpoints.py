@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -75,7 +76,7 @@ async def create_key(
             expires_at=data.expires_at,
         )
     listed = key_out(created.record, member, utcnow())
-    return CreatedKeyOut(**_fields(listed), key=created.token)
+    return CreatedKeyOut(**msgspec.structs.asdict(listed), key=created.token)
 
 
 @delete("/keys/{key_id:str}")
@@ -88,7 +89,3 @@ async def revoke_key(
         own = principal.member is not None and key.member_id == principal.member.id
         if not (principal.is_admin or own):
             raise forbidden("Only an Admin can revoke another member's key.")
-
-
-def _fields(struct: Any) -> dict[str, Any]:
-    return {name: getattr(struct, name) for name in struct.__struct_fields__}

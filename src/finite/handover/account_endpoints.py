@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -77,8 +78,7 @@ async def create_key(
             expires_at=data.expires_at,
         )
     listed = key_out(created.record, utcnow())
-    fields = {name: getattr(listed, name) for name in listed.__struct_fields__}
-    return ok(request, CreatedKeyOut(**fields, key=created.token))
+    return ok(request, CreatedKeyOut(**msgspec.structs.asdict(listed), key=created.token))
 
 
 @delete("/keys/{key_id:str}", status_code=200)

@@ -9,7 +9,7 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from finite.config import Settings
-from finite.core.ratelimit.limiter import RateLimiter
+from finite.core.ratelimit.limiter import RateLimiter, redis_client
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 
@@ -24,18 +24,17 @@ class Platform:
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis = redis_client(settings.redis_url) if settings.redis_url else None
         return cls(
             settings=settings,
             db=Database(settings.database_url),
             peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
             redis=redis,
-            limiter=RateLimiter(settings.redis_url),
+            limiter=RateLimiter(redis),
         )
 
     async def close(self) -> None:
         await self.db.dispose()
-        await self.limiter.close()
         if self.redis is not None:
             await self.redis.aclose()
 

@@ -10,7 +10,7 @@ _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
 
 
 def field_and_reason(message: str) -> tuple[str | None, str]:
-    """``"Expected `int`, got `str` - at `$.items[0].qty`"`` → ``("items[0].qty", "Expected …")``."""
+    """E.g. ``Expected `int` - at `$.items[0].qty``` → ``("items[0].qty", "Expected `int`")``."""
     path = ""
     match = _AT_PATH.match(message)
     if match:

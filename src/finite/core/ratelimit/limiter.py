@@ -27,6 +27,13 @@ REDIS_RETRY_AFTER_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
+def redis_client(url: str) -> Redis:
+    """A client whose calls fail fast, so an unreachable Redis never stalls a request for long."""
+    return Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RateDecision:
     allowed: bool
@@ -38,18 +45,12 @@ class RateDecision:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, *, window_seconds: int = WINDOW_SECONDS) -> None:
+    """Give it a Redis client (see `redis_client`) to share the window, or None to count locally."""
+
+    def __init__(self, redis: Redis | None, *, window_seconds: int = WINDOW_SECONDS) -> None:
         self.window_seconds = window_seconds
         self._memory = MovingWindowRateLimiter(MemoryStorage())
-        self._client: Redis | None = None
-        self._redis: RedisMovingWindow | None = None
-        if redis_url:
-            self._client = Redis.from_url(
-                redis_url,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            )
-            self._redis = RedisMovingWindow(self._client)
+        self._redis = RedisMovingWindow(redis) if redis is not None else None
         self._redis_paused_until = 0.0
         self.redis_failures = 0
 
@@ -68,10 +69,6 @@ class RateLimiter:
             except Exception as exc:  # noqa: BLE001 - any storage failure falls back to memory
                 self._redis_failed(exc)
         return await self._hit_memory(org_id, product, per_minute)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
 
     async def _hit_redis(
         self, window: RedisMovingWindow, org_id: str, product: str, per_minute: int

@@ -1,0 +1,132 @@
+"""Every test that takes `backend` runs on SQLite and, when reachable, on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from finite.app import create_app
+from finite.config import Settings
+from finite.kit.db import Database
+from finite.kit.derived_keys import Peppers
+from finite.platform.migrations import migrate_to_head
+from tests import backends
+from tests.factories import OrgSetup, make_org
+
+TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
+_POSTGRES = backends.postgres_reachable()
+_REDIS = backends.redis_reachable()
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        "finite backends: sqlite"
+        + (", postgresql" if _POSTGRES else " (postgresql unreachable: skipped)")
+        + (", redis" if _REDIS else " (redis unreachable: skipped)")
+    ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if backends.REQUIRE_POSTGRES and not _POSTGRES:
+        raise pytest.UsageError(
+            f"PostgreSQL is required but unreachable at {backends.POSTGRES_ADMIN_DSN}"
+        )
+    if backends.REQUIRE_REDIS and not _REDIS:
+        raise pytest.UsageError(f"Redis is required but unreachable at {backends.REDIS_URL}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("sqlite") / "finite.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    migrate_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if not _POSTGRES:
+        pytest.skip("PostgreSQL unreachable")
+    url = backends.create_postgres_database()
+    try:
+        migrate_to_head(url)
+        yield url
+    finally:
+        backends.drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _REDIS:
+        pytest.skip("Redis unreachable")
+    return backends.REDIS_URL
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env="development",
+        data_dir=tmp_path,
+        database_url=database_url,
+        redis_url=None,
+        secret_key=TEST_SECRET,
+        demo_on_first_run=False,
+    )
+
+
+@pytest.fixture
+def peppers(settings: Settings) -> Peppers:
+    return Peppers.from_secrets(settings.secret_key)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def org(db: Database, peppers: Peppers) -> OrgSetup:
+    return await make_org(db, peppers)
+
+
+_outcomes: dict[str, dict[str, int]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    params = report.nodeid.rpartition("[")[2]
+    backend = next((name for name in ("postgresql", "sqlite") if name in params), "no database")
+    counts = _outcomes.setdefault(backend, {})
+    counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for backend in ("sqlite", "postgresql", "no database"):
+        counts = _outcomes.get(backend, {})
+        summary = ", ".join(f"{number} {outcome}" for outcome, number in sorted(counts.items()))
+        terminalreporter.write_line(f"finite on {backend}: {summary or 'no tests'}")

@@ -18,6 +18,8 @@ from finite.platform.migrations import migrate_to_head
 from tests import backends
 from tests.factories import OrgSetup, make_org
 
+pytest_plugins = ["tests.servers"]  # the `servers` fixture: real server processes
+
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
 _POSTGRES = backends.postgres_reachable()
 _REDIS = backends.redis_reachable()

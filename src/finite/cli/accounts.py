@@ -11,10 +11,16 @@ import typer
 from finite.cli.common import run, transaction
 from finite.config import Settings
 from finite.core.accounts import repository
-from finite.core.accounts.service import PlanChoice, add_member, create_org, resolve_org, set_plan
-from finite.core.keys.tokens import product_named
-from finite.core.plans.catalog import CRM_PLANS, HANDOVER_PLANS, Product
-from finite.core.plans.entitlement import entitlement_for
+from finite.core.accounts.service import (
+    PlanChoice,
+    add_member,
+    create_org,
+    find_role,
+    resolve_org,
+    set_plan,
+)
+from finite.core.plans.catalog import CRM_PLANS, HANDOVER_PLANS, Product, product_named
+from finite.core.plans.entitlement import entitlement_of
 from finite.kit.clock import utcnow
 
 orgs_app = typer.Typer(help="Create and list organizations.", no_args_is_help=True)
@@ -86,7 +92,8 @@ def members_add(
         async with transaction(settings) as session:
             found = await resolve_org(session, org)
             member = await add_member(session, found.id, email=email, name=name, role=role)
-        typer.echo(f"Added {member.name} <{member.email}> to {found.name!r} as {role}")
+            role_name = (await find_role(session, found.id, role)).name
+        typer.echo(f"Added {member.name} <{member.email}> to {found.name!r} as {role_name}")
         typer.echo(member.id)
 
     run(work)
@@ -107,6 +114,11 @@ def plans_set(
 ) -> None:
     """Change a plan; it takes effect on the next request."""
     checked = _product(product)
+    if trial_days is not None and (status != "trial" or trial_days < 1):
+        typer.secho(
+            "error: --trial-days needs --status trial and a value of 1 or more", fg="red", err=True
+        )
+        raise typer.Exit(2)
 
     async def work(settings: Settings) -> None:
         trial_ends = utcnow() + timedelta(days=trial_days) if trial_days is not None else None
@@ -121,18 +133,12 @@ def plans_set(
                 webhooks_override=webhooks,
                 clear_overrides=clear_overrides,
             )
-        now = utcnow()
-        effective = entitlement_for(
-            checked,
-            sub.plan,
-            sub.status,
-            sub.trial_ends_at,
-            sub.rpm_override,
-            sub.webhooks_override,
-            now,
-        )
+        effective = entitlement_of(sub, utcnow())
+        in_force = effective.status
+        if effective.effective_plan != sub.plan:
+            in_force += f", limits of {effective.effective_plan}"
         typer.echo(
-            f"{found.name}: {checked} plan {sub.plan} ({sub.status}); "
+            f"{found.name}: {checked} plan {sub.plan} ({in_force}); "
             f"{effective.requests_per_minute} requests/minute, "
             f"{effective.webhook_endpoints} webhook endpoints"
         )

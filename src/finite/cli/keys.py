@@ -14,8 +14,8 @@ from finite.core.accounts import repository as accounts
 from finite.core.accounts.service import resolve_member, resolve_org
 from finite.core.keys import repository as keys_repository
 from finite.core.keys import service as keys
-from finite.core.keys.tokens import hint, product_named
-from finite.core.plans.catalog import PRODUCTS
+from finite.core.keys.tokens import hint
+from finite.core.plans.catalog import PRODUCTS, product_named
 from finite.kit.clock import utcnow
 from finite.kit.derived_keys import Peppers
 from finite.kit.errors import not_found
@@ -34,14 +34,16 @@ def keys_create(
     scopes: Annotated[
         str, typer.Option(help="Handover keys: comma-separated read,write,admin.")
     ] = "read,write,admin",
-    expires_in_days: Annotated[int | None, typer.Option(help="Expire after N days.")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Expire after N days.")] = None,
 ) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     checked = _product(product)
 
     async def work(settings: Settings) -> None:
         peppers = Peppers.from_secrets(settings.secret_key, settings.old_secret_keys)
-        expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        expires = (
+            utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
+        )
         async with transaction(settings) as session:
             found = await resolve_org(session, org)
             if member is None:
@@ -57,7 +59,7 @@ def keys_create(
                 org_id=found.id,
                 product=checked,
                 name=name,
-                member_id=holder.id,
+                member_id=holder.id if checked == "crm" else None,
                 scopes=scopes.split(","),
                 expires_at=expires,
             )

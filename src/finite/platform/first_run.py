@@ -44,7 +44,7 @@ async def create_demo_if_empty(db: Database, peppers: Peppers) -> DemoAccess | N
             org_id=org.id,
             product="handover",
             name="Demo handover key",
-            member_id=owner.id,
+            member_id=None,
             scopes=("read", "write", "admin"),
         )
     return DemoAccess(org.id, owner.email, crm.token, handover.token)

@@ -13,7 +13,7 @@ from finite.core.auth.header import bearer_token
 from finite.core.auth.principal import MemberInfo, Principal, RoleInfo
 from finite.core.keys import repository, tokens
 from finite.core.plans.catalog import Product
-from finite.core.plans.entitlement import entitlement_for
+from finite.core.plans.entitlement import entitlement_of
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers, hmac_sha256_hex
@@ -49,15 +49,7 @@ async def authenticate(
                 await repository.rehash(session, key.id, hashes[current.key_id], current.key_id)
             await repository.touch_last_used(session, key.id, now, LAST_USED_GRANULARITY)
 
-    entitlement = entitlement_for(
-        product,
-        subscription.plan,
-        subscription.status,
-        subscription.trial_ends_at,
-        subscription.rpm_override,
-        subscription.webhooks_override,
-        now,
-    )
+    entitlement = entitlement_of(subscription, now)
     if entitlement.suspended:
         raise AppError(
             403,

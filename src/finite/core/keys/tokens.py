@@ -51,14 +51,6 @@ def product_of(token: str) -> Product | None:
     return "crm" if token.startswith(PREFIXES["crm"]) else "handover"
 
 
-def product_named(value: str) -> Product:
-    if value == "crm":
-        return "crm"
-    if value == "handover":
-        return "handover"
-    raise ValueError(f"unknown product {value!r}")
-
-
 def hint(product: Product, last_four: str) -> str:
     """What lists show instead of the key: its prefix and last four characters."""
     return f"{PREFIXES[product]}…{last_four}"

@@ -55,5 +55,13 @@ HANDOVER_PLANS: dict[str, HandoverPlan] = {
 HANDOVER_FALLBACK_PLAN = "free"
 
 
+def product_named(value: str) -> Product:
+    if value == "crm":
+        return "crm"
+    if value == "handover":
+        return "handover"
+    raise ValueError(f"unknown product {value!r}")
+
+
 def plan_names(product: Product) -> tuple[str, ...]:
     return tuple(CRM_PLANS if product == "crm" else HANDOVER_PLANS)

@@ -13,7 +13,9 @@ from finite.core.plans.catalog import (
     HANDOVER_PLANS,
     HandoverApiAccess,
     Product,
+    product_named,
 )
+from finite.models import Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,18 @@ class Entitlement:
     @property
     def suspended(self) -> bool:
         return self.status == "suspended"
+
+
+def entitlement_of(subscription: Subscription, now: datetime) -> Entitlement:
+    return entitlement_for(
+        product_named(subscription.product),
+        subscription.plan,
+        subscription.status,
+        subscription.trial_ends_at,
+        subscription.rpm_override,
+        subscription.webhooks_override,
+        now,
+    )
 
 
 def entitlement_for(

@@ -1,0 +1,80 @@
+"""Settings from FINITE_* variables; the embedded default's secret; production refusals."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from finite.config import ConfigError, load_settings
+
+
+def test_embedded_defaults_create_a_private_secret_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    settings = load_settings({"FINITE_DATA_DIR": str(data_dir)})
+    assert settings.env == "development"
+    assert settings.database_url == f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
+    assert settings.redis_url is None
+    secret_file = data_dir / "secret_key"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert secret_file.read_text().strip() == settings.secret_key
+    assert len(settings.secret_key) >= 32
+    again = load_settings({"FINITE_DATA_DIR": str(data_dir)})
+    assert again.secret_key == settings.secret_key
+
+
+def test_default_data_dir_is_finite_data_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({})
+    assert settings.data_dir == tmp_path / "finite-data"
+
+
+def test_production_refuses_to_start_without_an_explicit_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="FINITE_SECRET_KEY"):
+        load_settings({"FINITE_ENV": "production", "FINITE_DATA_DIR": str(tmp_path)})
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_with_secrets_and_postgres(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FINITE_ENV": "production",
+            "FINITE_SECRET_KEY": "s" * 40,
+            "FINITE_DATABASE_URL": "postgres://u:p@db:5432/finite",
+            "FINITE_REDIS_URL": "redis://cache:6379/0",
+            "FINITE_DATA_DIR": str(tmp_path / "unused"),
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/finite"
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.demo_on_first_run is False
+    assert not (tmp_path / "unused").exists()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"FINITE_SECRET_KEY": "short"}, "at least 32"),
+        ({"FINITE_ENV": "staging"}, "FINITE_ENV"),
+        ({"FINITE_DATABASE_URL": "mysql://x/y"}, "FINITE_DATABASE_URL"),
+        ({"FINITE_PORT": "eighty"}, "FINITE_PORT"),
+        ({"FINITE_PORT": "70000"}, "FINITE_PORT"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, variables: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"FINITE_DATA_DIR": str(tmp_path), **variables})
+
+
+def test_a_tampered_short_secret_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("tiny\n")
+    with pytest.raises(ConfigError, match="shorter"):
+        load_settings({"FINITE_DATA_DIR": str(tmp_path)})
+
+
+def test_secret_repr_is_hidden(tmp_path: Path) -> None:
+    settings = load_settings({"FINITE_DATA_DIR": str(tmp_path)})
+    assert settings.secret_key not in repr(settings)

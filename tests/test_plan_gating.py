@@ -1,0 +1,69 @@
+"""Handover plan gating: Free has no API, Pro has auth/me/Zapier, Agency has everything."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from finite.core.accounts.service import PlanChoice
+from finite.kit.db import Database
+from finite.kit.derived_keys import Peppers
+from tests.factories import bearer, make_org
+
+Client = AsyncTestClient[Litestar]
+
+
+async def test_free_plan_has_no_api_access(client: Client, db: Database, peppers: Peppers) -> None:
+    org = await make_org(db, peppers, handover=PlanChoice("free"))
+    for path in ("/api/v1/auth", "/api/v1/me", "/api/v1/keys"):
+        response = await client.get(path, headers=bearer(org.handover_key))
+        assert response.status_code == 403, path
+        body = response.json()
+        assert body["data"] is None
+        assert body["error"]["code"] == "PLAN_LIMIT"
+        assert "free" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/v1/auth", True),
+        ("/api/v1/me", True),
+        ("/api/v1/keys", False),
+    ],
+)
+async def test_pro_plan_allows_auth_me_and_zapier_only(
+    client: Client, db: Database, peppers: Peppers, path: str, allowed: bool
+) -> None:
+    org = await make_org(db, peppers, handover=PlanChoice("pro"))
+    response = await client.get(path, headers=bearer(org.handover_key))
+    if allowed:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "PLAN_LIMIT"
+
+
+async def test_agency_plan_has_the_full_api(client: Client, org: object) -> None:
+    from tests.factories import OrgSetup
+
+    assert isinstance(org, OrgSetup)
+    for path in ("/api/v1/auth", "/api/v1/me", "/api/v1/keys"):
+        response = await client.get(path, headers=bearer(org.handover_key))
+        assert response.status_code == 200, path
+
+
+async def test_an_expired_handover_trial_falls_back_to_free(
+    client: Client, db: Database, peppers: Peppers
+) -> None:
+    from datetime import timedelta
+
+    from finite.kit.clock import utcnow
+
+    org = await make_org(
+        db, peppers, handover=PlanChoice("agency", "trial", utcnow() - timedelta(minutes=1))
+    )
+    response = await client.get("/api/v1/auth", headers=bearer(org.handover_key))
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "PLAN_LIMIT"

@@ -9,10 +9,14 @@ from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
 from finite.crm import account_endpoints as crm_accounts
+from finite.crm import roles_endpoints as crm_roles
 from finite.crm.auth import crm_principal
+from finite.crm.fields import endpoints as crm_fields
+from finite.crm.records import endpoints as crm_records
 from finite.handover import account_endpoints as handover_accounts
 from finite.handover.auth import handover_principal
 from finite.kit.errors import AppError
+from finite.platform.audit_hook import audit_api_calls
 from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
 from finite.platform.health import healthz, readyz
 from finite.platform.logs import configure_logging
@@ -34,6 +38,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             crm_accounts.list_keys,
             crm_accounts.create_key,
             crm_accounts.revoke_key,
+            crm_records.create_record,
+            crm_records.get_record,
+            crm_records.update_record,
+            crm_records.delete_record,
+            crm_records.list_records,
+            crm_fields.list_modules,
+            crm_fields.describe,
+            crm_fields.add_field,
+            crm_fields.remove_field,
+            crm_roles.list_roles,
+            crm_roles.update_role,
         ],
         dependencies={"principal": Provide(crm_principal)},
     )
@@ -55,10 +70,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        before_send=[add_request_id_header, add_rate_limit_headers],
+        before_send=[add_request_id_header, add_rate_limit_headers, audit_api_calls],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
         logging_config=None,  # configure_logging() owns the process-wide setup
+        on_startup=[platform.start],
         on_shutdown=[platform.close],
         state=State({"platform": platform}),
         debug=False,

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 
+from finite.core.audit.context import remember_principal
 from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
 from finite.kit.errors import forbidden
@@ -16,6 +17,7 @@ from finite.platform.state import platform_of
 async def crm_principal(request: Request[Any, Any, Any]) -> Principal:
     platform = platform_of(request)
     principal = await authenticate(platform.db, platform.peppers, request.scope["headers"], "crm")
+    remember_principal(request.scope, principal)
     await enforce_rate_limit(request, principal)
     return principal
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 
+from finite.core.audit.context import remember_principal
 from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
 from finite.handover.plan_gate import check_plan_access
@@ -19,6 +20,7 @@ async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = await authenticate(
         platform.db, platform.peppers, request.scope["headers"], "handover"
     )
+    remember_principal(request.scope, principal)
     await enforce_rate_limit(request, principal)
     check_plan_access(principal, request.url.path)
     return principal

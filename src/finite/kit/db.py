@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -57,12 +58,34 @@ class Database:
         await self.engine.dispose()
 
 
+_JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns keep decimals as numbers and dates as ISO strings."""
+    return _JSON_ENCODER.encode(value).decode()
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
+    json_options: dict[str, Any] = {
+        "json_serializer": json_dumps,
+        "json_deserializer": msgspec.json.decode,
+    }
     if not url.startswith("sqlite"):
         return create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800
+            url,
+            echo=echo,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            **json_options,
         )
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **json_options)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class AppError(Exception):
     message: str
     details: list[ErrorDetail] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # more members of the error body
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

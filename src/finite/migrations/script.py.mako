@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import finite.kit.db_types
+import finite.kit.scaled_decimal
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -1,7 +1,24 @@
 """All tables, imported here so the one metadata knows them."""
 
+# The CRM's per-module tables are generated from the registry onto the same metadata.
+from finite.crm.modules import tables as _crm_module_tables  # noqa: F401
 from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
+from finite.models.crm import CustomField, LineItem, RecordCounter
+from finite.models.events import AuditEntry, Event, IdempotentRequest
 from finite.models.keys import ApiKey
 
-__all__ = ["ApiKey", "Base", "Member", "Organization", "Role", "Subscription"]
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "CustomField",
+    "Event",
+    "IdempotentRequest",
+    "LineItem",
+    "Member",
+    "Organization",
+    "RecordCounter",
+    "Role",
+    "Subscription",
+]

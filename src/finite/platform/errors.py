@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from finite.handover.envelope import ErrorBody, ErrorEnvelope, ErrorItem, meta_for
 from finite.kit.errors import AppError, ErrorDetail
+from finite.kit.exact_json import exact_numbers
 from finite.platform.request_id import request_id_of
 from finite.platform.validation_messages import field_and_reason
 
@@ -62,6 +63,7 @@ def render(request: AnyRequest, error: AppError) -> Response[Any]:
             "code": error.code,
             "details": [{"field": d.field, "message": d.message} for d in error.details],
             "request_id": request_id_of(request.scope),
+            **exact_numbers(error.extra),
         }
     return Response(body, status_code=error.status, headers=headers, media_type=MediaType.JSON)
 

@@ -9,6 +9,7 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from finite.config import Settings
+from finite.core.audit.writer import AuditWriter
 from finite.core.ratelimit.limiter import RateLimiter, redis_client
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -21,19 +22,26 @@ class Platform:
     peppers: Peppers
     redis: Redis | None
     limiter: RateLimiter
+    audit: AuditWriter
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
         redis = redis_client(settings.redis_url) if settings.redis_url else None
+        db = Database(settings.database_url)
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=db,
             peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
             redis=redis,
             limiter=RateLimiter(redis),
+            audit=AuditWriter(db),
         )
 
+    async def start(self) -> None:
+        await self.audit.start()
+
     async def close(self) -> None:
+        await self.audit.stop()
         await self.db.dispose()
         if self.redis is not None:
             await self.redis.aclose()

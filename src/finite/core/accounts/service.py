@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.accounts import repository
-from finite.core.accounts.roles import ADMIN_ROLE, BUILTIN_ROLES
+from finite.core.accounts.roles import ACTIONS, ADMIN_ROLE, BUILTIN_ROLES
 from finite.core.plans.catalog import STATUSES, Product, plan_names
+from finite.crm.module_names import CRM_MODULES
 from finite.kit.clock import utcnow
-from finite.kit.errors import conflict, invalid_field, not_found
+from finite.kit.errors import ErrorDetail, conflict, invalid_field, not_found, validation_error
 from finite.kit.ids import new_id
 from finite.kit.validate import clean_text, normalize_email
 from finite.models import Member, Organization, Role, Subscription
@@ -175,3 +176,31 @@ async def resolve_member(session: AsyncSession, org_id: str, reference: str) -> 
     if member is None:
         raise not_found(f"No member {reference!r} in this organization.")
     return member
+
+
+async def update_role_permissions(
+    session: AsyncSession, org_id: str, reference: str, permissions: dict[str, object]
+) -> Role:
+    """Replace the actions of the modules named; modules not named keep theirs."""
+    role = next(
+        (r for r in await repository.roles_of(session, org_id) if reference in (r.id, r.name)),
+        None,
+    ) or await find_role(session, org_id, reference)
+    if role.is_admin:
+        raise conflict("The Admin role always has every permission; it cannot be changed.")
+    problems: list[ErrorDetail] = []
+    updated = {module: list(actions) for module, actions in role.permissions.items()}
+    for module, actions in permissions.items():
+        if module not in CRM_MODULES:
+            problems.append(ErrorDetail(f"permissions.{module}", "is not a module"))
+        elif not isinstance(actions, list) or not all(a in ACTIONS for a in actions):
+            problems.append(
+                ErrorDetail(f"permissions.{module}", f"must be a list of: {', '.join(ACTIONS)}")
+            )
+        else:
+            updated[module] = [action for action in ACTIONS if action in actions]
+    if problems:
+        raise validation_error(problems)
+    role.permissions = updated
+    await session.flush()
+    return role

@@ -1,0 +1,63 @@
+"""Build audit rows from a request: who, what, the outcome, and for changes the field diff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import Scope
+
+from finite.core.audit.context import principal_of, subject_of
+from finite.kit.clock import utcnow
+from finite.kit.ids import new_id
+from finite.models.events import AuditEntry
+from finite.platform.request_id import request_id_of
+
+MAX_PATH = 500
+MAX_USER_AGENT = 1000
+
+
+def audit_entry(scope: Scope, status: int, changes: dict[str, Any] | None = None) -> AuditEntry:
+    principal = principal_of(scope)
+    subject = subject_of(scope)
+    path = scope.get("path", "")
+    return AuditEntry(
+        org_id=principal.org_id if principal else "",
+        id=new_id("aud"),
+        occurred_at=utcnow(),
+        product=principal.product if principal else _product_of_path(path),
+        key_id=principal.key_id if principal else None,
+        key_name=principal.key_name if principal else None,
+        member_id=principal.member.id if principal and principal.member else None,
+        method=scope.get("method", ""),
+        path=path[:MAX_PATH],
+        status=status,
+        module=subject.module,
+        record_id=subject.record_id,
+        action=subject.action,
+        request_id=request_id_of(scope),
+        client_ip=_client_ip(scope),
+        user_agent=_header(scope, b"user-agent"),
+        changes=changes,
+    )
+
+
+def is_api_call(scope: Scope) -> bool:
+    path = scope.get("path", "")
+    return scope["type"] == ScopeType.HTTP and (path == "/api" or path.startswith("/api/"))
+
+
+def _product_of_path(path: str) -> str:
+    return "handover" if path == "/api/v1" or path.startswith("/api/v1/") else "crm"
+
+
+def _client_ip(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")[:MAX_USER_AGENT]
+    return None

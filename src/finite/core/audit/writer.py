@@ -1,0 +1,69 @@
+"""Audit rows of calls that changed nothing are buffered and written in batches off the request.
+
+Rows of changes are written by the handler inside the change's own transaction; this writer takes
+everything else (reads, refusals, failures). It flushes every half second or every 500 rows, and
+once more on shutdown, so a clean stop loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from finite.kit.db import Database
+from finite.models.events import AuditEntry
+
+logger = logging.getLogger("finite.audit")
+
+FLUSH_INTERVAL_SECONDS = 0.5
+FLUSH_BATCH = 500
+MAX_BUFFERED = 50_000
+
+
+class AuditWriter:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._buffer: list[AuditEntry] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.dropped = 0
+
+    def add(self, entry: AuditEntry) -> None:
+        if len(self._buffer) >= MAX_BUFFERED:
+            self.dropped += 1  # bounded memory if the database stays down
+            return
+        self._buffer.append(entry)
+        if len(self._buffer) >= FLUSH_BATCH:
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="finite-audit-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            while self._buffer:
+                batch, self._buffer = self._buffer[:FLUSH_BATCH], self._buffer[FLUSH_BATCH:]
+                try:
+                    async with self._db.transaction() as session:
+                        session.add_all(batch)
+                except Exception:
+                    logger.exception("could not write %d audit rows; will retry", len(batch))
+                    self._buffer[:0] = batch
+                    return
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_SECONDS)
+            self._wake.clear()
+            await self.flush()

@@ -1,0 +1,57 @@
+"""CRM surface: /api/modules — describe modules and fields; Admins add and remove custom fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from finite.core.audit.context import set_subject
+from finite.core.auth.principal import Principal
+from finite.crm.fields import service
+from finite.crm.fields.service import describe_field, describe_module, load_schema
+from finite.crm.records.http import json_object
+from finite.platform.changes import encode, json_response
+from finite.platform.state import platform_of
+
+AnyRequest = Request[Any, Any, Any]
+PrincipalDep = NamedDependency[Principal]
+
+
+@get("/modules")
+async def list_modules(request: AnyRequest, principal: PrincipalDep) -> Response[bytes]:
+    async with platform_of(request).db.read() as session:
+        modules = await service.describe_all(session, principal)
+    return json_response(encode({"modules": modules}), 200)
+
+
+@get("/modules/{module:str}")
+async def describe(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
+) -> Response[bytes]:
+    set_subject(request.scope, module, action="describe")
+    async with platform_of(request).db.read() as session:
+        schema = await load_schema(session, principal.org_id, module)
+    return json_response(encode(describe_module(schema, principal)), 200)
+
+
+@post("/modules/{module:str}/fields", status_code=201)
+async def add_field(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
+) -> Response[bytes]:
+    set_subject(request.scope, module, action="add_field")
+    body = await json_object(request)
+    async with platform_of(request).db.transaction() as session:
+        field = await service.add_custom_field(session, principal, module, body)
+    return json_response(encode(describe_field(field, custom=True)), 201)
+
+
+@delete("/modules/{module:str}/fields/{key:str}", status_code=204)
+async def remove_field(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str], key: FromPath[str]
+) -> None:
+    set_subject(request.scope, module, action="remove_field")
+    async with platform_of(request).db.transaction() as session:
+        await service.remove_custom_field(session, principal, module, key)

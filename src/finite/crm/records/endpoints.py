@@ -1,0 +1,97 @@
+"""CRM surface: /api/records/{module} — create, read, update, delete and list records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from finite.core.audit.context import set_subject
+from finite.core.auth.principal import Principal
+from finite.crm.fields.service import load_schema
+from finite.crm.records import service
+from finite.crm.records.http import etag, if_match_version, json_object, positive_int_param
+from finite.platform.changes import audited_change, encode, idempotent_create, json_response
+from finite.platform.state import platform_of
+
+AnyRequest = Request[Any, Any, Any]
+PrincipalDep = NamedDependency[Principal]
+
+
+@post("/records/{module:str}", status_code=201)
+async def create_record(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
+) -> Response[bytes]:
+    set_subject(request.scope, module, action="create")
+    body = await json_object(request)
+
+    async def work(session: Any) -> service.Outcome:
+        schema = await load_schema(session, principal.org_id, module)
+        outcome = await service.create_record(session, principal, schema, body)
+        set_subject(request.scope, module, outcome.record["id"], "create")
+        return outcome
+
+    return await idempotent_create(request, principal, 201, work)
+
+
+@get("/records/{module:str}/{record_id:int}")
+async def get_record(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
+) -> Response[bytes]:
+    set_subject(request.scope, module, record_id, "view")
+    async with platform_of(request).db.read() as session:
+        schema = await load_schema(session, principal.org_id, module)
+        record = await service.get_record(session, principal, schema, record_id)
+    return json_response(encode(record), 200, {"ETag": etag(record["version"])})
+
+
+@put("/records/{module:str}/{record_id:int}")
+async def update_record(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
+) -> Response[bytes]:
+    set_subject(request.scope, module, record_id, "update")
+    body = await json_object(request)
+    expected = if_match_version(request)
+
+    async def work(session: Any) -> service.Outcome:
+        schema = await load_schema(session, principal.org_id, module)
+        return await service.update_record(session, principal, schema, record_id, body, expected)
+
+    outcome = await audited_change(request, 200, work)
+    return json_response(encode(outcome.record), 200, {"ETag": etag(outcome.record["version"])})
+
+
+@delete("/records/{module:str}/{record_id:int}", status_code=204)
+async def delete_record(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
+) -> None:
+    set_subject(request.scope, module, record_id, "delete")
+    expected = if_match_version(request)
+
+    async def work(session: Any) -> service.Outcome:
+        schema = await load_schema(session, principal.org_id, module)
+        return await service.delete_record(session, principal, schema, record_id, expected)
+
+    await audited_change(request, 204, work)
+
+
+@get("/records/{module:str}")
+async def list_records(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
+) -> Response[bytes]:
+    set_subject(request.scope, module, action="list")
+    page = positive_int_param(request, "page", 1)
+    per_page = positive_int_param(request, "per_page", 50)
+    async with platform_of(request).db.read() as session:
+        schema = await load_schema(session, principal.org_id, module)
+        found = await service.list_records(session, principal, schema, page, per_page)
+    body = {
+        "data": found.records,
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
+        "has_more": found.page * found.per_page < found.total,
+    }
+    return json_response(encode(body), 200)

@@ -1,0 +1,47 @@
+"""Reading record requests: the JSON body, If-Match, and paging parameters."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request
+
+from finite.kit.errors import invalid_field
+
+_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = msgspec.json.decode(raw) if raw.strip() else None
+    except msgspec.DecodeError:
+        raise invalid_field("body", "must be valid JSON") from None
+    if not isinstance(body, dict):
+        raise invalid_field("body", "must be a JSON object")
+    return body
+
+
+def if_match_version(request: Request[Any, Any, Any]) -> int | None:
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    match = _IF_MATCH.match(value.strip())
+    if not match:
+        raise invalid_field("If-Match", 'must be the record\'s version as an ETag, e.g. "3"')
+    return int(match.group(1))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def positive_int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or len(value) > 9:
+        raise invalid_field(name, "must be a positive whole number")
+    return int(value)

@@ -1,0 +1,184 @@
+"""Every query on CRM records, their line items and id counters; always scoped by org_id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.crm.modules.definitions import MODULES
+from finite.crm.modules.fields import FieldType
+from finite.crm.modules.tables import MODULE_TABLES
+from finite.kit.db import dialect_name
+from finite.models.crm import LineItem, RecordCounter
+
+MAX_REFERRERS_LISTED = 20
+
+
+def table(module: str) -> Table:
+    return MODULE_TABLES[module]
+
+
+async def next_record_id(session: AsyncSession, org_id: str, module: str) -> int:
+    """Ids count from 1 per organization and module; the upsert is atomic on both engines."""
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+    statement = (
+        dialect.insert(RecordCounter)
+        .values(org_id=org_id, module=module, last_id=1)
+        .on_conflict_do_update(
+            index_elements=["org_id", "module"],
+            set_={"last_id": RecordCounter.last_id + 1},
+        )
+        .returning(RecordCounter.last_id)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def insert_record(session: AsyncSession, module: str, values: Mapping[str, Any]) -> None:
+    await session.execute(insert(table(module)).values(**values))
+
+
+async def get_record(
+    session: AsyncSession, org_id: str, module: str, record_id: int, *, for_update: bool = False
+) -> RowMapping | None:
+    source = table(module)
+    query = select(source).where(source.c.org_id == org_id, source.c.id == record_id)
+    if for_update and dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()
+
+
+async def update_record(
+    session: AsyncSession,
+    org_id: str,
+    module: str,
+    record_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+) -> bool:
+    """Compare-and-set on the version: False when someone else changed the record first."""
+    source = table(module)
+    result = await session.execute(
+        update(source)
+        .where(
+            source.c.org_id == org_id,
+            source.c.id == record_id,
+            source.c.version == expected_version,
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_record(session: AsyncSession, org_id: str, module: str, record_id: int) -> None:
+    source = table(module)
+    await session.execute(delete(source).where(source.c.org_id == org_id, source.c.id == record_id))
+    await session.execute(
+        delete(LineItem).where(
+            LineItem.org_id == org_id, LineItem.module == module, LineItem.record_id == record_id
+        )
+    )
+
+
+async def list_records(
+    session: AsyncSession, org_id: str, module: str, *, offset: int, limit: int
+) -> Sequence[RowMapping]:
+    source = table(module)
+    query = (
+        select(source)
+        .where(source.c.org_id == org_id)
+        .order_by(source.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def count_records(session: AsyncSession, org_id: str, module: str) -> int:
+    source = table(module)
+    query = select(func.count()).select_from(source).where(source.c.org_id == org_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def existing_ids(
+    session: AsyncSession, org_id: str, module: str, ids: Iterable[int]
+) -> set[int]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    source = table(module)
+    query = select(source.c.id).where(source.c.org_id == org_id, source.c.id.in_(wanted))
+    return set((await session.execute(query)).scalars().all())
+
+
+async def lines_of(
+    session: AsyncSession, org_id: str, module: str, record_ids: Iterable[int]
+) -> dict[int, list[LineItem]]:
+    ids = list(record_ids)
+    found: dict[int, list[LineItem]] = {record_id: [] for record_id in ids}
+    if not ids:
+        return found
+    query = (
+        select(LineItem)
+        .where(LineItem.org_id == org_id, LineItem.module == module, LineItem.record_id.in_(ids))
+        .order_by(LineItem.record_id, LineItem.position)
+    )
+    for line in (await session.scalars(query)).all():
+        found[line.record_id].append(line)
+    return found
+
+
+async def replace_lines(
+    session: AsyncSession, org_id: str, module: str, record_id: int, lines: Sequence[LineItem]
+) -> None:
+    await session.execute(
+        delete(LineItem).where(
+            LineItem.org_id == org_id, LineItem.module == module, LineItem.record_id == record_id
+        )
+    )
+    session.add_all(lines)
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Referrer:
+    module: str
+    field: str
+    record_id: int
+
+
+async def referrers(
+    session: AsyncSession, org_id: str, module: str, record_id: int
+) -> list[Referrer]:
+    """Records whose lookups (or line items) point at this one, up to a listing limit."""
+    found: list[Referrer] = []
+    for other in MODULES.values():
+        for spec in other.fields:
+            if spec.type != FieldType.LOOKUP or spec.target != module:
+                continue
+            source = table(other.name)
+            query = (
+                select(source.c.id)
+                .where(source.c.org_id == org_id, source.c[spec.key] == record_id)
+                .order_by(source.c.id)
+                .limit(MAX_REFERRERS_LISTED - len(found))
+            )
+            for referrer_id in (await session.execute(query)).scalars().all():
+                found.append(Referrer(other.name, spec.key, referrer_id))
+            if len(found) >= MAX_REFERRERS_LISTED:
+                return found
+    if module == "products":
+        query = (
+            select(LineItem.module, LineItem.record_id)
+            .where(LineItem.org_id == org_id, LineItem.product_id == record_id)
+            .distinct()
+            .limit(MAX_REFERRERS_LISTED - len(found))
+        )
+        for line_module, line_record in (await session.execute(query)).all():
+            found.append(Referrer(line_module, "items.product_id", line_record))
+    return found

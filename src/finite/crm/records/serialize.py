@@ -1,0 +1,97 @@
+"""Records as the API shows them, and as JSON-safe snapshots for events and audit diffs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+
+from finite.crm.modules.columns import NUMERIC_SHAPES
+from finite.crm.modules.fields import Field, FieldType
+from finite.crm.records.line_items import Line
+from finite.crm.records.schema import RecordSchema
+from finite.crm.records.values import InvalidValue, convert
+from finite.models.crm import LineItem
+
+SYSTEM_OUTPUT = ("id", "version", "created_at", "updated_at", "created_by", "owner")
+
+
+def snapshot(
+    schema: RecordSchema, row: RowMapping, lines: Sequence[LineItem] | None
+) -> dict[str, Any]:
+    """The record with stored Python values (Decimal, date, datetime): one dict for every use."""
+    record: dict[str, Any] = {key: row[key] for key in SYSTEM_OUTPUT}
+    for spec in schema.module.fields:
+        if spec.type == FieldType.LINE_ITEMS:
+            record["items"] = [line_out(line) for line in lines or ()]
+        else:
+            record[spec.key] = row[spec.key]
+    stored_custom: dict[str, Any] = row["custom"] or {}
+    for spec in schema.custom:
+        record[spec.key] = custom_from_json(spec, stored_custom.get(spec.key))
+    return record
+
+
+def line_out(line: LineItem) -> dict[str, Any]:
+    return {
+        "product_id": line.product_id,
+        "description": line.description,
+        "quantity": line.quantity,
+        "list_price": line.list_price,
+        "discount": line.discount,
+        "tax_rate": line.tax_rate,
+        "amount": line.amount,
+        "tax": line.tax,
+        "total": line.total,
+    }
+
+
+def line_row(org_id: str, module: str, record_id: int, position: int, line: Line) -> LineItem:
+    return LineItem(
+        org_id=org_id,
+        module=module,
+        record_id=record_id,
+        position=position,
+        product_id=line.product_id,
+        description=line.description,
+        quantity=line.quantity,
+        list_price=line.list_price,
+        discount=line.discount,
+        tax_rate=line.tax_rate,
+        amount=line.amount,
+        tax=line.tax,
+        total=line.total,
+        extra={},
+    )
+
+
+def json_safe(value: Any) -> Any:
+    """For JSON columns and diffs: decimals as strings keep every digit; dates as ISO."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def custom_to_json(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: json_safe(value) for key, value in values.items()}
+
+
+def custom_from_json(spec: Field, value: Any) -> Any:
+    """Stored custom values are JSON; give them back their field's Python type."""
+    if value is None:
+        return None
+    if spec.type in NUMERIC_SHAPES or spec.type in (FieldType.DATE, FieldType.DATETIME):
+        try:
+            return convert(spec, value)
+        except InvalidValue:
+            return value
+    return value

@@ -1,0 +1,319 @@
+"""The rules of CRM records: permissions, validation, versions, line items, outbox events.
+
+Never commits: the endpoint owns the transaction, so the change, its audit row and its event
+commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.accounts.roles import Action
+from finite.core.auth.principal import Principal
+from finite.core.events.outbox import record_event
+from finite.crm.records import repository
+from finite.crm.records.line_items import totals
+from finite.crm.records.references import check_references
+from finite.crm.records.schema import RecordSchema
+from finite.crm.records.serialize import custom_to_json, json_safe, line_row, snapshot
+from finite.crm.records.validation import Changes, validate
+from finite.kit.clock import utcnow
+from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    record: dict[str, Any]  # the record after the change (before it, for a delete)
+    diff: dict[str, Any]  # field → {"before", "after"}, JSON-safe, for the audit row
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total: int
+
+
+def require(principal: Principal, module: str, action: Action) -> None:
+    if not principal.may(module, action):
+        role = principal.role.name if principal.role else "this key"
+        raise forbidden(f"The {role} role cannot {action} {module}.")
+
+
+async def get_record(
+    session: AsyncSession, principal: Principal, schema: RecordSchema, record_id: int
+) -> dict[str, Any]:
+    require(principal, schema.name, "view")
+    row = await _existing(session, principal.org_id, schema, record_id)
+    return await _snapshot(session, principal.org_id, schema, row)
+
+
+async def list_records(
+    session: AsyncSession, principal: Principal, schema: RecordSchema, page: int, per_page: int
+) -> Page:
+    require(principal, schema.name, "view")
+    problems = []
+    if page < 1:
+        problems.append(ErrorDetail("page", "must be 1 or more"))
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems.append(ErrorDetail("per_page", f"must be between 1 and {MAX_PER_PAGE}"))
+    if problems:
+        raise validation_error(problems)
+    org_id = principal.org_id
+    rows = await repository.list_records(
+        session, org_id, schema.name, offset=(page - 1) * per_page, limit=per_page
+    )
+    lines = await repository.lines_of(session, org_id, schema.name, [r["id"] for r in rows])
+    total = await repository.count_records(session, org_id, schema.name)
+    records = [snapshot(schema, row, lines.get(row["id"])) for row in rows]
+    return Page(records, page, per_page, total)
+
+
+async def create_record(
+    session: AsyncSession, principal: Principal, schema: RecordSchema, body: dict[str, Any]
+) -> Outcome:
+    require(principal, schema.name, "create")
+    changes = validate(schema, body, creating=True)
+    await check_references(session, principal.org_id, schema, changes)
+    _raise_if_invalid(changes)
+    org_id, now = principal.org_id, utcnow()
+    record_id = await repository.next_record_id(session, org_id, schema.name)
+    member_id = principal.member.id if principal.member else None
+    values: dict[str, Any] = {
+        "org_id": org_id,
+        "id": record_id,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": member_id,
+        "owner": changes.owner or member_id,
+        "custom": custom_to_json(changes.custom),
+        **changes.values,
+    }
+    if schema.module.line_items:
+        values.update(totals(changes.lines or [], values["adjustment"]).as_values())
+    await repository.insert_record(session, schema.name, values)
+    if schema.module.line_items:
+        await _store_lines(session, org_id, schema, record_id, changes)
+    record = await _snapshot(
+        session, org_id, schema, await _existing(session, org_id, schema, record_id)
+    )
+    changed = [key for key in record if key not in ("id", "version", "created_at", "updated_at")]
+    await _event(session, principal, schema, "create", record, changed)
+    return Outcome(
+        record, {key: {"before": None, "after": json_safe(record[key])} for key in changed}
+    )
+
+
+async def update_record(
+    session: AsyncSession,
+    principal: Principal,
+    schema: RecordSchema,
+    record_id: int,
+    body: dict[str, Any],
+    if_match: int | None,
+) -> Outcome:
+    require(principal, schema.name, "edit")
+    org_id = principal.org_id
+    changes = validate(schema, body, creating=False)
+    current_row = await _existing(session, org_id, schema, record_id, for_update=True)
+    await check_references(session, org_id, schema, changes)
+    _raise_if_invalid(changes)
+    before = await _snapshot(session, org_id, schema, current_row)
+    expected = changes.version if changes.version is not None else if_match
+    if expected is not None and expected != current_row["version"]:
+        raise _version_conflict(expected, before)
+
+    values: dict[str, Any] = dict(changes.values)
+    if changes.owner is not None:
+        values["owner"] = changes.owner
+    if changes.custom:
+        values["custom"] = custom_to_json({**(current_row["custom"] or {}), **changes.custom})
+    if schema.module.line_items and (changes.lines is not None or "adjustment" in values):
+        lines = changes.lines if changes.lines is not None else _stored_lines(before)
+        adjustment = values.get("adjustment", current_row["adjustment"]) or Decimal("0")
+        values.update(totals(lines, adjustment).as_values())
+    if changes.lines is not None:
+        await _store_lines(session, org_id, schema, record_id, changes)
+    changed_keys = [key for key in _compare(schema, before, values, changes) if key]
+    if not changed_keys:
+        return Outcome(before, {})
+    values["version"] = current_row["version"] + 1
+    values["updated_at"] = utcnow()
+    if not await repository.update_record(
+        session, org_id, schema.name, record_id, current_row["version"], values
+    ):
+        fresh = await _existing(session, org_id, schema, record_id)
+        raise _version_conflict(
+            current_row["version"], await _snapshot(session, org_id, schema, fresh)
+        )
+    after = await _snapshot(
+        session, org_id, schema, await _existing(session, org_id, schema, record_id)
+    )
+    await _event(session, principal, schema, "update", after, changed_keys)
+    diff = {
+        key: {"before": json_safe(before.get(key)), "after": json_safe(after.get(key))}
+        for key in changed_keys
+    }
+    return Outcome(after, diff)
+
+
+async def delete_record(
+    session: AsyncSession,
+    principal: Principal,
+    schema: RecordSchema,
+    record_id: int,
+    if_match: int | None,
+) -> Outcome:
+    """Refuses (409, listing them) while other records still point at this one."""
+    require(principal, schema.name, "delete")
+    org_id = principal.org_id
+    row = await _existing(session, org_id, schema, record_id, for_update=True)
+    before = await _snapshot(session, org_id, schema, row)
+    if if_match is not None and if_match != row["version"]:
+        raise _version_conflict(if_match, before)
+    found = await repository.referrers(session, org_id, schema.name, record_id)
+    if found:
+        raise AppError(
+            409,
+            "CONFLICT",
+            f"Other records refer to {schema.name} {record_id}; change or delete them first.",
+            [ErrorDetail(r.field, f"{r.module} {r.record_id}") for r in found],
+            extra={
+                "referrers": [
+                    {"module": r.module, "id": r.record_id, "field": r.field} for r in found
+                ]
+            },
+        )
+    await repository.delete_record(session, org_id, schema.name, record_id)
+    await _event(session, principal, schema, "delete", before, [])
+    diff = {key: {"before": json_safe(value), "after": None} for key, value in before.items()}
+    return Outcome(before, diff)
+
+
+async def _existing(
+    session: AsyncSession,
+    org_id: str,
+    schema: RecordSchema,
+    record_id: int,
+    *,
+    for_update: bool = False,
+) -> RowMapping:
+    row = await repository.get_record(
+        session, org_id, schema.name, record_id, for_update=for_update
+    )
+    if row is None:
+        raise not_found(f"No {schema.name} record with id {record_id}.")
+    return row
+
+
+async def _snapshot(
+    session: AsyncSession, org_id: str, schema: RecordSchema, row: RowMapping
+) -> dict[str, Any]:
+    lines = None
+    if schema.module.line_items:
+        lines = (await repository.lines_of(session, org_id, schema.name, [row["id"]]))[row["id"]]
+    return snapshot(schema, row, lines)
+
+
+async def _store_lines(
+    session: AsyncSession, org_id: str, schema: RecordSchema, record_id: int, changes: Changes
+) -> None:
+    rows = [
+        line_row(org_id, schema.name, record_id, position, line)
+        for position, line in enumerate(changes.lines or (), start=1)
+    ]
+    await repository.replace_lines(session, org_id, schema.name, record_id, rows)
+
+
+def _stored_lines(record: dict[str, Any]) -> list[Any]:
+    from finite.crm.records.line_items import Line
+
+    return [
+        Line(
+            product_id=item["product_id"],
+            description=item["description"],
+            quantity=item["quantity"],
+            list_price=item["list_price"],
+            discount=item["discount"],
+            tax_rate=item["tax_rate"],
+        )
+        for item in record.get("items", [])
+    ]
+
+
+def _compare(
+    schema: RecordSchema, before: dict[str, Any], values: dict[str, Any], changes: Changes
+) -> list[str]:
+    changed = [key for key, value in values.items() if key != "custom" and before.get(key) != value]
+    changed += [key for key, value in changes.custom.items() if before.get(key) != value]
+    if changes.lines is not None:
+        new_lines = [
+            (
+                line.product_id,
+                line.description,
+                line.quantity,
+                line.list_price,
+                line.discount,
+                line.tax_rate,
+            )
+            for line in changes.lines
+        ]
+        old_lines = [
+            (
+                i["product_id"],
+                i["description"],
+                i["quantity"],
+                i["list_price"],
+                i["discount"],
+                i["tax_rate"],
+            )
+            for i in before.get("items", [])
+        ]
+        if new_lines != old_lines:
+            changed.append("items")
+    return changed
+
+
+async def _event(
+    session: AsyncSession,
+    principal: Principal,
+    schema: RecordSchema,
+    event: str,
+    record: dict[str, Any],
+    changed: list[str],
+) -> None:
+    await record_event(
+        session,
+        org_id=principal.org_id,
+        product="crm",
+        event=event,
+        module=schema.name,
+        record_id=record["id"],
+        version=record["version"],
+        data=record,
+        changed_fields=changed,
+    )
+
+
+def _raise_if_invalid(changes: Changes) -> None:
+    if changes.errors:
+        raise validation_error(changes.errors)
+
+
+def _version_conflict(expected: int, current: dict[str, Any]) -> AppError:
+    return AppError(
+        409,
+        "VERSION_CONFLICT",
+        f"The record is at version {current['version']}, not {expected}; "
+        "re-read it and apply your change again.",
+        extra={"current": current},
+    )

@@ -1,0 +1,74 @@
+"""The events outbox (written with each change) and the audit log (one row per API call)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from finite.kit.db_types import UTCDateTime
+from finite.models.base import Base
+
+
+class Event(Base):
+    """A record change, committed in the same transaction as the change itself."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_org_occurred", "org_id", "occurred_at"),)
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(32))
+    module: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_fields: Mapped[list[str]] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """Who called what and with which outcome. `org_id` is empty when the caller was unknown."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_org_occurred", "org_id", "occurred_at"),
+        Index("ix_audit_log_org_record", "org_id", "module", "record_id"),
+    )
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    product: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    key_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    member_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[int] = mapped_column(Integer)
+    module: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    record_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    action: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    request_id: Mapped[str] = mapped_column(String(128))
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+
+
+class IdempotentRequest(Base):
+    """A POST's answer kept for 24 hours under its Idempotency-Key, per organization and key."""
+
+    __tablename__ = "idempotency_keys"
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
 from finite.crm.fields import service
 from finite.crm.fields.service import describe_field, describe_module, load_schema
 from finite.crm.records.http import json_object
-from finite.platform.changes import encode, json_response
+from finite.platform.changes import encode, idempotent_create, json_response
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -43,9 +45,19 @@ async def add_field(
 ) -> Response[bytes]:
     set_subject(request.scope, module, action="add_field")
     body = await json_object(request)
-    async with platform_of(request).db.transaction() as session:
+
+    async def work(session: AsyncSession) -> FieldAdded:
         field = await service.add_custom_field(session, principal, module, body)
-    return json_response(encode(describe_field(field, custom=True)), 201)
+        description = describe_field(field, custom=True)
+        return FieldAdded(description, {field.key: {"before": None, "after": description}})
+
+    return await idempotent_create(request, principal, 201, work)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAdded:
+    record: dict[str, Any]
+    diff: dict[str, Any]
 
 
 @delete("/modules/{module:str}/fields/{key:str}", status_code=204)

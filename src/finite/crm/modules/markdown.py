@@ -1,6 +1,6 @@
 """docs/crm-modules.md, rendered from the registry (a test keeps the file in step with it).
 
-    python -m finite.crm.modules.markdown > docs/crm-modules.md
+python -m finite.crm.modules.markdown > docs/crm-modules.md
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ def render() -> str:
     lines = [
         "# CRM modules and fields",
         "",
-        "Generated from the module registry (`python -m finite.crm.modules.markdown`). Every record",
-        "also has `id`, `version`, `created_at`, `updated_at`, `created_by` and `owner`, and an",
-        "organization's custom fields (`cf_…`). `GET /api/modules/{module}` gives the same",
-        "description, custom fields included, as JSON.",
+        "Generated from the module registry (`python -m finite.crm.modules.markdown`).",
+        "Every record also has `id`, `version`, `created_at`, `updated_at`, `created_by` and",
+        "`owner`, and an organization's custom fields (`cf_…`). `GET /api/modules/{module}`",
+        "gives the same description, custom fields included, as JSON.",
         "",
     ]
     for module in MODULES.values():

@@ -26,6 +26,7 @@ from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
 
 MAX_PER_PAGE = 200
+MAX_RECORD_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,10 +208,11 @@ async def _existing(
     *,
     for_update: bool = False,
 ) -> RowMapping:
-    row = await repository.get_record(
+    in_range = 1 <= record_id <= MAX_RECORD_ID  # beyond BIGINT the database would fail instead
+    row = in_range and await repository.get_record(
         session, org_id, schema.name, record_id, for_update=for_update
     )
-    if row is None:
+    if not row:
         raise not_found(f"No {schema.name} record with id {record_id}.")
     return row
 

@@ -17,6 +17,7 @@ from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail
 
 MAX_LINES = 200
+MONEY_LIMIT = Decimal(10) ** 16  # NUMERIC(18, 2): amounts must stay below this
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
@@ -118,12 +119,39 @@ def _parse_line(index: int, raw: Any, errors: list[ErrorDetail]) -> Line | None:
             discount=values.get("discount", ZERO),
             tax_rate=values.get("tax_rate", ZERO),
         )
-        if line.discount < 0 or line.discount > line.amount:
+        if line.amount >= MONEY_LIMIT or line.total >= MONEY_LIMIT:
+            problems.append(
+                ErrorDetail(where, f"the line amount must be less than {MONEY_LIMIT:,}")
+            )
+        elif line.discount < 0 or line.discount > line.amount:
             problems.append(
                 ErrorDetail(f"{where}.discount", "must be between 0 and the line amount")
             )
     errors.extend(problems)
     return None if problems else line
+
+
+def referenced_products(value: Any) -> list[tuple[str, int]]:
+    """(field, product id) of every line naming a product, whether or not the line is valid."""
+    if not isinstance(value, list):
+        return []
+    return [
+        (f"items[{index}].product_id", raw["product_id"])
+        for index, raw in enumerate(value)
+        if isinstance(raw, dict)
+        and isinstance(raw.get("product_id"), int)
+        and not isinstance(raw.get("product_id"), bool)
+        and raw["product_id"] > 0
+    ]
+
+
+def out_of_range(found: Totals) -> list[ErrorDetail]:
+    """Totals a NUMERIC(18, 2) column cannot hold, named by field."""
+    return [
+        ErrorDetail(key, f"would be {value:,}; it must stay below {MONEY_LIMIT:,} in size")
+        for key, value in found.as_values().items()
+        if abs(value) >= MONEY_LIMIT
+    ]
 
 
 def totals(lines: list[Line], adjustment: Decimal) -> Totals:

@@ -22,9 +22,7 @@ async def check_references(
         value = changes.values.get(spec.key, changes.custom.get(spec.key))
         if isinstance(value, int) and spec.target:
             wanted[spec.target].append((spec.key, value))
-    for index, line in enumerate(changes.lines or ()):
-        if line.product_id is not None:
-            wanted["products"].append((f"items[{index}].product_id", line.product_id))
+    wanted["products"].extend(changes.line_products)
     for target, references in wanted.items():
         found = await repository.existing_ids(session, org_id, target, (i for _, i in references))
         for field_name, record_id in references:

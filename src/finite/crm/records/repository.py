@@ -15,7 +15,7 @@ from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import dialect_name
-from finite.models.crm import LineItem, RecordCounter
+from finite.models.crm import CustomField, LineItem, RecordCounter
 
 MAX_REFERRERS_LISTED = 20
 
@@ -152,26 +152,53 @@ class Referrer:
     record_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class LookupPath:
+    """A lookup field of some module that may point at records of another."""
+
+    module: str
+    key: str
+    custom: bool
+
+
+def standard_lookups_to(module: str) -> list[LookupPath]:
+    return [
+        LookupPath(other.name, spec.key, False)
+        for other in MODULES.values()
+        for spec in other.fields
+        if spec.type == FieldType.LOOKUP and spec.target == module
+    ]
+
+
+async def custom_lookups_to(session: AsyncSession, org_id: str, module: str) -> list[LookupPath]:
+    query = select(CustomField.module, CustomField.key).where(
+        CustomField.org_id == org_id,
+        CustomField.type == FieldType.LOOKUP.value,
+        CustomField.target == module,
+    )
+    return [LookupPath(m, key, True) for m, key in (await session.execute(query)).all()]
+
+
 async def referrers(
-    session: AsyncSession, org_id: str, module: str, record_id: int
+    session: AsyncSession, org_id: str, module: str, record_id: int, paths: Sequence[LookupPath]
 ) -> list[Referrer]:
-    """Records whose lookups (or line items) point at this one, up to a listing limit."""
+    """Other records whose lookups (or line items) point at this one, up to a listing limit."""
     found: list[Referrer] = []
-    for other in MODULES.values():
-        for spec in other.fields:
-            if spec.type != FieldType.LOOKUP or spec.target != module:
-                continue
-            source = table(other.name)
-            query = (
-                select(source.c.id)
-                .where(source.c.org_id == org_id, source.c[spec.key] == record_id)
-                .order_by(source.c.id)
-                .limit(MAX_REFERRERS_LISTED - len(found))
-            )
-            for referrer_id in (await session.execute(query)).scalars().all():
-                found.append(Referrer(other.name, spec.key, referrer_id))
-            if len(found) >= MAX_REFERRERS_LISTED:
-                return found
+    for path in paths:
+        source = table(path.module)
+        column = source.c.custom[path.key].as_numeric(19, 0) if path.custom else source.c[path.key]
+        query = (
+            select(source.c.id)
+            .where(source.c.org_id == org_id, column == record_id)
+            .order_by(source.c.id)
+            .limit(MAX_REFERRERS_LISTED - len(found) + 1)
+        )
+        for referrer_id in (await session.execute(query)).scalars().all():
+            if path.module == module and referrer_id == record_id:
+                continue  # a record pointing at itself does not keep itself alive
+            found.append(Referrer(path.module, path.key, referrer_id))
+        if len(found) >= MAX_REFERRERS_LISTED:
+            return found[:MAX_REFERRERS_LISTED]
     if module == "products":
         query = (
             select(LineItem.module, LineItem.record_id)

@@ -17,7 +17,7 @@ from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import record_event
 from finite.crm.records import repository
-from finite.crm.records.line_items import totals
+from finite.crm.records.line_items import Line, out_of_range, totals
 from finite.crm.records.references import check_references
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import custom_to_json, json_safe, line_row, snapshot
@@ -100,7 +100,7 @@ async def create_record(
         **changes.values,
     }
     if schema.module.line_items:
-        values.update(totals(changes.lines or [], values["adjustment"]).as_values())
+        values.update(_checked_totals(changes.lines or [], values["adjustment"]))
     await repository.insert_record(session, schema.name, values)
     if schema.module.line_items:
         await _store_lines(session, org_id, schema, record_id, changes)
@@ -141,7 +141,7 @@ async def update_record(
     if schema.module.line_items and (changes.lines is not None or "adjustment" in values):
         lines = changes.lines if changes.lines is not None else _stored_lines(before)
         adjustment = values.get("adjustment", current_row["adjustment"]) or Decimal("0")
-        values.update(totals(lines, adjustment).as_values())
+        values.update(_checked_totals(lines, adjustment))
     if changes.lines is not None:
         await _store_lines(session, org_id, schema, record_id, changes)
     changed_keys = [key for key in _compare(schema, before, values, changes) if key]
@@ -181,7 +181,9 @@ async def delete_record(
     before = await _snapshot(session, org_id, schema, row)
     if if_match is not None and if_match != row["version"]:
         raise _version_conflict(if_match, before)
-    found = await repository.referrers(session, org_id, schema.name, record_id)
+    paths = repository.standard_lookups_to(schema.name)
+    paths += await repository.custom_lookups_to(session, org_id, schema.name)
+    found = await repository.referrers(session, org_id, schema.name, record_id, paths)
     if found:
         raise AppError(
             409,
@@ -236,9 +238,7 @@ async def _store_lines(
     await repository.replace_lines(session, org_id, schema.name, record_id, rows)
 
 
-def _stored_lines(record: dict[str, Any]) -> list[Any]:
-    from finite.crm.records.line_items import Line
-
+def _stored_lines(record: dict[str, Any]) -> list[Line]:
     return [
         Line(
             product_id=item["product_id"],
@@ -304,6 +304,14 @@ async def _event(
         data=record,
         changed_fields=changed,
     )
+
+
+def _checked_totals(lines: list[Line], adjustment: Decimal) -> dict[str, Decimal]:
+    found = totals(lines, adjustment)
+    problems = out_of_range(found)
+    if problems:
+        raise validation_error(problems)
+    return found.as_values()
 
 
 def _raise_if_invalid(changes: Changes) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from finite.crm.modules.fields import FieldType
-from finite.crm.records.line_items import Line, parse_lines
+from finite.crm.records.line_items import Line, parse_lines, referenced_products
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail
@@ -24,6 +24,7 @@ class Changes:
     values: dict[str, Any] = field(default_factory=dict)  # standard columns
     custom: dict[str, Any] = field(default_factory=dict)  # custom fields
     lines: list[Line] | None = None  # None: leave line items as they are
+    line_products: list[tuple[str, int]] = field(default_factory=list)  # checked even if invalid
     owner: str | None = None
     version: int | None = None  # the version a PUT expects to replace
     errors: list[ErrorDetail] = field(default_factory=list)
@@ -66,6 +67,7 @@ def _take(schema: RecordSchema, key: str, value: Any, creating: bool, changes: C
         return
     if spec.type == FieldType.LINE_ITEMS:
         changes.lines = parse_lines(value, errors)
+        changes.line_products = referenced_products(value)
         return
     if value is None:
         if spec.required:

@@ -19,6 +19,7 @@ from finite.core.accounts.roles import ACTIONS
 from finite.crm.modules.definitions import MODULES
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from tests.concurrency import concurrent_client
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
 
 Client = AsyncTestClient[Litestar]
@@ -581,22 +582,31 @@ async def test_a_malformed_if_match_is_refused(client: Client, org: OrgSetup) ->
 
 
 async def test_concurrent_updates_of_one_version_let_exactly_one_win(
-    client: Client, org: OrgSetup
+    app: Litestar, org: OrgSetup
 ) -> None:
-    key = org.crm_key
-    lead = await create(client, key, "leads", {"name": "Asha"})
-    responses = await asyncio.gather(
-        put(client, key, "leads", lead["id"], {"version": 1, "company": "First"}),
-        put(client, key, "leads", lead["id"], {"version": 1, "company": "Second"}),
-    )
-    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
-    winner = next(r for r in responses if r.status_code == 200).json()
-    loser = next(r for r in responses if r.status_code == 409).json()
-    assert loser["code"] == "VERSION_CONFLICT"
-    assert loser["current"]["version"] == 2
-    final = await read(client, key, "leads", lead["id"])
-    assert final["version"] == 2
-    assert final["company"] == winner["company"]
+    async with concurrent_client(app) as http:
+        key = org.crm_key
+        created = await http.post("/api/records/leads", json={"name": "Asha"}, headers=bearer(key))
+        lead = created.json()
+        responses = await asyncio.gather(
+            *(
+                http.put(
+                    f"/api/records/leads/{lead['id']}",
+                    json={"version": 1, "company": f"Writer {number}"},
+                    headers=bearer(key),
+                )
+                for number in range(10)
+            )
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [409] * 9, [r.text for r in responses]
+        winner = next(r for r in responses if r.status_code == 200).json()
+        loser = next(r for r in responses if r.status_code == 409).json()
+        assert loser["code"] == "VERSION_CONFLICT"
+        assert loser["current"]["version"] == 2
+        final = (await http.get(f"/api/records/leads/{lead['id']}", headers=bearer(key))).json()
+        assert final["version"] == 2
+        assert final["company"] == winner["company"]
 
 
 async def test_delete_with_a_stale_if_match_conflicts(client: Client, org: OrgSetup) -> None:

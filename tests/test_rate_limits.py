@@ -22,6 +22,7 @@ from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.ids import new_id
 from tests import backends
+from tests.concurrency import concurrent_client
 from tests.factories import bearer, make_org
 
 Client = AsyncTestClient[Litestar]
@@ -91,12 +92,14 @@ async def test_429_on_the_handover_surface_is_inside_the_envelope(
 
 
 async def test_100_parallel_requests_against_60_admit_exactly_60(
-    limited_client: Client, db: Database, peppers: Peppers
+    settings: Settings, limiter_redis_url: str | None, db: Database, peppers: Peppers
 ) -> None:
     org = await make_org(db, peppers, crm=FREE)
-    responses = await asyncio.gather(
-        *(limited_client.get("/api/me", headers=bearer(org.crm_key)) for _ in range(100))
-    )
+    app = create_app(dataclasses.replace(settings, redis_url=limiter_redis_url))
+    async with concurrent_client(app) as client:
+        responses = await asyncio.gather(
+            *(client.get("/api/me", headers=bearer(org.crm_key)) for _ in range(100))
+        )
     statuses = [response.status_code for response in responses]
     assert statuses.count(200) == 60
     assert statuses.count(429) == 40

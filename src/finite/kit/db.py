@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -59,6 +60,7 @@ class Database:
 
 
 _JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_JSON_DECODER = msgspec.json.Decoder(float_hook=Decimal)  # numbers come back digit for digit
 
 
 def json_dumps(value: Any) -> str:
@@ -73,7 +75,7 @@ def dialect_name(session: AsyncSession) -> str:
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
     json_options: dict[str, Any] = {
         "json_serializer": json_dumps,
-        "json_deserializer": msgspec.json.decode,
+        "json_deserializer": _JSON_DECODER.decode,
     }
     if not url.startswith("sqlite"):
         return create_async_engine(

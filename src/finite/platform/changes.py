@@ -10,7 +10,7 @@ from litestar import Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.audit.context import mark_written
+from finite.core.audit.context import mark_written, set_subject, subject_of
 from finite.core.audit.entries import audit_entry
 from finite.core.auth.principal import Principal
 from finite.core.idempotency import store
@@ -76,7 +76,7 @@ async def idempotent_create(
     async with db.read() as session:
         replay = await store.find_replay(session, scope)
     if replay is not None:
-        return _replayed(replay)
+        return _replayed(request, replay)
     try:
         async with db.transaction() as session:
             try:
@@ -92,10 +92,15 @@ async def idempotent_create(
             replay = await store.find_replay(session, scope)
         if replay is None:
             raise conflict("A request with this Idempotency-Key is still in progress.") from None
-        return _replayed(replay)
+        return _replayed(request, replay)
     mark_written(request.scope)
     return json_response(body, status)
 
 
-def _replayed(replay: store.Replay) -> Response[bytes]:
+def _replayed(request: AnyRequest, replay: store.Replay) -> Response[bytes]:
+    """The saved answer, audited against the record it created."""
+    created = msgspec.json.decode(replay.body)
+    subject = subject_of(request.scope)
+    if isinstance(created, dict) and isinstance(created.get("id"), int):
+        set_subject(request.scope, subject.module, created["id"], subject.action)
     return json_response(replay.body, replay.status, {"Idempotent-Replayed": "true"})

@@ -27,14 +27,14 @@ def audit_entry(scope: Scope, status: int, changes: dict[str, Any] | None = None
         occurred_at=utcnow(),
         product=principal.product if principal else _product_of_path(path),
         key_id=principal.key_id if principal else None,
-        key_name=principal.key_name if principal else None,
+        key_name=principal.key_name[:100] if principal else None,
         member_id=principal.member.id if principal and principal.member else None,
-        method=scope.get("method", ""),
+        method=str(scope.get("method", ""))[:10],
         path=path[:MAX_PATH],
         status=status,
-        module=subject.module,
-        record_id=subject.record_id,
-        action=subject.action,
+        module=subject.module[:40] if subject.module else None,
+        record_id=subject.record_id if _fits_bigint(subject.record_id) else None,
+        action=subject.action[:32] if subject.action else None,
         request_id=request_id_of(scope),
         client_ip=_client_ip(scope),
         user_agent=_header(scope, b"user-agent"),
@@ -47,13 +47,17 @@ def is_api_call(scope: Scope) -> bool:
     return scope["type"] == ScopeType.HTTP and (path == "/api" or path.startswith("/api/"))
 
 
+def _fits_bigint(value: int | None) -> bool:
+    return value is not None and -(2**63) <= value < 2**63
+
+
 def _product_of_path(path: str) -> str:
     return "handover" if path == "/api/v1" or path.startswith("/api/v1/") else "crm"
 
 
 def _client_ip(scope: Scope) -> str | None:
     client = scope.get("client")
-    return str(client[0]) if client else None
+    return str(client[0])[:64] if client else None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from finite.kit.db import Database
 from finite.models.events import AuditEntry
 
@@ -54,12 +56,27 @@ class AuditWriter:
             while self._buffer:
                 batch, self._buffer = self._buffer[:FLUSH_BATCH], self._buffer[FLUSH_BATCH:]
                 try:
-                    async with self._db.transaction() as session:
-                        session.add_all(batch)
-                except Exception:
-                    logger.exception("could not write %d audit rows; will retry", len(batch))
+                    await self._write(batch)
+                except (OSError, OperationalError, InterfaceError):
+                    logger.warning("database unavailable; %d audit rows wait", len(batch))
                     self._buffer[:0] = batch
                     return
+                except Exception:  # noqa: BLE001 - a bad row must not block the rest
+                    await self._write_one_by_one(batch)
+
+    async def _write(self, rows: list[AuditEntry]) -> None:
+        async with self._db.transaction() as session:
+            session.add_all([_copy(row) for row in rows])
+
+    async def _write_one_by_one(self, rows: list[AuditEntry]) -> None:
+        for row in rows:
+            try:
+                await self._write([row])
+            except Exception:
+                self.dropped += 1
+                logger.exception(
+                    "dropped an audit row the database refused: %s %s", row.method, row.path
+                )
 
     async def _run(self) -> None:
         while True:
@@ -67,3 +84,9 @@ class AuditWriter:
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_SECONDS)
             self._wake.clear()
             await self.flush()
+
+
+def _copy(row: AuditEntry) -> AuditEntry:
+    """A fresh instance per attempt: a failed session leaves its objects unusable."""
+    columns = AuditEntry.__table__.columns.keys()
+    return AuditEntry(**{name: getattr(row, name) for name in columns})

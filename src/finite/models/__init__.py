@@ -5,11 +5,12 @@ from finite.crm.modules import tables as _crm_module_tables  # noqa: F401
 from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
 from finite.models.crm import CustomField, LineItem, RecordCounter
-from finite.models.events import AuditEntry, Event, IdempotentRequest
+from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
 from finite.models.keys import ApiKey
 
 __all__ = [
     "ApiKey",
+    "AuditChainHead",
     "AuditEntry",
     "Base",
     "CustomField",

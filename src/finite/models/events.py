@@ -37,6 +37,7 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_org_occurred", "org_id", "occurred_at"),
         Index("ix_audit_log_org_record", "org_id", "module", "record_id"),
+        Index("ix_audit_log_org_seq", "org_id", "seq"),
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -56,6 +57,22 @@ class AuditEntry(Base):
     client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # The tamper-evident chain, sealed off the request path: seq counts 1, 2, … per organization
+    # and hash = SHA-256(prev_hash + the row's canonical content).
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditChainHead(Base):
+    """The last sealed link per organization: deleting rows at the chain's end is detected too."""
+
+    __tablename__ = "audit_chain_heads"
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class IdempotentRequest(Base):

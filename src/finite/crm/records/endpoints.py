@@ -11,8 +11,9 @@ from litestar.params import FromPath
 from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
 from finite.crm.fields.service import load_schema
+from finite.crm.query.grammar import parse_list_query
 from finite.crm.records import service
-from finite.crm.records.http import etag, if_match_version, json_object, positive_int_param
+from finite.crm.records.http import etag, if_match_version, json_object
 from finite.platform.changes import audited_change, encode, idempotent_create, json_response
 from finite.platform.state import platform_of
 
@@ -82,16 +83,17 @@ async def list_records(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:
     set_subject(request.scope, module, action="list")
-    page = positive_int_param(request, "page", 1)
-    per_page = positive_int_param(request, "per_page", 50)
     async with platform_of(request).db.read() as session:
         schema = await load_schema(session, principal.org_id, module)
-        found = await service.list_records(session, principal, schema, page, per_page)
+        query = parse_list_query(schema, request.query_params.multi_items())
+        found = await service.list_records(session, principal, schema, query)
     body = {
         "data": found.records,
         "page": found.page,
         "per_page": found.per_page,
         "total": found.total,
-        "has_more": found.page * found.per_page < found.total,
+        "total_relation": found.total_relation,
+        "has_more": found.has_more,
+        "next_cursor": found.next_cursor,
     }
     return json_response(encode(body), 200)

@@ -37,11 +37,3 @@ def if_match_version(request: Request[Any, Any, Any]) -> int | None:
 def etag(version: int) -> str:
     return f'"{version}"'
 
-
-def positive_int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    if not value.isdigit() or len(value) > 9:
-        raise invalid_field(name, "must be a positive whole number")
-    return int(value)

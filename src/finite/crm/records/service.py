@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import record_event
+from finite.crm.query.build import after_clause, capped_count, list_select
+from finite.crm.query.cursor import decode_cursor, encode_cursor
+from finite.crm.query.grammar import ListQuery
 from finite.crm.records import repository
 from finite.crm.records.line_items import Line, out_of_range, totals
 from finite.crm.records.references import check_references
@@ -23,9 +26,10 @@ from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import custom_to_json, json_safe, line_row, snapshot
 from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
+from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
 
-MAX_PER_PAGE = 200
+TOTAL_CAP = 10_000  # counting stops here; beyond it the total is a labelled lower bound
 MAX_RECORD_ID = 2**63 - 1
 
 
@@ -41,6 +45,9 @@ class Page:
     page: int
     per_page: int
     total: int
+    total_relation: str  # "eq": exact; "gte": at least this many (counting stopped there)
+    has_more: bool
+    next_cursor: str | None
 
 
 def require(principal: Principal, module: str, action: Action) -> None:
@@ -58,24 +65,36 @@ async def get_record(
 
 
 async def list_records(
-    session: AsyncSession, principal: Principal, schema: RecordSchema, page: int, per_page: int
+    session: AsyncSession, principal: Principal, schema: RecordSchema, query: ListQuery
 ) -> Page:
     require(principal, schema.name, "view")
-    problems = []
-    if page < 1:
-        problems.append(ErrorDetail("page", "must be 1 or more"))
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        problems.append(ErrorDetail("per_page", f"must be between 1 and {MAX_PER_PAGE}"))
-    if problems:
-        raise validation_error(problems)
-    org_id = principal.org_id
-    rows = await repository.list_records(
-        session, org_id, schema.name, offset=(page - 1) * per_page, limit=per_page
-    )
+    org_id, table = principal.org_id, repository.table(schema.name)
+    matching = list_select(dialect_name(session), table, schema.name, org_id, query)
+    statement = matching
+    if query.cursor is not None:
+        last_value, last_id = decode_cursor(query.sort, query.cursor)
+        statement = statement.where(after_clause(table, query.sort, last_value, last_id))
+    elif query.page > 1:
+        statement = statement.offset((query.page - 1) * query.per_page)
+    rows = (await session.execute(statement.limit(query.per_page + 1))).mappings().all()
+    has_more = len(rows) > query.per_page
+    rows = rows[: query.per_page]
     lines = await repository.lines_of(session, org_id, schema.name, [r["id"] for r in rows])
-    total = await repository.count_records(session, org_id, schema.name)
     records = [snapshot(schema, row, lines.get(row["id"])) for row in rows]
-    return Page(records, page, per_page, total)
+    next_cursor = None
+    if has_more and records:
+        last = records[-1]
+        next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
+    total, relation = await _total(session, matching)
+    if query.fields is not None:
+        wanted = {"id", *query.fields}
+        records = [{k: v for k, v in record.items() if k in wanted} for record in records]
+    return Page(records, query.page, query.per_page, total, relation, has_more, next_cursor)
+
+
+async def _total(session: AsyncSession, matching: Any) -> tuple[int, str]:
+    counted = int((await session.execute(capped_count(matching, TOTAL_CAP))).scalar_one())
+    return (counted, "eq") if counted <= TOTAL_CAP else (TOTAL_CAP, "gte")
 
 
 async def create_record(

@@ -1,0 +1,126 @@
+"""Turn a ListQuery into SQL: filters, search, stable ordering and keyset continuation.
+
+Nulls sort as the largest value on both engines (PostgreSQL's natural order, so its b-tree
+indexes serve both directions): last when ascending, first when descending.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, cast, exists, func, or_, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+
+from finite.crm.modules.columns import NUMERIC_SHAPES
+from finite.crm.modules.fields import Field, FieldType
+from finite.crm.query.grammar import Filter, ListQuery, Sort
+from finite.crm.query.search import search_clause
+
+NOT_NULL_COLUMNS = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+def column_of(table: Table, spec: Field, custom: bool) -> ColumnElement[Any]:
+    if not custom:
+        return table.c[spec.key]
+    value: Any = table.c.custom[spec.key]
+    if spec.type in NUMERIC_SHAPES:
+        precision, scale = NUMERIC_SHAPES[spec.type]
+        extracted: ColumnElement[Any] = value.as_numeric(precision, scale)
+    elif spec.type in (FieldType.INTEGER, FieldType.LOOKUP):
+        extracted = value.as_numeric(19, 0)
+    elif spec.type == FieldType.BOOLEAN:
+        extracted = value.as_boolean()
+    else:
+        extracted = value.as_string()
+    return extracted
+
+
+def filter_clause(dialect: str, table: Table, found: Filter) -> ColumnElement[Any]:
+    column = column_of(table, found.field, found.custom)
+    op, value = found.op, found.value
+    if op == "is_null":
+        return column.is_(None) if value else column.is_not(None)
+    if found.field.type == FieldType.MULTI_PICKLIST:
+        return _list_contains(dialect, table, found.field, found.custom, value)
+    if op == "contains":
+        return column.ilike(f"%{_escape_like(value)}%", escape="\\")
+    if op == "starts_with":
+        return column.ilike(f"{_escape_like(value)}%", escape="\\")
+    if op == "in":
+        return column.in_(value)
+    if op == "ne":  # "not equal" keeps records where the field is empty
+        return or_(column != value, column.is_(None))
+    comparisons = {
+        "eq": column.__eq__,
+        "gt": column.__gt__,
+        "gte": column.__ge__,
+        "lt": column.__lt__,
+        "lte": column.__le__,
+    }
+    return comparisons[op](value)
+
+
+def order_by(table: Table, sort: Sort) -> list[Any]:
+    column = column_of(table, sort.field, sort.custom)
+    if sort.field.key == "id" and not sort.custom:
+        return [table.c.id.desc() if sort.descending else table.c.id.asc()]
+    if _never_null(sort):
+        primary = column.desc() if sort.descending else column.asc()
+    else:
+        primary = column.desc().nulls_first() if sort.descending else column.asc().nulls_last()
+    return [primary, table.c.id.desc() if sort.descending else table.c.id.asc()]
+
+
+def after_clause(table: Table, sort: Sort, last_value: Any, last_id: int) -> ColumnElement[Any]:
+    """Rows that come after (last_value, last_id) in the order of `order_by`."""
+    column = column_of(table, sort.field, sort.custom)
+    later_id = table.c.id < last_id if sort.descending else table.c.id > last_id
+    if sort.field.key == "id" and not sort.custom:
+        return later_id
+    beyond = column < last_value if sort.descending else column > last_value
+    if _never_null(sort):
+        return or_(beyond, and_(column == last_value, later_id))
+    if last_value is None:
+        if sort.descending:  # nulls come first: then the rest of the nulls, then every value
+            return or_(and_(column.is_(None), later_id), column.is_not(None))
+        return and_(column.is_(None), later_id)
+    if sort.descending:
+        return or_(beyond, and_(column == last_value, later_id))
+    return or_(beyond, and_(column == last_value, later_id), column.is_(None))
+
+
+def list_select(
+    dialect: str, table: Table, module: str, org_id: str, query: ListQuery
+) -> Select[Any]:
+    """Every row matching the query's filters and search, in order (no paging)."""
+    statement = select(table).where(table.c.org_id == org_id)
+    for found in query.filters:
+        statement = statement.where(filter_clause(dialect, table, found))
+    if query.q:
+        statement = statement.where(search_clause(dialect, module, table, query.q))
+    return statement.order_by(*order_by(table, query.sort))
+
+
+def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
+    """count(*) of at most cap + 1 matches: exact when small, a lower bound when not."""
+    limited = statement.order_by(None).with_only_columns(text("1")).limit(cap + 1).subquery()
+    return select(func.count()).select_from(limited)
+
+
+def _never_null(sort: Sort) -> bool:
+    return not sort.custom and sort.field.key in NOT_NULL_COLUMNS
+
+
+def _list_contains(
+    dialect: str, table: Table, spec: Field, custom: bool, value: str
+) -> ColumnElement[Any]:
+    source = table.c.custom[spec.key] if custom else table.c[spec.key]
+    if dialect == "postgresql":
+        return cast(source, JSONB).contains([value])
+    items = func.json_each(source).table_valued("value")
+    return exists(select(1).select_from(items).where(items.c.value == value))
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,249 @@
+"""The list query grammar shared by GET /api/records/{module} and the CSV export.
+
+    ?status=New&value[gte]=1000&q=acme&sort=-updated_at&fields=name,email&per_page=50&cursor=…
+
+Every parameter is checked against the module's fields (custom ones included); anything unknown
+answers 400 naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from finite.crm.modules.columns import NUMERIC_SHAPES
+from finite.crm.modules.fields import Field, FieldType
+from finite.crm.query.search import MAX_QUERY_LENGTH
+from finite.crm.records.schema import RecordSchema
+from finite.crm.records.values import InvalidValue, convert
+from finite.kit.errors import ErrorDetail, validation_error
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+MAX_IN_VALUES = 100
+RESERVED = frozenset({"page", "per_page", "cursor", "q", "sort", "fields"})
+OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "starts_with", "is_null")
+_PARAM = re.compile(r"^(?P<key>[a-z][a-z0-9_]*)(?:\[(?P<op>[a-z_]+)\])?$")
+
+# The system columns every record has, described like fields so they filter and sort alike.
+SYSTEM_FIELDS: dict[str, Field] = {
+    "id": Field("id", "Id", FieldType.INTEGER),
+    "version": Field("version", "Version", FieldType.INTEGER),
+    "created_at": Field("created_at", "Created", FieldType.DATETIME),
+    "updated_at": Field("updated_at", "Updated", FieldType.DATETIME),
+    "created_by": Field("created_by", "Created By", FieldType.TEXT, max_length=40),
+    "owner": Field("owner", "Owner", FieldType.TEXT, max_length=40),
+}
+_TEXTUAL = {
+    FieldType.TEXT,
+    FieldType.LONG_TEXT,
+    FieldType.EMAIL,
+    FieldType.PHONE,
+    FieldType.URL,
+    FieldType.PICKLIST,
+}
+_ORDERED = _TEXTUAL | {FieldType.INTEGER, FieldType.DATE, FieldType.DATETIME, *NUMERIC_SHAPES}
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    field: Field
+    op: str
+    value: Any  # converted; a list for `in`, a bool for `is_null`
+    custom: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    field: Field
+    descending: bool
+    custom: bool
+
+    @property
+    def token(self) -> str:
+        return ("-" if self.descending else "") + self.field.key
+
+
+@dataclass(slots=True)
+class ListQuery:
+    filters: list[Filter] = field(default_factory=list)
+    q: str | None = None
+    sort: Sort = field(default_factory=lambda: Sort(SYSTEM_FIELDS["id"], False, False))
+    fields: list[str] | None = None  # None: every field
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    cursor: str | None = None
+
+
+def allowed_operators(spec: Field) -> tuple[str, ...]:
+    if spec.type == FieldType.LINE_ITEMS:
+        return ()
+    if spec.type == FieldType.MULTI_PICKLIST:
+        return ("contains", "is_null")
+    if spec.type == FieldType.BOOLEAN:
+        return ("eq", "ne", "is_null")
+    if spec.type == FieldType.LOOKUP:
+        return ("eq", "ne", "in", "is_null")
+    ops = ["eq", "ne", "in", "is_null"]
+    if spec.type in _ORDERED:
+        ops += ["gt", "gte", "lt", "lte"]
+    if spec.type in _TEXTUAL:
+        ops += ["contains", "starts_with"]
+    return tuple(ops)
+
+
+def parse_list_query(
+    schema: RecordSchema, params: Iterable[tuple[str, str]], *, paged: bool = True
+) -> ListQuery:
+    """Parse query parameters (repeats allowed) into a ListQuery, or raise listing every problem."""
+    query = ListQuery()
+    problems: list[ErrorDetail] = []
+    for name, value in params:
+        if name in RESERVED:
+            _reserved(schema, query, name, value, problems, paged)
+        else:
+            _filter(schema, query, name, value, problems)
+    if query.cursor is not None and query.page != 1:
+        problems.append(ErrorDetail("cursor", "use either cursor or page, not both"))
+    if problems:
+        raise validation_error(problems)
+    return query
+
+
+def lookup_field(schema: RecordSchema, key: str) -> tuple[Field, bool] | None:
+    """(field, is custom) for a filterable or sortable key, system columns included."""
+    if key in SYSTEM_FIELDS:
+        return SYSTEM_FIELDS[key], False
+    spec = schema.field(key)
+    if spec is None:
+        return None
+    return spec, schema.is_custom(key)
+
+
+def _reserved(
+    schema: RecordSchema,
+    query: ListQuery,
+    name: str,
+    value: str,
+    problems: list[ErrorDetail],
+    paged: bool,
+) -> None:
+    if name in ("page", "per_page"):
+        if not paged:
+            problems.append(ErrorDetail(name, "exports are not paged; they stream every match"))
+            return
+        number = int(value) if value.isdigit() and len(value) < 10 else 0
+        if name == "page" and number < 1:
+            problems.append(ErrorDetail(name, "must be a whole number from 1"))
+        elif name == "per_page" and not 1 <= number <= MAX_PER_PAGE:
+            problems.append(ErrorDetail(name, f"must be a whole number from 1 to {MAX_PER_PAGE}"))
+        else:
+            setattr(query, name, number)
+    elif name == "cursor":
+        if not paged:
+            problems.append(ErrorDetail(name, "exports are not paged; they stream every match"))
+        else:
+            query.cursor = value
+    elif name == "q":
+        if len(value) > MAX_QUERY_LENGTH:
+            problems.append(ErrorDetail("q", f"must be at most {MAX_QUERY_LENGTH} characters"))
+        elif value.strip():
+            query.q = value.strip()
+    elif name == "sort":
+        _sort(schema, query, value, problems)
+    elif name == "fields":
+        _fields(schema, query, value, problems)
+
+
+def _sort(schema: RecordSchema, query: ListQuery, value: str, problems: list[ErrorDetail]) -> None:
+    descending = value.startswith("-")
+    key = value.lstrip("-+").strip()
+    if "," in key:
+        problems.append(ErrorDetail("sort", "sort on one field (ties are broken by id)"))
+        return
+    found = lookup_field(schema, key)
+    if found is None or found[0].type not in _ORDERED | {FieldType.BOOLEAN, FieldType.LOOKUP}:
+        problems.append(ErrorDetail("sort", f"cannot sort on {key!r}"))
+        return
+    query.sort = Sort(found[0], descending, found[1])
+
+
+def _fields(
+    schema: RecordSchema, query: ListQuery, value: str, problems: list[ErrorDetail]
+) -> None:
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in SYSTEM_FIELDS and schema.field(key) is None]
+    for key in unknown:
+        problems.append(ErrorDetail("fields", f"unknown field {key!r}"))
+    if not unknown:
+        query.fields = keys
+
+
+def _filter(
+    schema: RecordSchema, query: ListQuery, name: str, value: str, problems: list[ErrorDetail]
+) -> None:
+    match = _PARAM.match(name)
+    found = lookup_field(schema, match["key"]) if match else None
+    if match is None or found is None:
+        problems.append(ErrorDetail(name, "is not a field or parameter of this list"))
+        return
+    spec, custom = found
+    op = match["op"] or "eq"
+    if op not in OPERATORS:
+        problems.append(ErrorDetail(name, f"unknown operator {op!r}; use {', '.join(OPERATORS)}"))
+        return
+    if op not in allowed_operators(spec):
+        allowed = ", ".join(allowed_operators(spec)) or "none"
+        problems.append(ErrorDetail(name, f"{spec.type} fields take the operators: {allowed}"))
+        return
+    try:
+        converted = _filter_value(spec, op, value)
+    except InvalidValue as invalid:
+        problems.append(ErrorDetail(name, str(invalid)))
+        return
+    query.filters.append(Filter(spec, op, converted, custom))
+
+
+def _filter_value(spec: Field, op: str, text: str) -> Any:
+    if op == "is_null":
+        if text.lower() not in ("true", "false"):
+            raise InvalidValue("must be true or false")
+        return text.lower() == "true"
+    if op == "in":
+        values = [part.strip() for part in text.split(",") if part.strip()]
+        if not values or len(values) > MAX_IN_VALUES:
+            raise InvalidValue(f"must be 1 to {MAX_IN_VALUES} comma-separated values")
+        return [_scalar(spec, value) for value in values]
+    if op in ("contains", "starts_with"):
+        if spec.type == FieldType.MULTI_PICKLIST:
+            return convert(
+                Field(spec.key, spec.label, FieldType.PICKLIST, options=spec.options), text
+            )
+        if not text:
+            raise InvalidValue("must not be empty")
+        return text
+    return _scalar(spec, text)
+
+
+def _scalar(spec: Field, text: str) -> Any:
+    """A query-string value in its field's stored form (query strings carry no JSON types)."""
+    kind = spec.type
+    if kind in (FieldType.INTEGER, FieldType.LOOKUP):
+        if not re.fullmatch(r"-?\d{1,19}", text):
+            raise InvalidValue("must be a whole number")
+        return convert(spec, int(text))
+    if kind == FieldType.BOOLEAN:
+        if text.lower() not in ("true", "false"):
+            raise InvalidValue("must be true or false")
+        return text.lower() == "true"
+    if kind == FieldType.DATETIME:
+        moment = convert(spec, text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if kind == FieldType.PICKLIST:
+        return convert(spec, text)
+    if kind in NUMERIC_SHAPES or kind == FieldType.DATE:
+        return convert(spec, text)
+    return text

@@ -11,6 +11,7 @@ from finite.config import Settings, load_settings
 from finite.crm import account_endpoints as crm_accounts
 from finite.crm import roles_endpoints as crm_roles
 from finite.crm.auth import crm_principal
+from finite.crm.export import endpoints as crm_export
 from finite.crm.fields import endpoints as crm_fields
 from finite.crm.records import endpoints as crm_records
 from finite.handover import account_endpoints as handover_accounts
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             crm_fields.describe,
             crm_fields.add_field,
             crm_fields.remove_field,
+            crm_export.export_csv,
             crm_roles.list_roles,
             crm_roles.update_role,
         ],

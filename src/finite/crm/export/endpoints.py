@@ -1,0 +1,44 @@
+"""CRM surface: GET /api/export/{module}.csv — a streamed CSV of a module's records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Stream
+
+from finite.core.audit.context import set_subject
+from finite.core.auth.principal import Principal
+from finite.crm.export.records_csv import stream_csv
+from finite.crm.fields.service import load_schema
+from finite.crm.query.grammar import parse_list_query
+from finite.crm.records.service import require
+from finite.kit.errors import not_found
+from finite.platform.state import platform_of
+
+
+@get("/export/{filename:str}")
+async def export_csv(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    filename: FromPath[str],
+) -> Stream:
+    """Same filters, search, sort and fields as the list; every match, never paged."""
+    if not filename.endswith(".csv"):
+        raise not_found("Exports are at /api/export/{module}.csv.")
+    module = filename.removesuffix(".csv")
+    set_subject(request.scope, module, action="export")
+    db = platform_of(request).db
+    async with db.read() as session:
+        schema = await load_schema(session, principal.org_id, module)
+    require(principal, schema.name, "export")
+    query = parse_list_query(schema, request.query_params.multi_items(), paged=False)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Stream(
+        stream_csv(db, schema, principal.org_id, query),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{schema.name}-{stamp}.csv"'},
+    )

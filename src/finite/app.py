@@ -9,6 +9,8 @@ from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
 from finite.crm import account_endpoints as crm_accounts
+from finite.crm import audit_endpoints as crm_audit
+from finite.crm import history_endpoints as crm_history
 from finite.crm import roles_endpoints as crm_roles
 from finite.crm.auth import crm_principal
 from finite.crm.export import endpoints as crm_export
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             crm_records.update_record,
             crm_records.delete_record,
             crm_records.list_records,
+            crm_history.record_history,
             crm_fields.list_modules,
             crm_fields.describe,
             crm_fields.add_field,
@@ -51,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             crm_export.export_csv,
             crm_roles.list_roles,
             crm_roles.update_role,
+            crm_audit.list_audit,
+            crm_audit.export_audit,
         ],
         dependencies={"principal": Provide(crm_principal)},
     )

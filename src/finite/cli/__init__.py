@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from finite.cli.accounts import members_app, orgs_app, plans_app
+from finite.cli.audit import audit_app
+from finite.cli.bench import bench_app
 from finite.cli.keys import keys_app
 from finite.cli.serve import migrate, serve
 
@@ -19,6 +21,8 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 app.add_typer(plans_app, name="plans")
+app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

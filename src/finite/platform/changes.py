@@ -15,7 +15,6 @@ from finite.core.audit.entries import audit_entry
 from finite.core.auth.principal import Principal
 from finite.core.idempotency import store
 from finite.kit.errors import conflict
-from finite.kit.exact_json import exact_numbers
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -51,8 +50,11 @@ def json_response(
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+_ENCODER = msgspec.json.Encoder(decimal_format="number")  # decimals as exact JSON numbers
+
+
 def encode(record: dict[str, Any]) -> bytes:
-    return msgspec.json.encode(exact_numbers(record))
+    return _ENCODER.encode(record)
 
 
 async def idempotent_create(

@@ -9,6 +9,7 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from finite.config import Settings
+from finite.core.audit.sealer import AuditSealer
 from finite.core.audit.writer import AuditWriter
 from finite.core.ratelimit.limiter import RateLimiter, redis_client
 from finite.kit.db import Database
@@ -23,6 +24,7 @@ class Platform:
     redis: Redis | None
     limiter: RateLimiter
     audit: AuditWriter
+    sealer: AuditSealer
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -35,13 +37,16 @@ class Platform:
             redis=redis,
             limiter=RateLimiter(redis),
             audit=AuditWriter(db),
+            sealer=AuditSealer(db),
         )
 
     async def start(self) -> None:
         await self.audit.start()
+        await self.sealer.start()
 
     async def close(self) -> None:
         await self.audit.stop()
+        await self.sealer.stop()  # after the last flush, so those rows are sealed too
         await self.db.dispose()
         if self.redis is not None:
             await self.redis.aclose()

@@ -39,6 +39,6 @@ async def export_csv(
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Stream(
         stream_csv(db, schema, principal.org_id, query),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={"Content-Disposition": f'attachment; filename="{schema.name}-{stamp}.csv"'},
     )

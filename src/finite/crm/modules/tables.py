@@ -21,6 +21,7 @@ from finite.kit.db_types import UTCDateTime
 from finite.models.base import Base
 
 SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "owner")
+PIPELINE_FIELDS = frozenset({"status", "stage"})
 
 
 def table_name(module: str) -> str:
@@ -43,9 +44,23 @@ def _module_table(module: Module) -> Table:
         Column("owner", String(40), nullable=True),
         Column("custom", JSON, nullable=False),
     ]
+    name = table_name(module.name)
+    # Lists sort by these with id as the tie-break, and page by (value, id) keysets.
     constraints: list[ForeignKeyConstraint | Index] = [
-        Index(f"ix_{table_name(module.name)}_org_updated", "org_id", "updated_at"),
+        Index(f"ix_{name}_org_updated", "org_id", "updated_at", "id"),
+        Index(f"ix_{name}_org_created", "org_id", "created_at", "id"),
+        Index(f"ix_{name}_org_owner", "org_id", "owner", "updated_at", "id"),
     ]
+    title = next((f for f in module.fields if f.required), None)
+    if title is not None:
+        constraints.append(Index(f"ix_{name}_org_{title.key}", "org_id", title.key, "id"))
+    for field in module.fields:
+        if field.key in PIPELINE_FIELDS:  # the filters lists are most often cut by
+            constraints.append(
+                Index(f"ix_{name}_org_{field.key}", "org_id", field.key, "updated_at", "id")
+            )
+        elif field.type == FieldType.EMAIL:
+            constraints.append(Index(f"ix_{name}_org_{field.key}", "org_id", field.key))
     for field in module.fields:
         kind = column_type(field)
         if kind is None:

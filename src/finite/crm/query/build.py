@@ -6,9 +6,10 @@ indexes serve both directions): last when ascending, first when descending.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, cast, exists, func, or_, select, text
+from sqlalchemy import Select, Table, and_, cast, exists, func, literal, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +17,7 @@ from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
 from finite.crm.query.grammar import Filter, ListQuery, Sort
 from finite.crm.query.search import search_clause
+from finite.crm.records.serialize import json_safe
 
 NOT_NULL_COLUMNS = frozenset({"id", "version", "created_at", "updated_at"})
 
@@ -36,9 +38,19 @@ def column_of(table: Table, spec: Field, custom: bool) -> ColumnElement[Any]:
     return extracted
 
 
+def bindable(spec: Field, custom: bool, value: Any) -> Any:
+    """Custom dates and date-times are stored as canonical text (see serialize.json_safe), so
+    they compare as that text; everything else binds as it is."""
+    if custom and isinstance(value, date | datetime):
+        return json_safe(value)
+    if custom and isinstance(value, list):
+        return [bindable(spec, custom, item) for item in value]
+    return value
+
+
 def filter_clause(dialect: str, table: Table, found: Filter) -> ColumnElement[Any]:
     column = column_of(table, found.field, found.custom)
-    op, value = found.op, found.value
+    op, value = found.op, bindable(found.field, found.custom, found.value)
     if op == "is_null":
         return column.is_(None) if value else column.is_not(None)
     if found.field.type == FieldType.MULTI_PICKLIST:
@@ -78,16 +90,21 @@ def after_clause(table: Table, sort: Sort, last_value: Any, last_id: int) -> Col
     later_id = table.c.id < last_id if sort.descending else table.c.id > last_id
     if sort.field.key == "id" and not sort.custom:
         return later_id
-    beyond = column < last_value if sort.descending else column > last_value
-    if _never_null(sort):
-        return or_(beyond, and_(column == last_value, later_id))
+    if _never_null(sort):  # a row-value comparison, so the (org_id, column, id) index serves it
+        pair, last = (
+            tuple_(column, table.c.id),
+            tuple_(literal(last_value, column.type), literal(last_id)),
+        )
+        return pair < last if sort.descending else pair > last
     if last_value is None:
         if sort.descending:  # nulls come first: then the rest of the nulls, then every value
             return or_(and_(column.is_(None), later_id), column.is_not(None))
         return and_(column.is_(None), later_id)
+    bound = literal(bindable(sort.field, sort.custom, last_value), column.type)
+    beyond = column < bound if sort.descending else column > bound
     if sort.descending:
-        return or_(beyond, and_(column == last_value, later_id))
-    return or_(beyond, and_(column == last_value, later_id), column.is_(None))
+        return or_(beyond, and_(column == bound, later_id))
+    return or_(beyond, and_(column == bound, later_id), column.is_(None))
 
 
 def list_select(

@@ -10,7 +10,10 @@ from typing import Any
 
 from finite.crm.modules.fields import FieldType
 from finite.crm.query.grammar import Sort
+from finite.crm.records.values import convert
 from finite.kit.errors import invalid_field
+
+SYSTEM_TEXT = frozenset({"created_by", "owner"})  # member ids: any text
 
 
 def encode_cursor(sort: Sort, value: Any, record_id: int) -> str:
@@ -25,21 +28,24 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         token, value, record_id = json.loads(raw)
-        if token != sort.token or not isinstance(record_id, int):
-            raise ValueError("another sort")
+        if token != sort.token or type(record_id) is not int or not 1 <= record_id < 2**63:
+            raise ValueError("another sort, or not an id")
         return _typed(sort, value), record_id
-    except (ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cursor, it is the caller's 400
         raise invalid_field("cursor", "is not a cursor from this list with this sort") from None
 
 
 def _typed(sort: Sort, value: Any) -> Any:
+    """The value back in its field's stored form, checked like any input of that field."""
     if value is None:
         return None
     kind = sort.field.type
-    if kind == FieldType.DATETIME:
-        return datetime.fromisoformat(value)
-    if kind == FieldType.DATE:
-        return date.fromisoformat(value)
-    if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.PERCENT):
-        return Decimal(value)
-    return value
+    if kind in (FieldType.INTEGER, FieldType.LOOKUP):
+        expected: type = int
+    elif kind == FieldType.BOOLEAN:
+        expected = bool
+    else:
+        expected = str
+    if type(value) is not expected:
+        raise ValueError(f"expected {expected.__name__}")
+    return value if sort.field.key in SYSTEM_TEXT else convert(sort.field, value)

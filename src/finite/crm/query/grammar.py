@@ -242,7 +242,7 @@ def _scalar(spec: Field, text: str) -> Any:
     if kind == FieldType.DATETIME:
         moment = convert(spec, text)
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if kind == FieldType.PICKLIST:
+    if kind in (FieldType.PICKLIST, FieldType.EMAIL):
         return convert(spec, text)
     if kind in NUMERIC_SHAPES or kind == FieldType.DATE:
         return convert(spec, text)

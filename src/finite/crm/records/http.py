@@ -36,4 +36,3 @@ def if_match_version(request: Request[Any, Any, Any]) -> int | None:
 
 def etag(version: int) -> str:
     return f'"{version}"'
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -72,7 +72,9 @@ def json_safe(value: Any) -> Any:
     """For JSON columns and diffs: decimals as strings keep every digit; dates as ISO."""
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):  # one fixed UTC format, so stored text sorts by instant
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
         return {key: json_safe(item) for key, item in value.items()}

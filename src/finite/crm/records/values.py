@@ -122,7 +122,7 @@ def _number(field: Field, value: Any) -> Decimal:
         raise InvalidValue(f"must be less than {10 ** (precision - scale):,} in size")
     if field.type == FieldType.PERCENT and not 0 <= number <= 100:
         raise InvalidValue("must be between 0 and 100")
-    return number
+    return number.quantize(Decimal(1).scaleb(-scale))
 
 
 def _date(value: Any) -> date:

@@ -1,0 +1,332 @@
+"""The tamper-evident audit chain: each organization's rows linked by SHA-256, sealed off the
+request path.
+
+A row's link is ``hash = SHA-256(prev_hash + canonical content)``, where the canonical content is
+every column but the chain's own (seq, prev_hash, hash) as JSON with sorted keys, compact
+separators, the timestamp as ISO 8601 UTC and numbers exactly as stored. The first row of a chain
+links to GENESIS. Requests write rows unsealed (seq NULL); the sealer numbers them 1, 2, … per
+organization in (occurred_at, id) order and moves the organization's head in the same
+transaction, so editing, deleting or reordering a sealed row, or cutting the chain's end, breaks a
+link that `verify` reports.
+
+Several server processes may seal at once: on PostgreSQL the head row is locked (SELECT … FOR
+UPDATE, created first under INSERT … ON CONFLICT DO NOTHING when missing); on SQLite the write
+transaction (BEGIN IMMEDIATE) already serializes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+import msgspec
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.kit.clock import utcnow
+from finite.kit.db import Database, dialect_name
+from finite.models.accounts import Organization
+from finite.models.events import AuditChainHead, AuditEntry
+
+GENESIS = "0" * 64
+SEAL_BATCH = 1000
+VERIFY_BATCH = 2000
+
+# Fixed on purpose: a column added later must not change the hashes of rows sealed before it.
+# tests/test_audit_chain.py fails when the table grows a column this list does not decide on.
+CONTENT_COLUMNS: tuple[str, ...] = (
+    "org_id",
+    "id",
+    "occurred_at",
+    "product",
+    "key_id",
+    "key_name",
+    "member_id",
+    "method",
+    "path",
+    "status",
+    "module",
+    "record_id",
+    "action",
+    "request_id",
+    "client_ip",
+    "user_agent",
+    "changes",
+)
+CHAIN_COLUMNS: tuple[str, ...] = ("seq", "prev_hash", "hash")
+
+_TABLE = cast(Table, AuditEntry.__table__)
+_CONTENT = tuple(_TABLE.c[name] for name in CONTENT_COLUMNS)
+# Sorted keys at every depth; decimals (JSON numbers come back as Decimal) written as numbers,
+# digit for digit, so a number and a string that looks like it never hash alike.
+_ENCODER = msgspec.json.Encoder(decimal_format="number", order="sorted")
+
+Reason = Literal["edited", "missing", "reordered", "head mismatch"]
+
+
+def canonical(row: Mapping[Any, Any]) -> bytes:
+    """The row's content, byte for byte the same whenever it is read back unchanged."""
+    content: dict[str, Any] = {}
+    for name in CONTENT_COLUMNS:
+        value = row[name]
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).isoformat(timespec="microseconds")
+        content[name] = value
+    return _ENCODER.encode(content)
+
+
+def link_hash(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii", "replace") + content).hexdigest()
+
+
+# --- sealing ---------------------------------------------------------------------------------
+
+
+async def seal_pending(db: Database, *, batch: int = SEAL_BATCH) -> int:
+    """Seal every row waiting, one transaction per organization and batch; returns the count."""
+    async with db.read() as session:
+        org_ids = await _orgs_waiting(session)
+    sealed = 0
+    for org_id in org_ids:
+        while True:
+            async with db.transaction() as session:
+                count = await seal_org(session, org_id, limit=batch)
+            sealed += count
+            if count < batch:
+                break
+    return sealed
+
+
+async def _orgs_waiting(session: AsyncSession) -> list[str]:
+    """The organizations with unsealed rows, plus "" (calls no key vouched for) when it has some.
+
+    Driven by the organizations table, one (org_id, seq) index probe each, rather than by a
+    DISTINCT over the whole log: this runs every second, however long the log grows.
+    """
+
+    def waiting(org_id: Any) -> Any:
+        return exists().where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_(None))
+
+    found = await session.scalars(select(Organization.id).where(waiting(Organization.id)))
+    org_ids = sorted(found.all())
+    if (await session.execute(select(waiting("")))).scalar():
+        org_ids.append("")
+    return org_ids
+
+
+async def seal_org(session: AsyncSession, org_id: str, *, limit: int = SEAL_BATCH) -> int:
+    """Within the caller's write transaction: extend the organization's chain by up to `limit`
+    unsealed rows and move its head. Returns how many rows were sealed."""
+    last_seq, last_hash = await _locked_head(session, org_id)
+    # Read after taking the lock: a sealer that went first has committed, and this statement
+    # sees its rows sealed.
+    rows = (
+        (
+            await session.execute(
+                select(*_CONTENT)
+                .where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_(None))
+                .order_by(_TABLE.c.occurred_at, _TABLE.c.id)
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    if not rows:
+        return 0
+    links = []
+    for row in rows:
+        last_seq += 1
+        digest = link_hash(last_hash, canonical(row))
+        links.append(
+            {
+                "b_org": org_id,
+                "b_id": row["id"],
+                "b_seq": last_seq,
+                "b_prev": last_hash,
+                "b_hash": digest,
+            }
+        )
+        last_hash = digest
+    await session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.org_id == bindparam("b_org"),
+            _TABLE.c.id == bindparam("b_id"),
+            _TABLE.c.seq.is_(None),
+        )
+        .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
+        links,
+    )
+    await session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.org_id == org_id)
+        .values(last_seq=last_seq, last_hash=last_hash, sealed_at=utcnow())
+    )
+    return len(rows)
+
+
+async def _locked_head(session: AsyncSession, org_id: str) -> tuple[int, str]:
+    """The head's (last_seq, last_hash), locked until the transaction ends; created when
+    missing, race-free: of two sealers inserting it at once, one waits and then finds it."""
+    query = (
+        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
+        .where(AuditChainHead.org_id == org_id)
+        .with_for_update()
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+        await session.execute(
+            dialect.insert(AuditChainHead)
+            .values(org_id=org_id, last_seq=0, last_hash=GENESIS, sealed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["org_id"])
+        )
+        found = (await session.execute(query)).one()
+    return int(found.last_seq), str(found.last_hash)
+
+
+# --- verifying -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first broken link: where, which row (None when it is gone), and why."""
+
+    seq: int
+    id: str | None
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    org_id: str
+    rows: int  # sealed rows checked
+    head_seq: int
+    pending: int  # rows not sealed yet (not part of the chain so far)
+    broken: Break | None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+async def verify_chain(db: Database, org_id: str) -> Verdict:
+    """`verify` on one consistent snapshot, so a sealer at work meanwhile cannot confuse it."""
+    async with db.read() as session:
+        if dialect_name(session) == "postgresql":
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return await verify(session, org_id)
+
+
+async def verify(session: AsyncSession, org_id: str) -> Verdict:
+    """Walk seq 1..head: contiguous numbers, each prev_hash the previous row's hash, each hash
+    recomputed from the row's content, and the head at the last row. Flat memory: batches."""
+    head = await session.get(AuditChainHead, org_id)
+    head_seq = head.last_seq if head is not None else 0
+    pending = await _pending(session, org_id)
+    expected_seq, expected_prev = 1, GENESIS
+    last_id: str | None = None
+    checked = 0
+
+    def verdict(broken: Break | None) -> Verdict:
+        return Verdict(org_id, checked, head_seq, pending, broken)
+
+    async with aclosing(_sealed_rows(session, org_id)) as batches:
+        async for batch in batches:
+            for row in batch:
+                seq = int(row["seq"])
+                if seq < expected_seq:
+                    where = "held by more than one row" if seq >= 1 else "not a chain position"
+                    return verdict(Break(seq, row["id"], "reordered", f"seq {seq} is {where}"))
+                if seq > head_seq:
+                    return verdict(
+                        Break(
+                            seq,
+                            row["id"],
+                            "head mismatch",
+                            f"a row is sealed at seq {seq} but the head ends at seq {head_seq}",
+                        )
+                    )
+                if seq > expected_seq:
+                    return verdict(_missing(expected_seq, last_id))
+                broken = _check_link(row, expected_prev)
+                if broken is not None:
+                    return verdict(broken)
+                expected_seq, expected_prev, last_id = seq + 1, str(row["hash"]), str(row["id"])
+                checked += 1
+    if expected_seq <= head_seq:
+        return verdict(_missing(expected_seq, last_id))
+    if head is not None and head.last_hash != expected_prev:
+        return verdict(
+            Break(
+                head_seq,
+                last_id,
+                "head mismatch",
+                f"the head's hash is not the hash of the row at seq {head_seq}",
+            )
+        )
+    return verdict(None)
+
+
+def _missing(seq: int, previous_id: str | None) -> Break:
+    after = f" (the row before it is {previous_id})" if previous_id else ""
+    return Break(seq, None, "missing", f"no row holds seq {seq}{after}")
+
+
+def _check_link(row: Mapping[Any, Any], expected_prev: str) -> Break | None:
+    seq, prev_hash, stored = int(row["seq"]), row["prev_hash"] or "", row["hash"]
+    recomputed = link_hash(prev_hash, canonical(row))
+    if prev_hash != expected_prev:
+        if recomputed == stored:
+            return Break(
+                seq,
+                row["id"],
+                "reordered",
+                f"the row is intact but links to another row than seq {seq - 1}: "
+                "a row before it was removed, or rows were moved",
+            )
+        return Break(seq, row["id"], "edited", "the row's link and content do not match its hash")
+    if recomputed != stored:
+        return Break(seq, row["id"], "edited", "the row's content does not match its hash")
+    return None
+
+
+async def _pending(session: AsyncSession, org_id: str) -> int:
+    count = await session.execute(
+        select(func.count())
+        .select_from(_TABLE)
+        .where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_(None))
+    )
+    return int(count.scalar_one())
+
+
+async def _sealed_rows(
+    session: AsyncSession, org_id: str
+) -> AsyncGenerator[Sequence[Mapping[Any, Any]], None]:
+    """The sealed rows in (seq, id) order, a batch at a time (keyset paging)."""
+    columns = (*_CONTENT, _TABLE.c.seq, _TABLE.c.prev_hash, _TABLE.c.hash)
+    after: tuple[int, str] | None = None
+    while True:
+        query = select(*columns).where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_not(None))
+        if after is not None:
+            query = query.where(
+                or_(
+                    _TABLE.c.seq > after[0],
+                    and_(_TABLE.c.seq == after[0], _TABLE.c.id > after[1]),
+                )
+            )
+        query = query.order_by(_TABLE.c.seq, _TABLE.c.id).limit(VERIFY_BATCH)
+        batch: Sequence[Mapping[Any, Any]] = (await session.execute(query)).mappings().all()
+        if not batch:
+            return
+        yield batch
+        if len(batch) < VERIFY_BATCH:
+            return
+        after = (int(batch[-1]["seq"]), str(batch[-1]["id"]))

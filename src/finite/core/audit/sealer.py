@@ -1,0 +1,53 @@
+"""Seal the audit chain in the background, every second, so requests never wait on hashing.
+
+Every server process runs one; they take turns per organization (see chain.py), so running
+several is safe. Stopping seals once more, so a clean stop leaves nothing waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from finite.core.audit.chain import seal_pending
+from finite.kit.db import Database
+
+logger = logging.getLogger("finite.audit")
+
+SEAL_INTERVAL_SECONDS = 1.0
+
+
+class AuditSealer:
+    def __init__(self, db: Database, interval: float = SEAL_INTERVAL_SECONDS) -> None:
+        self._db = db
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="finite-audit-sealer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._seal_logging_failures()
+
+    async def seal_now(self) -> int:
+        """Seal every waiting row now; returns how many were sealed."""
+        async with self._lock:
+            return await seal_pending(self._db)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self._seal_logging_failures()
+
+    async def _seal_logging_failures(self) -> None:
+        try:
+            await self.seal_now()
+        except Exception:  # the next round tries again
+            logger.warning("sealing the audit chain failed; retrying later", exc_info=True)

@@ -1,0 +1,88 @@
+"""CRM surface: GET /api/records/{module}/{id}/history — who changed a record, when, and each
+field's before and after, newest first. Built from the audit log, so a deleted record keeps its
+history; a record the organization never had (or another organization's) is 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.accounts.repository import members_by_id
+from finite.core.audit.context import set_subject
+from finite.core.audit.listing import AuditFilter, any_rows, audit_page, iso, member_ids
+from finite.core.auth.principal import Principal
+from finite.crm.audit_params import paging_only
+from finite.crm.modules.tables import MODULE_TABLES
+from finite.crm.records.schema import module_named
+from finite.kit.errors import forbidden, not_found
+from finite.models.accounts import Member
+from finite.models.events import AuditEntry
+from finite.platform.changes import encode, json_response
+from finite.platform.state import platform_of
+
+AnyRequest = Request[Any, Any, Any]
+PrincipalDep = NamedDependency[Principal]
+
+_BIGINT = 2**63
+
+
+@get("/records/{module:str}/{record_id:int}/history")
+async def record_history(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
+) -> Response[bytes]:
+    fits = -_BIGINT <= record_id < _BIGINT
+    set_subject(request.scope, module, record_id if fits else None, "history")
+    module_named(module)  # an unknown module is 404
+    if not principal.may(module, "view"):
+        role = principal.role.name if principal.role else "this key"
+        raise forbidden(f"The {role} role cannot view {module}.")
+    paging = paging_only(request)
+    if not fits:
+        raise not_found(f"No {module} record {record_id}.")
+    wanted = AuditFilter(module=module, record_id=record_id, changes_only=True)
+    async with platform_of(request).db.read() as session:
+        page = await audit_page(session, principal.org_id, wanted, paging.limit, paging.cursor)
+        if not page.rows and not (
+            await any_rows(session, principal.org_id, wanted)
+            or await _record_exists(session, principal.org_id, module, record_id)
+        ):
+            raise not_found(f"No {module} record {record_id}.")
+        members = await members_by_id(session, principal.org_id, member_ids(page.rows))
+    body = {
+        "data": [_change_out(row, members.get(row.member_id or "")) for row in page.rows],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
+    return json_response(encode(body), 200)
+
+
+def _change_out(row: AuditEntry, member: Member | None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "occurred_at": iso(row.occurred_at),
+        "action": row.action,
+        "member_id": row.member_id,
+        "member_name": member.name if member is not None else None,
+        "key_id": row.key_id,
+        "key_name": row.key_name,
+        "request_id": row.request_id,
+        "changes": {
+            field: {"before": change.get("before"), "after": change.get("after")}
+            if isinstance(change, dict)
+            else {"before": None, "after": change}
+            for field, change in (row.changes or {}).items()
+        },
+    }
+
+
+async def _record_exists(session: AsyncSession, org_id: str, module: str, record_id: int) -> bool:
+    source = MODULE_TABLES[module]
+    found = await session.execute(
+        select(source.c.id).where(source.c.org_id == org_id, source.c.id == record_id)
+    )
+    return found.first() is not None

@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
+from finite.crm.query.search import include_name
 from finite.kit.db import Database
 from finite.models import Base
 from finite.platform.migrations import alembic_config, migrate_to_head
@@ -38,7 +39,8 @@ def tables(url: str) -> set[str]:
                 names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
         finally:
             await db.dispose()
-        return set(names) - {"alembic_version"}
+        # The FTS5 tables of migration 0004 are not models: left out, as autogenerate does.
+        return {name for name in names if include_name(name, "table", {})} - {"alembic_version"}
 
     return asyncio.run(read())
 
@@ -65,7 +67,10 @@ def test_models_and_migrations_agree(fresh_url: str) -> None:
         try:
             async with db.engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                    lambda sync: compare_metadata(
+                        MigrationContext.configure(sync, opts={"include_name": include_name}),
+                        Base.metadata,
+                    )
                 )
         finally:
             await db.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from finite.config import normalize_database_url
+from finite.crm.query.search import include_name
 from finite.models import Base
 
 config = context.config
@@ -35,6 +36,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=is_sqlite,
         compare_type=True,
+        include_name=include_name,  # the search objects of 0004 live outside the models
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

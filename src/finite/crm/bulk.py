@@ -102,9 +102,12 @@ async def seed_records(
         first_id = (counter.last_id if counter else 0) + 1
         last_id = first_id + count - 1
         if counter is None:
-            session.add(RecordCounter(org_id=org_id, module=module, last_id=last_id))
+            session.add(
+                RecordCounter(org_id=org_id, module=module, last_id=last_id, record_count=count)
+            )
         else:
             counter.last_id = last_id
+            counter.record_count += count
     done = 0
     while done < count:
         size = min(batch_size, count - done)

@@ -43,7 +43,9 @@ class CustomField(Base):
 
 
 class RecordCounter(Base):
-    """The last record id handed out per organization and module (ids count from 1 per org)."""
+    """Per organization and module: the last record id handed out (ids count from 1 per org) and
+    how many records exist, kept in the same transactions as creates and deletes so unfiltered
+    list totals are exact without counting a million rows."""
 
     __tablename__ = "crm_counters"
 
@@ -52,6 +54,7 @@ class RecordCounter(Base):
     )
     module: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger)
+    record_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class LineItem(Base):

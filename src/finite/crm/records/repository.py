@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,10 +29,13 @@ async def next_record_id(session: AsyncSession, org_id: str, module: str) -> int
     dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
     statement = (
         dialect.insert(RecordCounter)
-        .values(org_id=org_id, module=module, last_id=1)
+        .values(org_id=org_id, module=module, last_id=1, record_count=1)
         .on_conflict_do_update(
             index_elements=["org_id", "module"],
-            set_={"last_id": RecordCounter.last_id + 1},
+            set_={
+                "last_id": RecordCounter.last_id + 1,
+                "record_count": RecordCounter.record_count + 1,
+            },
         )
         .returning(RecordCounter.last_id)
     )
@@ -79,6 +82,11 @@ async def delete_record(session: AsyncSession, org_id: str, module: str, record_
     source = table(module)
     await session.execute(delete(source).where(source.c.org_id == org_id, source.c.id == record_id))
     await session.execute(
+        update(RecordCounter)
+        .where(RecordCounter.org_id == org_id, RecordCounter.module == module)
+        .values(record_count=RecordCounter.record_count - 1)
+    )
+    await session.execute(
         delete(LineItem).where(
             LineItem.org_id == org_id, LineItem.module == module, LineItem.record_id == record_id
         )
@@ -100,9 +108,11 @@ async def list_records(
 
 
 async def count_records(session: AsyncSession, org_id: str, module: str) -> int:
-    source = table(module)
-    query = select(func.count()).select_from(source).where(source.c.org_id == org_id)
-    return int((await session.execute(query)).scalar_one())
+    """The organization's record count for the module, from its counter: no table scan."""
+    query = select(RecordCounter.record_count).where(
+        RecordCounter.org_id == org_id, RecordCounter.module == module
+    )
+    return int((await session.execute(query)).scalar() or 0)
 
 
 async def existing_ids(

@@ -29,7 +29,7 @@ from finite.kit.clock import utcnow
 from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
 
-TOTAL_CAP = 10_000  # counting stops here; beyond it the total is a labelled lower bound
+TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
 MAX_RECORD_ID = 2**63 - 1
 
 
@@ -85,14 +85,20 @@ async def list_records(
     if has_more and records:
         last = records[-1]
         next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
-    total, relation = await _total(session, matching)
+    total, relation = await _total(session, principal.org_id, schema.name, query, matching)
     if query.fields is not None:
         wanted = {"id", *query.fields}
         records = [{k: v for k, v in record.items() if k in wanted} for record in records]
     return Page(records, query.page, query.per_page, total, relation, has_more, next_cursor)
 
 
-async def _total(session: AsyncSession, matching: Any) -> tuple[int, str]:
+async def _total(
+    session: AsyncSession, org_id: str, module: str, query: ListQuery, matching: Any
+) -> tuple[int, str]:
+    """Exact when cheap: the kept count when nothing narrows the list, else a count that stops
+    at TOTAL_CAP and then says "at least"."""
+    if not query.filters and not query.q:
+        return await repository.count_records(session, org_id, module), "eq"
     counted = int((await session.execute(capped_count(matching, TOTAL_CAP))).scalar_one())
     return (counted, "eq") if counted <= TOTAL_CAP else (TOTAL_CAP, "gte")
 

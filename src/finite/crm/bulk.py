@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType
@@ -118,6 +120,10 @@ async def seed_records(
             await _copy(db, table.name, rows)
         done += size
         progress(size)
+    if not db.is_sqlite:  # fresh statistics, or the planner guesses as if the table were empty
+        async with db.engine.connect() as connection:
+            await connection.execute(text(f"ANALYZE {table.name}"))
+            await connection.commit()
     return first_id, last_id
 
 

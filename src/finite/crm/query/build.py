@@ -120,8 +120,11 @@ def list_select(
 
 
 def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
-    """count(*) of at most cap + 1 matches: exact when small, a lower bound when not."""
-    limited = statement.order_by(None).with_only_columns(text("1")).limit(cap + 1).subquery()
+    """count(*) of at most cap + 1 matches: exact when small, a lower bound when not.
+
+    The list's ORDER BY stays: for a common search word the planner then walks the index in
+    order and stops at the cap, instead of building a bitmap of every match first."""
+    limited = statement.with_only_columns(text("1")).limit(cap + 1).subquery()
     return select(func.count()).select_from(limited)
 
 

@@ -79,13 +79,17 @@ async def list_records(
     rows = (await session.execute(statement.limit(query.per_page + 1))).mappings().all()
     has_more = len(rows) > query.per_page
     rows = rows[: query.per_page]
-    lines = await repository.lines_of(session, org_id, schema.name, [r["id"] for r in rows])
+    lines: dict[int, list[Any]] = {}
+    if schema.module.line_items:
+        lines = await repository.lines_of(session, org_id, schema.name, [r["id"] for r in rows])
     records = [snapshot(schema, row, lines.get(row["id"])) for row in rows]
     next_cursor = None
     if has_more and records:
         last = records[-1]
         next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
-    total, relation = await _total(session, principal.org_id, schema.name, query, matching)
+    total, relation = await _total(
+        session, org_id, schema.name, query, matching, len(rows), has_more
+    )
     if query.fields is not None:
         wanted = {"id", *query.fields}
         records = [{k: v for k, v in record.items() if k in wanted} for record in records]
@@ -93,12 +97,23 @@ async def list_records(
 
 
 async def _total(
-    session: AsyncSession, org_id: str, module: str, query: ListQuery, matching: Any
+    session: AsyncSession,
+    org_id: str,
+    module: str,
+    query: ListQuery,
+    matching: Any,
+    on_page: int,
+    has_more: bool,
 ) -> tuple[int, str]:
     """Exact when cheap: the kept count when nothing narrows the list, else a count that stops
-    at TOTAL_CAP and then says "at least"."""
+    at TOTAL_CAP and then says "at least". Searches are not counted beyond what paging has
+    seen: counting every match of a common word costs far more than the search itself."""
     if not query.filters and not query.q:
         return await repository.count_records(session, org_id, module), "eq"
+    if query.q:
+        seen = on_page if query.cursor else (query.page - 1) * query.per_page + on_page
+        exact = not has_more and query.cursor is None
+        return (seen, "eq") if exact else (seen + int(has_more), "gte")
     counted = int((await session.execute(capped_count(matching, TOTAL_CAP))).scalar_one())
     return (counted, "eq") if counted <= TOTAL_CAP else (TOTAL_CAP, "gte")
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from sqlalchemy.engine import RowMapping
 
 from finite.crm.export.csv_format import cell, csv_chunk, header_chunk
+from finite.crm.export.postgres_copy import copy_statement, stream_copy
 from finite.crm.query.build import list_select
 from finite.crm.query.grammar import ListQuery
 from finite.crm.records import repository
@@ -72,3 +73,13 @@ async def stream_csv(
                 ids = [row["id"] for row in batch]
                 lines = await repository.lines_of(session, org_id, schema.name, ids)
             yield csv_chunk(formatter(row, lines.get(row["id"], [])) for row in batch)
+
+
+def postgres_csv(
+    db: Database, schema: RecordSchema, org_id: str, query: ListQuery
+) -> AsyncIterator[bytes]:
+    """The same CSV, written by PostgreSQL itself (see postgres_copy.py)."""
+    table = repository.table(schema.name)
+    matching = list_select("postgresql", table, schema.name, org_id, query)
+    columns = export_columns(schema, query)
+    return stream_copy(db, copy_statement(schema, table, columns, matching))

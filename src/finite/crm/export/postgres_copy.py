@@ -1,0 +1,162 @@
+"""The PostgreSQL export path: the server writes the CSV itself (COPY … TO STDOUT).
+
+Python formatting costs tens of microseconds a row; COPY streams hundreds of thousands of rows a
+second. Every cell is computed in SQL to match what the generic path writes (records_csv.py):
+ISO date-times, exact decimals, true/false, JSON for lists and line items, and the injection
+escape on text. Filters, search and order are the list's own statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import Select, Table, Text, case, cast, func, literal, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import ColumnElement
+
+from finite.crm.export.csv_format import DANGEROUS_FIRST
+from finite.crm.modules.columns import NUMERIC_SHAPES
+from finite.crm.modules.fields import Field, FieldType
+from finite.crm.query.grammar import SYSTEM_FIELDS
+from finite.crm.records.schema import RecordSchema
+from finite.kit.db import Database
+from finite.models.crm import LineItem
+
+_TEXTUAL = {
+    FieldType.TEXT,
+    FieldType.LONG_TEXT,
+    FieldType.EMAIL,
+    FieldType.PHONE,
+    FieldType.URL,
+    FieldType.PICKLIST,
+}
+_QUEUE_CHUNKS = 16  # back-pressure: COPY waits while the client is slower than the database
+
+
+def iso_utc(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """As Python's isoformat() of an aware UTC datetime: microseconds only when not zero."""
+    text = func.to_char(func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    return func.replace(text, ".000000", "").op("||")(literal("+00:00"))
+
+
+def escaped(text: ColumnElement[Any]) -> ColumnElement[Any]:
+    dangerous = func.left(text, 1).in_(DANGEROUS_FIRST)
+    return case((dangerous, literal("'").op("||")(text)), else_=text)
+
+
+def cell(spec: Field, value: ColumnElement[Any], *, custom: bool) -> ColumnElement[Any]:
+    kind = spec.type
+    if kind in (FieldType.DATETIME,):
+        return iso_utc(cast(value, postgresql.TIMESTAMP(timezone=True)) if custom else value)
+    if kind == FieldType.BOOLEAN:
+        flag = cast(value, postgresql.BOOLEAN) if custom else value
+        return case((flag.is_(True), "true"), (flag.is_(False), "false"))
+    if kind in _TEXTUAL:
+        return escaped(value)
+    return cast(value, Text)
+
+
+def _items(table: Table) -> ColumnElement[Any]:
+    line = LineItem.__table__
+    lines = (
+        select(
+            func.json_agg(
+                postgresql.aggregate_order_by(
+                    func.json_build_object(
+                        *(item for key in _ITEM_KEYS for item in (key, line.c[key]))
+                    ),
+                    line.c.position,
+                )
+            )
+        )
+        .where(
+            line.c.org_id == table.c.org_id,
+            line.c.module == literal(table.name.removeprefix("crm_")),
+            line.c.record_id == table.c.id,
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(cast(lines, Text), "[]")
+
+
+_ITEM_KEYS = (
+    "product_id",
+    "description",
+    "quantity",
+    "list_price",
+    "discount",
+    "tax_rate",
+    "amount",
+    "tax",
+    "total",
+)
+
+
+def copy_statement(
+    schema: RecordSchema, table: Table, columns: list[str], matching: Select[Any]
+) -> Select[Any]:
+    custom = {spec.key: spec for spec in schema.custom}
+    expressions = []
+    for key in columns:
+        if key == "items" and schema.module.line_items:
+            expressions.append(_items(table).label(key))
+        elif key in custom:
+            spec = custom[key]
+            raw = table.c.custom[key]
+            value = cast(raw, Text) if spec.type == FieldType.MULTI_PICKLIST else raw.as_string()
+            expressions.append(cell(spec, value, custom=True).label(key))
+        else:
+            standard = SYSTEM_FIELDS.get(key) or schema.module.field(key)
+            assert standard is not None
+            column = table.c[key]
+            if standard.type in NUMERIC_SHAPES or standard.type == FieldType.MULTI_PICKLIST:
+                expressions.append(cast(column, Text).label(key))
+            else:
+                expressions.append(cell(standard, column, custom=False).label(key))
+    return matching.with_only_columns(*expressions)
+
+
+async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[bytes]:
+    """COPY (statement) TO STDOUT as CSV with a header, CRLF line ends, through a bounded queue."""
+    sql = str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUE_CHUNKS)
+    to_crlf = _LineEnds()
+
+    async def produce() -> None:
+        async with db.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.copy_from_query(
+                sql, output=lambda chunk: queue.put(to_crlf(chunk)), format="csv", header=True
+            )
+        await queue.put(None)
+
+    task = asyncio.create_task(produce())
+    try:
+        while (chunk := await queue.get()) is not None:
+            yield chunk
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+class _LineEnds:
+    """PostgreSQL ends CSV records with LF; RFC 4180 wants CRLF. A newline is a record end when
+    it lies outside quotes, so track quote parity across chunks and rewrite only those."""
+
+    def __init__(self) -> None:
+        self.inside_quotes = False
+
+    def __call__(self, chunk: bytes) -> bytes:
+        parts = chunk.split(b'"')
+        for index in range(len(parts)):
+            outside = (index % 2 == 0) != self.inside_quotes
+            if outside and b"\n" in parts[index]:
+                parts[index] = parts[index].replace(b"\n", b"\r\n")
+        if len(parts) % 2 == 0:  # an odd number of quotes flips the state for the next chunk
+            self.inside_quotes = not self.inside_quotes
+        return b'"'.join(parts)

@@ -56,7 +56,7 @@ def wrk(
 ) -> dict[str, float]:
     command = [
         "wrk",
-        "-t2",
+        f"-t{min(2, connections)}",
         f"-c{connections}",
         f"-d{seconds}s",
         "--latency",

@@ -32,10 +32,6 @@ class Settings:
     log_level: str = "INFO"
     demo_on_first_run: bool = True
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings; in development, create the data dir and its secret key if missing."""

@@ -6,7 +6,7 @@ import re
 
 from finite.kit.errors import invalid_field
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")  # one rule for members and records
 
 
 def clean_text(field_name: str, value: str, *, max_length: int) -> str:
@@ -23,6 +23,6 @@ def clean_text(field_name: str, value: str, *, max_length: int) -> str:
 def normalize_email(field_name: str, value: str) -> str:
     """Trimmed and lower-cased; aliases (plus addressing, dots) are kept as they are."""
     email = value.strip().lower()
-    if len(email) > 320 or not _EMAIL.match(email):
+    if len(email) > 320 or not EMAIL.match(email):
         raise invalid_field(field_name, "must be a valid email address")
     return email

@@ -54,10 +54,6 @@ class RateLimiter:
         self._redis_paused_until = 0.0
         self.redis_failures = 0
 
-    @property
-    def shared(self) -> bool:
-        return self._redis is not None
-
     async def hit(self, org_id: str, product: str, per_minute: int) -> RateDecision:
         """Count one request and say whether it is admitted."""
         if per_minute <= 0:

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
+from finite.kit.validate import EMAIL
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]+((x|ext\.?)\s?[0-9]+)?$", re.IGNORECASE)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_INTEGER = 2**63 - 1
@@ -28,7 +28,7 @@ def convert(field: Field, value: Any) -> Any:
         return _text(field, value)
     if kind == FieldType.EMAIL:
         email = _text(field, value).lower()
-        if not _EMAIL.match(email):
+        if not EMAIL.match(email):
             raise InvalidValue("must be a valid email address")
         return email
     if kind == FieldType.PHONE:

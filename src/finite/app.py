@@ -16,8 +16,8 @@ from finite.crm.auth import crm_principal
 from finite.crm.export import endpoints as crm_export
 from finite.crm.fields import endpoints as crm_fields
 from finite.crm.records import endpoints as crm_records
-from finite.handover import account_endpoints as handover_accounts
 from finite.handover.auth import handover_principal
+from finite.handover.routes import HANDOVER_ROUTES
 from finite.kit.errors import AppError
 from finite.platform.audit_hook import audit_api_calls
 from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
@@ -61,13 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     handover = Router(
         "/api/v1",
-        route_handlers=[
-            handover_accounts.auth,
-            handover_accounts.me,
-            handover_accounts.list_keys,
-            handover_accounts.create_key,
-            handover_accounts.revoke_key,
-        ],
+        route_handlers=HANDOVER_ROUTES,
         dependencies={"principal": Provide(handover_principal)},
     )
     return Litestar(

@@ -31,6 +31,9 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     demo_on_first_run: bool = True
+    inline_worker: bool = True  # run the webhook delivery worker inside `finite serve`
+    webhooks_allow_private: bool = False  # loopback/private webhook targets (tests, local dev)
+    webhook_disable_after_hours: int = 120  # failing this long without a success → disabled
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +67,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=_port(env_vars.get("FINITE_PORT", "8000")),
         log_level=env_vars.get("FINITE_LOG_LEVEL", "INFO").upper(),
         demo_on_first_run=_flag(env_vars.get("FINITE_DEMO", "1" if env == "development" else "0")),
+        inline_worker=_flag(
+            env_vars.get("FINITE_INLINE_WORKER", "1" if env == "development" else "0")
+        ),
+        webhooks_allow_private=_flag(env_vars.get("FINITE_WEBHOOKS_ALLOW_PRIVATE", "0")),
+        webhook_disable_after_hours=_positive_int(
+            "FINITE_WEBHOOK_DISABLE_AFTER_HOURS",
+            env_vars.get("FINITE_WEBHOOK_DISABLE_AFTER_HOURS", "120"),
+        ),
     )
 
 
@@ -121,3 +132,13 @@ def _port(value: str) -> int:
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ConfigError(f"{name} must be at least 1, not {number}")
+    return number

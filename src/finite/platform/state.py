@@ -14,6 +14,7 @@ from finite.core.audit.writer import AuditWriter
 from finite.core.ratelimit.limiter import RateLimiter, redis_client
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from finite.kit.secretbox import SecretBox
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class Platform:
     settings: Settings
     db: Database
     peppers: Peppers
+    secrets: SecretBox
     redis: Redis | None
     limiter: RateLimiter
     audit: AuditWriter
@@ -34,6 +36,7 @@ class Platform:
             settings=settings,
             db=db,
             peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
+            secrets=SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys),
             redis=redis,
             limiter=RateLimiter(redis),
             audit=AuditWriter(db),

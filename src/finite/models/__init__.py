@@ -7,6 +7,7 @@ from finite.models.base import Base
 from finite.models.crm import CustomField, LineItem, RecordCounter
 from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
 from finite.models.keys import ApiKey
+from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -22,4 +23,7 @@ __all__ = [
     "RecordCounter",
     "Role",
     "Subscription",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from finite.kit.db_types import UTCDateTime
@@ -16,7 +16,16 @@ class Event(Base):
     """A record change, committed in the same transaction as the change itself."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_org_occurred", "org_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_events_org_occurred", "org_id", "occurred_at"),
+        # The webhook worker's queue: events not yet turned into deliveries.
+        Index(
+            "ix_events_unfanned",
+            "occurred_at",
+            postgresql_where=text("fanned_out_at IS NULL"),
+            sqlite_where=text("fanned_out_at IS NULL"),
+        ),
+    )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -28,6 +37,7 @@ class Event(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed_fields: Mapped[list[str]] = mapped_column(JSON)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class AuditEntry(Base):

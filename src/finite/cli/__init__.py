@@ -9,6 +9,7 @@ from finite.cli.audit import audit_app
 from finite.cli.bench import bench_app
 from finite.cli.keys import keys_app
 from finite.cli.serve import migrate, serve
+from finite.cli.worker import worker
 
 app = typer.Typer(
     help="Finite: the CRM API and the Handover API on one self-hosted server.",
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.command("migrate")(migrate)
+app.command("worker")(worker)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")

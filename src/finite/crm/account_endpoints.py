@@ -14,6 +14,7 @@ from finite.core.accounts import repository as accounts
 from finite.core.accounts.service import resolve_member
 from finite.core.auth.principal import Principal
 from finite.core.keys import service as keys
+from finite.core.webhooks import repository as webhook_repository
 from finite.crm.auth import require_admin
 from finite.crm.schemas import (
     CreatedKeyOut,
@@ -46,10 +47,11 @@ async def list_keys(request: AnyRequest, principal: NamedDependency[Principal]) 
         found = await keys.list_keys(session, principal.org_id, "crm", only_member)
         member_ids = {key.member_id for key in found if key.member_id}
         members = await accounts.members_by_id(session, principal.org_id, member_ids)
+        webhooks_used = await webhook_repository.count_endpoints(session, principal.org_id, "crm")
     now = utcnow()
     return KeyListOut(
         keys=[key_out(key, members.get(key.member_id or ""), now) for key in found],
-        limits=limits_out(principal.entitlement, decision_of(request.scope)),
+        limits=limits_out(principal.entitlement, decision_of(request.scope), webhooks_used),
     )
 
 

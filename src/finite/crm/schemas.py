@@ -81,6 +81,7 @@ class LimitsOut(msgspec.Struct):
     requests_per_minute: int
     remaining: int  # requests left in the current moving minute, after this one
     webhook_endpoints: int
+    webhook_endpoints_used: int
 
 
 class KeyListOut(msgspec.Struct):
@@ -105,7 +106,9 @@ def plan_out(entitlement: Entitlement) -> PlanOut:
     )
 
 
-def limits_out(entitlement: Entitlement, decision: RateDecision | None) -> LimitsOut:
+def limits_out(
+    entitlement: Entitlement, decision: RateDecision | None, webhooks_used: int
+) -> LimitsOut:
     rpm = entitlement.requests_per_minute
     return LimitsOut(
         plan=entitlement.plan,
@@ -115,6 +118,7 @@ def limits_out(entitlement: Entitlement, decision: RateDecision | None) -> Limit
         requests_per_minute=rpm,
         remaining=decision.remaining if decision is not None else rpm,
         webhook_endpoints=entitlement.webhook_endpoints,
+        webhook_endpoints_used=webhooks_used,
     )
 
 

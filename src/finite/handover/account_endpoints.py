@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from finite.core.auth.principal import Principal
 from finite.core.keys import service as keys
+from finite.core.webhooks import repository as webhook_repository
 from finite.handover.auth import require_scope
 from finite.handover.envelope import Envelope, ok
 from finite.handover.schemas import (
@@ -41,7 +42,9 @@ async def auth(request: AnyRequest, principal: NamedDependency[Principal]) -> En
 
 @get("/me")
 async def me(request: AnyRequest, principal: NamedDependency[Principal]) -> Envelope[MeOut]:
-    return ok(request, me_out(principal, decision_of(request.scope)))
+    async with platform_of(request).db.read() as session:
+        used = await webhook_repository.count_endpoints(session, principal.org_id, "handover")
+    return ok(request, me_out(principal, decision_of(request.scope), used))
 
 
 @get("/keys")

@@ -56,6 +56,7 @@ class LimitsOut(Camel):
     requests_per_minute: int
     remaining: int  # requests left in the current moving minute, after this one
     webhook_endpoints: int
+    webhook_endpoints_used: int
     active_packs_limit: int | None
 
 
@@ -120,7 +121,7 @@ def auth_out(principal: Principal) -> AuthOut:
     )
 
 
-def me_out(principal: Principal, decision: RateDecision | None) -> MeOut:
+def me_out(principal: Principal, decision: RateDecision | None, webhooks_used: int) -> MeOut:
     entitlement = principal.entitlement
     rpm = entitlement.requests_per_minute
     return MeOut(
@@ -136,6 +137,7 @@ def me_out(principal: Principal, decision: RateDecision | None) -> MeOut:
             requests_per_minute=rpm,
             remaining=decision.remaining if decision is not None else rpm,
             webhook_endpoints=entitlement.webhook_endpoints,
+            webhook_endpoints_used=webhooks_used,
             active_packs_limit=entitlement.active_packs,
         ),
     )

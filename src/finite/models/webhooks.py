@@ -22,7 +22,7 @@ from finite.models.base import Base
 # Deliveries the worker may claim: the partial index keeps the claim query small however long
 # the history grows.
 DUE_STATUSES = ("pending", "failed")
-_DUE = text("status IN ('pending', 'failed')")
+DUE_CONDITION = text("status IN ('pending', 'failed')")
 
 
 class WebhookEndpoint(Base):
@@ -64,8 +64,8 @@ class WebhookDelivery(Base):
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
-            postgresql_where=_DUE,
-            sqlite_where=_DUE,
+            postgresql_where=DUE_CONDITION,
+            sqlite_where=DUE_CONDITION,
         ),
     )
 
@@ -101,7 +101,9 @@ class WebhookAttempt(Base):
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Its own id, not the number: a worker that outlived its lease may record the same number.
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     latency_ms: Mapped[int] = mapped_column(Integer)

@@ -37,10 +37,12 @@ class _KeyTaken(Exception):
 
 async def audited_change(request: AnyRequest, status: int, work: Work) -> Change:
     """The change, its audit row (with the field diff) and its outbox event commit together."""
-    async with platform_of(request).db.transaction() as session:
+    platform = platform_of(request)
+    async with platform.db.transaction() as session:
         outcome = await work(session)
         session.add(audit_entry(request.scope, status, outcome.diff or None))
     mark_written(request.scope)
+    platform.nudge_worker()
     return outcome
 
 
@@ -96,6 +98,7 @@ async def idempotent_create(
             raise conflict("A request with this Idempotency-Key is still in progress.") from None
         return _replayed(request, replay)
     mark_written(request.scope)
+    platform_of(request).nudge_worker()
     return json_response(body, status)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request
@@ -12,6 +13,7 @@ from finite.config import Settings
 from finite.core.audit.sealer import AuditSealer
 from finite.core.audit.writer import AuditWriter
 from finite.core.ratelimit.limiter import RateLimiter, redis_client
+from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
@@ -27,6 +29,7 @@ class Platform:
     limiter: RateLimiter
     audit: AuditWriter
     sealer: AuditSealer
+    worker: DeliveryWorker | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -46,13 +49,32 @@ class Platform:
     async def start(self) -> None:
         await self.audit.start()
         await self.sealer.start()
+        if self.settings.inline_worker:
+            self.worker = new_worker(self.settings, self.db, self.secrets)
+            self.worker.start()
+
+    def nudge_worker(self) -> None:
+        """A change was committed: the in-process worker looks for it now, not at its next poll."""
+        if self.worker is not None:
+            self.worker.nudge()
 
     async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()  # finishes or gives back deliveries in flight
         await self.audit.stop()
         await self.sealer.stop()  # after the last flush, so those rows are sealed too
         await self.db.dispose()
         if self.redis is not None:
             await self.redis.aclose()
+
+
+def new_worker(settings: Settings, db: Database, secrets: SecretBox) -> DeliveryWorker:
+    return DeliveryWorker(
+        db,
+        secrets,
+        allow_private=settings.webhooks_allow_private,
+        disable_after=timedelta(hours=settings.webhook_disable_after_hours),
+    )
 
 
 def platform_of(request: Request[Any, Any, Any]) -> Platform:

@@ -94,6 +94,7 @@ def upgrade() -> None:
         "webhook_attempts",
         sa.Column("org_id", sa.String(length=40), nullable=False),
         sa.Column("delivery_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("attempted_at", finite.kit.db_types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
@@ -106,9 +107,7 @@ def upgrade() -> None:
             name=op.f("fk_webhook_attempts_org_id_delivery_id_webhook_deliveries"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "org_id", "delivery_id", "number", name=op.f("pk_webhook_attempts")
-        ),
+        sa.PrimaryKeyConstraint("org_id", "delivery_id", "id", name=op.f("pk_webhook_attempts")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(

@@ -1,0 +1,276 @@
+"""The delivery queue in the database: claim due deliveries under a lease, record outcomes.
+
+A claim sets ``lease_until``; a worker that dies leaves its claims to expire and another worker
+takes them again (at least once, never lost). ``FOR UPDATE SKIP LOCKED`` lets workers on
+PostgreSQL claim side by side; on SQLite the write transaction serializes claims.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.webhooks.schedule import MAX_ATTEMPTS, next_attempt_at, parse_retry_after
+from finite.core.webhooks.secrets import endpoint_secrets
+from finite.core.webhooks.sender import Outcome, Outgoing
+from finite.kit.ids import new_id
+from finite.kit.secretbox import SecretBox
+from finite.models.webhooks import DUE_CONDITION, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+LEASE = timedelta(seconds=60)  # well beyond the 15 s a delivery may take
+DISABLED_ENDPOINT = "The endpoint is disabled; recover these deliveries after enabling it."
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    outgoing: Outgoing
+    attempt_number: int
+    attempts_in_round: int
+
+
+async def claim(
+    session: AsyncSession,
+    box: SecretBox,
+    *,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    skip_endpoints: Collection[str] = (),
+) -> list[Claimed]:
+    query = (
+        select(WebhookDelivery)
+        .where(
+            DUE_CONDITION,
+            WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if skip_endpoints:
+        query = query.where(WebhookDelivery.endpoint_id.not_in(list(skip_endpoints)))
+    deliveries = (await session.scalars(query)).all()
+    if not deliveries:
+        return []
+    endpoints = await _endpoints_of(session, deliveries)
+    claimed: list[Claimed] = []
+    dead: list[WebhookDelivery] = []
+    for delivery in deliveries:
+        endpoint = endpoints.get((delivery.org_id, delivery.endpoint_id))
+        if endpoint is None or endpoint.status != "active":
+            dead.append(delivery)
+            continue
+        claimed.append(
+            Claimed(
+                Outgoing(
+                    org_id=delivery.org_id,
+                    delivery_id=delivery.id,
+                    endpoint_id=delivery.endpoint_id,
+                    url=endpoint.url,
+                    event=delivery.event,
+                    payload=delivery.payload.encode(),
+                    secrets=endpoint_secrets(box, endpoint, now),
+                ),
+                attempt_number=delivery.attempt_total + 1,
+                attempts_in_round=delivery.attempts_in_round,
+            )
+        )
+    if claimed:
+        lease_until = now + LEASE
+        await session.execute(
+            update(WebhookDelivery),
+            [
+                {
+                    "org_id": c.outgoing.org_id,
+                    "id": c.outgoing.delivery_id,
+                    "lease_until": lease_until,
+                    "leased_by": worker_id,
+                }
+                for c in claimed
+            ],
+        )
+    if dead:
+        await session.execute(
+            update(WebhookDelivery),
+            [
+                {
+                    "org_id": d.org_id,
+                    "id": d.id,
+                    "status": "dead",
+                    "next_attempt_at": None,
+                    "last_error": DISABLED_ENDPOINT,
+                }
+                for d in dead
+            ],
+        )
+    return claimed
+
+
+async def _endpoints_of(
+    session: AsyncSession, deliveries: Sequence[WebhookDelivery]
+) -> dict[tuple[str, str], WebhookEndpoint]:
+    by_org: dict[str, set[str]] = defaultdict(set)
+    for delivery in deliveries:
+        by_org[delivery.org_id].add(delivery.endpoint_id)
+    condition = or_(
+        *(
+            and_(WebhookEndpoint.org_id == org_id, WebhookEndpoint.id.in_(ids))
+            for org_id, ids in by_org.items()
+        )
+    )
+    rows = (await session.scalars(select(WebhookEndpoint).where(condition))).all()
+    return {(row.org_id, row.id): row for row in rows}
+
+
+async def record(
+    session: AsyncSession,
+    results: Sequence[tuple[Claimed, Outcome]],
+    *,
+    now: datetime,
+    disable_after: timedelta,
+) -> None:
+    """Store the attempts, move each delivery on, and keep each endpoint's health."""
+    if not results:
+        return
+    attempts = []
+    deliveries = []
+    healthy: dict[tuple[str, str], datetime] = {}
+    failing: set[tuple[str, str]] = set()
+    gone: set[tuple[str, str]] = set()
+    for claimed, outcome in results:
+        out = claimed.outgoing
+        endpoint_key = (out.org_id, out.endpoint_id)
+        attempts.append(
+            {
+                "org_id": out.org_id,
+                "delivery_id": out.delivery_id,
+                "id": new_id("att"),
+                "number": claimed.attempt_number,
+                "attempted_at": outcome.attempted_at,
+                "status_code": outcome.status_code,
+                "latency_ms": outcome.latency_ms,
+                "error": outcome.error,
+                "response_body": outcome.response_body,
+            }
+        )
+        in_round = claimed.attempts_in_round + 1
+        if outcome.succeeded:
+            status, next_at = "succeeded", None
+            healthy[endpoint_key] = max(outcome.attempted_at, healthy.get(endpoint_key, now))
+        else:
+            failing.add(endpoint_key)
+            if outcome.gone:
+                gone.add(endpoint_key)
+                next_at = None
+            else:
+                retry_after = None
+                if outcome.status_code in (429, 503):
+                    retry_after = parse_retry_after(outcome.retry_after, outcome.attempted_at)
+                next_at = next_attempt_at(in_round, outcome.attempted_at, retry_after)
+            status = "failed" if next_at is not None else "dead"
+        deliveries.append(
+            {
+                "org_id": out.org_id,
+                "id": out.delivery_id,
+                "status": status,
+                "next_attempt_at": next_at,
+                "attempts_in_round": in_round,
+                "attempt_total": claimed.attempt_number,
+                "lease_until": None,
+                "leased_by": None,
+                "last_status_code": outcome.status_code,
+                "last_error": outcome.error,
+                "last_attempt_at": outcome.attempted_at,
+            }
+        )
+    await session.execute(insert(WebhookAttempt), attempts)
+    await session.execute(update(WebhookDelivery), deliveries)
+    await _endpoint_health(session, healthy, failing - healthy.keys(), gone, now, disable_after)
+
+
+async def _endpoint_health(
+    session: AsyncSession,
+    healthy: dict[tuple[str, str], datetime],
+    failing: set[tuple[str, str]],
+    gone: set[tuple[str, str]],
+    now: datetime,
+    disable_after: timedelta,
+) -> None:
+    for (org_id, endpoint_id), succeeded_at in healthy.items():
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.id == endpoint_id)
+            .values(failing_since=None, last_success_at=succeeded_at)
+        )
+    for org_id, endpoint_id in failing:
+        mine = and_(WebhookEndpoint.org_id == org_id, WebhookEndpoint.id == endpoint_id)
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(mine, WebhookEndpoint.failing_since.is_(None))
+            .values(failing_since=now)
+        )
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(
+                mine,
+                WebhookEndpoint.status == "active",
+                WebhookEndpoint.failing_since <= now - disable_after,
+            )
+            .values(
+                status="disabled",
+                disabled_at=now,
+                updated_at=now,
+                disabled_reason=(
+                    f"Disabled automatically: every delivery failed for more than "
+                    f"{_duration(disable_after)} without a success."
+                ),
+            )
+        )
+    for org_id, endpoint_id in gone:
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.org_id == org_id,
+                WebhookEndpoint.id == endpoint_id,
+                WebhookEndpoint.status == "active",
+            )
+            .values(
+                status="disabled",
+                disabled_at=now,
+                updated_at=now,
+                disabled_reason="Disabled: the endpoint answered 410 Gone.",
+            )
+        )
+
+
+def _duration(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    if hours >= 24 and hours % 24 == 0:
+        return f"{int(hours // 24)} days"
+    return f"{hours:g} hours"
+
+
+async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:
+    """Give back claims that were not attempted (shutdown), so another worker takes them now."""
+    if claimed:
+        await session.execute(
+            update(WebhookDelivery),
+            [
+                {
+                    "org_id": c.outgoing.org_id,
+                    "id": c.outgoing.delivery_id,
+                    "lease_until": None,
+                    "leased_by": None,
+                }
+                for c in claimed
+            ],
+        )
+
+
+__all__ = ["LEASE", "MAX_ATTEMPTS", "Claimed", "claim", "record", "release"]

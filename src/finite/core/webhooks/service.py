@@ -1,0 +1,217 @@
+"""Webhook endpoint rules for any product; the surfaces check their own module and event names.
+
+Nothing here commits: the caller's transaction holds the change and its audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.plans.entitlement import Entitlement
+from finite.core.webhooks import repository
+from finite.core.webhooks.payloads import ping_payload
+from finite.core.webhooks.secrets import binding, seal_previous, seal_secret
+from finite.core.webhooks.signing import new_signing_secret
+from finite.kit.errors import conflict, invalid_field, not_found, plan_limit
+from finite.kit.ids import new_id
+from finite.kit.secretbox import SecretBox
+from finite.kit.ssrf import Resolver, UnsafeTarget, validate_url
+from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPolicy:
+    allow_private: bool
+    resolver: Resolver | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEndpoint:
+    url: str
+    modules: list[str]
+    events: list[str]
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryWithAttempts:
+    delivery: WebhookDelivery
+    attempts: list[WebhookAttempt]
+
+
+async def checked_url(url: str, policy: TargetPolicy) -> str:
+    """The SSRF checklist at creation: 400 naming `url` and the reason."""
+    try:
+        target = await validate_url(
+            url, allow_private=policy.allow_private, resolver=policy.resolver
+        )
+    except UnsafeTarget as refused:
+        raise invalid_field("url", refused.message) from None
+    return target.url
+
+
+async def create_endpoint(
+    session: AsyncSession,
+    box: SecretBox,
+    *,
+    org_id: str,
+    entitlement: Entitlement,
+    new: NewEndpoint,
+    policy: TargetPolicy,
+    now: datetime,
+) -> CreatedEndpoint:
+    url = await checked_url(new.url, policy)
+    await repository.lock_subscription(session, org_id, entitlement.product)
+    used = await repository.count_endpoints(session, org_id, entitlement.product)
+    allowed = entitlement.webhook_endpoints
+    if used >= allowed:
+        noun = "endpoint" if allowed == 1 else "endpoints"
+        raise plan_limit(
+            f"The {entitlement.effective_plan} plan allows {allowed} webhook {noun} and "
+            f"{used} exist; delete one or upgrade the plan."
+        )
+    secret = new_signing_secret()
+    endpoint = WebhookEndpoint(
+        org_id=org_id,
+        id=new_id("wh"),
+        product=entitlement.product,
+        url=url,
+        description=new.description,
+        modules=new.modules,
+        events=new.events,
+        secret_sealed=b"",
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    endpoint.secret_sealed = seal_secret(box, endpoint, secret)
+    session.add(endpoint)
+    await session.flush()
+    return CreatedEndpoint(endpoint, secret)
+
+
+async def endpoint_or_404(
+    session: AsyncSession, org_id: str, product: str, endpoint_id: str, *, lock: bool = False
+) -> WebhookEndpoint:
+    endpoint = await repository.get_endpoint(session, org_id, product, endpoint_id, lock=lock)
+    if endpoint is None:
+        raise not_found("No webhook with this id.")
+    return endpoint
+
+
+def set_enabled(endpoint: WebhookEndpoint, enabled: bool, now: datetime) -> None:
+    if enabled and endpoint.status != "active":
+        endpoint.status = "active"
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = None
+        endpoint.failing_since = None
+    elif not enabled and endpoint.status == "active":
+        endpoint.status = "disabled"
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = "Disabled by an administrator."
+
+
+def rotate_secret(box: SecretBox, endpoint: WebhookEndpoint, now: datetime) -> str:
+    """A new secret; the old one keeps signing beside it for 24 hours."""
+    old = box.open(endpoint.secret_sealed, binding(endpoint.org_id, endpoint.id, "secret"))
+    secret = new_signing_secret()
+    endpoint.secret_sealed = seal_secret(box, endpoint, secret)
+    endpoint.previous_secret_sealed = seal_previous(box, endpoint, old)
+    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    endpoint.updated_at = now
+    return secret
+
+
+async def queue_ping(
+    session: AsyncSession, endpoint: WebhookEndpoint, now: datetime
+) -> WebhookDelivery:
+    if endpoint.status != "active":
+        raise conflict("The webhook is disabled; enable it before sending a test event.")
+    delivery_id = new_id("dlv")
+    delivery = WebhookDelivery(
+        org_id=endpoint.org_id,
+        id=delivery_id,
+        endpoint_id=endpoint.id,
+        event_id=None,
+        event="ping",
+        module=None,
+        subject_id=None,
+        payload=ping_payload(endpoint.id, delivery_id, now).decode(),
+        status="pending",
+        attempts_in_round=0,
+        attempt_total=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+async def redeliver(
+    session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: str, now: datetime
+) -> WebhookDelivery:
+    delivery = await repository.get_delivery(
+        session, endpoint.org_id, endpoint.id, delivery_id, lock=True
+    )
+    if delivery is None:
+        raise not_found("No delivery with this id for this webhook.")
+    if endpoint.status != "active":
+        raise conflict("The webhook is disabled; enable it before redelivering.")
+    if delivery.lease_until is not None and delivery.lease_until > now:
+        raise conflict("This delivery is being attempted right now; try again in a moment.")
+    delivery.status = "pending"
+    delivery.next_attempt_at = now
+    delivery.attempts_in_round = 0
+    return delivery
+
+
+async def recover(
+    session: AsyncSession, endpoint: WebhookEndpoint, since: datetime, now: datetime
+) -> int:
+    if endpoint.status != "active":
+        raise conflict("The webhook is disabled; enable it before recovering deliveries.")
+    if since > now:
+        raise invalid_field("since", "must not be in the future")
+    return await repository.requeue_since(session, endpoint.org_id, endpoint.id, since, now)
+
+
+async def delivery_page(
+    session: AsyncSession,
+    endpoint: WebhookEndpoint,
+    *,
+    limit: int,
+    before_id: str | None,
+    status: str | None,
+) -> list[DeliveryWithAttempts]:
+    deliveries = await repository.page_deliveries(
+        session, endpoint.org_id, endpoint.id, limit=limit, before_id=before_id, status=status
+    )
+    attempts = await repository.attempts_of(session, endpoint.org_id, [d.id for d in deliveries])
+    return [DeliveryWithAttempts(d, attempts.get(d.id, [])) for d in deliveries]
+
+
+def check_choices(field: str, chosen: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    """`"*"` or a non-empty list of known names, deduplicated in the given order."""
+    if list(chosen) == ["*"]:
+        return ["*"]
+    if not chosen:
+        raise invalid_field(field, 'must be "*" or a non-empty list')
+    unknown = [name for name in chosen if name not in allowed]
+    if unknown:
+        raise invalid_field(
+            field, f'unknown {unknown[0]!r}; choose from {", ".join(allowed)} or "*"'
+        )
+    return list(dict.fromkeys(chosen))

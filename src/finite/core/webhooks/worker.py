@@ -1,0 +1,192 @@
+"""The delivery worker: fan out new events, claim due deliveries, send them side by side.
+
+Every claimed delivery runs in its own task, so a slow endpoint never holds up another one; an
+endpoint gets at most `per_endpoint` deliveries in flight and the rest of its queue waits in the
+database. Outcomes are written in batches. `stop()` lets deliveries in flight finish (they time
+out after 15 s) and gives back the claims it cannot finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+
+from finite.core.webhooks import queue
+from finite.core.webhooks.fanout import fan_out
+from finite.core.webhooks.queue import Claimed
+from finite.core.webhooks.sender import Outcome, new_http_client, send
+from finite.kit.clock import utcnow
+from finite.kit.db import Database
+from finite.kit.ids import new_id
+from finite.kit.secretbox import SecretBox
+
+log = logging.getLogger("finite.webhooks")
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        *,
+        allow_private: bool,
+        disable_after: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+        client: httpx.AsyncClient | None = None,
+        max_in_flight: int = 256,
+        per_endpoint: int = 16,
+        batch_size: int = 200,
+        idle_interval: float = 0.1,
+    ) -> None:
+        self.db = db
+        self.box = box
+        self.clock = clock
+        self.disable_after = disable_after
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-6:]}"
+        self.client = client or new_http_client(allow_private=allow_private)
+        self.max_in_flight = max_in_flight
+        self.per_endpoint = per_endpoint
+        self.batch_size = batch_size
+        self.idle_interval = idle_interval
+        self._in_flight: dict[asyncio.Task[Outcome], Claimed] = {}
+        self._per_endpoint: Counter[str] = Counter()
+        self._results: list[tuple[Claimed, Outcome]] = []
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._runner: asyncio.Task[None] | None = None
+
+    # --- running in the background -------------------------------------------------------
+
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self.run(), name="webhook-worker")
+
+    def nudge(self) -> None:
+        """Look for work now (a change was just committed in this process)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("webhook worker %s started", self.worker_id)
+        while not self._stopping:
+            try:
+                busy = await self._step()
+            except Exception:
+                log.exception("webhook worker step failed; retrying shortly")
+                busy = False
+                await asyncio.sleep(1)
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_interval)
+                self._wake.clear()
+
+    async def stop(self, grace: float = 16.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._runner is not None:
+            await self._runner
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight), timeout=grace)
+        unfinished = [claimed for task, claimed in self._in_flight.items() if not task.done()]
+        for task in list(self._in_flight):
+            if not task.done():
+                task.cancel()
+        self._collect_done()
+        await self._flush()
+        if unfinished:
+            async with self.db.transaction() as session:
+                await queue.release(session, unfinished)
+        await self.client.aclose()
+        log.info("webhook worker %s stopped", self.worker_id)
+
+    # --- one pass, also used by tests with their own clock ----------------------------------
+
+    async def run_once(self) -> int:
+        """Fan out, claim everything due now, send it all, record it. Returns attempts made."""
+        await self._fan_out()
+        attempted = 0
+        while True:
+            claimed = await self._claim(self.batch_size)
+            if not claimed:
+                return attempted
+            tasks = [asyncio.create_task(self._send(item)) for item in claimed]
+            outcomes = await asyncio.gather(*tasks)
+            async with self.db.transaction() as session:
+                await queue.record(
+                    session,
+                    list(zip(claimed, outcomes, strict=True)),
+                    now=self.clock(),
+                    disable_after=self.disable_after,
+                )
+            attempted += len(claimed)
+
+    async def _step(self) -> bool:
+        self._collect_done()
+        flushed = await self._flush()
+        fanned = await self._fan_out()
+        free = self.max_in_flight - len(self._in_flight)
+        claimed = await self._claim(min(free, self.batch_size)) if free > 0 else []
+        for item in claimed:
+            task = asyncio.create_task(self._send(item))
+            task.add_done_callback(lambda _task: self._wake.set())
+            self._in_flight[task] = item
+            self._per_endpoint[item.outgoing.endpoint_id] += 1
+        return bool(flushed or fanned or claimed)
+
+    async def _fan_out(self) -> int:
+        async with self.db.transaction() as session:
+            return await fan_out(session, self.clock())
+
+    async def _claim(self, limit: int) -> list[Claimed]:
+        saturated = [e for e, n in self._per_endpoint.items() if n >= self.per_endpoint]
+        async with self.db.transaction() as session:
+            claimed = await queue.claim(
+                session,
+                self.box,
+                worker_id=self.worker_id,
+                now=self.clock(),
+                limit=limit,
+                skip_endpoints=saturated,
+            )
+            # One endpoint's backlog must not fill every slot: give back what is over its share.
+            taken: Counter[str] = Counter(self._per_endpoint)
+            kept, over = [], []
+            for item in claimed:
+                endpoint = item.outgoing.endpoint_id
+                if taken[endpoint] < self.per_endpoint:
+                    taken[endpoint] += 1
+                    kept.append(item)
+                else:
+                    over.append(item)
+            await queue.release(session, over)
+        return kept
+
+    async def _send(self, item: Claimed) -> Outcome:
+        return await send(self.client, item.outgoing, self.clock())
+
+    def _collect_done(self) -> None:
+        for task in [t for t in self._in_flight if t.done()]:
+            item = self._in_flight.pop(task)
+            self._per_endpoint[item.outgoing.endpoint_id] -= 1
+            if self._per_endpoint[item.outgoing.endpoint_id] <= 0:
+                del self._per_endpoint[item.outgoing.endpoint_id]
+            if not task.cancelled() and task.exception() is None:
+                self._results.append((item, task.result()))
+            elif not task.cancelled():
+                log.error(
+                    "delivery %s crashed", item.outgoing.delivery_id, exc_info=task.exception()
+                )
+
+    async def _flush(self) -> int:
+        if not self._results:
+            return 0
+        results, self._results = self._results, []
+        async with self.db.transaction() as session:
+            await queue.record(session, results, now=self.clock(), disable_after=self.disable_after)
+        return len(results)

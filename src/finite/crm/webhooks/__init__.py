@@ -1,0 +1,1 @@
+"""CRM surface: /api/webhooks."""

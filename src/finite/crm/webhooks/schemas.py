@@ -1,0 +1,148 @@
+"""JSON shapes of /api/webhooks (snake_case, like the rest of the CRM surface)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from finite.core.webhooks.service import DeliveryWithAttempts
+from finite.crm.schemas import LimitsOut
+from finite.models.webhooks import WebhookAttempt, WebhookEndpoint
+
+Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
+Description = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
+    url: Url
+    modules: list[str] | str = "*"
+    events: list[str] | str = "*"
+    description: Description = ""
+
+
+class WebhookPatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    url: Url | msgspec.UnsetType = msgspec.UNSET
+    modules: list[str] | str | msgspec.UnsetType = msgspec.UNSET
+    events: list[str] | str | msgspec.UnsetType = msgspec.UNSET
+    description: Description | msgspec.UnsetType = msgspec.UNSET
+    enabled: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class RecoverIn(msgspec.Struct, forbid_unknown_fields=True):
+    since: datetime
+
+
+class WebhookOut(msgspec.Struct):
+    id: str
+    url: str
+    description: str
+    modules: list[str] | str
+    events: list[str] | str
+    status: str  # active | disabled
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    previous_secret_expires_at: datetime | None  # both secrets sign until then
+    created_at: datetime
+    updated_at: datetime
+
+
+class CreatedWebhookOut(WebhookOut):
+    secret: str = ""  # shown once
+
+
+class RotatedSecretOut(msgspec.Struct):
+    id: str
+    secret: str
+    previous_secret_expires_at: datetime
+
+
+class WebhookListOut(msgspec.Struct):
+    webhooks: list[WebhookOut]
+    limits: LimitsOut
+
+
+class AttemptOut(msgspec.Struct):
+    number: int
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    response_body: str | None  # the first 2 KB
+
+
+class DeliveryOut(msgspec.Struct):
+    id: str
+    event: str
+    module: str | None
+    record_id: int | None
+    status: str  # pending | failed (will retry) | succeeded | dead
+    next_attempt_at: datetime | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    attempts: list[AttemptOut]
+
+
+class DeliveryPageOut(msgspec.Struct):
+    deliveries: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class RecoveredOut(msgspec.Struct):
+    requeued: int
+
+
+def _choice(chosen: list[str]) -> list[str] | str:
+    return "*" if chosen == ["*"] else chosen
+
+
+def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:
+    return WebhookOut(
+        id=endpoint.id,
+        url=endpoint.url,
+        description=endpoint.description,
+        modules=_choice(endpoint.modules),
+        events=_choice(endpoint.events),
+        status=endpoint.status,
+        disabled_reason=endpoint.disabled_reason,
+        disabled_at=endpoint.disabled_at,
+        failing_since=endpoint.failing_since,
+        last_success_at=endpoint.last_success_at,
+        previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+def _attempt_out(attempt: WebhookAttempt) -> AttemptOut:
+    return AttemptOut(
+        number=attempt.number,
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        latency_ms=attempt.latency_ms,
+        error=attempt.error,
+        response_body=attempt.response_body,
+    )
+
+
+def delivery_out(found: DeliveryWithAttempts) -> DeliveryOut:
+    delivery = found.delivery
+    subject = delivery.subject_id
+    return DeliveryOut(
+        id=delivery.id,
+        event=delivery.event,
+        module=delivery.module,
+        record_id=int(subject) if subject is not None and subject.isdigit() else None,
+        status=delivery.status,
+        next_attempt_at=delivery.next_attempt_at,
+        created_at=delivery.created_at,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        attempts=[_attempt_out(attempt) for attempt in found.attempts],
+    )

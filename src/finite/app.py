@@ -16,6 +16,7 @@ from finite.crm.auth import crm_principal
 from finite.crm.export import endpoints as crm_export
 from finite.crm.fields import endpoints as crm_fields
 from finite.crm.records import endpoints as crm_records
+from finite.crm.webhooks import endpoints as crm_webhooks
 from finite.handover.auth import handover_principal
 from finite.handover.routes import HANDOVER_ROUTES
 from finite.kit.errors import AppError
@@ -23,6 +24,7 @@ from finite.platform.audit_hook import audit_api_calls
 from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
 from finite.platform.health import healthz, readyz
 from finite.platform.logs import configure_logging
+from finite.platform.openapi.endpoints import OPENAPI_HANDLERS
 from finite.platform.rate_limits import add_rate_limit_headers
 from finite.platform.request_id import add_request_id_header
 from finite.platform.state import Platform
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             crm_roles.update_role,
             crm_audit.list_audit,
             crm_audit.export_audit,
+            *crm_webhooks.ROUTES,
         ],
         dependencies={"principal": Provide(crm_principal)},
     )
@@ -65,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"principal": Provide(handover_principal)},
     )
     return Litestar(
-        route_handlers=[healthz, readyz, crm, handover],
+        route_handlers=[healthz, readyz, *OPENAPI_HANDLERS, crm, handover],
         exception_handlers={
             AppError: handle_app_error,
             HTTPException: handle_http_exception,
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         before_send=[add_request_id_header, add_rate_limit_headers, audit_api_calls],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=None,
+        openapi_config=None,  # the documents are finite.platform.openapi's
         logging_config=None,  # configure_logging() owns the process-wide setup
         on_startup=[platform.start],
         on_shutdown=[platform.close],

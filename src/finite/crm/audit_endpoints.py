@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.response import Stream
 
 from finite.core.audit.context import set_subject
@@ -16,13 +17,21 @@ from finite.crm.audit_params import audit_query
 from finite.crm.auth import require_admin
 from finite.kit.clock import utcnow
 from finite.platform.changes import encode, json_response
+from finite.platform.openapi.crm_shapes import AUDIT_CSV_PARAMS, AUDIT_PARAMS, AuditPage, csv_answer
+from finite.platform.openapi.hints import documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
 PrincipalDep = NamedDependency[Principal]
 
 
-@get("/audit")
+@get(
+    "/audit",
+    responses={
+        200: ResponseSpec(AuditPage, generate_examples=False, description="Entries, newest first.")
+    },
+    opt=documented(params=AUDIT_PARAMS),
+)
 async def list_audit(request: AnyRequest, principal: PrincipalDep) -> Response[bytes]:
     set_subject(request.scope, None, action="audit")
     require_admin(principal)
@@ -37,7 +46,11 @@ async def list_audit(request: AnyRequest, principal: PrincipalDep) -> Response[b
     return json_response(encode(body), 200)
 
 
-@get("/audit.csv")
+@get(
+    "/audit.csv",
+    responses={200: csv_answer("Every matching entry, newest first.")},
+    opt=documented(params=AUDIT_CSV_PARAMS),
+)
 async def export_audit(request: AnyRequest, principal: PrincipalDep) -> Stream:
     """Every row matching the filters, newest first; nothing is held in memory but one batch."""
     set_subject(request.scope, None, action="audit_export")

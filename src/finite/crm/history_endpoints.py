@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,8 @@ from finite.kit.errors import forbidden, not_found
 from finite.models.accounts import Member
 from finite.models.events import AuditEntry
 from finite.platform.changes import encode, json_response
+from finite.platform.openapi.crm_shapes import PAGING, HistoryPage
+from finite.platform.openapi.hints import documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -31,7 +34,15 @@ PrincipalDep = NamedDependency[Principal]
 _BIGINT = 2**63
 
 
-@get("/records/{module:str}/{record_id:int}/history")
+@get(
+    "/records/{module:str}/{record_id:int}/history",
+    responses={
+        200: ResponseSpec(
+            HistoryPage, generate_examples=False, description="Changes, newest first."
+        )
+    },
+    opt=documented(params=PAGING),
+)
 async def record_history(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> Response[bytes]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get, put
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
 from finite.core.accounts import repository
@@ -15,6 +16,8 @@ from finite.crm.auth import require_admin
 from finite.crm.records.http import json_object
 from finite.kit.errors import invalid_field
 from finite.models import Role
+from finite.platform.openapi import crm_shapes
+from finite.platform.openapi.hints import documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -30,14 +33,25 @@ def role_out(role: Role) -> dict[str, Any]:
     }
 
 
-@get("/roles")
+@get(
+    "/roles",
+    responses={
+        200: ResponseSpec(crm_shapes.RoleList, generate_examples=False, description="Every role.")
+    },
+)
 async def list_roles(request: AnyRequest, principal: NamedDependency[Principal]) -> dict[str, Any]:
     async with platform_of(request).db.read() as session:
         roles = await repository.roles_of(session, principal.org_id)
     return {"roles": [role_out(role) for role in roles]}
 
 
-@put("/roles/{role:str}")
+@put(
+    "/roles/{role:str}",
+    responses={
+        200: ResponseSpec(crm_shapes.Role, generate_examples=False, description="The role.")
+    },
+    opt=documented(body=crm_shapes.RoleUpdate),
+)
 async def update_role(
     request: AnyRequest, principal: NamedDependency[Principal], role: FromPath[str]
 ) -> dict[str, Any]:

@@ -17,10 +17,18 @@ from finite.crm.fields.service import load_schema
 from finite.crm.query.grammar import parse_list_query
 from finite.crm.records.service import require
 from finite.kit.errors import not_found
+from finite.platform.openapi.crm_shapes import FILTER_NOTE, LIST_FILTERS, csv_answer
+from finite.platform.openapi.hints import documented
 from finite.platform.state import platform_of
 
 
-@get("/export/{filename:str}")
+@get(
+    "/export/{filename:str}",
+    description="`filename` is `{module}.csv`. Same filters, search, sort and fields as the list; "
+    "every match, never paged. " + FILTER_NOTE,
+    responses={200: csv_answer("The records, one CSV row each, after a header row.")},
+    opt=documented(params=LIST_FILTERS),
+)
 async def export_csv(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],

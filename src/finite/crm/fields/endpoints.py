@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,20 +17,37 @@ from finite.crm.fields import service
 from finite.crm.fields.service import describe_field, describe_module, load_schema
 from finite.crm.records.http import json_object
 from finite.platform.changes import encode, idempotent_create, json_response
+from finite.platform.openapi.crm_shapes import (
+    CustomFieldInput,
+    FieldDescription,
+    ModuleDescription,
+    ModuleList,
+)
+from finite.platform.openapi.hints import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
 PrincipalDep = NamedDependency[Principal]
 
 
-@get("/modules")
+@get(
+    "/modules",
+    responses={200: ResponseSpec(ModuleList, generate_examples=False, description="Every module.")},
+)
 async def list_modules(request: AnyRequest, principal: PrincipalDep) -> Response[bytes]:
     async with platform_of(request).db.read() as session:
         modules = await service.describe_all(session, principal)
     return json_response(encode({"modules": modules}), 200)
 
 
-@get("/modules/{module:str}")
+@get(
+    "/modules/{module:str}",
+    responses={
+        200: ResponseSpec(
+            ModuleDescription, generate_examples=False, description="The module and its fields."
+        )
+    },
+)
 async def describe(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:
@@ -39,7 +57,16 @@ async def describe(
     return json_response(encode(describe_module(schema, principal)), 200)
 
 
-@post("/modules/{module:str}/fields", status_code=201)
+@post(
+    "/modules/{module:str}/fields",
+    status_code=201,
+    responses={
+        201: ResponseSpec(FieldDescription, generate_examples=False, description="The new field.")
+    },
+    opt=documented(
+        body=CustomFieldInput, params=[IDEMPOTENCY_KEY], response_headers=[IDEMPOTENT_REPLAYED]
+    ),
+)
 async def add_field(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:

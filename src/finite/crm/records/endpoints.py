@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
 from finite.core.audit.context import set_subject
@@ -15,13 +16,34 @@ from finite.crm.query.grammar import parse_list_query
 from finite.crm.records import service
 from finite.crm.records.http import etag, if_match_version, json_object
 from finite.platform.changes import audited_change, encode, idempotent_create, json_response
+from finite.platform.openapi.crm_shapes import (
+    FILTER_NOTE,
+    LIST_PARAMS,
+    Record,
+    RecordInput,
+    RecordPage,
+)
+from finite.platform.openapi.hints import (
+    ETAG,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    IF_MATCH,
+    documented,
+)
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
 PrincipalDep = NamedDependency[Principal]
 
 
-@post("/records/{module:str}", status_code=201)
+@post(
+    "/records/{module:str}",
+    status_code=201,
+    responses={201: ResponseSpec(Record, generate_examples=False, description="The new record.")},
+    opt=documented(
+        body=RecordInput, params=[IDEMPOTENCY_KEY], response_headers=[IDEMPOTENT_REPLAYED]
+    ),
+)
 async def create_record(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:
@@ -37,7 +59,11 @@ async def create_record(
     return await idempotent_create(request, principal, 201, work)
 
 
-@get("/records/{module:str}/{record_id:int}")
+@get(
+    "/records/{module:str}/{record_id:int}",
+    responses={200: ResponseSpec(Record, generate_examples=False, description="The record.")},
+    opt=documented(response_headers=[ETAG]),
+)
 async def get_record(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> Response[bytes]:
@@ -48,7 +74,11 @@ async def get_record(
     return json_response(encode(record), 200, {"ETag": etag(record["version"])})
 
 
-@put("/records/{module:str}/{record_id:int}")
+@put(
+    "/records/{module:str}/{record_id:int}",
+    responses={200: ResponseSpec(Record, generate_examples=False, description="The record.")},
+    opt=documented(body=RecordInput, params=[IF_MATCH], response_headers=[ETAG]),
+)
 async def update_record(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> Response[bytes]:
@@ -64,7 +94,7 @@ async def update_record(
     return json_response(encode(outcome.record), 200, {"ETag": etag(outcome.record["version"])})
 
 
-@delete("/records/{module:str}/{record_id:int}", status_code=204)
+@delete("/records/{module:str}/{record_id:int}", status_code=204, opt=documented(params=[IF_MATCH]))
 async def delete_record(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> None:
@@ -78,7 +108,12 @@ async def delete_record(
     await audited_change(request, 204, work)
 
 
-@get("/records/{module:str}")
+@get(
+    "/records/{module:str}",
+    description=FILTER_NOTE,
+    responses={200: ResponseSpec(RecordPage, generate_examples=False, description="A page.")},
+    opt=documented(params=LIST_PARAMS),
+)
 async def list_records(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:

@@ -1,0 +1,258 @@
+"""The JSON shapes of CRM answers that handlers build as plain dicts, for the OpenAPI document
+only: the handlers' output does not pass through these types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar.openapi import ResponseSpec
+
+from finite.platform.openapi.hints import Param, query
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class ErrorDetail(msgspec.Struct):
+    field: str | None
+    message: str
+
+
+class Error(msgspec.Struct):
+    """Every CRM failure. `code` is one of UNAUTHORIZED, FORBIDDEN, PLAN_LIMIT, NOT_FOUND,
+    CONFLICT, VERSION_CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, IDEMPOTENCY_KEY_REUSED,
+    RATE_LIMITED, INTERNAL,
+    UNAVAILABLE (and METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE for malformed calls)."""
+
+    error: str
+    code: str
+    details: list[ErrorDetail]
+    request_id: str
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+class Record(msgspec.Struct):
+    """A record: these system fields, the module's fields (GET /api/modules/{module}) and the
+    organization's custom fields (`cf_…`). Money and decimals are exact JSON numbers, dates
+    `YYYY-MM-DD`, date-times ISO 8601; modules with line items carry `items`. Each module's
+    fields are the schema named after it: `LeadsRecord`, `SalesOrdersRecord`, …"""
+
+    id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None
+    owner: str | None
+
+
+class RecordInput(msgspec.Struct):
+    """The module's fields to set, by key (custom fields included); unknown keys are refused.
+    On create the module's title field is required; on update only the fields sent change.
+    `owner` may name another member's id."""
+
+
+class RecordPage(msgspec.Struct):
+    data: list[Record]
+    page: int
+    per_page: int
+    total: int
+    total_relation: Annotated[
+        str,
+        msgspec.Meta(
+            description='"eq": `total` is exact; "gte": at least `total` (counting stopped there)'
+        ),
+    ]
+    has_more: bool
+    next_cursor: str | None
+
+
+class FieldChange(msgspec.Struct):
+    before: Any
+    after: Any
+
+
+class Change(msgspec.Struct):
+    id: str
+    occurred_at: datetime
+    action: str | None
+    member_id: str | None
+    member_name: str | None
+    key_id: str | None
+    key_name: str | None
+    request_id: str
+    changes: dict[str, FieldChange]
+
+
+class HistoryPage(msgspec.Struct):
+    data: list[Change]
+    next_cursor: str | None
+    has_more: bool
+
+
+# --- modules and fields ----------------------------------------------------------------------
+
+
+class FieldDescription(msgspec.Struct):
+    key: str
+    label: str
+    type: str
+    required: bool
+    read_only: bool
+    custom: bool
+    options: list[str] | msgspec.UnsetType = msgspec.UNSET
+    module: str | msgspec.UnsetType = msgspec.UNSET  # a lookup's target module
+    default: Any = msgspec.UNSET
+    max_length: int | msgspec.UnsetType = msgspec.UNSET
+    item_fields: list[FieldDescription] | msgspec.UnsetType = msgspec.UNSET
+
+
+class ModuleDescription(msgspec.Struct):
+    module: str
+    label: str
+    singular: str
+    line_items: bool
+    searchable: list[str]
+    permissions: Annotated[
+        list[str], msgspec.Meta(description="What the caller's role may do in this module.")
+    ]
+    fields: list[FieldDescription]
+
+
+class ModuleList(msgspec.Struct):
+    modules: list[ModuleDescription]
+
+
+class CustomFieldInput(msgspec.Struct, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(pattern="^cf_[a-z0-9_]{1,60}$")]
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="text, long_text, email, phone, url, integer, decimal, money, percent, "
+            "date, datetime, boolean, picklist, multi_picklist or lookup"
+        ),
+    ]
+    required: bool = False
+    options: Annotated[list[str] | None, msgspec.Meta(description="The values of a picklist.")] = (
+        None
+    )
+    module: Annotated[str | None, msgspec.Meta(description="A lookup's target module.")] = None
+    max_length: int | None = None
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+Permissions = Annotated[
+    dict[str, list[str]],
+    msgspec.Meta(
+        description="Per module, the actions allowed: view, create, edit, delete, export."
+    ),
+]
+
+
+class Role(msgspec.Struct):
+    id: str
+    name: str
+    is_admin: bool
+    built_in: bool
+    permissions: Permissions
+
+
+class RoleList(msgspec.Struct):
+    roles: list[Role]
+
+
+class RoleUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Modules not named keep their permissions."""
+
+    permissions: Permissions
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+class AuditEntry(msgspec.Struct):
+    id: str
+    occurred_at: datetime
+    product: str
+    key_id: str | None
+    key_name: str | None
+    member_id: str | None
+    method: str
+    path: str
+    status: int
+    module: str | None
+    record_id: int | None
+    action: str | None
+    request_id: str
+    client_ip: str | None
+    user_agent: str | None
+    changes: dict[str, Any] | None
+    seq: int | None
+    hash: str | None
+
+
+class AuditPage(msgspec.Struct):
+    data: list[AuditEntry]
+    next_cursor: str | None
+    has_more: bool
+
+
+# --- query parameters ------------------------------------------------------------------------
+
+_TEXT: dict[str, Any] = {"type": "string"}
+_CURSOR = query("cursor", "The `next_cursor` of the previous page.", _TEXT)
+
+LIST_FILTERS = (
+    query("q", "Full-text search over the module's searchable fields.", _TEXT),
+    query(
+        "sort",
+        "A field to sort by, `-` first for descending (default `id`).",
+        _TEXT,
+    ),
+    query("fields", "Comma-separated field keys to return (default: every field).", _TEXT),
+)
+LIST_PARAMS: tuple[Param, ...] = (
+    *LIST_FILTERS,
+    query("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+    query(
+        "per_page",
+        "Records per page (default 50, at most 200).",
+        {"type": "integer", "minimum": 1, "maximum": 200},
+    ),
+    _CURSOR,
+)
+FILTER_NOTE = (
+    "Filter on any field with `?field=value` or `?field[op]=value`, op one of eq, ne, in, gt, "
+    "gte, lt, lte, contains, starts_with, is_null (e.g. `?status=New&value[gte]=1000`)."
+)
+
+_AUDIT_FILTERS = (
+    query("from", "Entries at or after this ISO 8601 date-time.", {"type": "string"}),
+    query("to", "Entries before this ISO 8601 date-time.", {"type": "string"}),
+    query("key_id", "Calls made with this key.", _TEXT),
+    query("member_id", "Calls made by this member.", _TEXT),
+    query("module", "Calls on this module.", _TEXT),
+    query("record_id", "Calls on this record.", {"type": "integer", "minimum": 1}),
+    query("status", "An HTTP status such as 404, or a class: 2xx, 4xx, 5xx.", _TEXT),
+)
+PAGING = (
+    query(
+        "limit",
+        "Entries per page (default 50, at most 200).",
+        {"type": "integer", "minimum": 1, "maximum": 200},
+    ),
+    _CURSOR,
+)
+AUDIT_PARAMS = (*_AUDIT_FILTERS, *PAGING)
+AUDIT_CSV_PARAMS = _AUDIT_FILTERS
+
+
+def csv_answer(description: str) -> ResponseSpec:
+    """A streamed CSV download."""
+    return ResponseSpec(
+        str, generate_examples=False, description=description, media_type="text/csv"
+    )

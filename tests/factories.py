@@ -83,3 +83,20 @@ async def make_member_key(
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+async def make_handover_key(
+    db: Database, peppers: Peppers, org_id: str, scopes: tuple[str, ...]
+) -> str:
+    """Another handover key of the organization, with just these scopes."""
+    async with db.transaction() as session:
+        key = await create_key(
+            session,
+            peppers,
+            org_id=org_id,
+            product="handover",
+            name=f"{'+'.join(scopes)} key",
+            member_id=None,
+            scopes=scopes,
+        )
+    return key.token

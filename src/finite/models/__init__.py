@@ -6,6 +6,17 @@ from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
 from finite.models.crm import CustomField, LineItem, RecordCounter
 from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
+from finite.models.handover import (
+    HandoverClient,
+    HandoverPack,
+    HandoverProject,
+    HandoverTemplate,
+    PackCredential,
+    PackItem,
+    PackSection,
+    PackSend,
+    Signoff,
+)
 from finite.models.keys import ApiKey
 from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -16,12 +27,21 @@ __all__ = [
     "Base",
     "CustomField",
     "Event",
+    "HandoverClient",
+    "HandoverPack",
+    "HandoverProject",
+    "HandoverTemplate",
     "IdempotentRequest",
     "LineItem",
     "Member",
     "Organization",
+    "PackCredential",
+    "PackItem",
+    "PackSection",
+    "PackSend",
     "RecordCounter",
     "Role",
+    "Signoff",
     "Subscription",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -112,7 +112,8 @@ def _validation_details(extra: Any) -> list[ErrorDetail]:
             continue
         field, reason = field_and_reason(str(item.get("message", "is not valid")))
         key = item.get("key")
-        if field is None and key != "data":  # Litestar names the whole body "data"
-            field = key
+        if key and key != "data":  # Litestar names the whole body "data"
+            # A nested missing or unknown field: Litestar keeps the parent's path in the key.
+            field = f"{key}.{field}" if field else key
         details.append(ErrorDetail(field, reason))
     return details

@@ -1,0 +1,166 @@
+"""Handover surface: /projects/{id}/pack — read it (credentials masked), replace it whole, or
+add, change and remove one credential or item."""
+
+from __future__ import annotations
+
+from litestar import Response, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.audit.context import set_subject
+from finite.handover.auth import require_scope
+from finite.handover.envelope import Envelope, ok
+from finite.handover.http import AnyRequest, PrincipalDep, created
+from finite.handover.idempotency import idempotent_post
+from finite.handover.packs import replace, service
+from finite.handover.packs.schemas import (
+    CredentialIn,
+    CredentialOut,
+    CredentialPatch,
+    ItemIn,
+    ItemOut,
+    ItemPatch,
+    PackOut,
+    PackPut,
+)
+from finite.handover.templates.schemas import DeletedOut
+from finite.handover.writes import Written, audited_write
+from finite.platform.state import platform_of
+
+MODULE = "packs"
+PACK = "/projects/{project_id:str}/pack"
+CREDENTIAL = PACK + "/credentials/{credential_id:str}"
+ITEM = PACK + "/items/{item_id:str}"
+
+
+@get(PACK)
+async def get_pack(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
+) -> Envelope[PackOut]:
+    """Read a project's handover pack; credential passwords are masked."""
+    require_scope(principal, "read")
+    set_subject(request.scope, MODULE, action="view")
+    async with platform_of(request).db.read() as session:
+        pack = await service.get_pack(session, principal.org_id, project_id)
+    return ok(request, pack)
+
+
+@put(PACK)
+async def replace_pack(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str], data: JSONBody[PackPut]
+) -> Envelope[PackOut]:
+    """Replace the whole pack; a credential sent with its `id` and no `password` keeps it."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="update")
+    box = platform_of(request).secrets
+
+    async def work(session: AsyncSession) -> Written[PackOut]:
+        return await replace.replace_pack(session, box, principal.org_id, project_id, data)
+
+    return ok(request, await audited_write(request, 200, work))
+
+
+@post(
+    PACK + "/credentials",
+    status_code=201,
+    responses=created(CredentialOut, "The new credential, its password masked."),
+)
+async def add_credential(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    data: JSONBody[CredentialIn],
+) -> Response[bytes]:
+    """Add a credential to the pack; the password is stored encrypted and never shown again."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="create")
+    box = platform_of(request).secrets
+
+    async def work(session: AsyncSession) -> Written[CredentialOut]:
+        return await service.add_credential(session, box, principal.org_id, project_id, data)
+
+    return await idempotent_post(request, principal, 201, work)
+
+
+@patch(CREDENTIAL)
+async def update_credential(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    credential_id: FromPath[str],
+    data: JSONBody[CredentialPatch],
+) -> Envelope[CredentialOut]:
+    """Change a credential; without `password` it is kept, `password: null` clears it."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="update")
+    box = platform_of(request).secrets
+
+    async def work(session: AsyncSession) -> Written[CredentialOut]:
+        return await service.update_credential(
+            session, box, principal.org_id, project_id, credential_id, data
+        )
+
+    return ok(request, await audited_write(request, 200, work))
+
+
+@delete(CREDENTIAL, status_code=200)
+async def delete_credential(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    credential_id: FromPath[str],
+) -> Envelope[DeletedOut]:
+    """Remove a credential from the pack."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="delete")
+
+    async def work(session: AsyncSession) -> Written[DeletedOut]:
+        return await service.delete_credential(session, principal.org_id, project_id, credential_id)
+
+    return ok(request, await audited_write(request, 200, work))
+
+
+@post(PACK + "/items", status_code=201, responses=created(ItemOut, "The new item."))
+async def add_item(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str], data: JSONBody[ItemIn]
+) -> Response[bytes]:
+    """Add a link, training resource or document (as a link) at the end of a section."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="create")
+
+    async def work(session: AsyncSession) -> Written[ItemOut]:
+        return await service.add_item(session, principal.org_id, project_id, data)
+
+    return await idempotent_post(request, principal, 201, work)
+
+
+@patch(ITEM)
+async def update_item(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    item_id: FromPath[str],
+    data: JSONBody[ItemPatch],
+) -> Envelope[ItemOut]:
+    """Change an item, or move it to another section; only the fields sent change."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="update")
+
+    async def work(session: AsyncSession) -> Written[ItemOut]:
+        return await service.update_item(session, principal.org_id, project_id, item_id, data)
+
+    return ok(request, await audited_write(request, 200, work))
+
+
+@delete(ITEM, status_code=200)
+async def delete_item(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str], item_id: FromPath[str]
+) -> Envelope[DeletedOut]:
+    """Remove an item from the pack."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="delete")
+
+    async def work(session: AsyncSession) -> Written[DeletedOut]:
+        return await service.delete_item(session, principal.org_id, project_id, item_id)
+
+    return ok(request, await audited_write(request, 200, work))

@@ -1,0 +1,130 @@
+"""Pack queries, always within one organization."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.models import HandoverPack, PackCredential, PackItem, PackSection, PackSend
+
+
+async def of_project(session: AsyncSession, org_id: str, project_id: str) -> HandoverPack | None:
+    found = await session.scalars(
+        select(HandoverPack).where(
+            HandoverPack.org_id == org_id, HandoverPack.project_id == project_id
+        )
+    )
+    return found.first()
+
+
+async def pack_ids_of(
+    session: AsyncSession, org_id: str, project_ids: Sequence[str]
+) -> dict[str, str]:
+    """project id → pack id."""
+    if not project_ids:
+        return {}
+    rows = await session.execute(
+        select(HandoverPack.project_id, HandoverPack.id).where(
+            HandoverPack.org_id == org_id, HandoverPack.project_id.in_(project_ids)
+        )
+    )
+    return {project_id: pack_id for project_id, pack_id in rows}
+
+
+async def sections(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackSection]:
+    found = await session.scalars(
+        select(PackSection)
+        .where(PackSection.org_id == org_id, PackSection.pack_id == pack_id)
+        .order_by(PackSection.position)
+    )
+    return found.all()
+
+
+async def items(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackItem]:
+    found = await session.scalars(
+        select(PackItem)
+        .where(PackItem.org_id == org_id, PackItem.pack_id == pack_id)
+        .order_by(PackItem.position)
+    )
+    return found.all()
+
+
+async def credentials(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackCredential]:
+    found = await session.scalars(
+        select(PackCredential)
+        .where(PackCredential.org_id == org_id, PackCredential.pack_id == pack_id)
+        .order_by(PackCredential.position)
+    )
+    return found.all()
+
+
+async def sends(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackSend]:
+    found = await session.scalars(
+        select(PackSend)
+        .where(PackSend.org_id == org_id, PackSend.pack_id == pack_id)
+        .order_by(PackSend.sent_at.desc(), PackSend.id.desc())
+    )
+    return found.all()
+
+
+async def section_ids(session: AsyncSession, org_id: str, pack_id: str) -> set[str]:
+    found = await session.scalars(
+        select(PackSection.id).where(PackSection.org_id == org_id, PackSection.pack_id == pack_id)
+    )
+    return set(found)
+
+
+async def item_ids(session: AsyncSession, org_id: str, pack_id: str) -> set[str]:
+    found = await session.scalars(
+        select(PackItem.id).where(PackItem.org_id == org_id, PackItem.pack_id == pack_id)
+    )
+    return set(found)
+
+
+async def credential(
+    session: AsyncSession, org_id: str, pack_id: str, credential_id: str
+) -> PackCredential | None:
+    row = await session.get(PackCredential, (org_id, credential_id))
+    return row if row is not None and row.pack_id == pack_id else None
+
+
+async def item(session: AsyncSession, org_id: str, pack_id: str, item_id: str) -> PackItem | None:
+    row = await session.get(PackItem, (org_id, item_id))
+    return row if row is not None and row.pack_id == pack_id else None
+
+
+async def section(
+    session: AsyncSession, org_id: str, pack_id: str, section_id: str
+) -> PackSection | None:
+    row = await session.get(PackSection, (org_id, section_id))
+    return row if row is not None and row.pack_id == pack_id else None
+
+
+async def next_item_position(session: AsyncSession, org_id: str, section_id: str) -> int:
+    last = await session.scalar(
+        select(func.max(PackItem.position)).where(
+            PackItem.org_id == org_id, PackItem.section_id == section_id
+        )
+    )
+    return 0 if last is None else int(last) + 1
+
+
+async def next_credential_position(session: AsyncSession, org_id: str, pack_id: str) -> int:
+    last = await session.scalar(
+        select(func.max(PackCredential.position)).where(
+            PackCredential.org_id == org_id, PackCredential.pack_id == pack_id
+        )
+    )
+    return 0 if last is None else int(last) + 1
+
+
+async def clear_sections(session: AsyncSession, org_id: str, pack_id: str) -> None:
+    """Items go first (they reference sections); the caller inserts the new ones after."""
+    await session.execute(
+        delete(PackItem).where(PackItem.org_id == org_id, PackItem.pack_id == pack_id)
+    )
+    await session.execute(
+        delete(PackSection).where(PackSection.org_id == org_id, PackSection.pack_id == pack_id)
+    )

@@ -1,0 +1,150 @@
+"""JSON shapes of /projects/{id}/pack: read with masked credentials, replaced whole with PUT, or
+edited one credential or item at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from finite.handover.schemas import Camel
+from finite.handover.templates.schemas import (
+    ItemKind,
+    SectionKind,
+    SupportBoundary,
+    Text,
+    Title,
+    Url,
+)
+
+MASK = "••••••••"
+
+Id = Annotated[str, msgspec.Meta(max_length=40)]
+Username = Annotated[str, msgspec.Meta(max_length=320)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+
+
+class ItemOut(Camel):
+    id: str
+    section_id: str
+    kind: ItemKind
+    title: str
+    url: str | None
+    description: str
+
+
+class SectionOut(Camel):
+    id: str
+    kind: SectionKind
+    title: str
+    description: str
+    items: list[ItemOut]
+
+
+class CredentialOut(Camel):
+    """`password` is always masked; the public API never reveals it."""
+
+    id: str
+    platform: str
+    url: str | None
+    username: str | None
+    password: str | None  # "••••••••" when one is set, else null
+    has_password: bool
+    notes: str
+    updated_at: datetime
+
+
+class SendOut(Camel):
+    id: str
+    recipient_email: str
+    message: str | None
+    sent_at: datetime
+
+
+class PackOut(Camel):
+    id: str
+    project_id: str
+    template_id: str | None
+    status: str  # the project's: draft, pack_sent, viewed or signed_off
+    scope_summary: str
+    sections: list[SectionOut]
+    credentials: list[CredentialOut]
+    support_boundary: SupportBoundary
+    send_history: list[SendOut]  # newest first
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemPut(Camel, forbid_unknown_fields=True):
+    kind: ItemKind
+    title: Title
+    url: Url | None = None
+    description: Text = ""
+    id: Id | None = None  # keep this item's id; omit for a new item
+
+
+class SectionPut(Camel, forbid_unknown_fields=True):
+    kind: SectionKind
+    title: Title
+    description: Text = ""
+    items: Annotated[list[ItemPut], msgspec.Meta(max_length=200)] = []
+    id: Id | None = None  # keep this section's id; omit for a new section
+
+
+class CredentialPut(Camel, forbid_unknown_fields=True):
+    """With the `id` of an existing credential and no `password`, its password is kept;
+    `password: null` clears it."""
+
+    platform: Title
+    url: Url | None = None
+    username: Username | None = None
+    password: Password | UnsetType | None = UNSET
+    notes: Text = ""
+    id: Id | None = None
+
+
+class PackPut(Camel, forbid_unknown_fields=True):
+    """The whole pack: what is not sent is removed."""
+
+    scope_summary: Text
+    sections: Annotated[list[SectionPut], msgspec.Meta(max_length=30)]
+    credentials: Annotated[list[CredentialPut], msgspec.Meta(max_length=100)]
+    support_boundary: SupportBoundary
+
+
+class CredentialIn(Camel, forbid_unknown_fields=True):
+    platform: Title
+    url: Url | None = None
+    username: Username | None = None
+    password: Password | None = None
+    notes: Text = ""
+
+
+class CredentialPatch(Camel, forbid_unknown_fields=True):
+    """Only the fields sent change; without `password` the password is kept, null clears it."""
+
+    platform: Title | UnsetType = UNSET
+    url: Url | UnsetType | None = UNSET
+    username: Username | UnsetType | None = UNSET
+    password: Password | UnsetType | None = UNSET
+    notes: Text | UnsetType = UNSET
+
+
+class ItemIn(Camel, forbid_unknown_fields=True):
+    section_id: Id
+    kind: ItemKind
+    title: Title
+    url: Url | None = None
+    description: Text = ""
+
+
+class ItemPatch(Camel, forbid_unknown_fields=True):
+    """Only the fields sent change; a new `sectionId` moves the item to the end of that section."""
+
+    section_id: Id | UnsetType = UNSET
+    kind: ItemKind | UnsetType = UNSET
+    title: Title | UnsetType = UNSET
+    url: Url | UnsetType | None = UNSET
+    description: Text | UnsetType = UNSET

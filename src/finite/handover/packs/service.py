@@ -1,0 +1,181 @@
+"""Pack rules for reading and piece-by-piece edits; passwords are write-only: sealed on the way
+in, masked on the way out. Never commits."""
+
+from __future__ import annotations
+
+from msgspec import UNSET
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.handover import diffs, inputs
+from finite.handover.packs import audited, lookup, repository
+from finite.handover.packs.assemble import item_out, pack_out
+from finite.handover.packs.credentials import clean_username, credential_out, seal_password
+from finite.handover.packs.schemas import (
+    CredentialIn,
+    CredentialOut,
+    CredentialPatch,
+    ItemIn,
+    ItemOut,
+    ItemPatch,
+    PackOut,
+)
+from finite.handover.templates.schemas import DeletedOut
+from finite.handover.writes import Written
+from finite.kit.clock import utcnow
+from finite.kit.errors import invalid_field, not_found
+from finite.kit.ids import new_id
+from finite.kit.secretbox import SecretBox
+from finite.models import PackCredential, PackItem
+
+
+async def get_pack(session: AsyncSession, org_id: str, project_id: str) -> PackOut:
+    project = await lookup.project_or_404(session, org_id, project_id)
+    return await pack_out(session, project, await lookup.pack_of(session, project))
+
+
+async def add_credential(
+    session: AsyncSession, box: SecretBox, org_id: str, project_id: str, data: CredentialIn
+) -> Written[CredentialOut]:
+    _, pack = await lookup.editable(session, org_id, project_id)
+    now = utcnow()
+    row = PackCredential(
+        org_id=org_id,
+        id=new_id("cred"),
+        pack_id=pack.id,
+        position=await repository.next_credential_position(session, org_id, pack.id),
+        platform=inputs.title("platform", data.platform),
+        url=inputs.url("url", data.url),
+        username=clean_username("username", data.username),
+        notes=inputs.text("notes", data.notes),
+        created_at=now,
+        updated_at=now,
+    )
+    seal_password(box, row, data.password)
+    session.add(row)
+    pack.updated_at = now
+    await session.flush()
+    out = credential_out(row)
+    diff = diffs.created(audited.credential_fields(out))
+    diff["password"] = diffs.secret(False, out.has_password)
+    return Written(out, diff)
+
+
+async def update_credential(
+    session: AsyncSession,
+    box: SecretBox,
+    org_id: str,
+    project_id: str,
+    credential_id: str,
+    patch: CredentialPatch,
+) -> Written[CredentialOut]:
+    _, pack = await lookup.editable(session, org_id, project_id)
+    row = await repository.credential(session, org_id, pack.id, credential_id)
+    if row is None:
+        raise not_found("No credential with this id in this project's pack.")
+    before = credential_out(row)
+    if patch.platform is not UNSET:
+        row.platform = inputs.title("platform", patch.platform)
+    if patch.url is not UNSET:
+        row.url = inputs.url("url", patch.url)
+    if patch.username is not UNSET:
+        row.username = clean_username("username", patch.username)
+    if patch.notes is not UNSET:
+        row.notes = inputs.text("notes", patch.notes)
+    if patch.password is not UNSET:
+        seal_password(box, row, patch.password)
+    diff = diffs.changed(
+        audited.credential_fields(before),
+        audited.credential_fields(credential_out(row)),
+    )
+    if patch.password is not UNSET:
+        diff["password"] = diffs.secret(before.has_password, row.password_sealed is not None)
+    if diff:
+        row.updated_at = pack.updated_at = utcnow()
+    await session.flush()
+    return Written(credential_out(row), diff)
+
+
+async def delete_credential(
+    session: AsyncSession, org_id: str, project_id: str, credential_id: str
+) -> Written[DeletedOut]:
+    _, pack = await lookup.editable(session, org_id, project_id)
+    row = await repository.credential(session, org_id, pack.id, credential_id)
+    if row is None:
+        raise not_found("No credential with this id in this project's pack.")
+    gone = audited.credential_fields(credential_out(row))
+    had_password = row.password_sealed is not None
+    await session.delete(row)
+    pack.updated_at = utcnow()
+    await session.flush()
+    diff = diffs.deleted(gone)
+    diff["password"] = diffs.secret(had_password, False)
+    return Written(DeletedOut(id=credential_id, deleted=True), diff)
+
+
+async def add_item(
+    session: AsyncSession, org_id: str, project_id: str, data: ItemIn
+) -> Written[ItemOut]:
+    _, pack = await lookup.editable(session, org_id, project_id)
+    section = await repository.section(session, org_id, pack.id, data.section_id)
+    if section is None:
+        raise invalid_field("sectionId", "is not a section of this project's pack")
+    row = PackItem(
+        org_id=org_id,
+        id=new_id("item"),
+        pack_id=pack.id,
+        section_id=section.id,
+        position=await repository.next_item_position(session, org_id, section.id),
+        kind=data.kind,
+        title=inputs.title("title", data.title),
+        url=inputs.url("url", data.url),
+        description=inputs.text("description", data.description),
+    )
+    session.add(row)
+    pack.updated_at = utcnow()
+    await session.flush()
+    out = item_out(row)
+    return Written(out, diffs.created(audited.fields_of(out)))
+
+
+async def update_item(
+    session: AsyncSession, org_id: str, project_id: str, item_id: str, patch: ItemPatch
+) -> Written[ItemOut]:
+    _, pack = await lookup.editable(session, org_id, project_id)
+    row = await repository.item(session, org_id, pack.id, item_id)
+    if row is None:
+        raise not_found("No item with this id in this project's pack.")
+    before = item_out(row)
+    if patch.section_id is not UNSET and patch.section_id != row.section_id:
+        section = await repository.section(session, org_id, pack.id, patch.section_id)
+        if section is None:
+            raise invalid_field("sectionId", "is not a section of this project's pack")
+        row.section_id = section.id
+        row.position = await repository.next_item_position(session, org_id, section.id)
+    if patch.kind is not UNSET:
+        row.kind = patch.kind
+    if patch.title is not UNSET:
+        row.title = inputs.title("title", patch.title)
+    if patch.url is not UNSET:
+        row.url = inputs.url("url", patch.url)
+    if patch.description is not UNSET:
+        row.description = inputs.text("description", patch.description)
+    after = item_out(row)
+    diff = diffs.changed(audited.fields_of(before), audited.fields_of(after))
+    if diff:
+        pack.updated_at = utcnow()
+    await session.flush()
+    return Written(after, diff)
+
+
+async def delete_item(
+    session: AsyncSession, org_id: str, project_id: str, item_id: str
+) -> Written[DeletedOut]:
+    _, pack = await lookup.editable(session, org_id, project_id)
+    row = await repository.item(session, org_id, pack.id, item_id)
+    if row is None:
+        raise not_found("No item with this id in this project's pack.")
+    gone = audited.fields_of(item_out(row))
+    await session.delete(row)
+    pack.updated_at = utcnow()
+    await session.flush()
+    return Written(DeletedOut(id=item_id, deleted=True), diffs.deleted(gone))

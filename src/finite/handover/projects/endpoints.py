@@ -1,0 +1,106 @@
+"""Handover surface: /projects — list, create (with the client and the pack), read, update."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Response, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.audit.context import set_subject
+from finite.handover.auth import require_scope
+from finite.handover.envelope import Envelope, ok
+from finite.handover.http import AnyRequest, PrincipalDep, created
+from finite.handover.idempotency import idempotent_post
+from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
+from finite.handover.projects import service
+from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
+from finite.handover.writes import Written, audited_write
+from finite.platform.state import platform_of
+
+MODULE = "projects"
+StatusFilter = Annotated[
+    ProjectStatus | None, QueryParameter(description="Only projects in this status.")
+]
+ClientFilter = Annotated[
+    str | None, QueryParameter(name="clientId", max_length=40, description="Only this client's.")
+]
+TypeFilter = Annotated[
+    str | None,
+    QueryParameter(name="projectType", max_length=100, description="Only this type, any case."),
+]
+
+
+@get("/projects")
+async def list_projects(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    status: StatusFilter = None,
+    client_id: ClientFilter = None,
+    project_type: TypeFilter = None,
+) -> Page[ProjectOut]:
+    """List projects, newest first; filter by status, client or project type."""
+    require_scope(principal, "read")
+    set_subject(request.scope, MODULE, action="list")
+    before = decode_cursor(cursor, "project")
+    async with platform_of(request).db.read() as session:
+        items, found = await service.list_projects(
+            session,
+            principal.org_id,
+            status=status,
+            client_id=client_id,
+            project_type=project_type,
+            before=before,
+            limit=limit,
+        )
+    return page_of(request, items, found)
+
+
+@post(
+    "/projects",
+    status_code=201,
+    responses=created(ProjectOut, "The new project with its client; its pack is ready."),
+)
+async def create_project(
+    request: AnyRequest, principal: PrincipalDep, data: JSONBody[ProjectIn]
+) -> Response[bytes]:
+    """Create a project for a client (by `clientId`, or `clientName` and `clientEmail`)."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="create")
+
+    async def work(session: AsyncSession) -> Written[ProjectOut]:
+        return await service.create_project(session, principal.org_id, principal.entitlement, data)
+
+    return await idempotent_post(request, principal, 201, work)
+
+
+@get("/projects/{project_id:str}")
+async def get_project(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
+) -> Envelope[ProjectOut]:
+    """Read one project with its client."""
+    require_scope(principal, "read")
+    set_subject(request.scope, MODULE, action="view")
+    async with platform_of(request).db.read() as session:
+        project = await service.get_project(session, principal.org_id, project_id)
+    return ok(request, project)
+
+
+@patch("/projects/{project_id:str}")
+async def update_project(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    data: JSONBody[ProjectPatch],
+) -> Envelope[ProjectOut]:
+    """Change a project's name, type, launch date or client; only the fields sent change."""
+    require_scope(principal, "write")
+    set_subject(request.scope, MODULE, action="update")
+
+    async def work(session: AsyncSession) -> Written[ProjectOut]:
+        return await service.update_project(session, principal.org_id, project_id, data)
+
+    return ok(request, await audited_write(request, 200, work))

@@ -1,0 +1,84 @@
+"""Sign-offs: recorded once per project with the hashes that make them verifiable; read by the
+API. Never commits."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.handover.packs import repository as packs
+from finite.handover.paging import Window, window
+from finite.handover.projects import repository as projects
+from finite.handover.projects.status import advance
+from finite.handover.signoffs import repository
+from finite.handover.signoffs.schemas import SignoffOut, signoff_out
+from finite.handover.unique import insert_unique
+from finite.kit.errors import conflict, not_found
+from finite.kit.ids import new_id
+from finite.models import Signoff
+
+
+@dataclass(frozen=True, slots=True)
+class SignoffInput:
+    """What the client page collects; `pack_snapshot` is the exact bytes of the pack shown."""
+
+    name: str
+    email: str
+    signed_at: datetime
+    ip_address: str | None
+    user_agent: str | None
+    consent_text: str
+    pack_snapshot: bytes
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def record_signoff(
+    session: AsyncSession, org_id: str, project_id: str, signed: SignoffInput
+) -> Signoff:
+    """The sign-off row, and the project becomes signed off (its pack no longer counts as
+    active). A second sign-off of the same project is a conflict."""
+    project = await projects.get(session, org_id, project_id)
+    pack = await packs.of_project(session, org_id, project_id)
+    if project is None or pack is None:
+        raise not_found("No project with this id.")
+    row = Signoff(
+        org_id=org_id,
+        id=new_id("signoff"),
+        project_id=project_id,
+        pack_id=pack.id,
+        signer_name=signed.name,
+        signer_email=signed.email,
+        signed_at=signed.signed_at,
+        ip_address=signed.ip_address,
+        user_agent=signed.user_agent,
+        consent_text=signed.consent_text,
+        consent_sha256=sha256_hex(signed.consent_text.encode()),
+        pack_sha256=sha256_hex(signed.pack_snapshot),
+    )
+    if project.status == projects.SIGNED_OFF or not await insert_unique(session, row):
+        raise conflict("This project is already signed off.")
+    advance(project, "signed_off", signed.signed_at)
+    await session.flush()
+    return row
+
+
+async def get_for_project(session: AsyncSession, org_id: str, project_id: str) -> SignoffOut:
+    if await projects.get(session, org_id, project_id) is None:
+        raise not_found("No project with this id.")
+    row = await repository.of_project(session, org_id, project_id)
+    if row is None:
+        raise not_found("This project has not been signed off yet.")
+    return signoff_out(row)
+
+
+async def list_signoffs(
+    session: AsyncSession, org_id: str, project_id: str | None, before: str | None, limit: int
+) -> Window[Signoff]:
+    rows = await repository.newest_first(session, org_id, project_id, before, limit + 1)
+    return window(rows, limit, lambda row: row.id)

@@ -1,0 +1,90 @@
+"""Handover surface: /templates — the built-in ones and the organization's own (``admin`` scope
+to create, change or delete)."""
+
+from __future__ import annotations
+
+from litestar import Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.audit.context import set_subject
+from finite.handover.auth import require_scope
+from finite.handover.envelope import Envelope, ok
+from finite.handover.http import AnyRequest, PrincipalDep, created
+from finite.handover.idempotency import idempotent_post
+from finite.handover.templates import service
+from finite.handover.templates.schemas import DeletedOut, TemplateIn, TemplateOut, TemplatePatch
+from finite.handover.writes import Written, audited_write
+from finite.platform.state import platform_of
+
+MODULE = "templates"
+ONE = "/templates/{template_id:str}"
+
+
+@get("/templates")
+async def list_templates(
+    request: AnyRequest, principal: PrincipalDep
+) -> Envelope[list[TemplateOut]]:
+    """List the built-in templates, then the organization's custom ones."""
+    require_scope(principal, "read")
+    set_subject(request.scope, MODULE, action="list")
+    async with platform_of(request).db.read() as session:
+        found = await service.list_templates(session, principal.org_id)
+    return ok(request, found)
+
+
+@post("/templates", status_code=201, responses=created(TemplateOut, "The new template."))
+async def create_template(
+    request: AnyRequest, principal: PrincipalDep, data: JSONBody[TemplateIn]
+) -> Response[bytes]:
+    """Create a custom template; new projects of its type start from it."""
+    require_scope(principal, "admin")
+    set_subject(request.scope, MODULE, action="create")
+
+    async def work(session: AsyncSession) -> Written[TemplateOut]:
+        return await service.create_template(session, principal.org_id, data)
+
+    return await idempotent_post(request, principal, 201, work)
+
+
+@get(ONE)
+async def get_template(
+    request: AnyRequest, principal: PrincipalDep, template_id: FromPath[str]
+) -> Envelope[TemplateOut]:
+    """Read one template, built-in or custom."""
+    require_scope(principal, "read")
+    set_subject(request.scope, MODULE, action="view")
+    async with platform_of(request).db.read() as session:
+        found = await service.get_template(session, principal.org_id, template_id)
+    return ok(request, found)
+
+
+@patch(ONE)
+async def update_template(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    template_id: FromPath[str],
+    data: JSONBody[TemplatePatch],
+) -> Envelope[TemplateOut]:
+    """Change a custom template; packs already created do not change."""
+    require_scope(principal, "admin")
+    set_subject(request.scope, MODULE, action="update")
+
+    async def work(session: AsyncSession) -> Written[TemplateOut]:
+        return await service.update_template(session, principal.org_id, template_id, data)
+
+    return ok(request, await audited_write(request, 200, work))
+
+
+@delete(ONE, status_code=200)
+async def delete_template(
+    request: AnyRequest, principal: PrincipalDep, template_id: FromPath[str]
+) -> Envelope[DeletedOut]:
+    """Delete a custom template; built-in templates cannot be deleted."""
+    require_scope(principal, "admin")
+    set_subject(request.scope, MODULE, action="delete")
+
+    async def work(session: AsyncSession) -> Written[DeletedOut]:
+        return await service.delete_template(session, principal.org_id, template_id)
+
+    return ok(request, await audited_write(request, 200, work))

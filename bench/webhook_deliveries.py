@@ -1,6 +1,7 @@
 """Webhook deliveries: throughput with N `finite worker` processes, and change → first attempt.
 
-    python bench/webhook_deliveries.py --database-url postgresql://postgres@127.0.0.1:5432/finite_bench_webhooks \
+    python bench/webhook_deliveries.py \
+        --database-url postgresql://postgres@127.0.0.1:5432/finite_bench_webhooks \
         --workers 2 --events 10000 --endpoints 4
 
 Recreates the database, creates one organization with `--endpoints` webhooks pointing at a
@@ -101,8 +102,8 @@ async def queue_events(db: Database, org_id: str, count: int) -> None:
             await session.execute(insert(Event), rows)
 
 
-async def wait_for_succeeded(db: Database, expected: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for_succeeded(db: Database, expected: int, within: float) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         async with db.read() as session:
             done = await session.scalar(
@@ -175,14 +176,13 @@ def start_workers(count: int, database_url: str) -> list[subprocess.Popen[bytes]
         "FINITE_LOG_LEVEL": "WARNING",
     }
     return [
-        subprocess.Popen([sys.executable, "-m", "finite", "worker"], env=env)
-        for _ in range(count)
+        subprocess.Popen([sys.executable, "-m", "finite", "worker"], env=env) for _ in range(count)
     ]
 
 
 async def main(args: argparse.Namespace) -> None:
     db = Database(args.database_url)
-    receiver = subprocess.Popen(
+    receiver = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
         [sys.executable, str(HERE / "webhook_receiver.py"), "--port", str(PORT)],
         stdout=subprocess.PIPE,
     )
@@ -192,14 +192,14 @@ async def main(args: argparse.Namespace) -> None:
         await queue_events(db, org_id, args.events)
         expected = args.events * args.endpoints
         workers = start_workers(args.workers, args.database_url)
-        await wait_for_succeeded(db, expected, timeout=600)
+        await wait_for_succeeded(db, expected, within=600)
         seconds, attempts = await attempt_span(db)
         print(
             f"throughput: {attempts} deliveries by {args.workers} workers in {seconds:.2f} s "
             f"= {attempts / seconds:,.0f} deliveries/s"
         )
         event_ids = await steady_events(db, org_id, args.rate, args.seconds)
-        await wait_for_succeeded(db, expected + len(event_ids) * args.endpoints, timeout=120)
+        await wait_for_succeeded(db, expected + len(event_ids) * args.endpoints, within=120)
         latencies = await first_attempt_latencies(db, event_ids)
         print(
             f"change → first attempt ({len(latencies)} deliveries at {args.rate:g} events/s): "

@@ -34,6 +34,10 @@ class Settings:
     inline_worker: bool = True  # run the webhook delivery worker inside `finite serve`
     webhooks_allow_private: bool = False  # loopback/private webhook targets (tests, local dev)
     webhook_disable_after_hours: int = 120  # failing this long without a success → disabled
+    # How long a worker's claim on a delivery lasts: a worker that dies leaves its claims to
+    # expire, then another worker sends them. Keep it above the 15 s a delivery may take (a
+    # shorter lease lets a slow delivery go out twice); tests shorten it to restart quickly.
+    webhook_lease_seconds: int = 60
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +78,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_disable_after_hours=_positive_int(
             "FINITE_WEBHOOK_DISABLE_AFTER_HOURS",
             env_vars.get("FINITE_WEBHOOK_DISABLE_AFTER_HOURS", "120"),
+        ),
+        webhook_lease_seconds=_positive_int(
+            "FINITE_WEBHOOK_LEASE_SECONDS", env_vars.get("FINITE_WEBHOOK_LEASE_SECONDS", "60")
         ),
     )
 

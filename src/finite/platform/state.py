@@ -74,6 +74,7 @@ def new_worker(settings: Settings, db: Database, secrets: SecretBox) -> Delivery
         secrets,
         allow_private=settings.webhooks_allow_private,
         disable_after=timedelta(hours=settings.webhook_disable_after_hours),
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
     )
 
 

@@ -21,7 +21,8 @@ from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 async def fan_out(session: AsyncSession, now: datetime, batch: int = 500) -> int:
-    """Fan out up to `batch` waiting events; returns the number of deliveries created."""
+    """Fan out up to `batch` waiting events; returns how many events were taken (an event that
+    matches no endpoint counts too: 0 means none was waiting, or all are another worker's)."""
     events = (
         await session.scalars(
             select(Event)
@@ -78,4 +79,4 @@ async def fan_out(session: AsyncSession, now: datetime, batch: int = 500) -> int
             .values(fanned_out_at=now)
             .execution_options(synchronize_session=False)
         )
-    return len(rows)
+    return len(events)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.webhooks.schedule import MAX_ATTEMPTS, next_attempt_at, parse_retry_after
@@ -20,9 +20,16 @@ from finite.core.webhooks.secrets import endpoint_secrets
 from finite.core.webhooks.sender import Outcome, Outgoing
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
-from finite.models.webhooks import DUE_CONDITION, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from finite.models.webhooks import (
+    DUE_CONDITION,
+    DUE_STATUSES,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 LEASE = timedelta(seconds=60)  # well beyond the 15 s a delivery may take
+HEALTH_REFRESH = timedelta(seconds=10)
 DISABLED_ENDPOINT = "The endpoint is disabled; recover these deliveries after enabling it."
 
 
@@ -41,6 +48,7 @@ async def claim(
     now: datetime,
     limit: int,
     skip_endpoints: Collection[str] = (),
+    lease: timedelta = LEASE,
 ) -> list[Claimed]:
     query = (
         select(WebhookDelivery)
@@ -82,7 +90,7 @@ async def claim(
             )
         )
     if claimed:
-        lease_until = now + LEASE
+        lease_until = now + lease
         await session.execute(
             update(WebhookDelivery),
             [
@@ -128,6 +136,31 @@ async def _endpoints_of(
     return {(row.org_id, row.id): row for row in rows}
 
 
+async def _lock_endpoints(
+    session: AsyncSession, keys: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The endpoints that still exist, held (FOR KEY SHARE on PostgreSQL) so that none can be
+    deleted, with its deliveries, before this transaction ends; other updates are not blocked."""
+    if not keys:
+        return set()
+    by_org: dict[str, list[str]] = defaultdict(list)
+    for org_id, endpoint_id in sorted(keys):
+        by_org[org_id].append(endpoint_id)
+    condition = or_(
+        *(
+            and_(WebhookEndpoint.org_id == org_id, WebhookEndpoint.id.in_(ids))
+            for org_id, ids in by_org.items()
+        )
+    )
+    rows = await session.execute(
+        select(WebhookEndpoint.org_id, WebhookEndpoint.id)
+        .where(condition)
+        .order_by(WebhookEndpoint.org_id, WebhookEndpoint.id)
+        .with_for_update(read=True, key_share=True)
+    )
+    return {(org_id, endpoint_id) for org_id, endpoint_id in rows}
+
+
 async def record(
     session: AsyncSession,
     results: Sequence[tuple[Claimed, Outcome]],
@@ -135,7 +168,15 @@ async def record(
     now: datetime,
     disable_after: timedelta,
 ) -> None:
-    """Store the attempts, move each delivery on, and keep each endpoint's health."""
+    """Store the attempts, move each delivery on, and keep each endpoint's health.
+
+    An endpoint deleted while its deliveries were in flight took them with it: their outcomes
+    are dropped, and the rest of the batch is recorded.
+    """
+    live = await _lock_endpoints(
+        session, {(c.outgoing.org_id, c.outgoing.endpoint_id) for c, _ in results}
+    )
+    results = [r for r in results if (r[0].outgoing.org_id, r[0].outgoing.endpoint_id) in live]
     if not results:
         return
     attempts = []
@@ -162,7 +203,9 @@ async def record(
         in_round = claimed.attempts_in_round + 1
         if outcome.succeeded:
             status, next_at = "succeeded", None
-            healthy[endpoint_key] = max(outcome.attempted_at, healthy.get(endpoint_key, now))
+            healthy[endpoint_key] = max(
+                outcome.attempted_at, healthy.get(endpoint_key, outcome.attempted_at)
+            )
         else:
             failing.add(endpoint_key)
             if outcome.gone:
@@ -202,51 +245,75 @@ async def _endpoint_health(
     now: datetime,
     disable_after: timedelta,
 ) -> None:
-    for (org_id, endpoint_id), succeeded_at in healthy.items():
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.id == endpoint_id)
-            .values(failing_since=None, last_success_at=succeeded_at)
-        )
-    for org_id, endpoint_id in failing:
+    # One pass in key order, so workers lock endpoint rows in one order (no deadlocks);
+    # conditional, so a healthy endpoint's row is written at most every HEALTH_REFRESH, not on
+    # every delivery.
+    for org_id, endpoint_id in sorted(healthy.keys() | failing | gone):
+        key = (org_id, endpoint_id)
         mine = and_(WebhookEndpoint.org_id == org_id, WebhookEndpoint.id == endpoint_id)
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(mine, WebhookEndpoint.failing_since.is_(None))
-            .values(failing_since=now)
+        if key in healthy:
+            succeeded_at = healthy[key]
+            await session.execute(
+                update(WebhookEndpoint)
+                .where(
+                    mine,
+                    or_(
+                        WebhookEndpoint.failing_since.is_not(None),
+                        WebhookEndpoint.last_success_at.is_(None),
+                        WebhookEndpoint.last_success_at < succeeded_at - HEALTH_REFRESH,
+                    ),
+                )
+                .values(failing_since=None, last_success_at=succeeded_at)
+            )
+        disabled = False
+        if key in gone:
+            disabled |= await _disable(
+                session, mine, now, "Disabled: the endpoint answered 410 Gone."
+            )
+        if key in failing:
+            await session.execute(
+                update(WebhookEndpoint)
+                .where(mine, WebhookEndpoint.failing_since.is_(None))
+                .values(failing_since=now)
+            )
+            disabled |= await _disable(
+                session,
+                and_(mine, WebhookEndpoint.failing_since <= now - disable_after),
+                now,
+                f"Disabled automatically: every delivery failed for more than "
+                f"{_duration(disable_after)} without a success.",
+            )
+        if disabled:
+            await _kill_queue(session, org_id, endpoint_id, now)
+
+
+async def _disable(
+    session: AsyncSession, which: ColumnElement[bool], now: datetime, reason: str
+) -> bool:
+    """Disable the endpoint if it is active and matches; True when it was."""
+    result = await session.execute(
+        update(WebhookEndpoint)
+        .where(which, WebhookEndpoint.status == "active")
+        .values(status="disabled", disabled_at=now, updated_at=now, disabled_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _kill_queue(session: AsyncSession, org_id: str, endpoint_id: str, now: datetime) -> None:
+    """A disabled endpoint's waiting deliveries are dead at once (recover them after enabling
+    it). Those in flight elsewhere are recorded as they end, then dead at their next claim."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.org_id == org_id,
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status.in_(DUE_STATUSES),
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
         )
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(
-                mine,
-                WebhookEndpoint.status == "active",
-                WebhookEndpoint.failing_since <= now - disable_after,
-            )
-            .values(
-                status="disabled",
-                disabled_at=now,
-                updated_at=now,
-                disabled_reason=(
-                    f"Disabled automatically: every delivery failed for more than "
-                    f"{_duration(disable_after)} without a success."
-                ),
-            )
-        )
-    for org_id, endpoint_id in gone:
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(
-                WebhookEndpoint.org_id == org_id,
-                WebhookEndpoint.id == endpoint_id,
-                WebhookEndpoint.status == "active",
-            )
-            .values(
-                status="disabled",
-                disabled_at=now,
-                updated_at=now,
-                disabled_reason="Disabled: the endpoint answered 410 Gone.",
-            )
-        )
+        .values(status="dead", next_attempt_at=None, last_error=DISABLED_ENDPOINT)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _duration(span: timedelta) -> str:

@@ -47,10 +47,12 @@ class Outcome:
         return self.status_code == 410
 
 
-def new_http_client(*, allow_private: bool, max_connections: int = 200) -> httpx.AsyncClient:
+def new_http_client(*, allow_private: bool, max_connections: int) -> httpx.AsyncClient:
     transport = PinnedTransport(
         allow_private=allow_private,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=100),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
     )
     return httpx.AsyncClient(
         transport=transport,

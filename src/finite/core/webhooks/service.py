@@ -78,9 +78,10 @@ async def create_endpoint(
     allowed = entitlement.webhook_endpoints
     if used >= allowed:
         noun = "endpoint" if allowed == 1 else "endpoints"
+        in_use = "1 is" if used == 1 else f"{used} are"
         raise plan_limit(
             f"The {entitlement.effective_plan} plan allows {allowed} webhook {noun} and "
-            f"{used} exist; delete one or upgrade the plan."
+            f"{in_use} in use; delete one or upgrade the plan."
         )
     secret = new_signing_secret()
     endpoint = WebhookEndpoint(

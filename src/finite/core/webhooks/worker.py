@@ -20,15 +20,19 @@ from datetime import datetime, timedelta
 import httpx
 
 from finite.core.webhooks import queue
+from finite.core.webhooks.clients import EndpointClients
 from finite.core.webhooks.fanout import fan_out
 from finite.core.webhooks.queue import Claimed
-from finite.core.webhooks.sender import Outcome, new_http_client, send
+from finite.core.webhooks.sender import Outcome, send
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 
 log = logging.getLogger("finite.webhooks")
+
+FLUSH_BATCH = 100  # outcomes written in one transaction
+FLUSH_DELAY = 0.02  # seconds an outcome may wait for others before it is written
 
 
 class DeliveryWorker:
@@ -42,24 +46,32 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utcnow,
         client: httpx.AsyncClient | None = None,
         max_in_flight: int = 256,
-        per_endpoint: int = 16,
+        per_endpoint: int = 8,
         batch_size: int = 200,
         idle_interval: float = 0.1,
+        lease: timedelta = queue.LEASE,
     ) -> None:
         self.db = db
         self.box = box
         self.clock = clock
         self.disable_after = disable_after
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-6:]}"
-        self.client = client or new_http_client(allow_private=allow_private)
+        self.clients = EndpointClients(
+            allow_private=allow_private, connections_per_endpoint=per_endpoint, shared=client
+        )
+        self.client = self.clients  # TEMP alias while tests move to `clients`
         self.max_in_flight = max_in_flight
         self.per_endpoint = per_endpoint
         self.batch_size = batch_size
         self.idle_interval = idle_interval
+        self.lease = lease
         self._in_flight: dict[asyncio.Task[Outcome], Claimed] = {}
         self._per_endpoint: Counter[str] = Counter()
         self._results: list[tuple[Claimed, Outcome]] = []
         self._wake = asyncio.Event()
+        self._results_since = 0.0
+        self._last_poll = 0.0
+        self._queue_busy = False
         self._stopping = False
         self._runner: asyncio.Task[None] | None = None
 
@@ -82,9 +94,10 @@ class DeliveryWorker:
                 busy = False
                 await asyncio.sleep(1)
             if not busy:
+                timeout = FLUSH_DELAY if self._results or self._queue_busy else self.idle_interval
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_interval)
-                self._wake.clear()
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
 
     async def stop(self, grace: float = 16.0) -> None:
         self._stopping = True
@@ -102,14 +115,15 @@ class DeliveryWorker:
         if unfinished:
             async with self.db.transaction() as session:
                 await queue.release(session, unfinished)
-        await self.client.aclose()
+        await self.clients.aclose()
         log.info("webhook worker %s stopped", self.worker_id)
 
     # --- one pass, also used by tests with their own clock ----------------------------------
 
     async def run_once(self) -> int:
         """Fan out, claim everything due now, send it all, record it. Returns attempts made."""
-        await self._fan_out()
+        while await self._fan_out():
+            pass
         attempted = 0
         while True:
             claimed = await self._claim(self.batch_size)
@@ -127,17 +141,40 @@ class DeliveryWorker:
             attempted += len(claimed)
 
     async def _step(self) -> bool:
+        """One turn of the loop. Database work is batched: results are written when enough
+        have gathered (or they have waited FLUSH_DELAY), and the queue is only looked at when a
+        quarter of the slots are free, something was nudged, or the poll interval passed."""
         self._collect_done()
-        flushed = await self._flush()
-        fanned = await self._fan_out()
+        loop_time = asyncio.get_running_loop().time()
+        busy = False
+        if self._results and (
+            len(self._results) >= FLUSH_BATCH
+            or not self._in_flight
+            or loop_time - self._results_since >= FLUSH_DELAY
+        ):
+            busy = bool(await self._flush())
         free = self.max_in_flight - len(self._in_flight)
-        claimed = await self._claim(min(free, self.batch_size)) if free > 0 else []
-        for item in claimed:
-            task = asyncio.create_task(self._send(item))
-            task.add_done_callback(lambda _task: self._wake.set())
-            self._in_flight[task] = item
-            self._per_endpoint[item.outgoing.endpoint_id] += 1
-        return bool(flushed or fanned or claimed)
+        nudged = self._wake.is_set() and not self._in_flight
+        # While the queue has work, look again every FLUSH_DELAY as slots free up; when it is
+        # empty, every idle_interval (or at once when nudged).
+        poll_due = nudged or loop_time >= (
+            self._last_poll + (FLUSH_DELAY if self._queue_busy else self.idle_interval)
+        )
+        if poll_due and free >= max(1, self.max_in_flight // 4):
+            fanned = await self._fan_out()
+            claimed = await self._claim(min(free, self.batch_size))
+            for item in claimed:
+                task = asyncio.create_task(self._send(item))
+                task.add_done_callback(self._task_done)
+                self._in_flight[task] = item
+                self._per_endpoint[item.outgoing.endpoint_id] += 1
+            self._queue_busy = fanned > 0 or bool(claimed)
+            self._last_poll = loop_time
+            busy = busy or bool(claimed)
+        return busy
+
+    def _task_done(self, _task: asyncio.Task[Outcome]) -> None:
+        self._wake.set()
 
     async def _fan_out(self) -> int:
         async with self.db.transaction() as session:
@@ -153,6 +190,7 @@ class DeliveryWorker:
                 now=self.clock(),
                 limit=limit,
                 skip_endpoints=saturated,
+                lease=self.lease,
             )
             # One endpoint's backlog must not fill every slot: give back what is over its share.
             taken: Counter[str] = Counter(self._per_endpoint)
@@ -168,7 +206,11 @@ class DeliveryWorker:
         return kept
 
     async def _send(self, item: Claimed) -> Outcome:
-        return await send(self.client, item.outgoing, self.clock())
+        endpoint_id = item.outgoing.endpoint_id
+        try:
+            return await send(self.clients.acquire(endpoint_id), item.outgoing, self.clock())
+        finally:
+            await self.clients.release(endpoint_id)
 
     def _collect_done(self) -> None:
         for task in [t for t in self._in_flight if t.done()]:
@@ -177,6 +219,8 @@ class DeliveryWorker:
             if self._per_endpoint[item.outgoing.endpoint_id] <= 0:
                 del self._per_endpoint[item.outgoing.endpoint_id]
             if not task.cancelled() and task.exception() is None:
+                if not self._results:
+                    self._results_since = asyncio.get_running_loop().time()
                 self._results.append((item, task.result()))
             elif not task.cancelled():
                 log.error(

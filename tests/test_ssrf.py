@@ -1,8 +1,9 @@
-"""SSRF guard: URL syntax, address classes, resolution, and the pinned transport on real sockets."""
+"""SSRF guard: URL syntax, address classes, resolution, and aiohttp pinned to checked addresses."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import socket
 import ssl
@@ -11,15 +12,23 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import aiohttp
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from finite.core.webhooks.sender import (
+    Outcome,
+    Outgoing,
+    TargetRules,
+    check_target,
+    new_session,
+    send,
+)
+from finite.core.webhooks.signing import new_signing_secret
 from finite.kit.ssrf import (
-    PinnedTransport,
     Target,
     UnsafeTarget,
     check_address,
@@ -27,6 +36,7 @@ from finite.kit.ssrf import (
     resolve_checked,
     validate_url,
 )
+from finite.kit.ssrf_resolver import CheckingResolver
 
 PUBLIC_IP = "93.184.215.14"
 
@@ -276,7 +286,9 @@ async def test_ip_literals_are_not_resolved() -> None:
     assert caught.value.reason == "loopback"
 
 
-# --- a real HTTP(S) server on loopback ------------------------------------------------------
+# --- aiohttp on a real HTTP(S) server on loopback -------------------------------------------
+
+NOW = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass
@@ -292,7 +304,6 @@ class LoopbackServer:
     port: int = 0
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
-    closed: int = 0
     server_names: list[str | None] = field(default_factory=list)
 
     def record_server_name(
@@ -325,13 +336,15 @@ class LoopbackServer:
                 writer.write(answer)
                 await writer.drain()
         finally:
-            self.closed += 1
             writer.close()
 
 
-async def _serve(ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[LoopbackServer]:
+@contextlib.asynccontextmanager
+async def _serve(
+    ssl_context: ssl.SSLContext | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[LoopbackServer]:
     state = LoopbackServer()
-    server = await asyncio.start_server(state.handle, "127.0.0.1", 0, ssl=ssl_context)
+    server = await asyncio.start_server(state.handle, host, port, ssl=ssl_context)
     state.port = server.sockets[0].getsockname()[1]
     async with server:
         yield state
@@ -340,101 +353,221 @@ async def _serve(ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Loo
 
 @pytest.fixture
 async def http_server() -> AsyncIterator[LoopbackServer]:
-    async for state in _serve():
+    async with _serve() as state:
         yield state
 
 
-async def test_pinned_transport_reaches_the_checked_address(http_server: LoopbackServer) -> None:
+def _outgoing(url: str, payload: bytes = b'{"event":"created"}') -> Outgoing:
+    return Outgoing(
+        org_id="org_1",
+        delivery_id="dlv_1",
+        endpoint_id="ep_1",
+        url=url,
+        event="record.created",
+        payload=payload,
+        secrets=(new_signing_secret(),),
+    )
+
+
+def _refused(outcome: Outcome, phrase: str) -> bool:
+    return (
+        outcome.status_code is None
+        and outcome.error is not None
+        and outcome.error.startswith("refused target: ")
+        and phrase in outcome.error
+    )
+
+
+async def test_checking_resolver_hands_out_checked_addresses_only() -> None:
+    dns = FakeDNS(
+        {
+            "hooks.example.com": [PUBLIC_IP, "2606:4700::1111"],
+            "mixed.example.com": [PUBLIC_IP, "10.0.0.1"],
+        }
+    )
+    resolver = CheckingResolver(allow_private=False, resolver=dns)
+    results = await resolver.resolve("Hooks.Example.com", 443)
+    assert [(r["hostname"], r["host"], r["port"], r["family"]) for r in results] == [
+        ("Hooks.Example.com", PUBLIC_IP, 443, socket.AF_INET),
+        ("Hooks.Example.com", "2606:4700::1111", 443, socket.AF_INET6),
+    ]
+    assert dns.queries == [("hooks.example.com", 443)]
+    with pytest.raises(UnsafeTarget) as caught:
+        await resolver.resolve("mixed.example.com", 443)
+    assert caught.value.reason == "private"
+    with pytest.raises(UnsafeTarget) as caught:
+        await resolver.resolve("gone.example.com", 443)
+    assert caught.value.reason == "unresolvable"
+    await resolver.close()
+
+
+async def test_send_reaches_the_checked_address(http_server: LoopbackServer) -> None:
     dns = FakeDNS({"hooks.test": ["127.0.0.1"]})
+    rules = TargetRules(allow_private=True, resolver=dns)
     url = f"http://hooks.test:{http_server.port}/x?y=1"
-    transport = PinnedTransport(allow_private=True, resolver=dns)
-    async with httpx.AsyncClient(transport=transport, follow_redirects=False) as client:
-        response = await client.post(url, content=b'{"event":"created"}')
-        assert response.status_code == 200
-        assert response.text == "ok"
-        assert str(response.request.url) == url  # the caller's request is not rewritten
+    async with new_session(rules, 4) as session:
+        outcome = await send(session, rules, _outgoing(url), NOW)
+        assert (outcome.status_code, outcome.error, outcome.response_body) == (200, None, "ok")
         [received] = http_server.requests
         assert received.method == "POST"
         assert received.path == "/x?y=1"
         assert received.headers["host"] == f"hooks.test:{http_server.port}"
+        assert received.headers["x-finite-delivery"] == "dlv_1"
         assert received.body == b'{"event":"created"}'
+        assert len(dns.queries) == 2  # check_target, then the resolver for the new connection
 
         # DNS rebinding: the same name now answers an address refused even with
         # allow_private (which admits 10/8, so the classic metadata address stands in for it).
         for rebound, reason in [("169.254.169.254", "metadata"), ("0.0.0.0", "unspecified")]:
             dns.answers["hooks.test"] = [rebound]
             with pytest.raises(UnsafeTarget) as caught:
-                await client.post(url, content=b"second")
+                await check_target(url, rules)
             assert caught.value.reason == reason
+            outcome = await send(session, rules, _outgoing(url, b"second"), NOW)
+            assert _refused(outcome, f"hooks.test resolves to {rebound}"), outcome
         assert len(http_server.requests) == 1
 
         dns.answers["hooks.test"] = ["127.0.0.1"]
-        await client.post(url, content=b"third")
+        outcome = await send(session, rules, _outgoing(url, b"third"), NOW)
+        assert outcome.status_code == 200
         assert [r.body for r in http_server.requests] == [b'{"event":"created"}', b"third"]
-        assert http_server.connections == 1  # connections are pooled
-    assert len(dns.queries) == 4  # resolved again for every request
+        assert http_server.connections == 1  # the checked connection is kept alive and reused
+    assert len(dns.queries) == 7  # check_target before every send; no new connection to resolve
 
 
-async def test_rebinding_to_private_is_refused_without_allow_private() -> None:
-    dns = FakeDNS({"hooks.example.com": [PUBLIC_IP]})
-    transport = PinnedTransport(allow_private=False, resolver=dns)
-    target = await validate_url("https://hooks.example.com/", allow_private=False, resolver=dns)
-    dns.answers["hooks.example.com"] = ["10.0.0.1"]
-    async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(UnsafeTarget) as caught:
-            await client.post(target.url, content=b"x")
-    assert caught.value.reason == "private"
-
-
-async def test_refused_before_connecting(http_server: LoopbackServer) -> None:
-    dns = FakeDNS({"hooks.test": ["127.0.0.1"]})
-    async with httpx.AsyncClient(
-        transport=PinnedTransport(
-            allow_private=False, resolver=dns, allowed_ports=frozenset({http_server.port})
-        )
-    ) as client:
-        for url in (
-            f"http://hooks.test:{http_server.port}/",
-            f"http://127.0.0.1:{http_server.port}/",
-        ):
+async def test_the_resolver_refuses_on_connect_without_check_target(
+    http_server: LoopbackServer,
+) -> None:
+    dns = FakeDNS({"hooks.test": []})
+    rules = TargetRules(allow_private=True, resolver=dns)
+    url = f"http://hooks.test:{http_server.port}/"
+    async with new_session(rules, 4) as session:
+        for rebound, reason in [("169.254.169.254", "metadata"), ("0.0.0.0", "unspecified")]:
+            dns.answers["hooks.test"] = [rebound]
+            # aiohttp wraps only OSErrors from the resolver (as ClientConnectorDNSError); the
+            # UnsafeTarget raised inside it reaches the caller as it is.
             with pytest.raises(UnsafeTarget) as caught:
-                await client.post(url, content=b"secret")
-            assert caught.value.reason == "loopback"
+                async with session.post(url, data=b"secret"):
+                    pass
+            assert caught.value.reason == reason
+    assert len(dns.queries) == 2
     await asyncio.sleep(0.05)
     assert http_server.connections == 0
     assert http_server.requests == []
 
 
-async def test_port_policy_applies_in_the_transport(http_server: LoopbackServer) -> None:
-    dns = FakeDNS({"hooks.test": [PUBLIC_IP]})
-    async with httpx.AsyncClient(
-        transport=PinnedTransport(allow_private=False, resolver=dns)
-    ) as client:
+async def test_rebinding_between_the_check_and_the_connect_is_refused(
+    http_server: LoopbackServer,
+) -> None:
+    answers = iter([["127.0.0.1"], ["169.254.169.254"]])
+
+    async def flipping_dns(host: str, port: int) -> list[str]:
+        return next(answers)
+
+    rules = TargetRules(allow_private=True, resolver=flipping_dns)
+    async with new_session(rules, 4) as session:
+        outcome = await send(
+            session, rules, _outgoing(f"http://hooks.test:{http_server.port}/"), NOW
+        )
+    assert _refused(outcome, "hooks.test resolves to 169.254.169.254"), outcome
+    assert next(answers, None) is None  # both the check and the connect asked DNS
+    await asyncio.sleep(0.05)
+    assert http_server.connections == 0
+
+
+async def test_rebinding_to_private_is_refused_without_allow_private() -> None:
+    dns = FakeDNS({"hooks.example.com": [PUBLIC_IP]})
+    rules = TargetRules(allow_private=False, resolver=dns)
+    url = "https://hooks.example.com/"
+    await check_target(url, rules)
+    dns.answers["hooks.example.com"] = ["10.0.0.1"]
+    with pytest.raises(UnsafeTarget) as caught:
+        await check_target(url, rules)
+    assert caught.value.reason == "private"
+    async with new_session(rules, 4) as session:
+        outcome = await send(session, rules, _outgoing(url), NOW)
+        assert _refused(outcome, "resolves to 10.0.0.1, a private address"), outcome
         with pytest.raises(UnsafeTarget) as caught:
-            await client.get(f"http://hooks.test:{http_server.port}/")
+            async with session.post(url, data=b"x"):
+                pass
+        assert caught.value.reason == "private"
+
+
+async def test_refused_before_connecting(http_server: LoopbackServer) -> None:
+    dns = FakeDNS({"hooks.test": ["127.0.0.1"]})
+    rules = TargetRules(
+        allow_private=False, resolver=dns, allowed_ports=frozenset({http_server.port})
+    )
+    async with new_session(rules, 4) as session:
+        for url in (
+            f"http://hooks.test:{http_server.port}/",
+            f"http://127.0.0.1:{http_server.port}/",
+        ):
+            outcome = await send(session, rules, _outgoing(url, b"secret"), NOW)
+            assert _refused(outcome, "a loopback address"), outcome
+    await asyncio.sleep(0.05)
+    assert http_server.connections == 0
+    assert http_server.requests == []
+
+
+async def test_ip_literals_skip_the_resolver_so_check_target_guards_them(
+    http_server: LoopbackServer,
+) -> None:
+    """aiohttp connects to an IP-literal host without asking the resolver, so for those the
+    only guard is `check_target`, which `send` runs before every request."""
+    dns = FakeDNS({})
+    rules = TargetRules(allow_private=False, resolver=dns, allowed_ports=frozenset({80}))
+    url = f"http://127.0.0.1:{http_server.port}/"
+    async with (
+        new_session(rules, 4) as session,
+        session.post(url, data=b"unchecked") as response,
+    ):
+        assert response.status == 200
+    assert [r.body for r in http_server.requests] == [b"unchecked"]
+    assert dns.queries == []
+
+
+async def test_port_policy_applies_in_check_target(http_server: LoopbackServer) -> None:
+    dns = FakeDNS({"hooks.test": [PUBLIC_IP]})
+    rules = TargetRules(allow_private=False, resolver=dns)
+    url = f"http://hooks.test:{http_server.port}/"
+    with pytest.raises(UnsafeTarget) as caught:
+        await check_target(url, rules)
     assert caught.value.reason == "port"
+    async with new_session(rules, 4) as session:
+        outcome = await send(session, rules, _outgoing(url), NOW)
+    assert _refused(outcome, f"port {http_server.port} is not allowed"), outcome
     assert dns.queries == []
 
 
 async def test_redirects_are_returned_not_followed(http_server: LoopbackServer) -> None:
     dns = FakeDNS({"hooks.test": ["127.0.0.1"]})
-    transport = PinnedTransport(allow_private=True, resolver=dns)
-    async with httpx.AsyncClient(transport=transport, follow_redirects=False) as client:
-        response = await client.post(f"http://hooks.test:{http_server.port}/redirect", content=b"x")
-    assert response.status_code == 302
-    assert response.headers["location"] == "/elsewhere"
+    rules = TargetRules(allow_private=True, resolver=dns)
+    async with new_session(rules, 4) as session:
+        outcome = await send(
+            session, rules, _outgoing(f"http://hooks.test:{http_server.port}/redirect"), NOW
+        )
+    assert outcome.status_code == 302
+    assert outcome.error == "HTTP 302: redirects are not followed"
     assert [r.path for r in http_server.requests] == ["/redirect"]
 
 
-async def test_unreachable_address_falls_back_to_the_next(http_server: LoopbackServer) -> None:
-    # Nothing listens on 127.0.0.2; the server is bound to 127.0.0.1 only.
-    dns = FakeDNS({"hooks.test": ["127.0.0.2", "127.0.0.1"]})
-    async with httpx.AsyncClient(
-        transport=PinnedTransport(allow_private=True, resolver=dns)
-    ) as client:
-        response = await client.get(f"http://hooks.test:{http_server.port}/")
-    assert response.status_code == 200
-    assert len(http_server.requests) == 1
+async def test_addresses_are_tried_in_order_and_an_unreachable_one_is_skipped() -> None:
+    async def deliver(port: int, answers: list[str]) -> int | None:
+        rules = TargetRules(allow_private=True, resolver=FakeDNS({"hooks.test": answers}))
+        async with new_session(rules, 4) as session:
+            outcome = await send(session, rules, _outgoing(f"http://hooks.test:{port}/"), NOW)
+        return outcome.status_code
+
+    async with _serve() as first:
+        async with _serve(host="127.0.0.2", port=first.port) as second:
+            assert await deliver(first.port, ["127.0.0.2", "127.0.0.1"]) == 200
+            assert (len(first.requests), len(second.requests)) == (0, 1)
+            assert await deliver(first.port, ["127.0.0.1", "127.0.0.2"]) == 200
+            assert (len(first.requests), len(second.requests)) == (1, 1)
+        # Nothing listens on 127.0.0.2 any more: its connection is refused, the next is tried.
+        assert await deliver(first.port, ["127.0.0.2", "127.0.0.1"]) == 200
+        assert len(first.requests) == 2
 
 
 # --- TLS: the certificate is checked against the hostname, never shared across hostnames -----
@@ -510,44 +643,50 @@ def _tls_contexts(names: list[str]) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     return server_context, client_context
 
 
-async def test_tls_verifies_the_hostname_and_never_reuses_across_hostnames() -> None:
+async def test_tls_verifies_the_hostname_on_a_connection_per_hostname() -> None:
     server_context, client_context = _tls_contexts(["a.test", "c.test"])
-    async for server in _serve(server_context):
+    async with _serve(server_context) as server:
         server_context.sni_callback = server.record_server_name
         dns = FakeDNS({name: ["127.0.0.1"] for name in ("a.test", "b.test", "c.test")})
-        transport = PinnedTransport(allow_private=True, resolver=dns, verify=client_context)
-        async with httpx.AsyncClient(transport=transport) as client:
+        # new_session trusts the system's CAs only; the app's resolver in a connector that
+        # trusts the throwaway CA.
+        connector = aiohttp.TCPConnector(
+            resolver=CheckingResolver(allow_private=True, resolver=dns),
+            ssl=client_context,
+            use_dns_cache=False,
+        )
+        async with aiohttp.ClientSession(connector=connector) as session:
             for _ in range(2):
-                response = await client.get(f"https://a.test:{server.port}/")
-                assert response.status_code == 200
+                async with session.get(f"https://a.test:{server.port}/") as response:
+                    assert response.status == 200
+                    assert await response.read() == b"ok"
             assert server.server_names == ["a.test"]  # SNI is the hostname, not the address
             assert server.connections == 1
             assert server.requests[0].headers["host"] == f"a.test:{server.port}"
 
-            # b.test resolves to the same address, but the certificate does not name it: the
-            # open a.test connection must not be reused for it.
-            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-                await client.get(f"https://b.test:{server.port}/")
+            # b.test resolves to the same address, but the certificate does not name it.
+            with pytest.raises(aiohttp.ClientConnectorCertificateError) as caught:
+                async with session.get(f"https://b.test:{server.port}/"):
+                    pass
+            assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+            assert "b.test" in str(caught.value.certificate_error)
             assert len(server.requests) == 2
 
-            response = await client.get(f"https://c.test:{server.port}/")
-            assert response.status_code == 200
+            # c.test is on the certificate and the same address, yet gets its own connection:
+            # aiohttp pools by hostname.
+            async with session.get(f"https://c.test:{server.port}/") as response:
+                assert response.status == 200
             assert server.server_names == ["a.test", "b.test", "c.test"]
+            assert server.connections == 2  # b.test's handshake failed before the handler ran
 
 
-async def test_idle_tls_pools_beyond_the_limit_are_closed() -> None:
-    server_context, client_context = _tls_contexts(["a.test", "c.test"])
-    async for server in _serve(server_context):
-        dns = FakeDNS({name: ["127.0.0.1"] for name in ("a.test", "c.test")})
-        transport = PinnedTransport(allow_private=True, resolver=dns, verify=client_context)
-        transport.max_tls_pools = 1
-        async with httpx.AsyncClient(transport=transport) as client:
-            await client.get(f"https://a.test:{server.port}/")
-            await client.get(f"https://c.test:{server.port}/")
-            for _ in range(50):
-                if server.closed:
-                    break
-                await asyncio.sleep(0.01)
-            assert (server.connections, server.closed) == (2, 1)
-            await client.get(f"https://c.test:{server.port}/")
-            assert server.connections == 2
+async def test_send_checks_certificates_against_the_system_store() -> None:
+    server_context, _ = _tls_contexts(["a.test"])
+    async with _serve(server_context) as server:
+        rules = TargetRules(allow_private=True, resolver=FakeDNS({"a.test": ["127.0.0.1"]}))
+        async with new_session(rules, 4) as session:
+            outcome = await send(session, rules, _outgoing(f"https://a.test:{server.port}/"), NOW)
+        assert outcome.status_code is None
+        assert outcome.error is not None
+        assert "CERTIFICATE_VERIFY_FAILED" in outcome.error
+        assert server.requests == []

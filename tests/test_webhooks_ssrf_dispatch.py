@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
-import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -20,7 +19,7 @@ from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.secretbox import SecretBox
-from finite.kit.ssrf import DEFAULT_PORTS, PinnedTransport
+from finite.kit.ssrf import DEFAULT_PORTS, Resolver
 from finite.models.events import Event
 from finite.models.webhooks import DUE_STATUSES, WebhookAttempt, WebhookDelivery
 from tests.factories import OrgSetup, bearer
@@ -63,7 +62,12 @@ def rx() -> Iterator[Receiver]:
 
 
 def worker_with(
-    db: Database, settings: Settings, client: httpx.AsyncClient | None, allow_private: bool
+    db: Database,
+    settings: Settings,
+    *,
+    allow_private: bool,
+    resolver: Resolver | None = None,
+    allowed_ports: frozenset[int] = DEFAULT_PORTS,
 ) -> DeliveryWorker:
     return DeliveryWorker(
         db,
@@ -71,14 +75,15 @@ def worker_with(
         allow_private=allow_private,
         disable_after=timedelta(days=5),
         clock=FakeClock(utcnow() + timedelta(seconds=1)),
-        client=client,
+        resolver=resolver,
+        allowed_ports=allowed_ports,
     )
 
 
 @pytest.fixture
 async def public_only_worker(db: Database, settings: Settings) -> AsyncIterator[DeliveryWorker]:
     """The production client (`new_http_client`), as `finite worker` builds it by default."""
-    worker = worker_with(db, settings, None, allow_private=False)
+    worker = worker_with(db, settings, allow_private=False)
     yield worker
     await worker.stop()  # also closes the HTTP clients of a worker never started
 
@@ -127,14 +132,7 @@ async def test_dns_rebinding_to_loopback_is_refused_at_dispatch(
     dns.answers = ["127.0.0.1"]  # the attacker's DNS now points the name at loopback
     await lead(client, org)
     ports = DEFAULT_PORTS | {rx.port}
-    refusing = worker_with(
-        db,
-        settings,
-        httpx.AsyncClient(
-            transport=PinnedTransport(allow_private=False, resolver=dns, allowed_ports=ports)
-        ),
-        allow_private=False,
-    )
+    refusing = worker_with(db, settings, allow_private=False, resolver=dns, allowed_ports=ports)
     try:
         assert await refusing.run_once() == 1
     finally:
@@ -157,12 +155,7 @@ async def test_dns_rebinding_to_loopback_is_refused_at_dispatch(
 
     # Control: the same delivery through a transport that allows loopback reaches the receiver,
     # pinned to the resolved address with the original Host, so the refusal above was real.
-    allowing = worker_with(
-        db,
-        settings,
-        httpx.AsyncClient(transport=PinnedTransport(allow_private=True, resolver=dns)),
-        allow_private=True,
-    )
+    allowing = worker_with(db, settings, allow_private=True, resolver=dns)
     try:
         response = await client.post(
             f"/api/webhooks/{webhook_id}/deliveries/{delivery.id}/redeliver",
@@ -194,12 +187,7 @@ async def test_a_hostname_with_any_private_answer_is_refused_at_dispatch(
         )
     dns.answers = [PUBLIC_IP, "169.254.169.254"]
     await lead(client, org)
-    worker = worker_with(
-        db,
-        settings,
-        httpx.AsyncClient(transport=PinnedTransport(allow_private=False, resolver=dns)),
-        allow_private=False,
-    )
+    worker = worker_with(db, settings, allow_private=False, resolver=dns)
     try:
         assert await worker.run_once() == 1
     finally:

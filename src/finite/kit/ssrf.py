@@ -1,4 +1,4 @@
-"""Outgoing-URL safety: parse, resolve, check every address, and connect only to a checked one.
+"""Outgoing-URL safety: parse, resolve, and check every address a target resolves to.
 
 Reason codes carried by `UnsafeTarget.reason`:
 syntax — "too_long", "url", "scheme", "userinfo", "host", "port";
@@ -14,13 +14,10 @@ import asyncio
 import ipaddress
 import re
 import socket
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
 import idna
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -374,139 +371,3 @@ async def validate_url(
     target = parse_target(url, allow_private=allow_private, allowed_ports=allowed_ports)
     await resolve_checked(target, allow_private=allow_private, resolver=resolver)
     return target
-
-
-# --- transport ------------------------------------------------------------------------------
-
-
-class _Pool:
-    def __init__(self, transport: httpx.AsyncHTTPTransport) -> None:
-        self.transport = transport
-        self.in_use = 0
-
-
-class _ReleasingStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, pool: _Pool) -> None:
-        self._inner = inner
-        self._pool: _Pool | None = pool
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._inner.aclose()
-        finally:
-            if self._pool is not None:
-                self._pool.in_use -= 1
-                self._pool = None
-
-
-class PinnedTransport(httpx.AsyncBaseTransport):
-    """Resolves and checks every request's host, then connects to a checked address only.
-
-    The request URL is rewritten to the address; the Host header and, for https, the TLS
-    server name (SNI and certificate check) stay the original hostname. Never follows redirects.
-
-    httpcore pools connections by (scheme, address, port) and would reuse a TLS connection
-    verified for one hostname for another hostname on the same address, so https requests get
-    a pool per hostname (least recently used idle pools are closed beyond `max_tls_pools`).
-    """
-
-    max_tls_pools = 64
-
-    def __init__(
-        self,
-        *,
-        allow_private: bool,
-        resolver: Resolver | None = None,
-        allowed_ports: frozenset[int] = DEFAULT_PORTS,
-        **transport_kwargs: Any,
-    ) -> None:
-        self._allow_private = allow_private
-        self._resolver = resolver
-        self._allowed_ports = allowed_ports
-        # One SSL context shared by every pool: building one loads the whole CA bundle.
-        ssl_context = httpx.create_ssl_context(
-            verify=transport_kwargs.pop("verify", True),
-            cert=transport_kwargs.pop("cert", None),
-            trust_env=transport_kwargs.get("trust_env", True),
-        )
-        self._transport_kwargs = {**transport_kwargs, "verify": ssl_context}
-        self._plain = _Pool(httpx.AsyncHTTPTransport(**self._transport_kwargs))
-        self._tls: OrderedDict[str, _Pool] = OrderedDict()
-
-    def _acquire(self, target: Target) -> tuple[_Pool, list[_Pool]]:
-        """The target's pool, marked in use so it cannot be evicted, and the pools to close."""
-        if target.scheme == "http":
-            pool = self._plain
-        else:
-            pool = self._tls.get(target.host) or _Pool(
-                httpx.AsyncHTTPTransport(**self._transport_kwargs)
-            )
-            self._tls[target.host] = pool
-            self._tls.move_to_end(target.host)
-        pool.in_use += 1
-        excess = len(self._tls) - self.max_tls_pools
-        idle = [host for host, tls_pool in self._tls.items() if tls_pool.in_use == 0]
-        return pool, [self._tls.pop(host) for host in idle[: max(0, excess)]]
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        allow_private = self._allow_private
-        target = parse_target(
-            str(request.url), allow_private=allow_private, allowed_ports=self._allowed_ports
-        )
-        addresses = await resolve_checked(
-            target, allow_private=allow_private, resolver=self._resolver
-        )
-        headers = request.headers.copy()
-        headers["Host"] = target.netloc
-        extensions = dict(request.extensions)
-        if target.scheme == "https":
-            extensions["sni_hostname"] = target.host
-        pool, evicted = self._acquire(target)
-        try:
-            for old in evicted:
-                await old.transport.aclose()
-            response = await self._send(pool, request, addresses, headers, extensions)
-        except BaseException:
-            pool.in_use -= 1
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_ReleasingStream(response.stream, pool),
-            extensions=response.extensions,
-        )
-
-    async def _send(
-        self,
-        pool: _Pool,
-        request: httpx.Request,
-        addresses: list[str],
-        headers: httpx.Headers,
-        extensions: dict[str, Any],
-    ) -> httpx.Response:
-        """Try the checked addresses in order, moving on only when one refuses connections."""
-        for index, address in enumerate(addresses):
-            pinned = httpx.Request(
-                request.method,
-                request.url.copy_with(host=address),
-                headers=headers,
-                stream=request.stream,
-                extensions=extensions,
-            )
-            try:
-                return await pool.transport.handle_async_request(pinned)
-            except httpx.ConnectError:
-                if index == len(addresses) - 1:
-                    raise
-        raise AssertionError("resolve_checked returns at least one address")
-
-    async def aclose(self) -> None:
-        pools = [self._plain, *self._tls.values()]
-        self._tls.clear()
-        for pool in pools:
-            await pool.transport.aclose()

@@ -7,8 +7,8 @@ PostgreSQL claim side by side; on SQLite the write transaction serializes claims
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,7 +49,10 @@ async def claim(
     limit: int,
     skip_endpoints: Collection[str] = (),
     lease: timedelta = LEASE,
+    room: Callable[[str], int] | None = None,
 ) -> list[Claimed]:
+    """Lease up to `limit` due deliveries. `room(endpoint_id)` caps how many one endpoint may
+    take; rows beyond it stay unleased (their row locks end with the transaction)."""
     query = (
         select(WebhookDelivery)
         .where(
@@ -69,11 +72,15 @@ async def claim(
     endpoints = await _endpoints_of(session, deliveries)
     claimed: list[Claimed] = []
     dead: list[WebhookDelivery] = []
+    taken: Counter[str] = Counter()
     for delivery in deliveries:
         endpoint = endpoints.get((delivery.org_id, delivery.endpoint_id))
         if endpoint is None or endpoint.status != "active":
             dead.append(delivery)
             continue
+        if room is not None and taken[delivery.endpoint_id] >= room(delivery.endpoint_id):
+            continue
+        taken[delivery.endpoint_id] += 1
         claimed.append(
             Claimed(
                 Outgoing(
@@ -89,19 +96,15 @@ async def claim(
                 attempts_in_round=delivery.attempts_in_round,
             )
         )
-    if claimed:
-        lease_until = now + lease
+    by_org: dict[str, list[str]] = defaultdict(list)
+    for item in claimed:
+        by_org[item.outgoing.org_id].append(item.outgoing.delivery_id)
+    for org_id, ids in by_org.items():  # one statement per organization, not one per row
         await session.execute(
-            update(WebhookDelivery),
-            [
-                {
-                    "org_id": c.outgoing.org_id,
-                    "id": c.outgoing.delivery_id,
-                    "lease_until": lease_until,
-                    "leased_by": worker_id,
-                }
-                for c in claimed
-            ],
+            update(WebhookDelivery)
+            .where(WebhookDelivery.org_id == org_id, WebhookDelivery.id.in_(ids))
+            .values(lease_until=now + lease, leased_by=worker_id)
+            .execution_options(synchronize_session=False)
         )
     if dead:
         await session.execute(

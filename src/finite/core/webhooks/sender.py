@@ -1,4 +1,8 @@
-"""POST one delivery through the SSRF-pinning transport and describe what happened."""
+"""POST one delivery to a checked address and describe what happened.
+
+aiohttp rather than httpx: measured on the 2-core machine, httpx made ~575 requests/s on one
+keep-alive connection (fewer as its pool grows), aiohttp ~4,200/s on one and ~10,600/s on eight.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
+import aiohttp
 
 from finite.core.webhooks.signing import signature_headers
-from finite.kit.ssrf import PinnedTransport, UnsafeTarget
+from finite.kit.ssrf import DEFAULT_PORTS, Resolver, UnsafeTarget, parse_target, resolve_checked
+from finite.kit.ssrf_resolver import CheckingResolver
 
 USER_AGENT = "Finite-Webhooks/1.0 (+https://github.com/finite)"
 CONNECT_TIMEOUT = 5.0
@@ -47,18 +52,35 @@ class Outcome:
         return self.status_code == 410
 
 
-def new_http_client(*, allow_private: bool, max_connections: int) -> httpx.AsyncClient:
-    transport = PinnedTransport(
-        allow_private=allow_private,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+@dataclass(frozen=True, slots=True)
+class TargetRules:
+    """What a delivery may connect to; tests and local development allow private addresses."""
+
+    allow_private: bool
+    resolver: Resolver | None = None  # the system's DNS by default
+    allowed_ports: frozenset[int] = DEFAULT_PORTS
+
+
+def new_session(rules: TargetRules, max_connections: int) -> aiohttp.ClientSession:
+    """Every new connection resolves through the checking resolver (no DNS cache), so it can
+    only reach an address that passed the SSRF rules at that moment."""
+    connector = aiohttp.TCPConnector(
+        limit=max_connections,
+        resolver=CheckingResolver(allow_private=rules.allow_private, resolver=rules.resolver),
+        use_dns_cache=False,
     )
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
-        follow_redirects=False,
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+        auto_decompress=False,
+        skip_auto_headers=("Accept-Encoding",),
     )
+
+
+async def check_target(url: str, rules: TargetRules) -> None:
+    """The SSRF checklist again at dispatch, on a fresh DNS answer."""
+    target = parse_target(url, allow_private=rules.allow_private, allowed_ports=rules.allowed_ports)
+    await resolve_checked(target, allow_private=rules.allow_private, resolver=rules.resolver)
 
 
 def _headers(outgoing: Outgoing, timestamp: int) -> dict[str, str]:
@@ -71,7 +93,9 @@ def _headers(outgoing: Outgoing, timestamp: int) -> dict[str, str]:
     }
 
 
-async def send(client: httpx.AsyncClient, outgoing: Outgoing, attempted_at: datetime) -> Outcome:
+async def send(
+    session: aiohttp.ClientSession, rules: TargetRules, outgoing: Outgoing, attempted_at: datetime
+) -> Outcome:
     """Never raises for the receiver's faults: every way of failing becomes an Outcome."""
     started = time.perf_counter()
     status: int | None = None
@@ -80,26 +104,27 @@ async def send(client: httpx.AsyncClient, outgoing: Outgoing, attempted_at: date
     retry_after: str | None = None
     try:
         async with asyncio.timeout(TOTAL_TIMEOUT):
-            request = client.build_request(
-                "POST",
+            await check_target(outgoing.url, rules)
+            async with session.post(
                 outgoing.url,
-                content=outgoing.payload,
+                data=outgoing.payload,
                 headers=_headers(outgoing, int(attempted_at.timestamp())),
-            )
-            response = await client.send(request, stream=True)
-            try:
-                status = response.status_code
-                retry_after = response.headers.get("retry-after")
-                body = await _read_start(response)
-            finally:
-                await response.aclose()
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+                body = (await _read_start(response)).decode("utf-8", errors="replace")
     except UnsafeTarget as refused:
         error = f"refused target: {refused.message}"
+    except aiohttp.ConnectionTimeoutError:
+        error = f"could not connect within {CONNECT_TIMEOUT:.0f} s"
     except TimeoutError:
         error = f"timed out after {TOTAL_TIMEOUT:.0f} s"
-    except httpx.TimeoutException as exc:
-        error = f"timed out ({type(exc).__name__})"
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientConnectorError as exc:
+        error = f"could not connect to {exc.host}:{exc.port}: {exc.os_error}"[:500]
+    except aiohttp.ClientError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    except OSError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     latency_ms = round((time.perf_counter() - started) * 1000)
     if status is not None and not 200 <= status < 300:
@@ -113,11 +138,12 @@ def _status_error(status: int) -> str:
     return f"HTTP {status}"
 
 
-async def _read_start(response: httpx.Response) -> str:
-    """The first 2 KB of the answer, for the delivery history; the rest is not read."""
-    collected = bytearray()
-    async for chunk in response.aiter_bytes():
-        collected += chunk
-        if len(collected) >= MAX_RESPONSE_BYTES:
+async def _read_start(response: aiohttp.ClientResponse) -> bytes:
+    """The first 2 KB of the answer, for the delivery history; the rest is never read."""
+    start = bytearray()
+    while len(start) < MAX_RESPONSE_BYTES:
+        part = await response.content.read(MAX_RESPONSE_BYTES - len(start))
+        if not part:
             break
-    return bytes(collected[:MAX_RESPONSE_BYTES]).decode("utf-8", errors="replace")
+        start += part
+    return bytes(start)

@@ -13,21 +13,20 @@ import contextlib
 import logging
 import os
 import socket
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-
-import httpx
 
 from finite.core.webhooks import queue
 from finite.core.webhooks.clients import EndpointClients
 from finite.core.webhooks.fanout import fan_out
 from finite.core.webhooks.queue import Claimed
-from finite.core.webhooks.sender import Outcome, send
+from finite.core.webhooks.sender import Outcome, TargetRules, send
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
+from finite.kit.ssrf import DEFAULT_PORTS, Resolver
 
 log = logging.getLogger("finite.webhooks")
 
@@ -44,7 +43,8 @@ class DeliveryWorker:
         allow_private: bool,
         disable_after: timedelta,
         clock: Callable[[], datetime] = utcnow,
-        client: httpx.AsyncClient | None = None,
+        resolver: Resolver | None = None,
+        allowed_ports: frozenset[int] = DEFAULT_PORTS,
         max_in_flight: int = 256,
         per_endpoint: int = 8,
         batch_size: int = 200,
@@ -56,10 +56,8 @@ class DeliveryWorker:
         self.clock = clock
         self.disable_after = disable_after
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-6:]}"
-        self.clients = EndpointClients(
-            allow_private=allow_private, connections_per_endpoint=per_endpoint, shared=client
-        )
-        self.client = self.clients  # TEMP alias while tests move to `clients`
+        self.rules = TargetRules(allow_private, resolver, allowed_ports)
+        self.clients = EndpointClients(self.rules, connections_per_endpoint=per_endpoint)
         self.max_in_flight = max_in_flight
         self.per_endpoint = per_endpoint
         self.batch_size = batch_size
@@ -68,6 +66,7 @@ class DeliveryWorker:
         self._in_flight: dict[asyncio.Task[Outcome], Claimed] = {}
         self._per_endpoint: Counter[str] = Counter()
         self._results: list[tuple[Claimed, Outcome]] = []
+        self._waiting: defaultdict[str, deque[Claimed]] = defaultdict(deque)
         self._wake = asyncio.Event()
         self._results_since = 0.0
         self._last_poll = 0.0
@@ -107,6 +106,8 @@ class DeliveryWorker:
         if self._in_flight:
             await asyncio.wait(list(self._in_flight), timeout=grace)
         unfinished = [claimed for task, claimed in self._in_flight.items() if not task.done()]
+        unfinished += [item for waiting in self._waiting.values() for item in waiting]
+        self._waiting.clear()
         for task in list(self._in_flight):
             if not task.done():
                 task.cancel()
@@ -157,21 +158,34 @@ class DeliveryWorker:
         nudged = self._wake.is_set() and not self._in_flight
         # While the queue has work, look again every FLUSH_DELAY as slots free up; when it is
         # empty, every idle_interval (or at once when nudged).
-        poll_due = nudged or loop_time >= (
-            self._last_poll + (FLUSH_DELAY if self._queue_busy else self.idle_interval)
+        poll_due = (
+            nudged
+            or (self._queue_busy and not self._waiting)
+            or loop_time
+            >= (self._last_poll + (FLUSH_DELAY if self._queue_busy else self.idle_interval))
         )
         if poll_due and free >= max(1, self.max_in_flight // 4):
             fanned = await self._fan_out()
             claimed = await self._claim(min(free, self.batch_size))
             for item in claimed:
-                task = asyncio.create_task(self._send(item))
-                task.add_done_callback(self._task_done)
-                self._in_flight[task] = item
-                self._per_endpoint[item.outgoing.endpoint_id] += 1
+                self._waiting[item.outgoing.endpoint_id].append(item)
             self._queue_busy = fanned > 0 or bool(claimed)
             self._last_poll = loop_time
             busy = busy or bool(claimed)
+        self._start_ready()
         return busy
+
+    def _start_ready(self) -> None:
+        """Start waiting deliveries of endpoints below their share of slots."""
+        for endpoint_id, waiting in list(self._waiting.items()):
+            while waiting and self._per_endpoint[endpoint_id] < self.per_endpoint:
+                item = waiting.popleft()
+                task = asyncio.create_task(self._send(item))
+                task.add_done_callback(self._task_done)
+                self._in_flight[task] = item
+                self._per_endpoint[endpoint_id] += 1
+            if not waiting:
+                del self._waiting[endpoint_id]
 
     def _task_done(self, _task: asyncio.Task[Outcome]) -> None:
         self._wake.set()
@@ -181,34 +195,29 @@ class DeliveryWorker:
             return await fan_out(session, self.clock())
 
     async def _claim(self, limit: int) -> list[Claimed]:
-        saturated = [e for e, n in self._per_endpoint.items() if n >= self.per_endpoint]
+        """Claim due deliveries, each endpoint at most two rounds of its share (in flight and
+        waiting here), so one endpoint's backlog cannot take every slot."""
+        share = 2 * self.per_endpoint
+        held: Counter[str] = Counter(self._per_endpoint)
+        for endpoint_id, waiting in self._waiting.items():
+            held[endpoint_id] += len(waiting)
         async with self.db.transaction() as session:
-            claimed = await queue.claim(
+            return await queue.claim(
                 session,
                 self.box,
                 worker_id=self.worker_id,
                 now=self.clock(),
                 limit=limit,
-                skip_endpoints=saturated,
+                skip_endpoints=[e for e, n in held.items() if n >= share],
                 lease=self.lease,
+                room=lambda endpoint_id: share - held[endpoint_id],
             )
-            # One endpoint's backlog must not fill every slot: give back what is over its share.
-            taken: Counter[str] = Counter(self._per_endpoint)
-            kept, over = [], []
-            for item in claimed:
-                endpoint = item.outgoing.endpoint_id
-                if taken[endpoint] < self.per_endpoint:
-                    taken[endpoint] += 1
-                    kept.append(item)
-                else:
-                    over.append(item)
-            await queue.release(session, over)
-        return kept
 
     async def _send(self, item: Claimed) -> Outcome:
         endpoint_id = item.outgoing.endpoint_id
         try:
-            return await send(self.clients.acquire(endpoint_id), item.outgoing, self.clock())
+            session = self.clients.acquire(endpoint_id)
+            return await send(session, self.rules, item.outgoing, self.clock())
         finally:
             await self.clients.release(endpoint_id)
 

@@ -17,7 +17,7 @@ from finite.crm.export import endpoints as crm_export
 from finite.crm.fields import endpoints as crm_fields
 from finite.crm.records import endpoints as crm_records
 from finite.crm.webhooks import endpoints as crm_webhooks
-from finite.handover.auth import handover_principal
+from finite.handover.auth import handover_principal, scope_guard
 from finite.handover.routes import HANDOVER_ROUTES
 from finite.kit.errors import AppError
 from finite.platform.audit_hook import audit_api_calls
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         "/api/v1",
         route_handlers=HANDOVER_ROUTES,
         dependencies={"principal": Provide(handover_principal)},
+        guards=[scope_guard],
     )
     return Litestar(
         route_handlers=[healthz, readyz, *OPENAPI_HANDLERS, crm, handover],

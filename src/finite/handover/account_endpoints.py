@@ -13,7 +13,6 @@ from litestar.status_codes import HTTP_201_CREATED
 from finite.core.auth.principal import Principal
 from finite.core.keys import service as keys
 from finite.core.webhooks import repository as webhook_repository
-from finite.handover.auth import require_scope
 from finite.handover.envelope import Envelope, ok
 from finite.handover.schemas import (
     AuthOut,
@@ -47,23 +46,21 @@ async def me(request: AnyRequest, principal: NamedDependency[Principal]) -> Enve
     return ok(request, me_out(principal, decision_of(request.scope), used))
 
 
-@get("/keys")
+@get("/keys", opt={"scope": "admin"})
 async def list_keys(
     request: AnyRequest, principal: NamedDependency[Principal]
 ) -> Envelope[list[KeyOut]]:
-    require_scope(principal, "admin")
     async with platform_of(request).db.read() as session:
         found = await keys.list_keys(session, principal.org_id, "handover")
     now = utcnow()
     return ok(request, [key_out(key, now) for key in found])
 
 
-@post("/keys", status_code=HTTP_201_CREATED)
+@post("/keys", status_code=HTTP_201_CREATED, opt={"scope": "admin"})
 async def create_key(
     request: AnyRequest, principal: NamedDependency[Principal], data: JSONBody[CreateKeyIn]
 ) -> Envelope[CreatedKeyOut]:
     """A key never gets a scope its creator lacks."""
-    require_scope(principal, "admin")
     scopes = keys.normalize_scopes(data.scopes if data.scopes is not None else principal.scopes)
     beyond = sorted(set(scopes) - principal.scopes)
     if beyond:
@@ -84,11 +81,10 @@ async def create_key(
     return ok(request, CreatedKeyOut(**msgspec.structs.asdict(listed), key=created.token))
 
 
-@delete("/keys/{key_id:str}", status_code=200)
+@delete("/keys/{key_id:str}", status_code=200, opt={"scope": "admin"})
 async def revoke_key(
     request: AnyRequest, principal: NamedDependency[Principal], key_id: FromPath[str]
 ) -> Envelope[RevokedKeyOut]:
-    require_scope(principal, "admin")
     async with platform_of(request).db.transaction() as session:
         key = await keys.revoke_key(session, principal.org_id, key_id, "handover")
     return ok(request, RevokedKeyOut(id=key.id, revoked_at=key.revoked_at))

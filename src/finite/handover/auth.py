@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 
-from finite.core.audit.context import remember_principal
+from finite.core.audit.context import principal_of, remember_principal
 from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
 from finite.handover.plan_gate import check_plan_access
@@ -16,6 +18,10 @@ from finite.platform.state import platform_of
 
 
 async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
+    """Authenticated once per request: the scope guard runs first and keeps what it found."""
+    known = principal_of(request.scope)
+    if known is not None:
+        return known
     platform = platform_of(request)
     principal = await authenticate(
         platform.db, platform.peppers, request.scope["headers"], "handover"
@@ -26,6 +32,13 @@ async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def require_scope(principal: Principal, scope: str) -> None:
-    if scope not in principal.scopes:
-        raise forbidden(f"This API key needs the {scope!r} scope.")
+async def scope_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Before the body is read: a key without the route's scope gets 403, whatever it sent.
+    Each route names its scope in `opt={"scope": …}`; routes without one (/auth, /me) only
+    need a valid key."""
+    principal = await handover_principal(Request(connection.scope))
+    needed = handler.opt.get("scope")
+    if needed is not None and needed not in principal.scopes:
+        raise forbidden(f"This API key needs the {needed!r} scope.")

@@ -9,7 +9,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.auth import require_scope
 from finite.handover.clients import service
 from finite.handover.clients.schemas import ClientIn, ClientOut, ClientPatch, client_out
 from finite.handover.envelope import Envelope, ok
@@ -26,7 +25,7 @@ Search = Annotated[
 ]
 
 
-@get("/clients")
+@get("/clients", opt={"scope": "read"})
 async def list_clients(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -35,7 +34,6 @@ async def list_clients(
     search: Search = None,
 ) -> Page[ClientOut]:
     """List clients, newest first; `search` matches name or email."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="list")
     before = decode_cursor(cursor, "client")
     async with platform_of(request).db.read() as session:
@@ -43,12 +41,16 @@ async def list_clients(
     return page_of(request, [client_out(row) for row in found.rows], found)
 
 
-@post("/clients", status_code=201, responses=created(ClientOut, "The new client."))
+@post(
+    "/clients",
+    status_code=201,
+    responses=created(ClientOut, "The new client."),
+    opt={"scope": "write"},
+)
 async def create_client(
     request: AnyRequest, principal: PrincipalDep, data: JSONBody[ClientIn]
 ) -> Response[bytes]:
     """Create a client; its email (normalized) must be new to the organization."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="create")
 
     async def work(session: AsyncSession) -> Written[ClientOut]:
@@ -57,19 +59,18 @@ async def create_client(
     return await idempotent_post(request, principal, 201, work)
 
 
-@get("/clients/{client_id:str}")
+@get("/clients/{client_id:str}", opt={"scope": "read"})
 async def get_client(
     request: AnyRequest, principal: PrincipalDep, client_id: FromPath[str]
 ) -> Envelope[ClientOut]:
     """Read one client."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="view")
     async with platform_of(request).db.read() as session:
         client = await service.get_client(session, principal.org_id, client_id)
     return ok(request, client_out(client))
 
 
-@patch("/clients/{client_id:str}")
+@patch("/clients/{client_id:str}", opt={"scope": "write"})
 async def update_client(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -77,7 +78,6 @@ async def update_client(
     data: JSONBody[ClientPatch],
 ) -> Envelope[ClientOut]:
     """Change a client's name, email or company; only the fields sent change."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="update")
 
     async def work(session: AsyncSession) -> Written[ClientOut]:

@@ -8,7 +8,6 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.auth import require_scope
 from finite.handover.envelope import Envelope, ok
 from finite.handover.http import AnyRequest, PrincipalDep, created
 from finite.handover.idempotency import idempotent_post
@@ -33,24 +32,22 @@ CREDENTIAL = PACK + "/credentials/{credential_id:str}"
 ITEM = PACK + "/items/{item_id:str}"
 
 
-@get(PACK)
+@get(PACK, opt={"scope": "read"})
 async def get_pack(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
 ) -> Envelope[PackOut]:
     """Read a project's handover pack; credential passwords are masked."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="view")
     async with platform_of(request).db.read() as session:
         pack = await service.get_pack(session, principal.org_id, project_id)
     return ok(request, pack)
 
 
-@put(PACK)
+@put(PACK, opt={"scope": "write"})
 async def replace_pack(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str], data: JSONBody[PackPut]
 ) -> Envelope[PackOut]:
     """Replace the whole pack; a credential sent with its `id` and no `password` keeps it."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="update")
     box = platform_of(request).secrets
 
@@ -64,6 +61,7 @@ async def replace_pack(
     PACK + "/credentials",
     status_code=201,
     responses=created(CredentialOut, "The new credential, its password masked."),
+    opt={"scope": "write"},
 )
 async def add_credential(
     request: AnyRequest,
@@ -72,7 +70,6 @@ async def add_credential(
     data: JSONBody[CredentialIn],
 ) -> Response[bytes]:
     """Add a credential to the pack; the password is stored encrypted and never shown again."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="create")
     box = platform_of(request).secrets
 
@@ -82,7 +79,7 @@ async def add_credential(
     return await idempotent_post(request, principal, 201, work)
 
 
-@patch(CREDENTIAL)
+@patch(CREDENTIAL, opt={"scope": "write"})
 async def update_credential(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -91,7 +88,6 @@ async def update_credential(
     data: JSONBody[CredentialPatch],
 ) -> Envelope[CredentialOut]:
     """Change a credential; without `password` it is kept, `password: null` clears it."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="update")
     box = platform_of(request).secrets
 
@@ -103,7 +99,7 @@ async def update_credential(
     return ok(request, await audited_write(request, 200, work))
 
 
-@delete(CREDENTIAL, status_code=200)
+@delete(CREDENTIAL, status_code=200, opt={"scope": "write"})
 async def delete_credential(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -111,7 +107,6 @@ async def delete_credential(
     credential_id: FromPath[str],
 ) -> Envelope[DeletedOut]:
     """Remove a credential from the pack."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="delete")
 
     async def work(session: AsyncSession) -> Written[DeletedOut]:
@@ -120,12 +115,16 @@ async def delete_credential(
     return ok(request, await audited_write(request, 200, work))
 
 
-@post(PACK + "/items", status_code=201, responses=created(ItemOut, "The new item."))
+@post(
+    PACK + "/items",
+    status_code=201,
+    responses=created(ItemOut, "The new item."),
+    opt={"scope": "write"},
+)
 async def add_item(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str], data: JSONBody[ItemIn]
 ) -> Response[bytes]:
     """Add a link, training resource or document (as a link) at the end of a section."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="create")
 
     async def work(session: AsyncSession) -> Written[ItemOut]:
@@ -134,7 +133,7 @@ async def add_item(
     return await idempotent_post(request, principal, 201, work)
 
 
-@patch(ITEM)
+@patch(ITEM, opt={"scope": "write"})
 async def update_item(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -143,7 +142,6 @@ async def update_item(
     data: JSONBody[ItemPatch],
 ) -> Envelope[ItemOut]:
     """Change an item, or move it to another section; only the fields sent change."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="update")
 
     async def work(session: AsyncSession) -> Written[ItemOut]:
@@ -152,12 +150,11 @@ async def update_item(
     return ok(request, await audited_write(request, 200, work))
 
 
-@delete(ITEM, status_code=200)
+@delete(ITEM, status_code=200, opt={"scope": "write"})
 async def delete_item(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str], item_id: FromPath[str]
 ) -> Envelope[DeletedOut]:
     """Remove an item from the pack."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="delete")
 
     async def work(session: AsyncSession) -> Written[DeletedOut]:

@@ -9,7 +9,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.auth import require_scope
 from finite.handover.envelope import Envelope, ok
 from finite.handover.http import AnyRequest, PrincipalDep, created
 from finite.handover.idempotency import idempotent_post
@@ -32,7 +31,7 @@ TypeFilter = Annotated[
 ]
 
 
-@get("/projects")
+@get("/projects", opt={"scope": "read"})
 async def list_projects(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -43,7 +42,6 @@ async def list_projects(
     project_type: TypeFilter = None,
 ) -> Page[ProjectOut]:
     """List projects, newest first; filter by status, client or project type."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="list")
     before = decode_cursor(cursor, "project")
     async with platform_of(request).db.read() as session:
@@ -63,12 +61,12 @@ async def list_projects(
     "/projects",
     status_code=201,
     responses=created(ProjectOut, "The new project with its client; its pack is ready."),
+    opt={"scope": "write"},
 )
 async def create_project(
     request: AnyRequest, principal: PrincipalDep, data: JSONBody[ProjectIn]
 ) -> Response[bytes]:
     """Create a project for a client (by `clientId`, or `clientName` and `clientEmail`)."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="create")
 
     async def work(session: AsyncSession) -> Written[ProjectOut]:
@@ -77,19 +75,18 @@ async def create_project(
     return await idempotent_post(request, principal, 201, work)
 
 
-@get("/projects/{project_id:str}")
+@get("/projects/{project_id:str}", opt={"scope": "read"})
 async def get_project(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
 ) -> Envelope[ProjectOut]:
     """Read one project with its client."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="view")
     async with platform_of(request).db.read() as session:
         project = await service.get_project(session, principal.org_id, project_id)
     return ok(request, project)
 
 
-@patch("/projects/{project_id:str}")
+@patch("/projects/{project_id:str}", opt={"scope": "write"})
 async def update_project(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -97,7 +94,6 @@ async def update_project(
     data: JSONBody[ProjectPatch],
 ) -> Envelope[ProjectOut]:
     """Change a project's name, type, launch date or client; only the fields sent change."""
-    require_scope(principal, "write")
     set_subject(request.scope, MODULE, action="update")
 
     async def work(session: AsyncSession) -> Written[ProjectOut]:

@@ -8,7 +8,6 @@ from litestar import get
 from litestar.params import FromPath, QueryParameter
 
 from finite.core.audit.context import set_subject
-from finite.handover.auth import require_scope
 from finite.handover.envelope import Envelope, ok
 from finite.handover.http import AnyRequest, PrincipalDep
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
@@ -22,19 +21,18 @@ ProjectFilter = Annotated[
 ]
 
 
-@get("/projects/{project_id:str}/signoff")
+@get("/projects/{project_id:str}/signoff", opt={"scope": "read"})
 async def get_project_signoff(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
 ) -> Envelope[SignoffOut]:
     """Read a project's sign-off; 404 until the client has signed off."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="view")
     async with platform_of(request).db.read() as session:
         found = await service.get_for_project(session, principal.org_id, project_id)
     return ok(request, found)
 
 
-@get("/signoffs")
+@get("/signoffs", opt={"scope": "read"})
 async def list_signoffs(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -43,7 +41,6 @@ async def list_signoffs(
     project_id: ProjectFilter = None,
 ) -> Page[SignoffOut]:
     """List sign-offs, newest first."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="list")
     before = decode_cursor(cursor, "signoff")
     async with platform_of(request).db.read() as session:

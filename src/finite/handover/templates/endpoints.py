@@ -8,7 +8,6 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.auth import require_scope
 from finite.handover.envelope import Envelope, ok
 from finite.handover.http import AnyRequest, PrincipalDep, created
 from finite.handover.idempotency import idempotent_post
@@ -21,24 +20,27 @@ MODULE = "templates"
 ONE = "/templates/{template_id:str}"
 
 
-@get("/templates")
+@get("/templates", opt={"scope": "read"})
 async def list_templates(
     request: AnyRequest, principal: PrincipalDep
 ) -> Envelope[list[TemplateOut]]:
     """List the built-in templates, then the organization's custom ones."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="list")
     async with platform_of(request).db.read() as session:
         found = await service.list_templates(session, principal.org_id)
     return ok(request, found)
 
 
-@post("/templates", status_code=201, responses=created(TemplateOut, "The new template."))
+@post(
+    "/templates",
+    status_code=201,
+    responses=created(TemplateOut, "The new template."),
+    opt={"scope": "admin"},
+)
 async def create_template(
     request: AnyRequest, principal: PrincipalDep, data: JSONBody[TemplateIn]
 ) -> Response[bytes]:
     """Create a custom template; new projects of its type start from it."""
-    require_scope(principal, "admin")
     set_subject(request.scope, MODULE, action="create")
 
     async def work(session: AsyncSession) -> Written[TemplateOut]:
@@ -47,19 +49,18 @@ async def create_template(
     return await idempotent_post(request, principal, 201, work)
 
 
-@get(ONE)
+@get(ONE, opt={"scope": "read"})
 async def get_template(
     request: AnyRequest, principal: PrincipalDep, template_id: FromPath[str]
 ) -> Envelope[TemplateOut]:
     """Read one template, built-in or custom."""
-    require_scope(principal, "read")
     set_subject(request.scope, MODULE, action="view")
     async with platform_of(request).db.read() as session:
         found = await service.get_template(session, principal.org_id, template_id)
     return ok(request, found)
 
 
-@patch(ONE)
+@patch(ONE, opt={"scope": "admin"})
 async def update_template(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -67,7 +68,6 @@ async def update_template(
     data: JSONBody[TemplatePatch],
 ) -> Envelope[TemplateOut]:
     """Change a custom template; packs already created do not change."""
-    require_scope(principal, "admin")
     set_subject(request.scope, MODULE, action="update")
 
     async def work(session: AsyncSession) -> Written[TemplateOut]:
@@ -76,12 +76,11 @@ async def update_template(
     return ok(request, await audited_write(request, 200, work))
 
 
-@delete(ONE, status_code=200)
+@delete(ONE, status_code=200, opt={"scope": "admin"})
 async def delete_template(
     request: AnyRequest, principal: PrincipalDep, template_id: FromPath[str]
 ) -> Envelope[DeletedOut]:
     """Delete a custom template; built-in templates cannot be deleted."""
-    require_scope(principal, "admin")
     set_subject(request.scope, MODULE, action="delete")
 
     async def work(session: AsyncSession) -> Written[DeletedOut]:

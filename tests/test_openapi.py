@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import re
 import subprocess
 import sys
@@ -327,7 +328,16 @@ def generate(spec: bytes, workdir: Path, package: str) -> Path:
         "none",
         "--fail-on-warning",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    # The generator formats its output with `ruff`, found on PATH: use this environment's.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PATH": path},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return output
 

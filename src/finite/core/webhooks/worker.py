@@ -144,7 +144,8 @@ class DeliveryWorker:
     async def _step(self) -> bool:
         """One turn of the loop. Database work is batched: results are written when enough
         have gathered (or they have waited FLUSH_DELAY), and the queue is only looked at when a
-        quarter of the slots are free, something was nudged, or the poll interval passed."""
+        quarter of the slots (in flight or waiting here) are free and something was nudged, all
+        claimed work has started, or the poll interval passed."""
         self._collect_done()
         loop_time = asyncio.get_running_loop().time()
         busy = False
@@ -154,7 +155,8 @@ class DeliveryWorker:
             or loop_time - self._results_since >= FLUSH_DELAY
         ):
             busy = bool(await self._flush())
-        free = self.max_in_flight - len(self._in_flight)
+        waiting = sum(len(queued) for queued in self._waiting.values())
+        free = self.max_in_flight - len(self._in_flight) - waiting
         nudged = self._wake.is_set() and not self._in_flight
         # While the queue has work, look again every FLUSH_DELAY as slots free up; when it is
         # empty, every idle_interval (or at once when nudged).

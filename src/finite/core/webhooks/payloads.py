@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ def occurred_at_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def event_payload(event: Event, delivery_id: str) -> bytes:
+def crm_payload(event: Event, delivery_id: str) -> bytes:
     """The seed's payload (event, module, record_id, occurred_at, data) plus the record's
     version, so receivers can drop stale updates, and the delivery id, to drop duplicates."""
     body: dict[str, Any] = {
@@ -30,6 +31,20 @@ def event_payload(event: Event, delivery_id: str) -> bytes:
         "delivery_id": delivery_id,
     }
     return _ENCODER.encode(body)
+
+
+PayloadBuilder = Callable[[Event, str], bytes]
+
+# Each product that writes events to the outbox says how its deliveries' bodies look.
+_BUILDERS: dict[str, PayloadBuilder] = {"crm": crm_payload}
+
+
+def register_payload(product: str, builder: PayloadBuilder) -> None:
+    _BUILDERS[product] = builder
+
+
+def event_payload(event: Event, delivery_id: str) -> bytes:
+    return _BUILDERS[event.product](event, delivery_id)
 
 
 def ping_payload(endpoint_id: str, delivery_id: str, now: datetime) -> bytes:

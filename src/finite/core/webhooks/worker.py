@@ -71,6 +71,7 @@ class DeliveryWorker:
         self._results_since = 0.0
         self._last_poll = 0.0
         self._queue_busy = False
+        self._nudged = False
         self._stopping = False
         self._runner: asyncio.Task[None] | None = None
 
@@ -81,6 +82,7 @@ class DeliveryWorker:
 
     def nudge(self) -> None:
         """Look for work now (a change was just committed in this process)."""
+        self._nudged = True
         self._wake.set()
 
     async def run(self) -> None:
@@ -157,7 +159,7 @@ class DeliveryWorker:
             busy = bool(await self._flush())
         waiting = sum(len(queued) for queued in self._waiting.values())
         free = self.max_in_flight - len(self._in_flight) - waiting
-        nudged = self._wake.is_set() and not self._in_flight
+        nudged, self._nudged = self._nudged, False
         # While the queue has work, look again every FLUSH_DELAY as slots free up; when it is
         # empty, every idle_interval (or at once when nudged).
         poll_due = (

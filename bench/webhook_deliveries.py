@@ -73,7 +73,6 @@ async def setup(db: Database, endpoints: int) -> str:
                 new=webhooks.NewEndpoint(
                     f"http://127.0.0.1:{PORT}/hook{number}", ["*"], ["*"], "bench"
                 ),
-                policy=webhooks.TargetPolicy(allow_private=True),
                 now=utcnow() - timedelta(seconds=1),
             )
     return org.id

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from finite.config import ConfigError, load_settings
 from finite.core.events.outbox import record_event
 from finite.core.plans.entitlement import entitlement_for
-from finite.core.webhooks.service import NewEndpoint, TargetPolicy, create_endpoint
+from finite.core.webhooks.service import NewEndpoint, create_endpoint
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
@@ -131,7 +131,6 @@ async def org_with_webhook(db: Database, url: str) -> tuple[str, str]:
             org_id=org.org_id,
             entitlement=entitlement_for("crm", "enterprise", "active", None, None, None, now),
             new=NewEndpoint(url, ["*"], ["*"], "processes"),
-            policy=TargetPolicy(allow_private=True),
             now=now,
         )
     return org.org_id, created.endpoint.id

@@ -14,7 +14,7 @@ from finite.config import Settings
 from finite.core.plans.entitlement import entitlement_for
 from finite.core.webhooks import payloads
 from finite.core.webhooks.fanout import fan_out
-from finite.core.webhooks.service import NewEndpoint, TargetPolicy, create_endpoint
+from finite.core.webhooks.service import NewEndpoint, create_endpoint
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.ids import new_id
@@ -50,7 +50,6 @@ async def test_each_product_gets_its_own_events_in_its_own_shape(
                 org_id=org.org_id,
                 entitlement=entitlement_for(product, plan, "active", None, None, None, created),
                 new=NewEndpoint("http://127.0.0.1:9/hook", ["*"], ["*"], product),
-                policy=TargetPolicy(allow_private=True),
                 now=created,
             )
             endpoints[product] = made.endpoint.id

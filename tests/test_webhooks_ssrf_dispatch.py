@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from finite.config import Settings
 from finite.core.plans.entitlement import entitlement_for
-from finite.core.webhooks.service import NewEndpoint, TargetPolicy, create_endpoint
+from finite.core.webhooks.service import NewEndpoint, TargetPolicy, checked_url, create_endpoint
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
@@ -119,8 +119,15 @@ async def test_dns_rebinding_to_loopback_is_refused_at_dispatch(
             box,
             org_id=org.org_id,
             entitlement=entitlement_for("crm", "enterprise", "active", None, None, None, now),
-            new=NewEndpoint("http://hooks.example.com/hooks", ["*"], ["*"], "rebinding"),
-            policy=TargetPolicy(allow_private=False, resolver=dns),
+            new=NewEndpoint(
+                await checked_url(
+                    "http://hooks.example.com/hooks",
+                    TargetPolicy(allow_private=False, resolver=dns),
+                ),
+                ["*"],
+                ["*"],
+                "rebinding",
+            ),
             now=now,
         )
         # Production allows ports 80 and 443 only; aim at the receiver's port so that, were the
@@ -181,8 +188,14 @@ async def test_a_hostname_with_any_private_answer_is_refused_at_dispatch(
             SecretBox.from_secrets(settings.secret_key),
             org_id=org.org_id,
             entitlement=entitlement_for("crm", "enterprise", "active", None, None, None, now),
-            new=NewEndpoint("https://hooks.example.com/in", ["leads"], ["create"], ""),
-            policy=TargetPolicy(allow_private=False, resolver=dns),
+            new=NewEndpoint(
+                await checked_url(
+                    "https://hooks.example.com/in", TargetPolicy(allow_private=False, resolver=dns)
+                ),
+                ["leads"],
+                ["create"],
+                "",
+            ),
             now=now,
         )
     dns.answers = [PUBLIC_IP, "169.254.169.254"]

@@ -68,7 +68,7 @@ async def create_webhook(
     require_admin(principal)
     platform = platform_of(request)
     new = webhooks.NewEndpoint(
-        url=data.url,
+        url=await webhooks.checked_url(data.url, _policy(platform)),
         modules=_choices("modules", data.modules, CRM_MODULES),
         events=_choices("events", data.events, CRM_EVENTS),
         description=data.description.strip(),
@@ -80,7 +80,6 @@ async def create_webhook(
             org_id=principal.org_id,
             entitlement=principal.entitlement,
             new=new,
-            policy=_policy(platform),
             now=utcnow(),
         )
     shown = webhook_out(created.endpoint)

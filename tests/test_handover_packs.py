@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from finite.config import Settings
-from finite.handover.packs.credentials import TABLE
+from finite.handover.packs.credentials import TABLE, open_password
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox, SecretBoxError, row_binding
@@ -258,9 +258,8 @@ async def test_credential_patch_keeps_clears_or_replaces_the_password(
     assert replaced.json()["data"]["password"] == "••••••••"
     row = await sealed(db, credential_id)
     assert row.password_sealed != original
-    binding = row_binding(TABLE, org.org_id, credential_id, "password")
     assert row.password_sealed is not None
-    assert box(settings).open(row.password_sealed, binding) == "new-secret-value"
+    assert open_password(box(settings), row) == "new-secret-value"
 
     cleared = await client.patch(
         f"{base}/{credential_id}", json={"password": None}, headers=bearer(key)

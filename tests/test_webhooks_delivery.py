@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from finite.config import Settings
@@ -27,15 +27,20 @@ from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
-from finite.models.events import Event
 from finite.models.webhooks import (
-    DUE_STATUSES,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from tests.factories import OrgSetup, bearer, make_org
-from tests.webhook_receiver import Answer, FakeClock, Received, Receiver, running_receiver
+from tests.webhook_receiver import (
+    Answer,
+    FakeClock,
+    Received,
+    Receiver,
+    running_receiver,
+    settle_waiting_webhook_work,
+)
 
 Client = AsyncTestClient[Litestar]
 OCCURRED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
@@ -47,18 +52,7 @@ PAYLOAD_KEYS = {"event", "module", "record_id", "occurred_at", "data", "version"
 
 @pytest.fixture(autouse=True)
 async def quiet_queue(db: Database) -> None:
-    """The worker serves every organization in the shared test database: settle what earlier
-    tests left waiting (events never fanned out, deliveries to receivers long gone), so each test
-    counts only its own deliveries."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(Event).where(Event.fanned_out_at.is_(None)).values(fanned_out_at=utcnow())
-        )
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.status.in_(DUE_STATUSES))
-            .values(status="dead", next_attempt_at=None)
-        )
+    await settle_waiting_webhook_work(db)
 
 
 @pytest.fixture

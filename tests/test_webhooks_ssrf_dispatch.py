@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from finite.config import Settings
 from finite.core.plans.entitlement import entitlement_for
@@ -20,10 +20,14 @@ from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.secretbox import SecretBox
 from finite.kit.ssrf import DEFAULT_PORTS, Resolver
-from finite.models.events import Event
-from finite.models.webhooks import DUE_STATUSES, WebhookAttempt, WebhookDelivery
+from finite.models.webhooks import WebhookAttempt, WebhookDelivery
 from tests.factories import OrgSetup, bearer
-from tests.webhook_receiver import FakeClock, Receiver, running_receiver
+from tests.webhook_receiver import (
+    FakeClock,
+    Receiver,
+    running_receiver,
+    settle_waiting_webhook_work,
+)
 
 Client = AsyncTestClient[Litestar]
 PUBLIC_IP = "93.184.215.14"
@@ -43,16 +47,7 @@ class SwitchableDNS:
 
 @pytest.fixture(autouse=True)
 async def quiet_queue(db: Database) -> None:
-    """Settle what earlier tests left in the shared database (see test_webhooks_delivery)."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(Event).where(Event.fanned_out_at.is_(None)).values(fanned_out_at=utcnow())
-        )
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.status.in_(DUE_STATUSES))
-            .values(status="dead", next_attempt_at=None)
-        )
+    await settle_waiting_webhook_work(db)
 
 
 @pytest.fixture

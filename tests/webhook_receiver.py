@@ -18,7 +18,12 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from sqlalchemy import update
+
 from finite.kit.clock import utcnow
+from finite.kit.db import Database
+from finite.models.events import Event
+from finite.models.webhooks import DUE_STATUSES, WebhookDelivery
 
 
 @dataclass
@@ -164,3 +169,18 @@ class FakeClock:
     def set(self, moment: datetime) -> datetime:
         self.now = moment
         return self.now
+
+
+async def settle_waiting_webhook_work(db: Database) -> None:
+    """A worker serves every organization in the shared test database: settle what earlier
+    tests left waiting (events never fanned out, deliveries to receivers long gone), so each test
+    counts only its own deliveries."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Event).where(Event.fanned_out_at.is_(None)).values(fanned_out_at=utcnow())
+        )
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.status.in_(DUE_STATUSES))
+            .values(status="dead", next_attempt_at=None)
+        )

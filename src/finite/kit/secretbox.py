@@ -58,6 +58,3 @@ class SecretBox:
             return AESGCM(key.key).decrypt(nonce, blob[header + _NONCE_LENGTH :], binding).decode()
         except InvalidTag:
             raise SecretBoxError("the value does not open for this row") from None
-
-    def needs_reseal(self, blob: bytes) -> bool:
-        return blob[1 : 1 + _KEY_ID_LENGTH].decode("ascii", errors="replace") != self.current.key_id

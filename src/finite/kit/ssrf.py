@@ -46,17 +46,9 @@ class Target:
     port: int
     path_and_query: str
 
-    @property
-    def ip_literal(self) -> bool:
-        return _ip_or_none(self.host) is not None
-
-    @property
-    def netloc(self) -> str:
-        """`host[:port]` as sent in the Host header: brackets for IPv6, default port omitted."""
-        return _netloc(self.scheme, self.host, self.port)
-
 
 def _netloc(scheme: str, host: str, port: int) -> str:
+    """`host[:port]`: brackets for IPv6, the scheme's default port omitted."""
     bracketed = f"[{host}]" if ":" in host else host
     return bracketed if _SCHEME_PORTS[scheme] == port else f"{bracketed}:{port}"
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.webhooks.schedule import MAX_ATTEMPTS, next_attempt_at, parse_retry_after
+from finite.core.webhooks.schedule import next_attempt_at, parse_retry_after
 from finite.core.webhooks.secrets import endpoint_secrets
 from finite.core.webhooks.sender import Outcome, Outgoing
 from finite.kit.ids import new_id
@@ -341,6 +341,3 @@ async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:
                 for c in claimed
             ],
         )
-
-
-__all__ = ["LEASE", "MAX_ATTEMPTS", "Claimed", "claim", "record", "release"]

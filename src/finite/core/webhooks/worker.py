@@ -1,9 +1,9 @@
 """The delivery worker: fan out new events, claim due deliveries, send them side by side.
 
 Every claimed delivery runs in its own task, so a slow endpoint never holds up another one; an
-endpoint gets at most `per_endpoint` deliveries in flight and the rest of its queue waits in the
-database. Outcomes are written in batches. `stop()` lets deliveries in flight finish (they time
-out after 15 s) and gives back the claims it cannot finish.
+endpoint gets at most `per_endpoint` deliveries in flight, one more round waits here, and the rest
+of its queue waits in the database. Outcomes are written in batches. `stop()` lets deliveries in
+flight finish (they time out after 15 s) and gives back the claims it cannot finish.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
 from finite.crm.modules.tables import MODULE_TABLES
+from finite.crm.query.build import list_select
+from finite.crm.query.grammar import SYSTEM_FIELDS, ListQuery, Sort
 from finite.crm.query.search import fts_table, search_clause
 from finite.kit.db import Database, dialect_name
 from finite.kit.derived_keys import Peppers
@@ -381,7 +383,7 @@ async def test_the_search_indexes_serve_every_module(db: Database, module: str) 
     """The query's expressions are the indexes' (a registry change without a migration fails
     here), and each word is answered from an index."""
     name = MODULE_TABLES[module].name
-    async with db.read() as session:
+    async with db.read(snapshot=True) as session:  # SET LOCAL needs a transaction
         if dialect_name(session) == "postgresql":
             assert f"ix_{name}_trgm" in await plan(session, module, "quetzal")
             assert f"ix_{name}_search" in await plan(session, module, "qu")
@@ -506,3 +508,77 @@ def test_migration_0004_up_down_up_keeps_search_in_step_with_existing_rows(fresh
     assert asyncio.run(state()) == (expected, {2})
     asyncio.run(write(organizations.delete()))  # cascades to the leads; the triggers follow
     assert asyncio.run(state()) == (expected, set())
+
+
+# --- Paging through search results ---------------------------------------------------------------
+
+
+async def walk(client: Client, key: str, params: dict[str, str]) -> list[int]:
+    """Every id a search lists, page by page through next_cursor."""
+    ids: list[int] = []
+    cursor: str | None = None
+    for _ in range(100):
+        query = {**params, "per_page": "2", **({"cursor": cursor} if cursor else {})}
+        response = await client.get("/api/records/leads", params=query, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        ids += [record["id"] for record in body["data"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert not body["has_more"]
+            return ids
+    raise AssertionError("the cursor walk did not end")
+
+
+async def test_search_pages_walk_every_match_once_in_id_order(
+    client: Client, db: Database, peppers: Peppers, org: OrgSetup
+) -> None:
+    """Sorted by id (SQLite then reads the FTS5 index in rowid order and stops at the page's
+    end): both directions, with a filter and a short word, another org's matches interleaved,
+    a deleted record's cursor still continuing."""
+    other = await make_org(db, peppers)
+    mine: dict[int, dict[str, Any]] = {}
+    for number in range(9):
+        body = {
+            "name": f"Asha Number{number}",
+            "company": "Acme Pumps" if number % 3 else "Globex",
+            "status": "New" if number % 2 else "Contacted",
+        }
+        mine[await create(client, org.crm_key, "leads", body)] = body
+        await create(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
+    acme = sorted(i for i, body in mine.items() if body["company"] == "Acme Pumps")
+    new_acme = [i for i in acme if mine[i]["status"] == "New"]
+
+    assert await walk(client, org.crm_key, {"q": "acme"}) == acme
+    assert await walk(client, org.crm_key, {"q": "acme", "sort": "-id"}) == acme[::-1]
+    assert await walk(client, org.crm_key, {"q": "acme", "status": "New"}) == new_acme
+    assert await walk(client, org.crm_key, {"q": "acme pu"}) == acme  # "pu": a short word
+    assert await walk(client, org.crm_key, {"q": "asha"}) == sorted(mine)
+    assert await walk(client, other.crm_key, {"q": "acme"}) == acme  # its own ids 1..9
+
+    first = await client.get(
+        "/api/records/leads", params={"q": "acme", "per_page": "2"}, headers=bearer(org.crm_key)
+    )
+    await remove(client, org.crm_key, "leads", acme[1])  # the page's last record goes
+    rest = await client.get(
+        "/api/records/leads",
+        params={"q": "acme", "per_page": "50", "cursor": first.json()["next_cursor"]},
+        headers=bearer(org.crm_key),
+    )
+    assert [record["id"] for record in rest.json()["data"]] == acme[2:]
+
+
+async def test_sqlite_search_in_id_order_reads_the_index_in_order(db: Database) -> None:
+    """No temporary sort of every match: the plan walks the FTS5 index and stops at LIMIT."""
+    if not db.is_sqlite:
+        pytest.skip("the FTS5 plan is SQLite's")
+    table = MODULE_TABLES["leads"]
+    for descending in (False, True):
+        query = ListQuery(q="acme pumps", sort=Sort(SYSTEM_FIELDS["id"], descending, False))
+        statement = list_select("sqlite", table, "leads", "org_x", query).limit(20)
+        async with db.read() as session:
+            sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+            plan = (await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
+        steps = [str(step[-1]) for step in plan]
+        assert "VIRTUAL TABLE" in steps[0], steps
+        assert not any("TEMP B-TREE" in step for step in steps), steps

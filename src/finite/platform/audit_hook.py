@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.types import Message, Scope
 
 from finite.core.audit.context import already_written
-from finite.core.audit.entries import audit_entry, is_api_call
+from finite.core.audit.entries import audit_values, is_api_call
 from finite.platform.state import Platform
 
 
@@ -14,4 +14,4 @@ async def audit_api_calls(message: Message, scope: Scope) -> None:
         return
     platform = scope["app"].state.platform
     assert isinstance(platform, Platform)
-    platform.audit.add(audit_entry(scope, message["status"]))
+    platform.audit.add(audit_values(scope, message["status"]))

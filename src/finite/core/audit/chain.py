@@ -219,7 +219,7 @@ class Verdict:
 
 async def verify_chain(db: Database, org_id: str) -> Verdict:
     """`verify` on one consistent snapshot, so a sealer at work meanwhile cannot confuse it."""
-    async with db.read() as session:
+    async with db.read(snapshot=True) as session:
         if dialect_name(session) == "postgresql":
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         return await verify(session, org_id)

@@ -18,10 +18,18 @@ MAX_USER_AGENT = 1000
 
 
 def audit_entry(scope: Scope, status: int, changes: dict[str, Any] | None = None) -> AuditEntry:
+    """The row as an ORM object, for a change's own transaction."""
+    return AuditEntry(**audit_values(scope, status, changes))
+
+
+def audit_values(
+    scope: Scope, status: int, changes: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The row's column values: what the batch writer inserts (no ORM object per request)."""
     principal = principal_of(scope)
     subject = subject_of(scope)
     path = scope.get("path", "")
-    return AuditEntry(
+    return dict(
         org_id=principal.org_id if principal else "",
         id=new_id("aud"),
         occurred_at=utcnow(),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from finite.kit.db import Database
@@ -26,13 +28,14 @@ MAX_BUFFERED = 50_000
 class AuditWriter:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._buffer: list[AuditEntry] = []
+        self._buffer: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.dropped = 0
 
-    def add(self, entry: AuditEntry) -> None:
+    def add(self, entry: dict[str, Any]) -> None:
+        """`entry`: the row's column values (entries.audit_values)."""
         if len(self._buffer) >= MAX_BUFFERED:
             self.dropped += 1  # bounded memory if the database stays down
             return
@@ -64,18 +67,18 @@ class AuditWriter:
                 except Exception:  # noqa: BLE001 - a bad row must not block the rest
                     await self._write_one_by_one(batch)
 
-    async def _write(self, rows: list[AuditEntry]) -> None:
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
         async with self._db.transaction() as session:
-            session.add_all([_copy(row) for row in rows])
+            await session.execute(insert(AuditEntry), rows)
 
-    async def _write_one_by_one(self, rows: list[AuditEntry]) -> None:
+    async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             try:
                 await self._write([row])
             except Exception:
                 self.dropped += 1
                 logger.exception(
-                    "dropped an audit row the database refused: %s %s", row.method, row.path
+                    "dropped an audit row the database refused: %s %s", row["method"], row["path"]
                 )
 
     async def _run(self) -> None:
@@ -85,8 +88,3 @@ class AuditWriter:
             self._wake.clear()
             await self.flush()
 
-
-def _copy(row: AuditEntry) -> AuditEntry:
-    """A fresh instance per attempt: a failed session leaves its objects unusable."""
-    columns = AuditEntry.__table__.columns.keys()
-    return AuditEntry(**{name: getattr(row, name) for name in columns})

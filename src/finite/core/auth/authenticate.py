@@ -13,7 +13,7 @@ from finite.core.auth.header import bearer_token
 from finite.core.auth.principal import MemberInfo, Principal, RoleInfo
 from finite.core.keys import repository, tokens
 from finite.core.plans.catalog import Product
-from finite.core.plans.entitlement import entitlement_of
+from finite.core.plans.entitlement import entitlement_for
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers, hmac_sha256_hex
@@ -33,23 +33,30 @@ async def authenticate(
         row = await repository.principal_row(session, list(hashes.values()))
     if row is None:
         raise unauthorized()
-    key, org, subscription, member, role = row.key, row.org, row.subscription, row.member, row.role
     now = utcnow()
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise unauthorized()
-    if key.product == "crm" and (member is None or role is None):
+    if row.product == "crm" and (row.member_id is None or row.role_id is None):
         raise unauthorized()
 
-    stale_use = key.last_used_at is None or key.last_used_at < now - LAST_USED_GRANULARITY
-    old_pepper = key.pepper_id != peppers.current.key_id
+    stale_use = row.last_used_at is None or row.last_used_at < now - LAST_USED_GRANULARITY
+    old_pepper = row.pepper_id != peppers.current.key_id
     if stale_use or old_pepper:
         async with db.transaction() as session:
             if old_pepper:
                 current = peppers.current
-                await repository.rehash(session, key.id, hashes[current.key_id], current.key_id)
-            await repository.touch_last_used(session, key.id, now, LAST_USED_GRANULARITY)
+                await repository.rehash(session, row.key_id, hashes[current.key_id], current.key_id)
+            await repository.touch_last_used(session, row.key_id, now, LAST_USED_GRANULARITY)
 
-    entitlement = entitlement_of(subscription, now)
+    entitlement = entitlement_for(
+        product,
+        row.plan,
+        row.status,
+        row.trial_ends_at,
+        row.rpm_override,
+        row.webhooks_override,
+        now,
+    )
     if entitlement.suspended:
         raise AppError(
             403,
@@ -58,14 +65,18 @@ async def authenticate(
         )
     return Principal(
         product=product,
-        org_id=org.id,
-        org_name=org.name,
-        key_id=key.id,
-        key_name=key.name,
-        scopes=frozenset(key.scopes),
-        member=None if member is None else MemberInfo(member.id, member.name, member.email),
+        org_id=row.org_id,
+        org_name=row.org_name,
+        key_id=row.key_id,
+        key_name=row.key_name,
+        scopes=frozenset(row.scopes),
+        member=None
+        if row.member_id is None
+        else MemberInfo(row.member_id, row.member_name or "", row.member_email or ""),
         role=None
-        if role is None
-        else RoleInfo(role.id, role.name, role.is_admin, role.permissions),
+        if row.role_id is None
+        else RoleInfo(
+            row.role_id, row.role_name or "", bool(row.role_is_admin), row.role_permissions or {}
+        ),
         entitlement=entitlement,
     )

@@ -1,7 +1,7 @@
 """Requests per minute per organization and product, on a moving window.
 
 With Redis the window is shared by every process (one atomic script per check, see
-redis_window.py). Without Redis each process counts in memory with the `limits` library. If Redis
+redis_window.py). Without Redis each process counts in its own memory (memory_window.py). If Redis
 stops answering, requests are counted in process memory instead — a warning is logged and a counter
 kept, never a 500 — and Redis is tried again after a short pause.
 """
@@ -13,11 +13,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
+from finite.core.ratelimit.memory_window import MemoryMovingWindow
 from finite.core.ratelimit.redis_window import RedisMovingWindow
 
 logger = logging.getLogger("finite.ratelimit")
@@ -49,7 +47,7 @@ class RateLimiter:
 
     def __init__(self, redis: Redis | None, *, window_seconds: int = WINDOW_SECONDS) -> None:
         self.window_seconds = window_seconds
-        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._memory = MemoryMovingWindow()
         self._redis = RedisMovingWindow(redis) if redis is not None else None
         self._redis_paused_until = 0.0
         self.redis_failures = 0
@@ -64,7 +62,7 @@ class RateLimiter:
                 return await self._hit_redis(self._redis, org_id, product, per_minute)
             except Exception as exc:  # noqa: BLE001 - any storage failure falls back to memory
                 self._redis_failed(exc)
-        return await self._hit_memory(org_id, product, per_minute)
+        return self._hit_memory(org_id, product, per_minute)
 
     async def _hit_redis(
         self, window: RedisMovingWindow, org_id: str, product: str, per_minute: int
@@ -75,12 +73,11 @@ class RateLimiter:
         reset_seconds = (state.oldest_us + self.window_seconds * 1_000_000 - state.now_us) / 1e6
         return self._decision(state.admitted, per_minute, per_minute - state.count, reset_seconds)
 
-    async def _hit_memory(self, org_id: str, product: str, per_minute: int) -> RateDecision:
-        item = RateLimitItemPerSecond(per_minute, self.window_seconds)
-        admitted = await self._memory.hit(item, org_id, product)
-        stats = await self._memory.get_window_stats(item, org_id, product)
-        reset_seconds = stats.reset_time - time.time()
-        return self._decision(admitted, per_minute, stats.remaining, reset_seconds)
+    def _hit_memory(self, org_id: str, product: str, per_minute: int) -> RateDecision:
+        state = self._memory.hit(f"{org_id}:{product}", per_minute, self.window_seconds)
+        return self._decision(
+            state.admitted, per_minute, per_minute - state.count, state.reset_seconds
+        )
 
     def _redis_failed(self, exc: Exception) -> None:
         self.redis_failures += 1

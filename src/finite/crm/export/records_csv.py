@@ -63,7 +63,7 @@ async def stream_csv(
     columns = export_columns(schema, query)
     formatter = RowFormatter(schema, columns)
     yield header_chunk(columns)
-    async with db.read() as session:
+    async with db.read(snapshot=True) as session:
         table = repository.table(schema.name)
         statement = list_select(dialect_name(session), table, schema.name, org_id, query)
         result = await session.stream(statement.execution_options(yield_per=BATCH_ROWS))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.tables import MODULE_TABLES
@@ -13,15 +13,42 @@ from finite.kit.db import dialect_name
 from finite.models.crm import CustomField
 
 
+class CustomFieldRow(NamedTuple):
+    """A custom field definition as plain values (hashable: it keys the schema cache)."""
+
+    key: str
+    label: str
+    type: str
+    required: bool
+    options: tuple[str, ...]
+    target: str | None
+    max_length: int | None
+
+
+# Built once: every record request reads its module's custom fields.
+_CUSTOM_FIELDS = (
+    select(
+        CustomField.key,
+        CustomField.label,
+        CustomField.type,
+        CustomField.required,
+        CustomField.options,
+        CustomField.target,
+        CustomField.max_length,
+    )
+    .where(CustomField.org_id == bindparam("org_id"), CustomField.module == bindparam("module"))
+    .order_by(CustomField.created_at, CustomField.key)
+)
+
+
 async def custom_fields_of(
     session: AsyncSession, org_id: str, module: str
-) -> Sequence[CustomField]:
-    query = (
-        select(CustomField)
-        .where(CustomField.org_id == org_id, CustomField.module == module)
-        .order_by(CustomField.created_at, CustomField.key)
+) -> tuple[CustomFieldRow, ...]:
+    result = await session.execute(_CUSTOM_FIELDS, {"org_id": org_id, "module": module})
+    return tuple(
+        CustomFieldRow(key, label, kind, required, tuple(options or ()), target, max_length)
+        for key, label, kind, required, options, target, max_length in result
     )
-    return (await session.scalars(query)).all()
 
 
 async def all_custom_fields(session: AsyncSession, org_id: str) -> Sequence[CustomField]:

@@ -13,7 +13,7 @@ from finite.crm.fields import repository
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import DEFAULT_MAX_LENGTH, Field, FieldType, Module
 from finite.crm.records.line_items import LINE_FIELDS
-from finite.crm.records.schema import RecordSchema, module_named, schema_of
+from finite.crm.records.schema import RecordSchema, cached_schema, module_named, schema_of
 from finite.kit.clock import utcnow
 from finite.kit.errors import ErrorDetail, conflict, forbidden, not_found, validation_error
 from finite.models.crm import CustomField
@@ -26,7 +26,9 @@ CUSTOM_TYPES = tuple(t for t in FieldType if t != FieldType.LINE_ITEMS)
 
 async def load_schema(session: AsyncSession, org_id: str, module_name: str) -> RecordSchema:
     module = module_named(module_name)
-    return schema_of(module, await repository.custom_fields_of(session, org_id, module.name))
+    return cached_schema(
+        module.name, await repository.custom_fields_of(session, org_id, module.name)
+    )
 
 
 def require_admin(principal: Principal) -> None:

@@ -9,16 +9,36 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, cast, exists, func, literal, or_, select, text, tuple_
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
 from finite.crm.query.grammar import Filter, ListQuery, Sort
-from finite.crm.query.search import search_clause
+from finite.crm.query.search import (
+    fts_index,
+    fts_match,
+    like_any,
+    search_clause,
+    sqlite_fts_words,
+)
 from finite.crm.records.serialize import json_safe
 
+MAX_ROWID = 2**63 - 1
 NOT_NULL_COLUMNS = frozenset({"id", "version", "created_at", "updated_at"})
 
 
@@ -111,12 +131,43 @@ def list_select(
     dialect: str, table: Table, module: str, org_id: str, query: ListQuery
 ) -> Select[Any]:
     """Every row matching the query's filters and search, in order (no paging)."""
+    if _fts_driven(dialect, module, query):
+        return _fts_driven_select(table, module, org_id, query)
     statement = select(table).where(table.c.org_id == org_id)
     for found in query.filters:
         statement = statement.where(filter_clause(dialect, table, found))
     if query.q:
         statement = statement.where(search_clause(dialect, module, table, query.q))
     return statement.order_by(*order_by(table, query.sort))
+
+
+def continue_after(
+    dialect: str,
+    table: Table,
+    module: str,
+    org_id: str,
+    query: ListQuery,
+    last_value: Any,
+    last_id: int,
+) -> ColumnElement[Any]:
+    """The rows after a cursor's (last_value, last_id), in a form the list's plan can seek to."""
+    after = after_clause(table, query.sort, last_value, last_id)
+    if not _fts_driven(dialect, module, query):
+        return after
+    # Start the FTS5 scan at the cursor's row (found by its id) instead of walking every
+    # earlier match; when that record is gone, scan from the start and let `after` filter.
+    index = fts_index(module)
+    row = table.alias("cursor_row")  # not correlated with the outer query's table
+    cursor_rowid = (
+        select(literal_column("cursor_row.rowid"))
+        .where(row.c.org_id == org_id, row.c.id == last_id)
+        .scalar_subquery()
+    )
+    if query.sort.descending:
+        seek = index.c.rowid < func.coalesce(cursor_rowid, MAX_ROWID)
+    else:
+        seek = index.c.rowid > func.coalesce(cursor_rowid, 0)
+    return and_(after, seek)
 
 
 def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
@@ -126,6 +177,33 @@ def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
     order and stops at the cap, instead of building a bitmap of every match first."""
     limited = statement.with_only_columns(text("1")).limit(cap + 1).subquery()
     return select(func.count()).select_from(limited)
+
+
+def _fts_driven(dialect: str, module: str, query: ListQuery) -> bool:
+    sort = query.sort
+    by_id = sort.field.key == "id" and not sort.custom
+    return dialect == "sqlite" and by_id and bool(query.q and sqlite_fts_words(module, query.q)[0])
+
+
+def _fts_driven_select(table: Table, module: str, org_id: str, query: ListQuery) -> Select[Any]:
+    """A SQLite search in id order: read the FTS5 index in rowid order and stop when the page
+    is full, instead of collecting every match first (at 1M records a common word matches
+    hundreds of thousands: ~150 ms → ~1 ms). Within an organization rowid order is id order:
+    both grow with each insert, handed out in the write transaction that inserts the row (SQLite
+    runs one at a time), and the FTS5 index already relies on rowids staying put."""
+    indexed, short = sqlite_fts_words(module, query.q or "")
+    index = fts_index(module)
+    rowid: ColumnElement[Any] = literal_column(f"{table.name}.rowid")
+    statement = (
+        select(table)
+        .select_from(index.join(table, rowid == index.c.rowid))
+        .where(table.c.org_id == org_id, fts_match(module, indexed))
+    )
+    for found in query.filters:
+        statement = statement.where(filter_clause("sqlite", table, found))
+    for word in short:
+        statement = statement.where(like_any(table, module, word))
+    return statement.order_by(index.c.rowid.desc() if query.sort.descending else index.c.rowid)
 
 
 def _never_null(sort: Sort) -> bool:

@@ -20,6 +20,7 @@ A shorter word cannot be served by trigrams:
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -37,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.selectable import TableClause
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Module
@@ -60,6 +62,10 @@ _FTS_TABLE = re.compile(r"^crm_\w+_fts(_(data|idx|docsize|config|content))?$")
 
 def search_words(q: str) -> list[str]:
     return [word for word in q.split() if word][:MAX_WORDS]
+
+
+def query_words(q: str) -> list[str]:
+    return search_words(q[:MAX_QUERY_LENGTH].replace("\x00", ""))  # no text holds NUL
 
 
 def fts_table(module: str) -> str:
@@ -86,7 +92,7 @@ def include_name(
 def search_clause(dialect: str, module: str, table: Table, q: str) -> ColumnElement[Any]:
     """Rows of `table` (already filtered by org elsewhere) matching every word of `q`."""
     spec = MODULES[module]
-    words = search_words(q[:MAX_QUERY_LENGTH].replace("\x00", ""))  # no text holds NUL
+    words = query_words(q)
     if not spec.searchable or not words:
         return false()
     if dialect == "postgresql":
@@ -137,14 +143,40 @@ def _sqlite_clause(spec: Module, table: Table, words: list[str]) -> ColumnElemen
     short = [word for word in words if len(word) < TRIGRAM_MIN]
     conditions = [_like_any(table, spec.searchable, word) for word in short]
     if indexed:
-        fts = fts_table(spec.name)
-        expression = " AND ".join('"' + word.replace('"', '""') + '"' for word in indexed)
-        index = table_clause(fts, column("rowid"))
-        matching = select(index.c.rowid).where(
-            literal_column(fts).op("MATCH", is_comparison=True)(bindparam(None, expression, String))
-        )
+        index = fts_index(spec.name)
+        matching = select(index.c.rowid).where(fts_match(spec.name, indexed))
         conditions.insert(0, literal_column(f"{table.name}.rowid").in_(matching.scalar_subquery()))
     return and_(*conditions)
+
+
+@cache
+def fts_index(module: str) -> TableClause:
+    """One object per module: statements built in steps must name the same FROM."""
+    return table_clause(fts_table(module), column("rowid"))
+
+
+def fts_match(module: str, indexed_words: list[str]) -> ColumnElement[Any]:
+    """`<fts table> MATCH '"w1" AND "w2"'`: each word a quoted string, so syntax is only text."""
+    expression = " AND ".join('"' + word.replace('"', '""') + '"' for word in indexed_words)
+    fts = fts_table(module)  # table-qualified: the hidden column shares the table's name
+    return literal_column(f"{fts}.{fts}").op("MATCH", is_comparison=True)(
+        bindparam(None, expression, String)
+    )
+
+
+def sqlite_fts_words(module: str, q: str) -> tuple[list[str], list[str]]:
+    """q's words the FTS5 trigram index serves, and the shorter ones it cannot."""
+    words = query_words(q)
+    if not MODULES[module].searchable:
+        return [], []
+    return (
+        [word for word in words if len(word) >= TRIGRAM_MIN],
+        [word for word in words if len(word) < TRIGRAM_MIN],
+    )
+
+
+def like_any(table: Table, module: str, word: str) -> ColumnElement[Any]:
+    return _like_any(table, MODULES[module].searchable, word)
 
 
 def _like_any(table: Table, fields: tuple[str, ...], word: str) -> ColumnElement[Any]:

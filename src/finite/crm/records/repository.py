@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,12 +107,15 @@ async def list_records(
     return (await session.execute(query)).mappings().all()
 
 
+_COUNT = select(RecordCounter.record_count).where(
+    RecordCounter.org_id == bindparam("org_id"), RecordCounter.module == bindparam("module")
+)
+
+
 async def count_records(session: AsyncSession, org_id: str, module: str) -> int:
     """The organization's record count for the module, from its counter: no table scan."""
-    query = select(RecordCounter.record_count).where(
-        RecordCounter.org_id == org_id, RecordCounter.module == module
-    )
-    return int((await session.execute(query)).scalar() or 0)
+    found = await session.execute(_COUNT, {"org_id": org_id, "module": module})
+    return int(found.scalar() or 0)
 
 
 async def existing_ids(

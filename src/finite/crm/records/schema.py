@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType, Module
 from finite.kit.errors import not_found
-from finite.models.crm import CustomField
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,24 @@ def module_named(name: str) -> Module:
     return module
 
 
-def custom_field(row: CustomField) -> Field:
+class CustomFieldLike(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def options(self) -> Sequence[str]: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def max_length(self) -> int | None: ...
+
+
+def custom_field(row: CustomFieldLike) -> Field:
     return Field(
         key=row.key,
         label=row.label,
@@ -55,5 +73,13 @@ def custom_field(row: CustomField) -> Field:
     )
 
 
-def schema_of(module: Module, rows: Sequence[CustomField]) -> RecordSchema:
+def schema_of(module: Module, rows: Sequence[CustomFieldLike]) -> RecordSchema:
     return RecordSchema(module, tuple(custom_field(row) for row in rows))
+
+
+@lru_cache(maxsize=4096)
+def cached_schema(module_name: str, rows: Hashable) -> RecordSchema:
+    """The schema for definitions read from the database: built once per distinct set, so a
+    request pays one small query and no object building (a changed field is a new key)."""
+    assert isinstance(rows, tuple)
+    return schema_of(MODULES[module_name], rows)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import record_event
-from finite.crm.query.build import after_clause, capped_count, list_select
+from finite.crm.query.build import capped_count, continue_after, list_select
 from finite.crm.query.cursor import decode_cursor, encode_cursor
 from finite.crm.query.grammar import ListQuery
 from finite.crm.records import repository
@@ -69,11 +69,14 @@ async def list_records(
 ) -> Page:
     require(principal, schema.name, "view")
     org_id, table = principal.org_id, repository.table(schema.name)
-    matching = list_select(dialect_name(session), table, schema.name, org_id, query)
+    dialect = dialect_name(session)
+    matching = list_select(dialect, table, schema.name, org_id, query)
     statement = matching
     if query.cursor is not None:
         last_value, last_id = decode_cursor(query.sort, query.cursor)
-        statement = statement.where(after_clause(table, query.sort, last_value, last_id))
+        statement = statement.where(
+            continue_after(dialect, table, schema.name, org_id, query, last_value, last_id)
+        )
     elif query.page > 1:
         statement = statement.offset((query.page - 1) * query.per_page)
     rows = (await session.execute(statement.limit(query.per_page + 1))).mappings().all()

@@ -41,8 +41,13 @@ def iso_utc(moment: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.replace(text, ".000000", "").op("||")(literal("+00:00"))
 
 
+_DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)
+
+
 def escaped(text: ColumnElement[Any]) -> ColumnElement[Any]:
-    dangerous = func.left(text, 1).in_(DANGEROUS_FIRST)
+    # ascii() of the first character compares integers; left(text, 1) built a string per cell
+    # (a quarter of the export's time in PostgreSQL at 1M rows).
+    dangerous = func.ascii(text).in_(_DANGEROUS_CODES)
     return case((dangerous, literal("'").op("||")(text)), else_=text)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import Label
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
@@ -110,6 +111,16 @@ async def list_records(
 _COUNT = select(RecordCounter.record_count).where(
     RecordCounter.org_id == bindparam("org_id"), RecordCounter.module == bindparam("module")
 )
+
+
+def count_column(org_id: str, module: str) -> Label[Any]:
+    """The kept count as a column, to read along with another query."""
+    return (
+        select(RecordCounter.record_count)
+        .where(RecordCounter.org_id == org_id, RecordCounter.module == module)
+        .scalar_subquery()
+        .label("kept_total")
+    )
 
 
 async def count_records(session: AsyncSession, org_id: str, module: str) -> int:

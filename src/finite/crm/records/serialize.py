@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -33,6 +35,40 @@ def snapshot(
     for spec in schema.custom:
         record[spec.key] = custom_from_json(spec, stored_custom.get(spec.key))
     return record
+
+
+class RowReader:
+    """`snapshot` for rows read as plain tuples of every column of the module's table, in table
+    order: a list builds up to 200 records a request, and reading by position skips a
+    RowMapping's key lookups. The output is the same dict, key for key and in the same order."""
+
+    def __init__(self, schema: RecordSchema, column_names: Sequence[str]) -> None:
+        position = {name: index for index, name in enumerate(column_names)}
+        keys = [*SYSTEM_OUTPUT]
+        for spec in schema.module.fields:
+            keys.append("items" if spec.type == FieldType.LINE_ITEMS else spec.key)
+        # "items" takes the id's value as a placeholder, replaced in place (same key order).
+        self._keys = tuple(keys)
+        self._values = itemgetter(*(position.get(key, position["id"]) for key in keys))
+        self._custom_at = position["custom"]
+        self._custom = schema.custom
+        self.id_at = position["id"]
+        self.has_items = any(spec.type == FieldType.LINE_ITEMS for spec in schema.module.fields)
+
+    def __call__(self, row: Sequence[Any], lines: Sequence[LineItem] | None) -> dict[str, Any]:
+        record = dict(zip(self._keys, self._values(row), strict=True))
+        if self.has_items:
+            record["items"] = [line_out(line) for line in lines or ()]
+        if self._custom:
+            stored: dict[str, Any] = row[self._custom_at] or {}
+            for spec in self._custom:
+                record[spec.key] = custom_from_json(spec, stored.get(spec.key))
+        return record
+
+
+@lru_cache(maxsize=1024)
+def row_reader(schema: RecordSchema, column_names: tuple[str, ...]) -> RowReader:
+    return RowReader(schema, column_names)
 
 
 def line_out(line: LineItem) -> dict[str, Any]:

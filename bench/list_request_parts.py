@@ -1,0 +1,87 @@
+"""CPU per part of one list request, in process, without HTTP: authentication, the custom-field
+read, the list service (page and count), and JSON encoding; plus an empty database session.
+
+    FINITE_DATA_DIR=/tmp/bench-pg FINITE_DATABASE_URL=postgresql://… \\
+        python bench/list_request_parts.py --key fsk_… [--module leads] [--query sort=-updated_at]
+
+Use a key of the seeded organization (`finite keys create --org Bench --product crm --name x`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from finite.config import load_settings
+from finite.core.auth.authenticate import authenticate
+from finite.crm.fields.service import load_schema
+from finite.crm.query.grammar import parse_list_query
+from finite.crm.records import service
+from finite.kit.db import Database
+from finite.kit.derived_keys import Peppers
+from finite.platform.changes import encode
+
+
+async def measure(name: str, part: Callable[[], Awaitable[object]], rounds: int) -> None:
+    for _ in range(30):  # warm caches and the connection pool
+        await part()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(rounds):
+        await part()
+    cpu_ms = (time.process_time() - cpu) / rounds * 1000
+    wall_ms = (time.perf_counter() - wall) / rounds * 1000
+    print(f"{name:16} cpu {cpu_ms:6.3f} ms   wall {wall_ms:6.3f} ms")
+
+
+async def main(key: str, module: str, query: str, rounds: int) -> None:
+    settings = load_settings()
+    db = Database(settings.database_url)
+    peppers = Peppers.from_secrets(settings.secret_key, settings.old_secret_keys)
+    headers = [(b"authorization", f"Bearer {key}".encode())]
+    params = parse_qsl(query)
+    principal = await authenticate(db, peppers, headers, "crm")
+    async with db.read() as session:
+        schema = await load_schema(session, principal.org_id, module)
+
+    async def authentication() -> object:
+        return await authenticate(db, peppers, headers, "crm")
+
+    async def custom_fields() -> object:
+        async with db.read() as session:
+            return await load_schema(session, principal.org_id, module)
+
+    async def list_service() -> service.Page:
+        async with db.read() as session:
+            wanted = parse_list_query(schema, params)
+            return await service.list_records(session, principal, schema, wanted)
+
+    page = await list_service()
+
+    async def encoding() -> object:
+        return encode({"data": page.records, "total": page.total})
+
+    async def empty_session() -> None:
+        async with db.read():
+            pass
+
+    await measure("authentication", authentication, rounds)
+    await measure("custom fields", custom_fields, rounds)
+    await measure("list service", list_service, rounds)
+    await measure("JSON encoding", encoding, rounds)
+    await measure("empty session", empty_session, rounds)
+    await db.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--module", default="leads")
+    parser.add_argument("--query", default="sort=-updated_at")
+    parser.add_argument("--rounds", type=int, default=300)
+    args = parser.parse_args()
+    asyncio.run(main(args.key, args.module, args.query, args.rounds))

@@ -87,4 +87,3 @@ class AuditWriter:
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_SECONDS)
             self._wake.clear()
             await self.flush()
-

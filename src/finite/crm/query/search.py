@@ -9,6 +9,8 @@ A word of 3 or more characters matches anywhere: "acmepumps" finds "asha@acmepum
   lower-cased), served by the pg_trgm GIN index on (org_id, search_text).
 - SQLite: MATCH on the external-content FTS5 table `crm_<module>_fts` (trigram tokenizer, kept in
   step by triggers): `rowid IN (SELECT rowid FROM crm_<module>_fts WHERE ... MATCH '"w1" AND ...')`.
+  Sorted by id, the list instead reads the FTS5 table in rowid order and joins the records to it,
+  stopping at the page's end (see build.py).
 
 A shorter word cannot be served by trigrams:
 - PostgreSQL: it matches the start of a word of the text as PostgreSQL's parser splits it (an

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -78,8 +78,8 @@ def schema_of(module: Module, rows: Sequence[CustomFieldLike]) -> RecordSchema:
 
 
 @lru_cache(maxsize=4096)
-def cached_schema(module_name: str, rows: Hashable) -> RecordSchema:
-    """The schema for definitions read from the database: built once per distinct set, so a
-    request pays one small query and no object building (a changed field is a new key)."""
-    assert isinstance(rows, tuple)
+def cached_schema(module_name: str, rows: tuple[CustomFieldLike, ...]) -> RecordSchema:
+    """The schema for definitions read from the database (hashable rows): built once per
+    distinct set, so a request pays one small query and no object building (a changed field is
+    a new key)."""
     return schema_of(MODULES[module_name], rows)

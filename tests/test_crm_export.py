@@ -10,24 +10,41 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
 
 from finite.core.accounts.service import PlanChoice, set_plan
 from finite.core.auth.authenticate import authenticate
+from finite.crm.export.csv_format import cell as python_cell
 from finite.crm.export.records_csv import BATCH_ROWS
+from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.fields.service import load_schema
+from finite.crm.modules.fields import Field, FieldType
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.records import service
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
+from finite.kit.db_types import UTCDateTime
 from finite.kit.derived_keys import Peppers
+from finite.kit.scaled_decimal import ScaledDecimal
 from finite.models import AuditEntry
 from finite.models.crm import RecordCounter
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
@@ -652,3 +669,68 @@ async def test_line_items_are_fetched_for_every_batch(
             assert [item["description"] for item in items] == [f"Line of {number}"], number
         else:
             assert items == [], number
+
+
+# --- SQLite writes the standard cells itself ---------------------------------------------------
+
+
+async def test_sqlite_computed_cells_equal_the_python_cells(db: Database) -> None:
+    """Every shape of stored value SQLite formats in SQL gives the cell Python would write
+    from the value SQLAlchemy reads back (negatives, fractions, zero, microseconds, escapes)."""
+    if not db.is_sqlite:
+        pytest.skip("the SQL cells are SQLite's")
+    table = Table(
+        "cells_probe",
+        MetaData(),
+        Column("money", ScaledDecimal(18, 2)),
+        Column("decimal", ScaledDecimal(18, 4)),
+        Column("percent", ScaledDecimal(9, 4)),
+        Column("at", UTCDateTime()),
+        Column("day", Date()),
+        Column("flag", Boolean()),
+        Column("count", BigInteger()),
+        Column("name", String(200)),
+    )
+    kinds = {
+        "money": FieldType.MONEY,
+        "decimal": FieldType.DECIMAL,
+        "percent": FieldType.PERCENT,
+        "at": FieldType.DATETIME,
+        "day": FieldType.DATE,
+        "flag": FieldType.BOOLEAN,
+        "count": FieldType.INTEGER,
+        "name": FieldType.TEXT,
+    }
+    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    values = [
+        {
+            "money": Decimal(amount),
+            "decimal": Decimal(amount),
+            "percent": Decimal(amount) / 1000,
+            "at": at.replace(microsecond=micro),
+            "day": date(2026, 1, 31),
+            "flag": flag,
+            "count": count,
+            "name": name,
+        }
+        for amount, micro, flag, count, name in [
+            ("0", 0, True, 0, "plain"),
+            ("-0.05", 1, False, -1, "=SUM(A1)"),
+            ("-1234.5", 999999, True, 2**62, "+1 555"),
+            ("0.1", 120000, False, 7, "-x"),
+            ("99999999.99", 0, True, -(2**62), "@at"),
+            ("-99999999.99", 5, False, 1, "\tTab"),
+            ("7", 0, True, 2, "\rCR"),
+        ]
+    ]
+    values.append(dict.fromkeys(kinds))  # every column empty
+    async with db.transaction() as session:
+        await session.run_sync(lambda sync: table.create(sync.connection()))
+        await session.execute(insert(table), values)
+        stored = (await session.execute(select(table))).all()
+        expressions = [sql_cell(Field(key, key, kind), table.c[key]) for key, kind in kinds.items()]
+        computed = (await session.execute(select(*expressions))).all()  # type: ignore[arg-type]
+        await session.run_sync(lambda sync: table.drop(sync.connection()))
+    for read_back, cells in zip(stored, computed, strict=True):
+        expected = [python_cell(value) or None for value in read_back]
+        assert list(cells) == expected

@@ -1,9 +1,10 @@
 """The PostgreSQL export path: the server writes the CSV itself (COPY … TO STDOUT).
 
-Python formatting costs tens of microseconds a row; COPY streams 100–150k rows a second on a
-2-core machine (docs/performance.md). Every cell is computed in SQL to match the API's values (csv_format.cell), as on SQLite:
-ISO date-times, exact decimals, true/false, JSON for lists and line items, and the injection
-escape on text. Filters, search and order are the list's own statement.
+Python formatting costs tens of microseconds a row; COPY streams 100k to 150k rows a second on a
+2-core machine (docs/performance.md). Every cell is computed in SQL to match the API's values
+(csv_format.cell), as on SQLite: ISO date-times, exact decimals, true/false, JSON for lists and
+line items, and the injection escape on text. Filters, search and order are the list's own
+statement.
 """
 
 from __future__ import annotations

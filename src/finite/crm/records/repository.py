@@ -10,7 +10,6 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import Label
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
@@ -113,14 +112,21 @@ _COUNT = select(RecordCounter.record_count).where(
 )
 
 
-def count_column(org_id: str, module: str) -> Label[Any]:
-    """The kept count as a column, to read along with another query."""
-    return (
-        select(RecordCounter.record_count)
-        .where(RecordCounter.org_id == org_id, RecordCounter.module == module)
-        .scalar_subquery()
-        .label("kept_total")
+# The kept count as a column, to read along with another query; its parameters are
+# KEPT_TOTAL_PARAMS, given at execution (prebuilt: every unfiltered list page carries it).
+KEPT_TOTAL = (
+    select(RecordCounter.record_count)
+    .where(
+        RecordCounter.org_id == bindparam("kept_org_id"),
+        RecordCounter.module == bindparam("kept_module"),
     )
+    .scalar_subquery()
+    .label("kept_total")
+)
+
+
+def kept_total_params(org_id: str, module: str) -> dict[str, str]:
+    return {"kept_org_id": org_id, "kept_module": module}
 
 
 async def count_records(session: AsyncSession, org_id: str, module: str) -> int:

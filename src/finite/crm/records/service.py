@@ -86,9 +86,11 @@ async def list_records(
     elif query.page > 1:
         statement = statement.offset((query.page - 1) * query.per_page)
     kept_total = not query.filters and not query.q
+    params: dict[str, str] = {}
     if kept_total:  # the kept count rides along with the page: one round trip fewer
-        statement = statement.add_columns(repository.count_column(org_id, schema.name))
-    rows = (await session.execute(statement.limit(query.per_page + 1))).all()
+        statement = statement.add_columns(repository.KEPT_TOTAL)
+        params = repository.kept_total_params(org_id, schema.name)
+    rows = (await session.execute(statement.limit(query.per_page + 1), params)).all()
     has_more = len(rows) > query.per_page
     rows = rows[: query.per_page]
     read = row_reader(schema, tuple(table.columns.keys()))

@@ -19,20 +19,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from finite.crm.export.csv_format import DANGEROUS_FIRST
 from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
 from finite.crm.query.grammar import SYSTEM_FIELDS
 from finite.crm.records.schema import RecordSchema
 from finite.kit.db import Database
 from finite.models.crm import LineItem
 
-_TEXTUAL = {
-    FieldType.TEXT,
-    FieldType.LONG_TEXT,
-    FieldType.EMAIL,
-    FieldType.PHONE,
-    FieldType.URL,
-    FieldType.PICKLIST,
-}
 _QUEUE_CHUNKS = 16  # back-pressure: COPY waits while the client is slower than the database
 
 
@@ -59,7 +51,7 @@ def cell(spec: Field, value: ColumnElement[Any], *, custom: bool) -> ColumnEleme
     if kind == FieldType.BOOLEAN:
         flag = cast(value, postgresql.BOOLEAN) if custom else value
         return case((flag.is_(True), "true"), (flag.is_(False), "false"))
-    if kind in _TEXTUAL:
+    if kind in TEXTUAL_TYPES:
         return escaped(value)
     return cast(value, Text)
 

@@ -22,20 +22,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from finite.crm.export.csv_format import DANGEROUS_FIRST, cell
 from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
 from finite.crm.query.grammar import SYSTEM_FIELDS
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import custom_from_json, line_out
 from finite.models.crm import LineItem
 
-_TEXTUAL = {
-    FieldType.TEXT,
-    FieldType.LONG_TEXT,
-    FieldType.EMAIL,
-    FieldType.PHONE,
-    FieldType.URL,
-    FieldType.PICKLIST,
-}
 _DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)
 
 Filler = Callable[[Sequence[Any], Sequence[LineItem]], str]
@@ -44,7 +36,7 @@ Filler = Callable[[Sequence[Any], Sequence[LineItem]], str]
 def sql_cell(spec: Field, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
     """The cell of a standard column computed by SQLite, or None when Python formats it."""
     kind = spec.type
-    if kind in _TEXTUAL:
+    if kind in TEXTUAL_TYPES:
         dangerous = func.unicode(column).in_(_DANGEROUS_CODES)
         expression: ColumnElement[Any] = case(
             (dangerous, literal("'").op("||")(column)), else_=column

@@ -26,6 +26,19 @@ class FieldType(StrEnum):
     LINE_ITEMS = "line_items"
 
 
+# Types whose values are text: compared and sorted as strings, escaped in CSV exports.
+TEXTUAL_TYPES = frozenset(
+    {
+        FieldType.TEXT,
+        FieldType.LONG_TEXT,
+        FieldType.EMAIL,
+        FieldType.PHONE,
+        FieldType.URL,
+        FieldType.PICKLIST,
+    }
+)
+
+
 # Longest accepted value per type where the type implies one (text fields may set their own).
 DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
     FieldType.TEXT: 255,

@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import Any
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
 from finite.crm.query.search import MAX_QUERY_LENGTH
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.values import InvalidValue, convert
@@ -37,15 +37,7 @@ SYSTEM_FIELDS: dict[str, Field] = {
     "created_by": Field("created_by", "Created By", FieldType.TEXT, max_length=40),
     "owner": Field("owner", "Owner", FieldType.TEXT, max_length=40),
 }
-_TEXTUAL = {
-    FieldType.TEXT,
-    FieldType.LONG_TEXT,
-    FieldType.EMAIL,
-    FieldType.PHONE,
-    FieldType.URL,
-    FieldType.PICKLIST,
-}
-_ORDERED = _TEXTUAL | {FieldType.INTEGER, FieldType.DATE, FieldType.DATETIME, *NUMERIC_SHAPES}
+_ORDERED = TEXTUAL_TYPES | {FieldType.INTEGER, FieldType.DATE, FieldType.DATETIME, *NUMERIC_SHAPES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +82,7 @@ def allowed_operators(spec: Field) -> tuple[str, ...]:
     ops = ["eq", "ne", "in", "is_null"]
     if spec.type in _ORDERED:
         ops += ["gt", "gte", "lt", "lte"]
-    if spec.type in _TEXTUAL:
+    if spec.type in TEXTUAL_TYPES:
         ops += ["contains", "starts_with"]
     return tuple(ops)
 

@@ -255,6 +255,13 @@ async def test_crud_on_every_module(client: Client, org: OrgSetup, module: str) 
         created["updated_at"]
     )
     assert await read(client, key, module, created["id"]) == updated
+    listed = await client.get(
+        f"/api/records/{module}", params={"id": str(created["id"])}, headers=bearer(key)
+    )
+    assert listed.status_code == 200, listed.text
+    [entry] = exact(listed)["data"]  # a list builds records as reads do: same keys, same order
+    assert entry == updated
+    assert list(entry) == list(updated)
 
     response = await remove(client, key, module, created["id"])
     assert response.status_code == 204, response.text

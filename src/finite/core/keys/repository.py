@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
+from finite.kit.fast_read import AnySelect, fetch_rows
 from finite.models import ApiKey, Member, Organization, Role, Subscription
 
 
@@ -40,47 +43,51 @@ class PrincipalRow:
     role_permissions: dict[str, list[str]] | None
 
 
-# Built once: every request runs it, and building a five-table join costs more than running it.
-_PRINCIPAL_QUERY = (
-    select(
-        ApiKey.id,
-        ApiKey.name,
-        ApiKey.product,
-        ApiKey.scopes,
-        ApiKey.revoked_at,
-        ApiKey.expires_at,
-        ApiKey.last_used_at,
-        ApiKey.pepper_id,
-        Organization.id,
-        Organization.name,
-        Subscription.plan,
-        Subscription.status,
-        Subscription.trial_ends_at,
-        Subscription.rpm_override,
-        Subscription.webhooks_override,
-        Member.id,
-        Member.name,
-        Member.email,
-        Role.id,
-        Role.name,
-        Role.is_admin,
-        Role.permissions,
+@cache
+def _principal_query(hash_count: int) -> AnySelect:
+    """Built once per number of peppers: every request runs it."""
+    hashes: list[BindParameter[str]] = [bindparam(f"hash_{index}") for index in range(hash_count)]
+    return (
+        select(
+            ApiKey.id,
+            ApiKey.name,
+            ApiKey.product,
+            ApiKey.scopes,
+            ApiKey.revoked_at,
+            ApiKey.expires_at,
+            ApiKey.last_used_at,
+            ApiKey.pepper_id,
+            Organization.id,
+            Organization.name,
+            Subscription.plan,
+            Subscription.status,
+            Subscription.trial_ends_at,
+            Subscription.rpm_override,
+            Subscription.webhooks_override,
+            Member.id,
+            Member.name,
+            Member.email,
+            Role.id,
+            Role.name,
+            Role.is_admin,
+            Role.permissions,
+        )
+        .join(Organization, Organization.id == ApiKey.org_id)
+        .join(
+            Subscription,
+            (Subscription.org_id == ApiKey.org_id) & (Subscription.product == ApiKey.product),
+        )
+        .outerjoin(Member, (Member.org_id == ApiKey.org_id) & (Member.id == ApiKey.member_id))
+        .outerjoin(Role, (Role.org_id == Member.org_id) & (Role.id == Member.role_id))
+        .where(ApiKey.secret_hash.in_(hashes))
     )
-    .join(Organization, Organization.id == ApiKey.org_id)
-    .join(
-        Subscription,
-        (Subscription.org_id == ApiKey.org_id) & (Subscription.product == ApiKey.product),
-    )
-    .outerjoin(Member, (Member.org_id == ApiKey.org_id) & (Member.id == ApiKey.member_id))
-    .outerjoin(Role, (Role.org_id == Member.org_id) & (Role.id == Member.role_id))
-    .where(ApiKey.secret_hash.in_(bindparam("hashes", expanding=True)))
-)
 
 
 async def principal_row(session: AsyncSession, hashes: Sequence[str]) -> PrincipalRow | None:
     """The key with everything a request needs to act, in one round trip."""
-    row = (await session.execute(_PRINCIPAL_QUERY, {"hashes": list(hashes)})).first()
-    return None if row is None else PrincipalRow(*row)  # type: ignore[call-arg]
+    query = _principal_query(len(hashes))
+    rows = await fetch_rows(session, query, {f"hash_{i}": value for i, value in enumerate(hashes)})
+    return PrincipalRow(*rows[0]) if rows else None
 
 
 async def touch_last_used(

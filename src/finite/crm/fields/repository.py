@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import dialect_name
+from finite.kit.fast_read import fetch_rows
 from finite.models.crm import CustomField
 
 
@@ -44,10 +45,10 @@ _CUSTOM_FIELDS = (
 async def custom_fields_of(
     session: AsyncSession, org_id: str, module: str
 ) -> tuple[CustomFieldRow, ...]:
-    result = await session.execute(_CUSTOM_FIELDS, {"org_id": org_id, "module": module})
+    rows = await fetch_rows(session, _CUSTOM_FIELDS, {"org_id": org_id, "module": module})
     return tuple(
         CustomFieldRow(key, label, kind, required, tuple(options or ()), target, max_length)
-        for key, label, kind, required, options, target, max_length in result
+        for key, label, kind, required, options, target, max_length in rows
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select, update
+import asyncpg
+import pytest
+from sqlalchemy import bindparam, select, text, update
 
 from finite.kit.db import Database
 from finite.kit.fast_read import fetch_rows
@@ -57,3 +59,33 @@ async def test_rows_equal_sqlalchemys_value_for_value(db: Database, org: OrgSetu
             assert isinstance(row[1], list)
     async with db.read() as session:
         assert await fetch_rows(session, PROBE, {"org_id": "org_none", "role_id": ""}) == []
+
+
+async def test_a_connection_the_database_dropped_is_not_reused(db: Database) -> None:
+    """After PostgreSQL drops the pool's connections (a restart), the first read fails and the
+    next one gets a fresh connection: the dead one is invalidated, not returned to the pool."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL drops connections; SQLite has none to drop")
+    probe = select(ApiKey.id).where(ApiKey.org_id == bindparam("org_id"))
+    async with db.read() as session:
+        assert await fetch_rows(session, probe, {"org_id": "org_none"}) == []
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(url)
+    try:  # only this pool's connection: other tests' databases are left alone
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    failed = 0
+    for _ in range(3):  # the pool may hold more than one dead connection; each fails once
+        try:
+            async with db.read() as session:
+                assert await fetch_rows(session, probe, {"org_id": "org_none"}) == []
+            break
+        except AssertionError:
+            raise
+        except Exception:  # noqa: BLE001 - whatever the driver says about a dead connection
+            failed += 1
+    else:
+        raise AssertionError("every read failed: the dead connection went back to the pool")
+    assert failed >= 1

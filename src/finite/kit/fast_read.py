@@ -44,14 +44,13 @@ async def fetch_rows(
     values = [params[name] for name in prepared.order]
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
-    if connection.dialect.name == "postgresql":
-        records: Sequence[Sequence[Any]] = await driver.fetch(prepared.sql, *values)
-    else:
-        cursor = await driver.execute(prepared.sql, values)
-        try:
-            records = await cursor.fetchall()
-        finally:
-            await cursor.close()
+    try:
+        records = await _fetch(driver, connection.dialect.name, prepared.sql, values)
+    except Exception as error:
+        # SQLAlchemy never saw this failure: without this, a connection the database dropped
+        # (a restart) would go back to the pool and fail every request that draws it first.
+        await connection.invalidate(error)
+        raise
     processors = prepared.processors
     return [
         tuple(
@@ -60,6 +59,17 @@ async def fetch_rows(
         )
         for record in records
     ]
+
+
+async def _fetch(driver: Any, dialect: str, sql: str, values: list[str]) -> Sequence[Sequence[Any]]:
+    if dialect == "postgresql":
+        records: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
+        return records
+    cursor = await driver.execute(sql, values)
+    try:
+        return list(await cursor.fetchall())
+    finally:
+        await cursor.close()
 
 
 def _prepare(statement: AnySelect, dialect: Dialect) -> _Prepared:

@@ -43,7 +43,6 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.selectable import TableClause
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Module
 
 if TYPE_CHECKING:
     from alembic.runtime.environment import NameFilterParentNames, NameFilterType
@@ -100,7 +99,7 @@ def search_clause(dialect: str, module: str, table: Table, q: str) -> ColumnElem
     if dialect == "postgresql":
         return and_(*(_postgres_word(table, word) for word in words))
     if dialect == "sqlite":
-        return _sqlite_clause(spec, table, words)
+        return _sqlite_clause(module, table, q)
     return and_(*(_like_any(table, spec.searchable, word) for word in words))
 
 
@@ -140,13 +139,12 @@ def _prefix_tsquery(word: str) -> str:
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def _sqlite_clause(spec: Module, table: Table, words: list[str]) -> ColumnElement[Any]:
-    indexed = [word for word in words if len(word) >= TRIGRAM_MIN]
-    short = [word for word in words if len(word) < TRIGRAM_MIN]
-    conditions = [_like_any(table, spec.searchable, word) for word in short]
+def _sqlite_clause(module: str, table: Table, q: str) -> ColumnElement[Any]:
+    indexed, short = sqlite_fts_words(module, q)
+    conditions = [like_any(table, module, word) for word in short]
     if indexed:
-        index = fts_index(spec.name)
-        matching = select(index.c.rowid).where(fts_match(spec.name, indexed))
+        index = fts_index(module)
+        matching = select(index.c.rowid).where(fts_match(module, indexed))
         conditions.insert(0, literal_column(f"{table.name}.rowid").in_(matching.scalar_subquery()))
     return and_(*conditions)
 

@@ -107,11 +107,6 @@ async def list_records(
     return (await session.execute(query)).mappings().all()
 
 
-_COUNT = select(RecordCounter.record_count).where(
-    RecordCounter.org_id == bindparam("org_id"), RecordCounter.module == bindparam("module")
-)
-
-
 # The kept count as a column, to read along with another query; its parameters are
 # KEPT_TOTAL_PARAMS, given at execution (prebuilt: every unfiltered list page carries it).
 KEPT_TOTAL = (
@@ -131,7 +126,7 @@ def kept_total_params(org_id: str, module: str) -> dict[str, str]:
 
 async def count_records(session: AsyncSession, org_id: str, module: str) -> int:
     """The organization's record count for the module, from its counter: no table scan."""
-    found = await session.execute(_COUNT, {"org_id": org_id, "module": module})
+    found = await session.execute(select(KEPT_TOTAL), kept_total_params(org_id, module))
     return int(found.scalar() or 0)
 
 

@@ -25,22 +25,13 @@ def snapshot(
     schema: RecordSchema, row: RowMapping, lines: Sequence[LineItem] | None
 ) -> dict[str, Any]:
     """The record with stored Python values (Decimal, date, datetime): one dict for every use."""
-    record: dict[str, Any] = {key: row[key] for key in SYSTEM_OUTPUT}
-    for spec in schema.module.fields:
-        if spec.type == FieldType.LINE_ITEMS:
-            record["items"] = [line_out(line) for line in lines or ()]
-        else:
-            record[spec.key] = row[spec.key]
-    stored_custom: dict[str, Any] = row["custom"] or {}
-    for spec in schema.custom:
-        record[spec.key] = custom_from_json(spec, stored_custom.get(spec.key))
-    return record
+    return row_reader(schema, tuple(row.keys()))(tuple(row.values()), lines)
 
 
 class RowReader:
-    """`snapshot` for rows read as plain tuples of every column of the module's table, in table
-    order: a list builds up to 200 records a request, and reading by position skips a
-    RowMapping's key lookups. The output is the same dict, key for key and in the same order."""
+    """Builds records from rows read as plain tuples of the module table's columns: a list
+    builds up to 200 records a request, and reading by position skips a RowMapping's key
+    lookups. Built once per schema and column order (row_reader)."""
 
     def __init__(self, schema: RecordSchema, column_names: Sequence[str]) -> None:
         position = {name: index for index, name in enumerate(column_names)}

@@ -22,6 +22,7 @@ from finite.kit.secretbox import SecretBox
 from finite.models.events import Event
 from finite.models.webhooks import WebhookDelivery
 from tests.factories import OrgSetup
+from tests.webhook_receiver import settle_waiting_webhook_work
 
 
 @pytest.fixture
@@ -39,6 +40,7 @@ def handover_payloads() -> Iterator[None]:
 async def test_each_product_gets_its_own_events_in_its_own_shape(
     db: Database, settings: Settings, org: OrgSetup, handover_payloads: None
 ) -> None:
+    await settle_waiting_webhook_work(db)  # earlier tests' events would fill the batch
     box = SecretBox.from_secrets(settings.secret_key)
     created = utcnow() - timedelta(seconds=5)
     endpoints = {}

@@ -861,6 +861,14 @@ async def test_page_walk_and_page_bounds(client: Client, org: OrgSetup) -> None:
     assert (last["has_more"], last["next_cursor"]) == (False, None)
     beyond = await page_of(client, key, "leads", [("page", "9"), ("per_page", "5")])
     assert (beyond["data"], beyond["has_more"], beyond["total"]) == ([], False, 23)
+    # A filtered total rides with the page's rows; past the end it is still counted.
+    narrowed = [("name[starts_with]", "P1"), ("page", "3"), ("per_page", "5")]
+    filtered_beyond = await page_of(client, key, "leads", narrowed)
+    assert (filtered_beyond["data"], filtered_beyond["total"]) == ([], 10)
+    filtered_last = await page_of(
+        client, key, "leads", [*narrowed[:1], ("page", "2"), *narrowed[2:]]
+    )
+    assert (len(filtered_last["data"]), filtered_last["total"]) == (5, 10)
     widest = await page_of(client, key, "leads", [("per_page", "200")])
     assert widest["per_page"] == 200
     first = await page_of(client, key, "leads", [("per_page", "1")])

@@ -1,17 +1,24 @@
-"""kit/fast_read: fixed SELECTs on the driver's connection give exactly what SQLAlchemy gives."""
+"""kit/fast_read: SELECTs on the driver's connection give exactly what SQLAlchemy gives."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import bindparam, select, text, update
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import bindparam, func, select, text, update
 
+from finite.crm.modules.tables import MODULE_TABLES
+from finite.crm.query.build import capped_count
+from finite.crm.records.repository import KEPT_TOTAL, kept_total_params
 from finite.kit.db import Database
-from finite.kit.fast_read import fetch_rows
+from finite.kit.fast_read import AnySelect, fetch_all, fetch_rows
 from finite.models import ApiKey, Role, Subscription
-from tests.factories import OrgSetup
+from tests.factories import OrgSetup, bearer
 
 # Every kind of value authentication reads: text, JSON lists and objects, aware date-times,
 # integers, flags, and NULLs from an outer join.
@@ -89,3 +96,53 @@ async def test_a_connection_the_database_dropped_is_not_reused(db: Database) -> 
     else:
         raise AssertionError("every read failed: the dead connection went back to the pool")
     assert failed >= 1
+
+
+async def test_built_selects_equal_sqlalchemys(
+    client: AsyncTestClient[Litestar], db: Database, org: OrgSetup
+) -> None:
+    """Statements built per request (literal values, IN lists, decimals, date-times, JSON,
+    scalar subqueries, values given at execution) read the same rows as SQLAlchemy; a second
+    statement of the same shape gets its own values, not the cached first one's."""
+    leads = [
+        {"name": "Asha", "value": "1234.56", "annual_revenue": "-0.01", "email_opt_out": True},
+        {"name": "Ravi", "employees": 12, "email_opt_out": False},
+        {"name": "Chen", "value": "0.10"},
+    ]
+    for body in leads:
+        response = await client.post("/api/records/leads", json=body, headers=bearer(org.crm_key))
+        assert response.status_code == 201, response.text
+    table = MODULE_TABLES["leads"]
+    mine = table.c.org_id == org.org_id
+    async with db.transaction() as session:
+        await session.execute(
+            update(table).where(mine, table.c.name == "Chen").values(custom={"score": "1.5"})
+        )
+    since = datetime.now(UTC) - timedelta(hours=1)
+    everything = select(table).where(mine).order_by(table.c.id)
+    cases: list[tuple[AnySelect, dict[str, Any] | None, int]] = [
+        (everything, None, 3),
+        (everything.where(table.c.name.in_(["Asha", "Chen"])), None, 2),
+        (everything.where(table.c.name.in_(["Ravi"])), None, 1),  # same shape, other values
+        (everything.where(table.c.value >= Decimal("0.10")), None, 2),
+        (everything.where(table.c.value >= Decimal("1000")), None, 1),
+        (everything.where(table.c.updated_at >= since), None, 3),
+        (everything.where(table.c.name.ilike("%A%")), None, 2),  # Asha, Ravi
+        (select(table.c.id, KEPT_TOTAL).where(mine), kept_total_params(org.org_id, "leads"), 3),
+        (capped_count(everything.where(table.c.email_opt_out.is_(True)), 1000), None, 1),
+        (select(func.max(table.c.value), func.min(table.c.created_at)).where(mine), None, 1),
+        (everything.where(table.c.name == "nobody"), None, 0),
+    ]
+    for statement, params, expected_rows in cases:
+        async with db.read() as session:
+            expected = [tuple(row) for row in (await session.execute(statement, params)).all()]
+            fast = await fetch_all(session, statement, params)
+        assert len(fast) == expected_rows, statement
+        assert fast == expected, statement
+        assert [[type(value) for value in row] for row in fast] == [
+            [type(value) for value in row] for row in expected
+        ]
+    async with db.read() as session:
+        rows = await fetch_all(session, select(table.c.value, table.c.custom).where(mine))
+    assert {row[0] for row in rows} == {Decimal("1234.56"), None, Decimal("0.10")}
+    assert {"score": "1.5"} in [row[1] for row in rows]

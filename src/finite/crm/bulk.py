@@ -120,10 +120,13 @@ async def seed_records(
             await _copy(db, table.name, rows)
         done += size
         progress(size)
-    if not db.is_sqlite:  # fresh statistics, or the planner guesses as if the table were empty
+    if not db.is_sqlite:
+        # Fresh statistics (or the planner guesses as if the table were empty) and the
+        # visibility map autovacuum would set soon after a load this size: without it every
+        # index-only scan (a filtered list's count) visits the table too, ~10x slower.
         async with db.engine.connect() as connection:
-            await connection.execute(text(f"ANALYZE {table.name}"))
-            await connection.commit()
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text(f"VACUUM (ANALYZE) {table.name}"))
     return first_id, last_id
 
 

@@ -1,13 +1,16 @@
-"""Fixed SELECTs that every request runs, executed on the driver's own connection.
+"""SELECTs executed on the driver's own connection, decoded as SQLAlchemy would decode them.
 
 SQLAlchemy's execution and result layers cost ~0.4 ms of CPU per query here (a session with one
-query: 0.75 ms; the raw driver on a pooled connection: 0.39 ms). For a statement that never
-changes that work buys nothing: it is compiled once per dialect, its parameters are bound by
-position, and each column is decoded by its own type's result processor, so the values are the
-ones SQLAlchemy would return. Authentication went from 1.4 to 0.85 ms of CPU
-(bench/list_request_parts.py).
+query: 0.75 ms; the raw driver on a pooled connection: 0.39 ms). Every request runs the key
+lookup and the custom-field read, and every list request its page: for those that work buys
+nothing. Statements are compiled by SQLAlchemy and cached (per dialect and statement shape, the
+way SQLAlchemy caches them itself); parameters go through the types' bind processors and each
+column through its type's result processor, so values are exactly SQLAlchemy's.
+Authentication went from 1.4 to 0.85 ms of CPU (bench/list_request_parts.py).
 
-Only for statements whose parameters are all plain strings (no bind processing needed).
+- `fetch_rows`: a module-level constant statement whose parameters are all plain strings,
+  given at execution (no cache key to compute).
+- `fetch_all`: any SELECT built per request (literal values inside, `IN` lists included).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.type_api import TypeEngine
+from sqlalchemy.util import LRUCache
 
 Processor = Callable[[Any], Any] | None
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -28,11 +34,15 @@ AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 class _Prepared:
     sql: str
     order: tuple[str, ...]  # parameter names, in positional order
-    processors: tuple[Processor, ...]
+    result_types: tuple[TypeEngine[Any], ...]
 
 
 # Keyed by the statement object itself (kept alive here, so no other statement takes its place).
 _prepared: dict[tuple[AnySelect, str], _Prepared] = {}
+# SQLAlchemy's own compiled-statement cache shape: (dialect, cache key, …) → Compiled.
+_compiled: LRUCache[Any, Any] = LRUCache(1000)
+# A statement's (a _Prepared's or a Compiled's) result processors, once known.
+_result_processors: LRUCache[Any, tuple[Processor, ...]] = LRUCache(2000)
 
 
 async def fetch_rows(
@@ -43,34 +53,97 @@ async def fetch_rows(
     connection = await session.connection()
     prepared = _prepare(statement, connection.dialect)
     values = [params[name] for name in prepared.order]
+    return await _run(connection, prepared.sql, values, prepared, prepared.result_types)
+
+
+async def fetch_all(
+    session: AsyncSession, statement: AnySelect, params: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of any SELECT, as `session.execute(statement, params).all()` would give them
+    (as plain tuples). `params` fill bindparams that carry no value of their own."""
+    connection = await session.connection()
+    dialect = connection.dialect
+    compiled, extracted, collected, _ = statement._compile_w_cache(
+        dialect, compiled_cache=_compiled, column_keys=[]
+    )
+    assert isinstance(compiled, SQLCompiler)
+    named = compiled.construct_params(
+        dict(params) if params else None,
+        escape_names=False,
+        extracted_parameters=extracted,
+        _collected_params=collected,
+    )
+    bind: Mapping[str, Any] = compiled._bind_processors
+    sql: str = compiled.string
+    order: Sequence[str] = compiled.positiontup or []
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        expanded = compiled._process_parameters_for_postcompile(named)
+        sql, order = expanded.statement, expanded.positiontup or []
+        bind = {**bind, **expanded.processors}
+    values = [bind[name](named[name]) if name in bind else named[name] for name in order]
+    types = tuple(column[3] for column in compiled._result_columns)
+    return await _run(connection, sql, values, compiled, types)
+
+
+async def _run(
+    connection: AsyncConnection,
+    sql: str,
+    values: list[Any],
+    shape: object,
+    result_types: tuple[TypeEngine[Any], ...],
+) -> list[tuple[Any, ...]]:
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     try:
-        records = await _fetch(driver, connection.dialect.name, prepared.sql, values)
+        processors = _result_processors.get(shape)
+        if processors is None:
+            processors = await _processors_of(connection, driver, sql, result_types)
+            _result_processors[shape] = processors
+        if connection.dialect.name == "postgresql":
+            records: Sequence[Any] = await driver.fetch(sql, *values)
+        else:
+            cursor = await driver.execute(sql, values)
+            try:
+                records = list(await cursor.fetchall())
+            finally:
+                await cursor.close()
     except Exception as error:
         # SQLAlchemy never saw this failure: without this, a connection the database dropped
         # (a restart) would go back to the pool and fail every request that draws it first.
         await connection.invalidate(error)
         raise
-    processors = prepared.processors
-    return [
-        tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(processors, record, strict=True)
-        )
-        for record in records
-    ]
+    return _decoded(records, processors)
 
 
-async def _fetch(driver: Any, dialect: str, sql: str, values: list[str]) -> Sequence[Sequence[Any]]:
-    if dialect == "postgresql":
-        records: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
-        return records
-    cursor = await driver.execute(sql, values)
-    try:
-        return list(await cursor.fetchall())
-    finally:
-        await cursor.close()
+async def _processors_of(
+    connection: AsyncConnection, driver: Any, sql: str, types: tuple[TypeEngine[Any], ...]
+) -> tuple[Processor, ...]:
+    """Each column's result processor. On PostgreSQL some depend on the type the server sends
+    (a NUMERIC result is a Decimal already, a float one is not), as SQLAlchemy reads them off
+    the cursor: asked once per statement shape by preparing it."""
+    dialect = connection.dialect
+    sent: list[int | None] = [None] * len(types)
+    if dialect.name == "postgresql":
+        statement = await driver.prepare(sql)
+        sent = [attribute.type.oid for attribute in statement.get_attributes()]
+    return tuple(
+        kind._cached_result_processor(dialect, oid) for kind, oid in zip(types, sent, strict=True)
+    )
+
+
+def _decoded(records: Sequence[Any], processors: tuple[Processor, ...]) -> list[tuple[Any, ...]]:
+    active = [(at, process) for at, process in enumerate(processors) if process is not None]
+    if not active:
+        return [tuple(record) for record in records]
+    rows = []
+    for record in records:  # a page is 51 rows of ~30 columns; only a few columns need work
+        row = list(record)
+        for at, process in active:
+            value = row[at]
+            if value is not None:
+                row[at] = process(value)
+        rows.append(tuple(row))
+    return rows
 
 
 def _prepare(statement: AnySelect, dialect: Dialect) -> _Prepared:
@@ -79,9 +152,6 @@ def _prepare(statement: AnySelect, dialect: Dialect) -> _Prepared:
     if found is None:
         compiled = statement.compile(dialect=dialect)
         order = tuple(compiled.positiontup or ())
-        processors = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        )
-        found = _prepared[key] = _Prepared(str(compiled), order, processors)
+        types = tuple(column.type for column in statement.selected_columns)
+        found = _prepared[key] = _Prepared(str(compiled), order, types)
     return found

@@ -34,6 +34,7 @@ from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
 from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
+from finite.kit.fast_read import fetch_all
 
 TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
 MAX_RECORD_ID = 2**63 - 1
@@ -85,12 +86,17 @@ async def list_records(
         )
     elif query.page > 1:
         statement = statement.offset((query.page - 1) * query.per_page)
-    kept_total = not query.filters and not query.q
+    # The total rides along with the page as one more column: one round trip fewer.
+    counted_along = not query.q
     params: dict[str, str] = {}
-    if kept_total:  # the kept count rides along with the page: one round trip fewer
+    if counted_along and not query.filters:
         statement = statement.add_columns(repository.KEPT_TOTAL)
         params = repository.kept_total_params(org_id, schema.name)
-    rows = (await session.execute(statement.limit(query.per_page + 1), params)).all()
+    elif counted_along:
+        statement = statement.add_columns(
+            capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")
+        )
+    rows = await fetch_all(session, statement.limit(query.per_page + 1), params)
     has_more = len(rows) > query.per_page
     rows = rows[: query.per_page]
     read = row_reader(schema, tuple(table.columns.keys()))
@@ -103,9 +109,9 @@ async def list_records(
     if has_more and records:
         last = records[-1]
         next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
-    if kept_total and rows:
-        total, relation = int(rows[0][-1] or 0), "eq"
-    else:
+    if counted_along and rows:
+        total, relation = _counted(query, int(rows[0][-1] or 0))
+    else:  # a search, or a page past the end (no row to carry the count)
         total, relation = await _total(
             session, org_id, schema.name, query, matching, len(rows), has_more
         )
@@ -133,8 +139,14 @@ async def _total(
         seen = on_page if query.cursor else (query.page - 1) * query.per_page + on_page
         exact = not has_more and query.cursor is None
         return (seen, "eq") if exact else (seen + int(has_more), "gte")
-    counted = int((await session.execute(capped_count(matching, TOTAL_CAP))).scalar_one())
-    return (counted, "eq") if counted <= TOTAL_CAP else (TOTAL_CAP, "gte")
+    return _counted(query, int((await fetch_all(session, capped_count(matching, TOTAL_CAP)))[0][0]))
+
+
+def _counted(query: ListQuery, counted: int) -> tuple[int, str]:
+    """The kept count is exact; a filtered count stops past TOTAL_CAP and says "at least"."""
+    if not query.filters or counted <= TOTAL_CAP:
+        return counted, "eq"
+    return TOTAL_CAP, "gte"
 
 
 async def create_record(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -27,6 +28,10 @@ class Organization(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bumped by a database trigger on every change to the organization's custom fields
+    # (migration 0008), whoever writes them: read with the key on every request, it tells
+    # whether a process's cached record schemas are still current.
+    custom_fields_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Role(Base):

@@ -79,4 +79,5 @@ async def authenticate(
             row.role_id, row.role_name or "", bool(row.role_is_admin), row.role_permissions or {}
         ),
         entitlement=entitlement,
+        custom_fields_version=row.custom_fields_version,
     )

@@ -36,6 +36,8 @@ class Principal:
     member: MemberInfo | None
     role: RoleInfo | None
     entitlement: Entitlement
+    # The organization's custom-fields version when the key was read (see load_schema).
+    custom_fields_version: int = 0
 
     @property
     def is_admin(self) -> bool:

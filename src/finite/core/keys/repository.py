@@ -29,6 +29,7 @@ class PrincipalRow:
     pepper_id: str
     org_id: str
     org_name: str
+    custom_fields_version: int
     plan: str
     status: str
     trial_ends_at: datetime | None
@@ -59,6 +60,7 @@ def _principal_query(hash_count: int) -> AnySelect:
             ApiKey.pepper_id,
             Organization.id,
             Organization.name,
+            Organization.custom_fields_version,
             Subscription.plan,
             Subscription.status,
             Subscription.trial_ends_at,

@@ -41,7 +41,9 @@ async def export_csv(
     set_subject(request.scope, module, action="export")
     db = platform_of(request).db
     async with db.read() as session:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
     require(principal, schema.name, "export")
     query = parse_list_query(schema, request.query_params.multi_items(), paged=False)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

@@ -53,7 +53,9 @@ async def describe(
 ) -> Response[bytes]:
     set_subject(request.scope, module, action="describe")
     async with platform_of(request).db.read() as session:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
     return json_response(encode(describe_module(schema, principal)), 200)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import dialect_name
 from finite.kit.fast_read import fetch_rows
+from finite.models.accounts import Organization
 from finite.models.crm import CustomField
 
 
@@ -26,9 +27,11 @@ class CustomFieldRow(NamedTuple):
     max_length: int | None
 
 
-# Built once: every record request reads its module's custom fields.
+# Built once: a record request reads its module's custom fields when its process has not seen
+# the organization's current version (one row with NULL fields when there are none).
 _CUSTOM_FIELDS = (
     select(
+        Organization.custom_fields_version,
         CustomField.key,
         CustomField.label,
         CustomField.type,
@@ -37,18 +40,26 @@ _CUSTOM_FIELDS = (
         CustomField.target,
         CustomField.max_length,
     )
-    .where(CustomField.org_id == bindparam("org_id"), CustomField.module == bindparam("module"))
+    .select_from(Organization)
+    .outerjoin(
+        CustomField,
+        and_(CustomField.org_id == Organization.id, CustomField.module == bindparam("module")),
+    )
+    .where(Organization.id == bindparam("org_id"))
     .order_by(CustomField.created_at, CustomField.key)
 )
 
 
 async def custom_fields_of(
     session: AsyncSession, org_id: str, module: str
-) -> tuple[CustomFieldRow, ...]:
+) -> tuple[int, tuple[CustomFieldRow, ...]]:
+    """The organization's custom-fields version and the module's fields, read together."""
     rows = await fetch_rows(session, _CUSTOM_FIELDS, {"org_id": org_id, "module": module})
-    return tuple(
+    version = rows[0][0] if rows else 0
+    return version, tuple(
         CustomFieldRow(key, label, kind, required, tuple(options or ()), target, max_length)
-        for key, label, kind, required, options, target, max_length in rows
+        for _, key, label, kind, required, options, target, max_length in rows
+        if key is not None
     )
 
 

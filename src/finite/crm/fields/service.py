@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util import LRUCache
 
 from finite.core.accounts.roles import ACTIONS
 from finite.core.auth.principal import Principal
@@ -24,11 +25,31 @@ MAX_OPTIONS = 500
 CUSTOM_TYPES = tuple(t for t in FieldType if t != FieldType.LINE_ITEMS)
 
 
-async def load_schema(session: AsyncSession, org_id: str, module_name: str) -> RecordSchema:
+# (org_id, module, custom-fields version) → schema. A version is never reused, so an entry
+# can be stale only by being unreachable: every change bumps the version (a trigger does).
+_schemas: LRUCache[tuple[str, str, int], RecordSchema] = LRUCache(4096)
+
+
+async def load_schema(
+    session: AsyncSession, org_id: str, module_name: str, known_version: int | None = None
+) -> RecordSchema:
+    """The module with the organization's custom fields. `known_version` (the principal's
+    `custom_fields_version`, read with the key in this request) skips the read when this
+    process has built that version already. Without it the fields are always read and nothing
+    is cached: that is how a transaction that changes fields reads them back, and what it sees
+    may yet roll back."""
     module = module_named(module_name)
-    return cached_schema(
-        module.name, await repository.custom_fields_of(session, org_id, module.name)
-    )
+    if known_version is None:
+        return cached_schema(
+            module.name, (await repository.custom_fields_of(session, org_id, module.name))[1]
+        )
+    found = _schemas.get((org_id, module.name, known_version))
+    if found is None:
+        # Cached under the version read with the rows (maybe newer than the key's): both come
+        # from one statement, so they agree.
+        version, rows = await repository.custom_fields_of(session, org_id, module.name)
+        found = _schemas[(org_id, module.name, version)] = cached_schema(module.name, rows)
+    return found
 
 
 def require_admin(principal: Principal) -> None:

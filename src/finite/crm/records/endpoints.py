@@ -51,7 +51,9 @@ async def create_record(
     body = await json_object(request)
 
     async def work(session: Any) -> service.Outcome:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
         outcome = await service.create_record(session, principal, schema, body)
         set_subject(request.scope, module, outcome.record["id"], "create")
         return outcome
@@ -69,7 +71,9 @@ async def get_record(
 ) -> Response[bytes]:
     set_subject(request.scope, module, record_id, "view")
     async with platform_of(request).db.read() as session:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
         record = await service.get_record(session, principal, schema, record_id)
     return json_response(encode(record), 200, {"ETag": etag(record["version"])})
 
@@ -87,7 +91,9 @@ async def update_record(
     expected = if_match_version(request)
 
     async def work(session: Any) -> service.Outcome:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
         return await service.update_record(session, principal, schema, record_id, body, expected)
 
     outcome = await audited_change(request, 200, work)
@@ -102,7 +108,9 @@ async def delete_record(
     expected = if_match_version(request)
 
     async def work(session: Any) -> service.Outcome:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
         return await service.delete_record(session, principal, schema, record_id, expected)
 
     await audited_change(request, 204, work)
@@ -119,7 +127,9 @@ async def list_records(
 ) -> Response[bytes]:
     set_subject(request.scope, module, action="list")
     async with platform_of(request).db.read() as session:
-        schema = await load_schema(session, principal.org_id, module)
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
         query = parse_list_query(schema, request.query_params.multi_items())
         found = await service.list_records(session, principal, schema, query)
     body = {

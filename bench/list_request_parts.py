@@ -51,7 +51,9 @@ async def main(key: str, module: str, query: str, rounds: int) -> None:
 
     async def custom_fields() -> object:
         async with db.read() as session:
-            return await load_schema(session, principal.org_id, module)
+            return await load_schema(
+                session, principal.org_id, module, principal.custom_fields_version
+            )
 
     async def list_service() -> service.Page:
         async with db.read() as session:

@@ -95,10 +95,19 @@ class DeliveryWorker:
                 busy = False
                 await asyncio.sleep(1)
             if not busy:
-                timeout = FLUSH_DELAY if self._results or self._queue_busy else self.idle_interval
+                timeout = (
+                    FLUSH_DELAY if self._results or self._queue_busy else self._until_next_poll()
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
+
+    def _until_next_poll(self) -> float:
+        """Sleep until the idle poll is due, not a full interval from now (a wake-up from a
+        finished delivery would otherwise push the poll back, or an early one find it not due).
+        The millisecond covers asyncio running timers up to its clock resolution early."""
+        due = self._last_poll + self.idle_interval - asyncio.get_running_loop().time()
+        return max(0.0, due) + 0.001
 
     async def stop(self, grace: float = 16.0) -> None:
         self._stopping = True
@@ -169,8 +178,13 @@ class DeliveryWorker:
             >= (self._last_poll + (FLUSH_DELAY if self._queue_busy else self.idle_interval))
         )
         if poll_due and free >= max(1, self.max_in_flight // 4):
-            fanned = await self._fan_out()
-            claimed = await self._claim(min(free, self.batch_size))
+            waiting_work = queue.Waiting(events=True, deliveries=True)
+            if not nudged and not self._queue_busy:  # an idle poll: look before locking
+                async with self.db.read() as session:
+                    waiting_work = await queue.work_waiting(session, self.clock())
+            fanned = await self._fan_out() if waiting_work.events else 0
+            wanted = waiting_work.deliveries or fanned > 0
+            claimed = await self._claim(min(free, self.batch_size)) if wanted else []
             for item in claimed:
                 self._waiting[item.outgoing.endpoint_id].append(item)
             self._queue_busy = fanned > 0 or bool(claimed)

@@ -146,3 +146,50 @@ async def test_built_selects_equal_sqlalchemys(
         rows = await fetch_all(session, select(table.c.value, table.c.custom).where(mine))
     assert {row[0] for row in rows} == {Decimal("1234.56"), None, Decimal("0.10")}
     assert {"score": "1.5"} in [row[1] for row in rows]
+
+
+async def test_raw_reads_give_their_connection_back(db: Database, org: OrgSetup) -> None:
+    """Database.raw_read(): fast_read statements without an ORM session; every connection goes
+    back to the pool, also when the block fails."""
+    probe = select(ApiKey.id).where(ApiKey.org_id == bindparam("org_id"))
+    for _ in range(40):  # more than the pool holds, overflow included
+        async with db.raw_read() as connection:
+            assert await fetch_rows(connection, probe, {"org_id": org.org_id})
+
+    async def failing_read() -> None:
+        async with db.raw_read() as connection:
+            await fetch_all(connection, select(ApiKey.id).where(ApiKey.org_id == org.org_id))
+            raise LookupError
+
+    with pytest.raises(LookupError):
+        await failing_read()
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_raw_connection_the_database_dropped_is_not_reused(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL drops connections; SQLite has none to drop")
+    probe = select(ApiKey.id).where(ApiKey.org_id == bindparam("org_id"))
+    pids = set()
+    async with db.raw_read() as connection:
+        pids.add(connection.driver.get_server_pid())
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(url)
+    try:
+        for pid in pids:
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    failed = 0
+    for _ in range(3):
+        try:
+            async with db.raw_read() as connection:
+                assert await fetch_rows(connection, probe, {"org_id": "org_none"}) == []
+            break
+        except AssertionError:
+            raise
+        except Exception:  # noqa: BLE001 - whatever the driver says about a dead connection
+            failed += 1
+    else:
+        raise AssertionError("every raw read failed: the dead connection went back to the pool")
+    assert failed == 1

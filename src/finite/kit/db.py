@@ -9,13 +9,15 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 _IMMEDIATE = "finite_sqlite_immediate"
 _NO_BEGIN = "finite_sqlite_no_begin"
@@ -60,6 +62,18 @@ class Database:
         async with (self._sessions if snapshot else self._read_sessions)() as session:
             yield session
 
+    @asynccontextmanager
+    async def raw_read(self) -> AsyncIterator[RawRead]:
+        """A pooled connection for kit/fast_read's statements alone, without an ORM session:
+        ~0.5 ms of CPU less per use than read() (bench/list_request_parts.py), for the reads
+        every request makes. Statements run one by one, outside any transaction."""
+        proxied = await self.engine.raw_connection()
+        try:
+            yield RawRead(proxied, self.engine.dialect)
+        finally:
+            # Back to the pool through SQLAlchemy (its reset may await the driver).
+            await greenlet_spawn(proxied.close)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -77,8 +91,25 @@ def json_dumps(value: Any) -> str:
     return _JSON_ENCODER.encode(value).decode()
 
 
-def dialect_name(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
+class RawRead:
+    """A checked-out pool connection: the driver's own connection and its dialect."""
+
+    __slots__ = ("_proxied", "dialect", "driver")
+
+    def __init__(self, proxied: PoolProxiedConnection, dialect: Dialect) -> None:
+        self._proxied = proxied
+        self.dialect = dialect
+        self.driver: Any = proxied.driver_connection
+
+    async def invalidate(self, error: BaseException) -> None:
+        """Discard the connection (the database dropped it, say): the pool opens a new one."""
+        await greenlet_spawn(self._proxied.invalidate, error)
+
+
+def dialect_name(source: AsyncSession | RawRead) -> str:
+    if isinstance(source, RawRead):
+        return source.dialect.name
+    return source.get_bind().dialect.name
 
 
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:

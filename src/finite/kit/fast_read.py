@@ -15,19 +15,22 @@ Authentication went from 1.4 to 0.85 ms of CPU (bench/list_request_parts.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.util import LRUCache
 
+from finite.kit.db import RawRead
+
 Processor = Callable[[Any], Any] | None
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+Source: TypeAlias = AsyncSession | RawRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +49,23 @@ _result_processors: LRUCache[Any, tuple[Processor, ...]] = LRUCache(2000)
 
 
 async def fetch_rows(
-    session: AsyncSession, statement: AnySelect, params: Mapping[str, str]
+    source: Source, statement: AnySelect, params: Mapping[str, str]
 ) -> list[tuple[Any, ...]]:
     """The rows of `statement` (a module-level constant) for `params`, decoded as SQLAlchemy
-    would. Runs on the session's connection."""
-    connection = await session.connection()
-    prepared = _prepare(statement, connection.dialect)
+    would. Runs on the session's connection, or on a Database.raw_read() connection."""
+    driver = await _driver(source)
+    prepared = _prepare(statement, driver.dialect)
     values = [params[name] for name in prepared.order]
-    return await _run(connection, prepared.sql, values, prepared, prepared.result_types)
+    return await _run(driver, prepared.sql, values, prepared, prepared.result_types)
 
 
 async def fetch_all(
-    session: AsyncSession, statement: AnySelect, params: Mapping[str, Any] | None = None
+    source: Source, statement: AnySelect, params: Mapping[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
     """The rows of any SELECT, as `session.execute(statement, params).all()` would give them
     (as plain tuples). `params` fill bindparams that carry no value of their own."""
-    connection = await session.connection()
-    dialect = connection.dialect
+    driver = await _driver(source)
+    dialect = driver.dialect
     compiled, extracted, collected, _ = statement._compile_w_cache(
         dialect, compiled_cache=_compiled, column_keys=[]
     )
@@ -82,27 +85,41 @@ async def fetch_all(
         bind = {**bind, **expanded.processors}
     values = [bind[name](named[name]) if name in bind else named[name] for name in order]
     types = tuple(column[3] for column in compiled._result_columns)
-    return await _run(connection, sql, values, compiled, types)
+    return await _run(driver, sql, values, compiled, types)
+
+
+@dataclass(frozen=True, slots=True)
+class _Driver:
+    dialect: Dialect
+    connection: Any  # the asyncpg or aiosqlite connection
+    invalidate: Callable[[BaseException], Awaitable[None]]
+
+
+async def _driver(source: Source) -> _Driver:
+    if isinstance(source, RawRead):
+        return _Driver(source.dialect, source.driver, source.invalidate)
+    connection = await source.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    return _Driver(connection.dialect, driver, connection.invalidate)
 
 
 async def _run(
-    connection: AsyncConnection,
+    driver: _Driver,
     sql: str,
     values: list[Any],
     shape: object,
     result_types: tuple[TypeEngine[Any], ...],
 ) -> list[tuple[Any, ...]]:
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
     try:
         processors = _result_processors.get(shape)
         if processors is None:
-            processors = await _processors_of(connection, driver, sql, result_types)
+            processors = await _processors_of(driver, sql, result_types)
             _result_processors[shape] = processors
-        if connection.dialect.name == "postgresql":
-            records: Sequence[Any] = await driver.fetch(sql, *values)
+        if driver.dialect.name == "postgresql":
+            records: Sequence[Any] = await driver.connection.fetch(sql, *values)
         else:
-            cursor = await driver.execute(sql, values)
+            cursor = await driver.connection.execute(sql, values)
             try:
                 records = list(await cursor.fetchall())
             finally:
@@ -110,21 +127,21 @@ async def _run(
     except Exception as error:
         # SQLAlchemy never saw this failure: without this, a connection the database dropped
         # (a restart) would go back to the pool and fail every request that draws it first.
-        await connection.invalidate(error)
+        await driver.invalidate(error)
         raise
     return _decoded(records, processors)
 
 
 async def _processors_of(
-    connection: AsyncConnection, driver: Any, sql: str, types: tuple[TypeEngine[Any], ...]
+    driver: _Driver, sql: str, types: tuple[TypeEngine[Any], ...]
 ) -> tuple[Processor, ...]:
     """Each column's result processor. On PostgreSQL some depend on the type the server sends
     (a NUMERIC result is a Decimal already, a float one is not), as SQLAlchemy reads them off
     the cursor: asked once per statement shape by preparing it."""
-    dialect = connection.dialect
+    dialect = driver.dialect
     sent: list[int | None] = [None] * len(types)
     if dialect.name == "postgresql":
-        statement = await driver.prepare(sql)
+        statement = await driver.connection.prepare(sql)
         sent = [attribute.type.oid for attribute in statement.get_attributes()]
     return tuple(
         kind._cached_result_processor(dialect, oid) for kind, oid in zip(types, sent, strict=True)

@@ -29,8 +29,8 @@ async def authenticate(
     if tokens.product_of(token) != product:  # checksum and prefix: no database query
         raise unauthorized()
     hashes = {pepper.key_id: hmac_sha256_hex(pepper, token) for pepper in peppers.all()}
-    async with db.read() as session:
-        row = await repository.principal_row(session, list(hashes.values()))
+    async with db.raw_read() as connection:
+        row = await repository.principal_row(connection, list(hashes.values()))
     if row is None:
         raise unauthorized()
     now = utcnow()

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from finite.kit.fast_read import AnySelect, fetch_rows
+from finite.kit.fast_read import AnySelect, Source, fetch_rows
 from finite.models import ApiKey, Member, Organization, Role, Subscription
 
 
@@ -85,10 +85,10 @@ def _principal_query(hash_count: int) -> AnySelect:
     )
 
 
-async def principal_row(session: AsyncSession, hashes: Sequence[str]) -> PrincipalRow | None:
+async def principal_row(source: Source, hashes: Sequence[str]) -> PrincipalRow | None:
     """The key with everything a request needs to act, in one round trip."""
     query = _principal_query(len(hashes))
-    rows = await fetch_rows(session, query, {f"hash_{i}": value for i, value in enumerate(hashes)})
+    rows = await fetch_rows(source, query, {f"hash_{i}": value for i, value in enumerate(hashes)})
     return PrincipalRow(*rows[0]) if rows else None
 
 

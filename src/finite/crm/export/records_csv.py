@@ -13,7 +13,6 @@ from finite.crm.records import repository
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import SYSTEM_OUTPUT
 from finite.kit.db import Database
-from finite.models.crm import LineItem
 
 BATCH_ROWS = 2000
 
@@ -40,7 +39,7 @@ async def stream_csv(
     async with db.read(snapshot=True) as session:
         result = await session.stream(statement.execution_options(yield_per=BATCH_ROWS))
         async for batch in result.partitions(BATCH_ROWS):
-            lines: dict[int, list[LineItem]] = {}
+            lines: dict[int, list[repository.LineRow]] = {}
             if cells.items:
                 ids = [row[cells.id_at] for row in batch]
                 lines = await repository.lines_of(session, org_id, schema.name, ids)

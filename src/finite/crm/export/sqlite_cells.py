@@ -24,13 +24,13 @@ from finite.crm.export.csv_format import DANGEROUS_FIRST, cell
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
 from finite.crm.query.grammar import SYSTEM_FIELDS
+from finite.crm.records.repository import LineRow
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import custom_from_json, line_out
-from finite.models.crm import LineItem
 
 _DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)
 
-Filler = Callable[[Sequence[Any], Sequence[LineItem]], str]
+Filler = Callable[[Sequence[Any], Sequence[LineRow]], str]
 
 
 def sql_cell(spec: Field, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
@@ -104,7 +104,7 @@ class SqliteCells:
         self.expressions = cells + self._raw
 
     def rows(
-        self, batch: Sequence[Sequence[Any]], lines: dict[int, list[LineItem]]
+        self, batch: Sequence[Sequence[Any]], lines: dict[int, list[LineRow]]
     ) -> Sequence[Sequence[Any]]:
         """The batch's CSV rows (None writes as an empty cell)."""
         if not self.fillers:
@@ -127,12 +127,12 @@ class SqliteCells:
         return self.width + len(self._raw) - 1
 
 
-def _items_cell(_row: Sequence[Any], lines: Sequence[LineItem]) -> str:
+def _items_cell(_row: Sequence[Any], lines: Sequence[LineRow]) -> str:
     return cell([line_out(line) for line in lines])
 
 
 def _custom_filler(spec: Field, at: int) -> Filler:
-    def fill(row: Sequence[Any], _lines: Sequence[LineItem]) -> str:
+    def fill(row: Sequence[Any], _lines: Sequence[LineRow]) -> str:
         stored: dict[str, Any] = row[at] or {}
         return cell(custom_from_json(spec, stored.get(spec.key)))
 
@@ -140,7 +140,7 @@ def _custom_filler(spec: Field, at: int) -> Filler:
 
 
 def _raw_filler(at: int) -> Filler:
-    def fill(row: Sequence[Any], _lines: Sequence[LineItem]) -> str:
+    def fill(row: Sequence[Any], _lines: Sequence[LineRow]) -> str:
         return cell(row[at])
 
     return fill

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import dialect_name
-from finite.kit.fast_read import fetch_rows
+from finite.kit.fast_read import Source, fetch_rows
 from finite.models.accounts import Organization
 from finite.models.crm import CustomField
 
@@ -51,10 +51,10 @@ _CUSTOM_FIELDS = (
 
 
 async def custom_fields_of(
-    session: AsyncSession, org_id: str, module: str
+    source: Source, org_id: str, module: str
 ) -> tuple[int, tuple[CustomFieldRow, ...]]:
     """The organization's custom-fields version and the module's fields, read together."""
-    rows = await fetch_rows(session, _CUSTOM_FIELDS, {"org_id": org_id, "module": module})
+    rows = await fetch_rows(source, _CUSTOM_FIELDS, {"org_id": org_id, "module": module})
     version = rows[0][0] if rows else 0
     return version, tuple(
         CustomFieldRow(key, label, kind, required, tuple(options or ()), target, max_length)

@@ -17,6 +17,7 @@ from finite.crm.records.line_items import LINE_FIELDS
 from finite.crm.records.schema import RecordSchema, cached_schema, module_named, schema_of
 from finite.kit.clock import utcnow
 from finite.kit.errors import ErrorDetail, conflict, forbidden, not_found, validation_error
+from finite.kit.fast_read import Source
 from finite.models.crm import CustomField
 
 CUSTOM_KEY = re.compile(r"^cf_[a-z0-9_]{1,60}$")
@@ -31,7 +32,7 @@ _schemas: LRUCache[tuple[str, str, int], RecordSchema] = LRUCache(4096)
 
 
 async def load_schema(
-    session: AsyncSession, org_id: str, module_name: str, known_version: int | None = None
+    source: Source, org_id: str, module_name: str, known_version: int | None = None
 ) -> RecordSchema:
     """The module with the organization's custom fields. `known_version` (the principal's
     `custom_fields_version`, read with the key in this request) skips the read when this
@@ -41,13 +42,13 @@ async def load_schema(
     module = module_named(module_name)
     if known_version is None:
         return cached_schema(
-            module.name, (await repository.custom_fields_of(session, org_id, module.name))[1]
+            module.name, (await repository.custom_fields_of(source, org_id, module.name))[1]
         )
     found = _schemas.get((org_id, module.name, known_version))
     if found is None:
         # Cached under the version read with the rows (maybe newer than the key's): both come
         # from one statement, so they agree.
-        version, rows = await repository.custom_fields_of(session, org_id, module.name)
+        version, rows = await repository.custom_fields_of(source, org_id, module.name)
         found = _schemas[(org_id, module.name, version)] = cached_schema(module.name, rows)
     return found
 

@@ -126,12 +126,12 @@ async def list_records(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:
     set_subject(request.scope, module, action="list")
-    async with platform_of(request).db.read() as session:
+    async with platform_of(request).db.raw_read() as connection:
         schema = await load_schema(
-            session, principal.org_id, module, principal.custom_fields_version
+            connection, principal.org_id, module, principal.custom_fields_version
         )
         query = parse_list_query(schema, request.query_params.multi_items())
-        found = await service.list_records(session, principal, schema, query)
+        found = await service.list_records(connection, principal, schema, query)
     body = {
         "data": found.records,
         "page": found.page,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,6 +16,7 @@ from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import dialect_name
+from finite.kit.fast_read import Source, fetch_all
 from finite.models.crm import CustomField, LineItem, RecordCounter
 
 MAX_REFERRERS_LISTED = 20
@@ -124,10 +126,10 @@ def kept_total_params(org_id: str, module: str) -> dict[str, str]:
     return {"kept_org_id": org_id, "kept_module": module}
 
 
-async def count_records(session: AsyncSession, org_id: str, module: str) -> int:
+async def count_records(source: Source, org_id: str, module: str) -> int:
     """The organization's record count for the module, from its counter: no table scan."""
-    found = await session.execute(select(KEPT_TOTAL), kept_total_params(org_id, module))
-    return int(found.scalar() or 0)
+    found = await fetch_all(source, select(KEPT_TOTAL), kept_total_params(org_id, module))
+    return int(found[0][0] or 0) if found else 0
 
 
 async def existing_ids(
@@ -141,19 +143,38 @@ async def existing_ids(
     return set((await session.execute(query)).scalars().all())
 
 
+class LineRow(NamedTuple):
+    """A stored line item's values, as records show them."""
+
+    record_id: int
+    product_id: int | None
+    description: str | None
+    quantity: Decimal
+    list_price: Decimal
+    discount: Decimal
+    tax_rate: Decimal
+    amount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+_LINE_COLUMNS = tuple(getattr(LineItem, name) for name in LineRow._fields)
+
+
 async def lines_of(
-    session: AsyncSession, org_id: str, module: str, record_ids: Iterable[int]
-) -> dict[int, list[LineItem]]:
+    source: Source, org_id: str, module: str, record_ids: Iterable[int]
+) -> dict[int, list[LineRow]]:
     ids = list(record_ids)
-    found: dict[int, list[LineItem]] = {record_id: [] for record_id in ids}
+    found: dict[int, list[LineRow]] = {record_id: [] for record_id in ids}
     if not ids:
         return found
     query = (
-        select(LineItem)
+        select(*_LINE_COLUMNS)
         .where(LineItem.org_id == org_id, LineItem.module == module, LineItem.record_id.in_(ids))
         .order_by(LineItem.record_id, LineItem.position)
     )
-    for line in (await session.scalars(query)).all():
+    for values in await fetch_all(source, query):
+        line = LineRow(*values)
         found[line.record_id].append(line)
     return found
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
 from finite.crm.records.line_items import Line
+from finite.crm.records.repository import LineRow
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.values import InvalidValue, convert
 from finite.models.crm import LineItem
@@ -22,7 +23,7 @@ SYSTEM_OUTPUT = ("id", "version", "created_at", "updated_at", "created_by", "own
 
 
 def snapshot(
-    schema: RecordSchema, row: RowMapping, lines: Sequence[LineItem] | None
+    schema: RecordSchema, row: RowMapping, lines: Sequence[LineRow] | None
 ) -> dict[str, Any]:
     """The record with stored Python values (Decimal, date, datetime): one dict for every use."""
     return row_reader(schema, tuple(row.keys()))(tuple(row.values()), lines)
@@ -46,7 +47,7 @@ class RowReader:
         self.id_at = position["id"]
         self.has_items = any(spec.type == FieldType.LINE_ITEMS for spec in schema.module.fields)
 
-    def __call__(self, row: Sequence[Any], lines: Sequence[LineItem] | None) -> dict[str, Any]:
+    def __call__(self, row: Sequence[Any], lines: Sequence[LineRow] | None) -> dict[str, Any]:
         record = dict(zip(self._keys, self._values(row), strict=True))
         if self.has_items:
             record["items"] = [line_out(line) for line in lines or ()]
@@ -62,7 +63,7 @@ def row_reader(schema: RecordSchema, column_names: tuple[str, ...]) -> RowReader
     return RowReader(schema, column_names)
 
 
-def line_out(line: LineItem) -> dict[str, Any]:
+def line_out(line: LineRow) -> dict[str, Any]:
     return {
         "product_id": line.product_id,
         "description": line.description,

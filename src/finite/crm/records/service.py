@@ -34,7 +34,7 @@ from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
 from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
-from finite.kit.fast_read import fetch_all
+from finite.kit.fast_read import Source, fetch_all
 
 TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
 MAX_RECORD_ID = 2**63 - 1
@@ -72,11 +72,13 @@ async def get_record(
 
 
 async def list_records(
-    session: AsyncSession, principal: Principal, schema: RecordSchema, query: ListQuery
+    source: Source, principal: Principal, schema: RecordSchema, query: ListQuery
 ) -> Page:
+    """A page of records. Runs only fast_read statements, so `source` may be a session or a
+    Database.raw_read() connection."""
     require(principal, schema.name, "view")
     org_id, table = principal.org_id, repository.table(schema.name)
-    dialect = dialect_name(session)
+    dialect = dialect_name(source)
     matching = list_select(dialect, table, schema.name, org_id, query)
     statement = matching
     if query.cursor is not None:
@@ -96,14 +98,14 @@ async def list_records(
         statement = statement.add_columns(
             capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")
         )
-    rows = await fetch_all(session, statement.limit(query.per_page + 1), params)
+    rows = await fetch_all(source, statement.limit(query.per_page + 1), params)
     has_more = len(rows) > query.per_page
     rows = rows[: query.per_page]
     read = row_reader(schema, tuple(table.columns.keys()))
     lines: dict[int, list[Any]] = {}
     if read.has_items:
         ids = [row[read.id_at] for row in rows]
-        lines = await repository.lines_of(session, org_id, schema.name, ids)
+        lines = await repository.lines_of(source, org_id, schema.name, ids)
     records = [read(row, lines.get(row[read.id_at])) for row in rows]
     next_cursor = None
     if has_more and records:
@@ -113,7 +115,7 @@ async def list_records(
         total, relation = _counted(query, int(rows[0][-1] or 0))
     else:  # a search, or a page past the end (no row to carry the count)
         total, relation = await _total(
-            session, org_id, schema.name, query, matching, len(rows), has_more
+            source, org_id, schema.name, query, matching, len(rows), has_more
         )
     if query.fields is not None:
         wanted = {"id", *query.fields}
@@ -122,7 +124,7 @@ async def list_records(
 
 
 async def _total(
-    session: AsyncSession,
+    source: Source,
     org_id: str,
     module: str,
     query: ListQuery,
@@ -134,12 +136,12 @@ async def _total(
     at TOTAL_CAP and then says "at least". Searches are not counted beyond what paging has
     seen: counting every match of a common word costs far more than the search itself."""
     if not query.filters and not query.q:
-        return await repository.count_records(session, org_id, module), "eq"
+        return await repository.count_records(source, org_id, module), "eq"
     if query.q:
         seen = on_page if query.cursor else (query.page - 1) * query.per_page + on_page
         exact = not has_more and query.cursor is None
         return (seen, "eq") if exact else (seen + int(has_more), "gte")
-    return _counted(query, int((await fetch_all(session, capped_count(matching, TOTAL_CAP)))[0][0]))
+    return _counted(query, int((await fetch_all(source, capped_count(matching, TOTAL_CAP)))[0][0]))
 
 
 def _counted(query: ListQuery, counted: int) -> tuple[int, str]:

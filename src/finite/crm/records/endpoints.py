@@ -70,11 +70,11 @@ async def get_record(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> Response[bytes]:
     set_subject(request.scope, module, record_id, "view")
-    async with platform_of(request).db.read() as session:
+    async with platform_of(request).db.raw_read() as connection:
         schema = await load_schema(
-            session, principal.org_id, module, principal.custom_fields_version
+            connection, principal.org_id, module, principal.custom_fields_version
         )
-        record = await service.get_record(session, principal, schema, record_id)
+        record = await service.get_record(connection, principal, schema, record_id)
     return json_response(encode(record), 200, {"ETag": etag(record["version"])})
 
 

@@ -58,6 +58,16 @@ async def get_record(
     return (await session.execute(query)).mappings().first()
 
 
+async def read_record(
+    source: Source, org_id: str, module: str, record_id: int
+) -> tuple[Any, ...] | None:
+    """The record's row (the module table's columns, in order), for reading only."""
+    records = table(module)
+    mine = select(records).where(records.c.org_id == org_id, records.c.id == record_id)
+    found = await fetch_all(source, mine)
+    return found[0] if found else None
+
+
 async def update_record(
     session: AsyncSession,
     org_id: str,

@@ -902,3 +902,16 @@ async def test_only_admins_change_roles_and_never_the_admin_role(
         assert response.status_code == 400, (body, response.text)
     after = (await client.get("/api/roles", headers=bearer(org.crm_key))).json()["roles"]
     assert after == roles
+
+
+async def test_ids_beyond_any_record_are_not_found(client: Client, org: OrgSetup) -> None:
+    """Ids no record can have (beyond BIGINT, zero, negative) answer 404, never a database
+    error, whether read, replaced or deleted (line-item modules read their lines too)."""
+    key = org.crm_key
+    for module in ("leads", "quotes"):
+        for record_id in (2**63, 2**64 + 5, 0, -1):
+            assert_error(await fetch(client, key, module, record_id), 404, "NOT_FOUND")
+            path = f"/api/records/{module}/{record_id}"
+            replaced = await client.put(path, json={"subject": "x"}, headers=bearer(key))
+            assert_error(replaced, 404, "NOT_FOUND")
+            assert_error(await client.delete(path, headers=bearer(key)), 404, "NOT_FOUND")

@@ -1,5 +1,6 @@
-"""CPU per part of one list request, in process, without HTTP: authentication, the custom-field
-read, the list service (page and count), and JSON encoding; plus an empty database session.
+"""CPU per part of one list request, in process, without HTTP: authentication, the record schema
+(a hit in the per-version cache), the list service (page and count) on a raw connection as the
+endpoint runs it, and JSON encoding; plus an empty ORM session and an empty raw read.
 
     FINITE_DATA_DIR=/tmp/bench-pg FINITE_DATABASE_URL=postgresql://… \\
         python bench/list_request_parts.py --key fsk_… [--module leads] [--query sort=-updated_at]
@@ -49,16 +50,16 @@ async def main(key: str, module: str, query: str, rounds: int) -> None:
     async def authentication() -> object:
         return await authenticate(db, peppers, headers, "crm")
 
-    async def custom_fields() -> object:
-        async with db.read() as session:
+    async def custom_fields() -> object:  # a hit in the per-version schema cache
+        async with db.raw_read() as connection:
             return await load_schema(
-                session, principal.org_id, module, principal.custom_fields_version
+                connection, principal.org_id, module, principal.custom_fields_version
             )
 
-    async def list_service() -> service.Page:
-        async with db.read() as session:
+    async def list_service() -> service.Page:  # as the endpoint runs it
+        async with db.raw_read() as connection:
             wanted = parse_list_query(schema, params)
-            return await service.list_records(session, principal, schema, wanted)
+            return await service.list_records(connection, principal, schema, wanted)
 
     page = await list_service()
 
@@ -66,7 +67,11 @@ async def main(key: str, module: str, query: str, rounds: int) -> None:
         return encode({"data": page.records, "total": page.total})
 
     async def empty_session() -> None:
-        async with db.read():
+        async with db.read() as session:
+            await session.connection()
+
+    async def empty_raw_read() -> None:
+        async with db.raw_read():
             pass
 
     await measure("authentication", authentication, rounds)
@@ -74,6 +79,7 @@ async def main(key: str, module: str, query: str, rounds: int) -> None:
     await measure("list service", list_service, rounds)
     await measure("JSON encoding", encoding, rounds)
     await measure("empty session", empty_session, rounds)
+    await measure("empty raw read", empty_raw_read, rounds)
     await db.dispose()
 
 

@@ -1,16 +1,20 @@
 """SELECTs executed on the driver's own connection, decoded as SQLAlchemy would decode them.
 
-SQLAlchemy's execution and result layers cost ~0.4 ms of CPU per query here (a session with one
-query: 0.75 ms; the raw driver on a pooled connection: 0.39 ms). Every request runs the key
-lookup and the custom-field read, and every list request its page: for those that work buys
-nothing. Statements are compiled by SQLAlchemy and cached (per dialect and statement shape, the
-way SQLAlchemy caches them itself); parameters go through the types' bind processors and each
-column through its type's result processor, so values are exactly SQLAlchemy's.
-Authentication went from 1.4 to 0.85 ms of CPU (bench/list_request_parts.py).
+SQLAlchemy's execution and result layers cost ~0.4 ms of CPU per query here, and an ORM session
+as much again (bench/list_request_parts.py: an empty session 0.36 ms, an empty raw_read()
+0.06 ms). Every request runs the key lookup, and the busiest ones a page of records: for those
+that work buys nothing. Statements are compiled by SQLAlchemy and cached (per dialect and
+statement shape, the way SQLAlchemy caches them itself); parameters go through the types' bind
+processors and each column through its type's result processor, so values are exactly
+SQLAlchemy's (tests/test_fast_read.py compares them). Authentication: 1.4 ms of CPU with the ORM,
+0.46 ms now.
 
 - `fetch_rows`: a module-level constant statement whose parameters are all plain strings,
   given at execution (no cache key to compute).
 - `fetch_all`: any SELECT built per request (literal values inside, `IN` lists included).
+
+Both run on a session's connection (inside its transaction, seeing its flushed writes) or on a
+`Database.raw_read()` connection (no session at all).
 """
 
 from __future__ import annotations

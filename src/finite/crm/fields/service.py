@@ -26,8 +26,9 @@ MAX_OPTIONS = 500
 CUSTOM_TYPES = tuple(t for t in FieldType if t != FieldType.LINE_ITEMS)
 
 
-# (org_id, module, custom-fields version) → schema. A version is never reused, so an entry
-# can be stale only by being unreachable: every change bumps the version (a trigger does).
+# (org_id, module, custom-fields version) → schema. Every committed change bumps the version (a
+# trigger does), so an entry goes stale only by becoming unreachable. A number can come twice
+# only when a change rolls back, and what such a transaction read is never put here.
 _schemas: LRUCache[tuple[str, str, int], RecordSchema] = LRUCache(4096)
 
 

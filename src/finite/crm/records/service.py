@@ -68,8 +68,7 @@ async def get_record(
 ) -> dict[str, Any]:
     """One record. Runs only fast_read statements (`source`: a session or a raw_read())."""
     require(principal, schema.name, "view")
-    in_range = 1 <= record_id <= MAX_RECORD_ID  # beyond BIGINT the database would fail instead
-    row = in_range and await repository.read_record(
+    row = _possible(record_id) and await repository.read_record(
         source, principal.org_id, schema.name, record_id
     )
     if not row:
@@ -286,6 +285,11 @@ async def delete_record(
     return Outcome(before, diff)
 
 
+def _possible(record_id: int) -> bool:
+    """Beyond BIGINT the database would fail instead of finding nothing."""
+    return 1 <= record_id <= MAX_RECORD_ID
+
+
 async def _existing(
     session: AsyncSession,
     org_id: str,
@@ -294,8 +298,7 @@ async def _existing(
     *,
     for_update: bool = False,
 ) -> RowMapping:
-    in_range = 1 <= record_id <= MAX_RECORD_ID  # beyond BIGINT the database would fail instead
-    row = in_range and await repository.get_record(
+    row = _possible(record_id) and await repository.get_record(
         session, org_id, schema.name, record_id, for_update=for_update
     )
     if not row:

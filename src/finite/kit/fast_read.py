@@ -122,12 +122,8 @@ async def _run(
             _result_processors[shape] = processors
         if driver.dialect.name == "postgresql":
             records: Sequence[Any] = await driver.connection.fetch(sql, *values)
-        else:
-            cursor = await driver.connection.execute(sql, values)
-            try:
-                records = list(await cursor.fetchall())
-            finally:
-                await cursor.close()
+        else:  # one trip to aiosqlite's thread, not three (execute, fetch, close)
+            records = list(await driver.connection.execute_fetchall(sql, values))
     except Exception as error:
         # SQLAlchemy never saw this failure: without this, a connection the database dropped
         # (a restart) would go back to the pool and fail every request that draws it first.

@@ -53,6 +53,16 @@ class CountingDatabase(Database):
             yield session
 
 
+def new_worker(db: Database, settings: Settings, clock: FakeClock) -> DeliveryWorker:
+    return DeliveryWorker(
+        db,
+        SecretBox.from_secrets(settings.secret_key),
+        allow_private=True,
+        disable_after=timedelta(days=5),
+        clock=clock,
+    )
+
+
 async def waiting(db: Database, clock: FakeClock) -> Waiting:
     async with db.read() as session:
         return await work_waiting(session, clock())
@@ -64,13 +74,7 @@ async def test_an_idle_worker_reads_once_and_locks_nothing(
     await settle_waiting_webhook_work(db)  # the queue is shared with earlier tests
     clock = FakeClock()
     counted = CountingDatabase(db)
-    worker = DeliveryWorker(
-        counted,
-        SecretBox.from_secrets(settings.secret_key),
-        allow_private=True,
-        disable_after=timedelta(days=5),
-        clock=clock,
-    )
+    worker = new_worker(counted, settings, clock)
     try:
         assert await waiting(db, clock) == Waiting(events=False, deliveries=False)
         assert await worker._step() is False
@@ -109,13 +113,7 @@ async def test_due_means_due_now_and_not_leased(
     )
     assert made.status_code == 201, made.text
     await client.post("/api/records/leads", json={"name": "Ravi"}, headers=headers)
-    worker = DeliveryWorker(
-        db,
-        SecretBox.from_secrets(settings.secret_key),
-        allow_private=True,
-        disable_after=timedelta(days=5),
-        clock=clock,
-    )
+    worker = new_worker(db, settings, clock)
     try:
         assert await worker._fan_out() == 1
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, literal_column, select, text, update
 
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.query.build import capped_count
@@ -173,3 +174,32 @@ async def test_raw_reads_give_their_connection_back(db: Database, org: OrgSetup)
     with pytest.raises(LookupError):
         await failing_read()
     assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_cancelled_raw_read_gives_its_connection_back(db: Database) -> None:
+    """A client that hangs up cancels its request mid-query: the connection goes back (or is
+    dropped), and the next reads work."""
+    slow = (
+        select(
+            literal_column(
+                "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                "WHERE x < 5000000) SELECT count(*) FROM c)"
+            )
+        )
+        if db.is_sqlite
+        else select(func.pg_sleep(2))
+    )
+
+    async def slow_read() -> None:
+        async with db.raw_read() as connection:
+            await fetch_all(connection, slow)
+
+    reading = asyncio.create_task(slow_read())
+    await asyncio.sleep(0.2)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    for _ in range(12):  # more than one connection's worth: every pooled one still works
+        async with db.raw_read() as connection:
+            assert await fetch_all(connection, select(literal_column("1"))) == [(1,)]

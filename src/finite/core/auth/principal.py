@@ -37,7 +37,7 @@ class Principal:
     role: RoleInfo | None
     entitlement: Entitlement
     # The organization's custom-fields version when the key was read (see load_schema).
-    custom_fields_version: int = 0
+    custom_fields_version: int
 
     @property
     def is_admin(self) -> bool:

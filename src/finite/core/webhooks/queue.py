@@ -19,7 +19,7 @@ from finite.core.webhooks.schedule import next_attempt_at, parse_retry_after
 from finite.core.webhooks.secrets import endpoint_secrets
 from finite.core.webhooks.sender import Outcome, Outgoing
 from finite.kit.db_types import UTCDateTime
-from finite.kit.fast_read import fetch_all
+from finite.kit.fast_read import Source, fetch_all
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.models.events import Event
@@ -63,10 +63,10 @@ _WORK_WAITING = select(
 )
 
 
-async def work_waiting(session: AsyncSession, now: datetime) -> Waiting:
+async def work_waiting(source: Source, now: datetime) -> Waiting:
     """Whether a poll would find anything, in one read (no transaction, no row locks): an idle
     worker asks this instead of opening two write transactions each time."""
-    ((events, deliveries),) = await fetch_all(session, _WORK_WAITING, {"now": now})
+    ((events, deliveries),) = await fetch_all(source, _WORK_WAITING, {"now": now})
     return Waiting(bool(events), bool(deliveries))
 
 

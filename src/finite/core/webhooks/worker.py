@@ -180,8 +180,8 @@ class DeliveryWorker:
         if poll_due and free >= max(1, self.max_in_flight // 4):
             waiting_work = queue.Waiting(events=True, deliveries=True)
             if not nudged and not self._queue_busy:  # an idle poll: look before locking
-                async with self.db.read() as session:
-                    waiting_work = await queue.work_waiting(session, self.clock())
+                async with self.db.raw_read() as connection:
+                    waiting_work = await queue.work_waiting(connection, self.clock())
             fanned = await self._fan_out() if waiting_work.events else 0
             wanted = waiting_work.deliveries or fanned > 0
             claimed = await self._claim(min(free, self.batch_size)) if wanted else []

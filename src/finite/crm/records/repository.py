@@ -105,20 +105,6 @@ async def delete_record(session: AsyncSession, org_id: str, module: str, record_
     )
 
 
-async def list_records(
-    session: AsyncSession, org_id: str, module: str, *, offset: int, limit: int
-) -> Sequence[RowMapping]:
-    source = table(module)
-    query = (
-        select(source)
-        .where(source.c.org_id == org_id)
-        .order_by(source.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return (await session.execute(query)).mappings().all()
-
-
 # The kept count as a column, to read along with another query; its parameters are
 # KEPT_TOTAL_PARAMS, given at execution (prebuilt: every unfiltered list page carries it).
 KEPT_TOTAL = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -701,6 +702,35 @@ async def test_a_cursor_walk_crosses_null_sort_values(client: Client, org: OrgSe
         if [r["id"] for r in walked] != ordered(records, field, sort.startswith("-"), parse):
             failures.append((sort, response))
     assert not failures
+
+
+async def test_a_page_that_straddles_values_and_nulls_keeps_its_total(
+    client: Client, org: OrgSetup
+) -> None:
+    """A cursor page is read in segments (the values after the cursor, then the nulls, each
+    its own index range): a page holding both is whole, in order, and carries the total."""
+    key = org.crm_key
+    valued = [await create(client, key, "leads", {"name": f"V{n}", "value": n}) for n in (3, 1, 2)]
+    empty = [await create(client, key, "leads", {"name": f"N{n}"}) for n in range(3)]
+    await create(client, key, "leads", {"name": "Other", "value": 9, "status": "Lost"})
+    ascending = [r["id"] for r in sorted(valued, key=lambda r: Decimal(r["value"]))]
+    nulls = [r["id"] for r in empty]
+    orders = {"value": [*ascending, *nulls], "-value": [*nulls[::-1], *ascending[::-1]]}
+    for (sort, expected), per_page in itertools.product(orders.items(), (2, 3)):
+        # per_page 2: a page holds a value and a null; 3: a page starts right at the boundary
+        params = [("sort", sort), ("status[ne]", "Lost"), ("per_page", str(per_page))]
+        pages = []
+        cursor = None
+        while True:
+            more = [("cursor", cursor)] if cursor else []
+            body = await page_of(client, key, "leads", [*params, *more])
+            assert (body["total"], body["total_relation"]) == (6, "eq"), (sort, body)
+            pages.append([record["id"] for record in body["data"]])
+            if not body["has_more"]:
+                break
+            cursor = body["next_cursor"]
+        chunks = [expected[at : at + per_page] for at in range(0, 6, per_page)]
+        assert pages == chunks, (sort, per_page)
 
 
 async def test_a_cursor_walk_on_a_boolean_sort_key(client: Client, org: OrgSetup) -> None:

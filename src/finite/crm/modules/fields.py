@@ -38,6 +38,18 @@ TEXTUAL_TYPES = frozenset(
     }
 )
 
+# Types a list can sort by (multi-picklists and line items have no single value to order by).
+SORTABLE_TYPES = TEXTUAL_TYPES | {
+    FieldType.INTEGER,
+    FieldType.DECIMAL,
+    FieldType.MONEY,
+    FieldType.PERCENT,
+    FieldType.DATE,
+    FieldType.DATETIME,
+    FieldType.BOOLEAN,
+    FieldType.LOOKUP,
+}
+
 
 # Longest accepted value per type where the type implies one (text fields may set their own).
 DEFAULT_MAX_LENGTH: dict[FieldType, int] = {

@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 from finite.crm.modules.columns import column_type
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import FieldType, Module
+from finite.crm.modules.fields import SORTABLE_TYPES, FieldType, Module
 from finite.kit.db_types import UTCDateTime
 from finite.models.base import Base
 
@@ -26,6 +26,22 @@ PIPELINE_FIELDS = frozenset({"status", "stage"})
 
 def table_name(module: str) -> str:
     return f"crm_{module}"
+
+
+# Not indexed for sorting: a b-tree entry must fit a third of a PostgreSQL page (~2,700 bytes),
+# which long texts and 2,048-character URLs may not; sorting by them reads every match.
+_UNINDEXED_SORTS = frozenset({FieldType.LONG_TEXT, FieldType.URL})
+
+
+def sort_indexed(module: Module) -> list[str]:
+    """Keys whose lists are served by an (org_id, key, id) index: a page sorted by any of them
+    reads only its own rows, and a cursor seeks to its place (the title field's index is
+    ix_<table>_org_<title>; lookups' indexes also serve their foreign keys)."""
+    keys = ["version", "created_by", "owner"]
+    for field in module.fields:
+        if field.type in SORTABLE_TYPES and field.type not in _UNINDEXED_SORTS:
+            keys.append(field.key)
+    return keys
 
 
 def _module_table(module: Module) -> Table:
@@ -59,8 +75,9 @@ def _module_table(module: Module) -> Table:
             constraints.append(
                 Index(f"ix_{name}_org_{field.key}", "org_id", field.key, "updated_at", "id")
             )
-        elif field.type == FieldType.EMAIL:
-            constraints.append(Index(f"ix_{name}_org_{field.key}", "org_id", field.key))
+    for key in sort_indexed(module):
+        if title is None or key != title.key:
+            constraints.append(Index(f"ix_{name}_sort_{key}", "org_id", key, "id"))
     for field in module.fields:
         kind = column_type(field)
         if kind is None:
@@ -74,9 +91,6 @@ def _module_table(module: Module) -> Table:
                     [f"{target}.org_id", f"{target}.id"],
                     name=f"fk_{table_name(module.name)}_{field.key}",
                 )
-            )
-            constraints.append(
-                Index(f"ix_{table_name(module.name)}_{field.key}", "org_id", field.key)
             )
     return Table(table_name(module.name), Base.metadata, *columns, *constraints)
 

@@ -104,27 +104,30 @@ def order_by(table: Table, sort: Sort) -> list[Any]:
     return [primary, table.c.id.desc() if sort.descending else table.c.id.asc()]
 
 
-def after_clause(table: Table, sort: Sort, last_value: Any, last_id: int) -> ColumnElement[Any]:
-    """Rows that come after (last_value, last_id) in the order of `order_by`."""
+def after_segments(
+    table: Table, sort: Sort, last_value: Any, last_id: int
+) -> list[ColumnElement[Any]]:
+    """The rows after (last_value, last_id) in the order of `order_by`, as consecutive segments:
+    every row of a segment comes before every row of the next, and each segment is one range of
+    the (org_id, field, id) index, so a page seeks to its first row instead of walking every
+    earlier one. A nullable key may need two: nulls are the largest value, and no one index
+    range holds both the values beyond the cursor and the nulls (an OR of the two made
+    PostgreSQL and SQLite scan the organization from its first row: 3.6 s deep into 1M rows)."""
     column = column_of(table, sort.field, sort.custom)
     later_id = table.c.id < last_id if sort.descending else table.c.id > last_id
     if sort.field.key == "id" and not sort.custom:
-        return later_id
-    if _never_null(sort):  # a row-value comparison, so the (org_id, column, id) index serves it
-        pair, last = (
-            tuple_(column, table.c.id),
-            tuple_(literal(last_value, column.type), literal(last_id)),
-        )
-        return pair < last if sort.descending else pair > last
-    if last_value is None:
-        if sort.descending:  # nulls come first: then the rest of the nulls, then every value
-            return or_(and_(column.is_(None), later_id), column.is_not(None))
-        return and_(column.is_(None), later_id)
-    bound = literal(bindable(sort.field, sort.custom, last_value), column.type)
-    beyond = column < bound if sort.descending else column > bound
-    if sort.descending:
-        return or_(beyond, and_(column == bound, later_id))
-    return or_(beyond, and_(column == bound, later_id), column.is_(None))
+        return [later_id]
+    if last_value is None:  # among the nulls, which sort by id
+        nulls_after = and_(column.is_(None), later_id)
+        return [nulls_after, column.is_not(None)] if sort.descending else [nulls_after]
+    # A row-value comparison is one index range; a null sort value never satisfies it.
+    pair = tuple_(column, table.c.id)
+    bound = tuple_(
+        literal(bindable(sort.field, sort.custom, last_value), column.type), literal(last_id)
+    )
+    if sort.descending or _never_null(sort):
+        return [pair < bound if sort.descending else pair > bound]
+    return [pair > bound, column.is_(None)]
 
 
 def list_select(
@@ -149,13 +152,15 @@ def continue_after(
     query: ListQuery,
     last_value: Any,
     last_id: int,
-) -> ColumnElement[Any]:
-    """The rows after a cursor's (last_value, last_id), in a form the list's plan can seek to."""
-    after = after_clause(table, query.sort, last_value, last_id)
+) -> list[ColumnElement[Any]]:
+    """The rows after a cursor's (last_value, last_id), as after_segments' consecutive
+    segments, each in a form the list's plan can seek to."""
+    segments = after_segments(table, query.sort, last_value, last_id)
     if not _fts_driven(dialect, module, query):
-        return after
+        return segments
     # Start the FTS5 scan at the cursor's row (found by its id) instead of walking every
     # earlier match; when that record is gone, scan from the start and let `after` filter.
+    # (FTS-driven lists sort by id: one segment.)
     index = fts_index(module)
     row = table.alias("cursor_row")  # not correlated with the outer query's table
     cursor_rowid = (
@@ -167,7 +172,7 @@ def continue_after(
         seek = index.c.rowid < func.coalesce(cursor_rowid, MAX_ROWID)
     else:
         seek = index.c.rowid > func.coalesce(cursor_rowid, 0)
-    return and_(after, seek)
+    return [and_(segment, seek) for segment in segments]
 
 
 def capped_count(statement: Select[Any], cap: int) -> Select[Any]:

@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import Any
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
+from finite.crm.modules.fields import SORTABLE_TYPES, TEXTUAL_TYPES, Field, FieldType
 from finite.crm.query.search import MAX_QUERY_LENGTH
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.values import InvalidValue, convert
@@ -157,7 +157,7 @@ def _sort(schema: RecordSchema, query: ListQuery, value: str, problems: list[Err
         problems.append(ErrorDetail("sort", "sort on one field (ties are broken by id)"))
         return
     found = lookup_field(schema, key)
-    if found is None or found[0].type not in _ORDERED | {FieldType.BOOLEAN, FieldType.LOOKUP}:
+    if found is None or found[0].type not in SORTABLE_TYPES:
         problems.append(ErrorDetail("sort", f"cannot sort on {key!r}"))
         return
     query.sort = Sort(found[0], descending, found[1])

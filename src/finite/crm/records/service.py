@@ -91,11 +91,10 @@ async def list_records(
     dialect = dialect_name(source)
     matching = list_select(dialect, table, schema.name, org_id, query)
     statement = matching
+    segments: list[Any] = [None]
     if query.cursor is not None:
         last_value, last_id = decode_cursor(query.sort, query.cursor)
-        statement = statement.where(
-            continue_after(dialect, table, schema.name, org_id, query, last_value, last_id)
-        )
+        segments = continue_after(dialect, table, schema.name, org_id, query, last_value, last_id)
     elif query.page > 1:
         statement = statement.offset((query.page - 1) * query.per_page)
     # The total rides along with the page as one more column: one round trip fewer.
@@ -108,7 +107,12 @@ async def list_records(
         statement = statement.add_columns(
             capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")
         )
-    rows = await fetch_all(source, statement.limit(query.per_page + 1), params)
+    rows: list[Any] = []
+    for segment in segments:  # a later segment is read only when the page reaches it
+        part = statement if segment is None else statement.where(segment)
+        rows += await fetch_all(source, part.limit(query.per_page + 1 - len(rows)), params)
+        if len(rows) > query.per_page:
+            break
     has_more = len(rows) > query.per_page
     rows = rows[: query.per_page]
     read = row_reader(schema, tuple(table.columns.keys()))

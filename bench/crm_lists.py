@@ -75,27 +75,40 @@ def wrk(
     return result
 
 
-def deep_cursor(env: dict[str, str], org_id: str, fraction: float) -> str:
-    """A cursor `fraction` of the way into `sort=-updated_at` (built from the database)."""
+def deep_cursor(
+    env: dict[str, str],
+    org_id: str,
+    fraction: float,
+    key: str = "updated_at",
+    descending: bool = True,
+) -> str:
+    """A cursor `fraction` of the way into the leads sorted by `key` (built from the database;
+    nulls last ascending, first descending, ties by id, as the list orders them)."""
     code = f"""
 import asyncio
 from sqlalchemy import func, select
 from finite.config import load_settings
 from finite.kit.db import Database
+from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.query.grammar import SYSTEM_FIELDS, Sort
 from finite.crm.query.cursor import encode_cursor
 async def main():
     db = Database(load_settings().database_url)
     t = MODULE_TABLES["leads"]
+    column = t.c[{key!r}]
+    order = (
+        [column.desc().nulls_first(), t.c.id.desc()] if {descending!r}
+        else [column.asc().nulls_last(), t.c.id.asc()]
+    )
     async with db.read() as s:
         mine = t.c.org_id == {org_id!r}
         total = (await s.execute(select(func.count()).where(mine))).scalar_one()
-        row = (await s.execute(select(t.c.updated_at, t.c.id).where(mine)
-            .order_by(t.c.updated_at.desc(), t.c.id.desc())
-            .offset(int(total * {fraction})).limit(1))).one()
+        row = (await s.execute(select(column, t.c.id).where(mine)
+            .order_by(*order).offset(int(total * {fraction})).limit(1))).one()
     await db.dispose()
-    print(encode_cursor(Sort(SYSTEM_FIELDS["updated_at"], True, False), row[0], row[1]))
+    field = SYSTEM_FIELDS.get({key!r}) or MODULES["leads"].field({key!r})
+    print(encode_cursor(Sort(field, {descending!r}, False), row[0], row[1]))
 asyncio.run(main())
 """
     return run([sys.executable, "-c", code], env).strip()
@@ -194,6 +207,7 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         cursor = deep_cursor(env, org_id, 0.9)
+        name_cursor = deep_cursor(env, org_id, 0.9, "name", descending=False)
         words = ["asha", "acme", "globex", "okafor", "stark", "rao 12", "initech", "silva"]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write("local q = {" + ",".join(f'"{w.replace(" ", "%20")}"' for w in words) + "}\n")
@@ -211,6 +225,15 @@ def main() -> None:
                 None,
             ),
             "q search (8 words rotating)": (f"{base}/", Path(lua.name)),
+            "list p1 sort=company (nullable)": (f"{base}/api/records/leads?sort=company", None),
+            "deep cursor (90%) sort=name (nullable)": (
+                f"{base}/api/records/leads?sort=name&cursor={name_cursor}",
+                None,
+            ),
+            "list p1 status=New sort=-value": (
+                f"{base}/api/records/leads?status=New&sort=-value",
+                None,
+            ),
         }
         for name, (url, script) in scenarios.items():
             wrk(url, key, 2, args.connections, script)  # warm up

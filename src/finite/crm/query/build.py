@@ -178,9 +178,11 @@ def continue_after(
 def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
     """count(*) of at most cap + 1 matches: exact when small, a lower bound when not.
 
-    The list's ORDER BY stays: for a common search word the planner then walks the index in
-    order and stops at the cap, instead of building a bitmap of every match first."""
-    limited = statement.with_only_columns(text("1")).limit(cap + 1).subquery()
+    Without the list's ORDER BY: the engine then counts through the index that best serves the
+    filters (the sort indexes and the primary key all lead with org_id) instead of walking the
+    sort's index and checking each row. `status=New&sort=-value` counted in 15-20 ms
+    (PostgreSQL) and 23 ms (SQLite) that way, in ~1 ms through the status index."""
+    limited = statement.with_only_columns(text("1")).order_by(None).limit(cap + 1).subquery()
     return select(func.count()).select_from(limited)
 
 

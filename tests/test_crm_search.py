@@ -23,6 +23,7 @@ from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.query.build import list_select
 from finite.crm.query.grammar import SYSTEM_FIELDS, ListQuery, Sort
 from finite.crm.query.search import fts_table, search_clause
+from finite.crm.records import service
 from finite.kit.db import Database, dialect_name
 from finite.kit.db_types import UTCDateTime
 from finite.kit.derived_keys import Peppers
@@ -585,3 +586,68 @@ async def test_sqlite_search_in_id_order_reads_the_index_in_order(db: Database) 
         steps = [str(step[-1]) for step in plan]
         assert "VIRTUAL TABLE" in steps[0], steps
         assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+@pytest.mark.parametrize("few", [0, 10**6], ids=["walk-the-sort-index", "sort-the-matches"])
+async def test_searches_sorted_by_another_field_page_alike_either_way(
+    client: Client,
+    db: Database,
+    peppers: Peppers,
+    org: OrgSetup,
+    monkeypatch: pytest.MonkeyPatch,
+    few: int,
+) -> None:
+    """SQLite reads a search sorted by a field from the FTS5 index and sorts it when it
+    matches few records, else walks the sort's index: the pages are the same either way (nulls
+    last ascending, equal values by id, filters, short words, another org's matches ignored)."""
+    monkeypatch.setattr(service, "FEW_SEARCH_MATCHES", few)
+    other = await make_org(db, peppers)
+    mine: dict[int, dict[str, Any]] = {}
+    for number in range(10):
+        body = {
+            "name": f"Asha Number{number}",
+            "company": "Acme Pumps" if number % 4 else "Globex",
+            "city": [None, "Lagos", "Accra", "Lagos", "Pune"][number % 5],
+            "status": "New" if number % 3 else "Contacted",
+        }
+        mine[await create(client, org.crm_key, "leads", body)] = body
+        await create(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
+
+    def by_city(ids: list[int], descending: bool) -> list[int]:
+        valued = sorted((i for i in ids if mine[i]["city"]), key=lambda i: (mine[i]["city"], i))
+        nulls = sorted(i for i in ids if not mine[i]["city"])
+        return [*nulls[::-1], *valued[::-1]] if descending else [*valued, *nulls]
+
+    acme = [i for i, body in mine.items() if body["company"] == "Acme Pumps"]
+    new_acme = [i for i in acme if mine[i]["status"] == "New"]
+    for sort, descending in (("city", False), ("-city", True)):
+        found = await walk(client, org.crm_key, {"q": "acme", "sort": sort})
+        assert found == by_city(acme, descending), sort
+        filtered = await walk(client, org.crm_key, {"q": "acme", "status": "New", "sort": sort})
+        assert filtered == by_city(new_acme, descending), sort
+        short = await walk(client, org.crm_key, {"q": "acme pu", "sort": sort})
+        assert short == by_city(acme, descending), sort
+        everyone = await walk(client, org.crm_key, {"q": "asha", "sort": sort})
+        assert everyone == by_city(list(mine), descending), sort
+
+
+async def test_sqlite_search_with_few_matches_reads_the_fts_index_first(db: Database) -> None:
+    """Sorted by a field, few matches: the FTS5 table is the outer loop (a plain JOIN let
+    SQLite walk the sort's index and ask FTS5 about each record: minutes at 1M records)."""
+    if not db.is_sqlite:
+        pytest.skip("the FTS5 plan is SQLite's")
+    table, spec = MODULE_TABLES["leads"], MODULES["leads"]
+    for key in ("name", "city", "value"):
+        field = spec.field(key)
+        assert field is not None
+        query = ListQuery(q="acme pumps", sort=Sort(field, False, False))
+        statement = list_select("sqlite", table, "leads", "org_x", query, few_matches=True)
+        async with db.read() as session:
+            sql = str(
+                statement.limit(20).compile(
+                    session.get_bind(), compile_kwargs={"literal_binds": True}
+                )
+            )
+            plan = (await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
+        steps = [str(step[-1]) for step in plan]
+        assert "VIRTUAL TABLE" in steps[0], steps

@@ -30,6 +30,7 @@ from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
 from finite.crm.query.grammar import Filter, ListQuery, Sort
 from finite.crm.query.search import (
+    cross_join,
     fts_index,
     fts_match,
     like_any,
@@ -131,10 +132,20 @@ def after_segments(
 
 
 def list_select(
-    dialect: str, table: Table, module: str, org_id: str, query: ListQuery
+    dialect: str,
+    table: Table,
+    module: str,
+    org_id: str,
+    query: ListQuery,
+    *,
+    few_matches: bool = False,
 ) -> Select[Any]:
-    """Every row matching the query's filters and search, in order (no paging)."""
-    if _fts_driven(dialect, module, query):
+    """Every row matching the query's filters and search, in order (no paging). `few_matches`:
+    the search matches few records (see search.sqlite_match_probe); on SQLite they are then
+    read from the FTS5 index and sorted, whatever the sort."""
+    if _fts_driven(dialect, module, query) or (
+        few_matches and _fts_searchable(dialect, module, query)
+    ):
         return _fts_driven_select(table, module, org_id, query)
     statement = select(table).where(table.c.org_id == org_id)
     for found in query.filters:
@@ -187,29 +198,41 @@ def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
 
 
 def _fts_driven(dialect: str, module: str, query: ListQuery) -> bool:
+    """A SQLite search in id order: always read in the FTS5 index's (rowid) order."""
     sort = query.sort
     by_id = sort.field.key == "id" and not sort.custom
-    return dialect == "sqlite" and by_id and bool(query.q and sqlite_fts_words(module, query.q)[0])
+    return by_id and _fts_searchable(dialect, module, query)
+
+
+def _fts_searchable(dialect: str, module: str, query: ListQuery) -> bool:
+    return dialect == "sqlite" and bool(query.q and sqlite_fts_words(module, query.q)[0])
 
 
 def _fts_driven_select(table: Table, module: str, org_id: str, query: ListQuery) -> Select[Any]:
-    """A SQLite search in id order: read the FTS5 index in rowid order and stop when the page
-    is full, instead of collecting every match first (at 1M records a common word matches
-    hundreds of thousands: ~150 ms → ~1 ms). Within an organization rowid order is id order:
-    both grow with each insert, handed out in the write transaction that inserts the row (SQLite
-    runs one at a time), and the FTS5 index already relies on rowids staying put."""
+    """A SQLite search read from the FTS5 index, its matches joined to the records (a CROSS
+    JOIN: SQLite keeps the FTS5 table as the outer loop; with a plain JOIN it may walk the
+    sort's index and ask FTS5 about every record, minutes at 1M records).
+
+    In id order it reads the index in rowid order and stops when the page is full, instead of
+    collecting every match first (at 1M records a common word matches hundreds of thousands:
+    ~150 ms → ~1 ms). Within an organization rowid order is id order: both grow with each
+    insert, handed out in the write transaction that inserts the row (SQLite runs one at a
+    time), and the FTS5 index already relies on rowids staying put. In another order the
+    matches are sorted: chosen only when they are few (search.sqlite_match_probe)."""
     indexed, short = sqlite_fts_words(module, query.q or "")
     index = fts_index(module)
     rowid: ColumnElement[Any] = literal_column(f"{table.name}.rowid")
     statement = (
         select(table)
-        .select_from(index.join(table, rowid == index.c.rowid))
+        .select_from(cross_join(index, table, rowid == index.c.rowid))
         .where(table.c.org_id == org_id, fts_match(module, indexed))
     )
     for found in query.filters:
         statement = statement.where(filter_clause("sqlite", table, found))
     for word in short:
         statement = statement.where(like_any(table, module, word))
+    if not _fts_driven("sqlite", module, query):
+        return statement.order_by(*order_by(table, query.sort))
     return statement.order_by(index.c.rowid.desc() if query.sort.descending else index.c.rowid)
 
 

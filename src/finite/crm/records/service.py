@@ -19,6 +19,7 @@ from finite.core.events.outbox import record_event
 from finite.crm.query.build import capped_count, continue_after, list_select
 from finite.crm.query.cursor import decode_cursor, encode_cursor
 from finite.crm.query.grammar import ListQuery
+from finite.crm.query.search import sqlite_match_probe
 from finite.crm.records import repository
 from finite.crm.records.line_items import Line, out_of_range, totals
 from finite.crm.records.references import check_references
@@ -36,6 +37,7 @@ from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
 from finite.kit.fast_read import Source, fetch_all
 
+FEW_SEARCH_MATCHES = 500  # SQLite sorts up to this many matches rather than walk an index
 TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
 MAX_RECORD_ID = 2**63 - 1
 
@@ -89,7 +91,8 @@ async def list_records(
     require(principal, schema.name, "view")
     org_id, table = principal.org_id, repository.table(schema.name)
     dialect = dialect_name(source)
-    matching = list_select(dialect, table, schema.name, org_id, query)
+    few = await _few_search_matches(source, dialect, schema.name, query)
+    matching = list_select(dialect, table, schema.name, org_id, query, few_matches=few)
     statement = matching
     segments: list[Any] = [None]
     if query.cursor is not None:
@@ -135,6 +138,18 @@ async def list_records(
         wanted = {"id", *query.fields}
         records = [{k: v for k, v in record.items() if k in wanted} for record in records]
     return Page(records, query.page, query.per_page, total, relation, has_more, next_cursor)
+
+
+async def _few_search_matches(source: Source, dialect: str, module: str, query: ListQuery) -> bool:
+    """SQLite, a search sorted by another field than id: read its matches from the FTS5 index
+    and sort them when they are few; otherwise walk the sort's index and keep the matches.
+    SQLite's planner cannot tell the two apart (a rare word by the walk: 0.1-0.6 s at 1M
+    records; a common word by the sort: ~1 s); PostgreSQL's statistics can."""
+    by_id = query.sort.field.key == "id" and not query.sort.custom
+    if dialect != "sqlite" or not query.q or by_id:
+        return False
+    probe = sqlite_match_probe(module, query.q, FEW_SEARCH_MATCHES)
+    return probe is not None and (await fetch_all(source, probe))[0][0] <= FEW_SEARCH_MATCHES
 
 
 async def _total(

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from finite.core.accounts.service import PlanChoice, set_plan
 from finite.core.auth.authenticate import authenticate
 from finite.crm.export.csv_format import cell as python_cell
+from finite.crm.export.postgres_copy import LineEnds
 from finite.crm.export.records_csv import BATCH_ROWS
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.fields.service import load_schema
@@ -734,3 +735,24 @@ async def test_sqlite_computed_cells_equal_the_python_cells(db: Database) -> Non
     for read_back, cells in zip(stored, computed, strict=True):
         expected = [python_cell(value) or None for value in read_back]
         assert list(cells) == expected
+
+
+def test_postgres_copy_line_ends_become_crlf_outside_quotes_wherever_chunks_split() -> None:
+    """PostgreSQL ends CSV records with LF; the export rewrites record ends (never newlines
+    inside quoted cells) to CRLF, however the data is cut into chunks."""
+    rows = [
+        ["id", "description"],
+        ["1", 'two\nlines, "quoted"'],
+        ["2", "plain"],
+        ["3", '"\n"'],
+        ["4", "\r\nstarts with a line end"],
+    ]
+    as_postgres, expected = io.StringIO(), io.StringIO()
+    csv.writer(as_postgres, lineterminator="\n").writerows(rows)
+    csv.writer(expected, lineterminator="\r\n").writerows(rows)
+    data = as_postgres.getvalue().encode()
+    for first in range(len(data) + 1):
+        for second in range(first, len(data) + 1, 7):
+            to_crlf = LineEnds()
+            pieces = (data[:first], data[first:second], data[second:])
+            assert b"".join(to_crlf(piece) for piece in pieces).decode() == expected.getvalue()

@@ -26,6 +26,9 @@ from finite.kit.db import Database
 from finite.models.crm import LineItem
 
 _QUEUE_CHUNKS = 16  # back-pressure: COPY waits while the client is slower than the database
+# The driver hands over COPY data as it arrives (~18 KB at a time); each piece sent on its own
+# cost the server more than the data itself (at 1M rows: ~19k sends). Joined to 256 KB: ~1.3k.
+_CHUNK_BYTES = 256 * 1024
 
 
 def iso_utc(moment: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -120,16 +123,28 @@ async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[byt
     """COPY (statement) TO STDOUT as CSV with a header, CRLF line ends, through a bounded queue."""
     sql = str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUE_CHUNKS)
-    to_crlf = _LineEnds()
+    to_crlf = LineEnds()
 
     async def produce() -> None:
+        pending: list[bytes] = []
+        size = 0
+
+        async def output(data: bytes) -> None:
+            nonlocal size
+            pending.append(data)
+            size += len(data)
+            if size >= _CHUNK_BYTES:
+                await queue.put(to_crlf(b"".join(pending)))
+                pending.clear()
+                size = 0
+
         async with db.engine.connect() as connection:
             raw = await connection.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
-            await driver.copy_from_query(
-                sql, output=lambda chunk: queue.put(to_crlf(chunk)), format="csv", header=True
-            )
+            await driver.copy_from_query(sql, output=output, format="csv", header=True)
+        if pending:
+            await queue.put(to_crlf(b"".join(pending)))
         await queue.put(None)
 
     task = asyncio.create_task(produce())
@@ -142,7 +157,7 @@ async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[byt
             task.cancel()
 
 
-class _LineEnds:
+class LineEnds:
     """PostgreSQL ends CSV records with LF; RFC 4180 wants CRLF. A newline is a record end when
     it lies outside quotes, so track quote parity across chunks and rewrite only those."""
 

@@ -6,6 +6,7 @@ escaping of text (never of numbers), line items as JSON, RFC 4180 and UTF-8, the
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -14,6 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from httpx import Response
 from litestar import Litestar
@@ -27,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -34,7 +37,7 @@ from sqlalchemy import (
 from finite.core.accounts.service import PlanChoice, set_plan
 from finite.core.auth.authenticate import authenticate
 from finite.crm.export.csv_format import cell as python_cell
-from finite.crm.export.postgres_copy import LineEnds
+from finite.crm.export.postgres_copy import LineEnds, stream_copy
 from finite.crm.export.records_csv import BATCH_ROWS
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.fields.service import load_schema
@@ -756,3 +759,17 @@ def test_postgres_copy_line_ends_become_crlf_outside_quotes_wherever_chunks_spli
             to_crlf = LineEnds()
             pieces = (data[:first], data[first:second], data[second:])
             assert b"".join(to_crlf(piece) for piece in pieces).decode() == expected.getvalue()
+
+
+async def test_a_failing_postgres_copy_raises_instead_of_hanging(db: Database) -> None:
+    """An error inside COPY (here: a division by zero) reaches the stream's reader, which then
+    ends; the stream used to wait forever for data the failed COPY would never send."""
+    if db.is_sqlite:
+        pytest.skip("COPY is PostgreSQL's")
+
+    async def read_all() -> list[bytes]:
+        failing = select(literal_column("1 / 0").label("x"))
+        return [chunk async for chunk in stream_copy(db, failing)]
+
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await asyncio.wait_for(read_all(), timeout=20)

@@ -138,14 +138,16 @@ async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[byt
                 pending.clear()
                 size = 0
 
-        async with db.engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            await driver.copy_from_query(sql, output=output, format="csv", header=True)
-        if pending:
-            await queue.put(to_crlf(b"".join(pending)))
-        await queue.put(None)
+        try:
+            async with db.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                await driver.copy_from_query(sql, output=output, format="csv", header=True)
+            if pending:
+                await queue.put(to_crlf(b"".join(pending)))
+        finally:  # also when COPY fails: the consumer stops waiting and raises its error
+            await queue.put(None)
 
     task = asyncio.create_task(produce())
     try:

@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 from finite.crm.modules.columns import column_type
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import SORTABLE_TYPES, FieldType, Module
+from finite.crm.modules.fields import SORTABLE_TYPES, Field, FieldType, Module
 from finite.kit.db_types import UTCDateTime
 from finite.models.base import Base
 
@@ -28,20 +28,24 @@ def table_name(module: str) -> str:
     return f"crm_{module}"
 
 
-# Not indexed for sorting: a b-tree entry must fit a third of a PostgreSQL page (~2,700 bytes),
-# which long texts and 2,048-character URLs may not; sorting by them reads every match.
-_UNINDEXED_SORTS = frozenset({FieldType.LONG_TEXT, FieldType.URL})
+# A b-tree entry must fit a third of a PostgreSQL page (~2,700 bytes): text longer than this
+# many characters (4 bytes each at most in UTF-8) is not indexed, lest a long value fail its
+# insert. Long texts, URLs and address lists are sorted by reading every match.
+MAX_INDEXED_CHARS = 600
+
+
+def indexable(field: Field) -> bool:
+    """Whether an (org_id, field, id) index can hold every value the field accepts."""
+    if field.type not in SORTABLE_TYPES or field.type == FieldType.LONG_TEXT:
+        return False
+    return field.length_limit is None or field.length_limit <= MAX_INDEXED_CHARS
 
 
 def sort_indexed(module: Module) -> list[str]:
     """Keys whose lists are served by an (org_id, key, id) index: a page sorted by any of them
     reads only its own rows, and a cursor seeks to its place (the title field's index is
     ix_<table>_org_<title>; lookups' indexes also serve their foreign keys)."""
-    keys = ["version", "created_by", "owner"]
-    for field in module.fields:
-        if field.type in SORTABLE_TYPES and field.type not in _UNINDEXED_SORTS:
-            keys.append(field.key)
-    return keys
+    return ["version", "created_by", "owner", *(f.key for f in module.fields if indexable(f))]
 
 
 def _module_table(module: Module) -> Table:
@@ -68,7 +72,7 @@ def _module_table(module: Module) -> Table:
         Index(f"ix_{name}_org_owner", "org_id", "owner", "updated_at", "id"),
     ]
     title = next((f for f in module.fields if f.required), None)
-    if title is not None:
+    if title is not None and indexable(title):
         constraints.append(Index(f"ix_{name}_org_{title.key}", "org_id", title.key, "id"))
     for field in module.fields:
         if field.key in PIPELINE_FIELDS:  # the filters lists are most often cut by

@@ -4,12 +4,15 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-21
 
-An (org_id, field, id) index for every field a list can sort by (long texts and URLs aside: a
-b-tree entry must fit a third of a PostgreSQL page), so a page sorted by any of them reads its
-own rows and a cursor seeks to its place, as crm/modules/tables.py declares. Before, a sort by
-most fields read every record of the organization (0.7 s on PostgreSQL, up to 9 s on SQLite at
-1M records). The (org_id, email) and (org_id, lookup) indexes give way to their sort indexes,
-which serve the same lookups and foreign keys.
+An (org_id, field, id) index for every field a list can sort by, so a page sorted by any of
+them reads its own rows and a cursor seeks to its place, as crm/modules/tables.py declares.
+Before, a sort by most fields read every record of the organization (0.7 s on PostgreSQL, up to
+9 s on SQLite at 1M records). The (org_id, email) and (org_id, lookup) indexes give way to their
+sort indexes, which serve the same lookups and foreign keys.
+
+Not indexed: text that may be longer than a PostgreSQL b-tree entry can hold (~2,700 bytes;
+long texts, URLs, address lists). The visits' URL index goes for that reason: a long URL of
+non-Latin characters failed its insert.
 """
 
 from collections.abc import Sequence
@@ -417,7 +420,6 @@ SORT_INDEXES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
     "crm_salesinbox": (
         (
             "account_id",
-            "cc_address",
             "contact_id",
             "created_by",
             "deal_id",
@@ -426,7 +428,6 @@ SORT_INDEXES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
             "lead_id",
             "owner",
             "sent_at",
-            "to_address",
             "version",
         ),
         (
@@ -524,7 +525,13 @@ SORT_INDEXES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
 }
 
 
+# Indexes on text that may be too long for a b-tree entry: (table, name, key).
+TOO_LONG_TO_INDEX = (("crm_visits", "ix_crm_visits_org_url", "url"),)
+
+
 def upgrade() -> None:
+    for table, name, _key in TOO_LONG_TO_INDEX:
+        op.drop_index(name, table_name=table)
     for table, (keys, replaced) in SORT_INDEXES.items():
         for name, _key in replaced:
             op.drop_index(name, table_name=table)
@@ -538,3 +545,5 @@ def downgrade() -> None:
             op.drop_index(f"ix_{table}_sort_{key}", table_name=table)
         for name, key in replaced:
             op.create_index(name, table, ["org_id", key])
+    for table, name, key in TOO_LONG_TO_INDEX:
+        op.create_index(name, table, ["org_id", key, "id"])

@@ -30,6 +30,7 @@ from finite.kit.derived_keys import Peppers
 from finite.platform.migrations import alembic_config, migrate_to_head
 from tests import backends
 from tests.factories import OrgSetup, bearer, make_org
+from tests.query_plans import query_plan
 
 Client = AsyncTestClient[Litestar]
 
@@ -366,17 +367,8 @@ async def plan(session: AsyncSession, module: str, q: str) -> str:
     """The query plan of a search, with every access path but the search indexes disabled on
     PostgreSQL (its tables are too small here for the planner to want them otherwise)."""
     table = MODULE_TABLES[module]
-    dialect = dialect_name(session)
-    statement = select(table.c.id).where(search_clause(dialect, module, table, q))
-    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-    connection = await session.connection()
-    if dialect == "postgresql":
-        for path in ("seqscan", "indexscan", "indexonlyscan"):
-            await connection.exec_driver_sql(f"SET LOCAL enable_{path} = off")
-        lines = await connection.exec_driver_sql(f"EXPLAIN {sql}")
-    else:
-        lines = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
-    return "\n".join(str(line[-1]) for line in lines.all())
+    statement = select(table.c.id).where(search_clause(dialect_name(session), module, table, q))
+    return await query_plan(session, statement, avoid=("seqscan", "indexscan", "indexonlyscan"))
 
 
 @pytest.mark.parametrize("module", list(MODULES))
@@ -534,6 +526,17 @@ async def walk(client: Client, key: str, params: dict[str, str]) -> list[int]:
     raise AssertionError("the cursor walk did not end")
 
 
+async def leads_in_two_orgs(
+    client: Client, org: OrgSetup, other: OrgSetup, bodies: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Each lead created in `org` and, renamed, in `other`, interleaved; `org`'s by id."""
+    mine: dict[int, dict[str, Any]] = {}
+    for number, body in enumerate(bodies):
+        mine[await create(client, org.crm_key, "leads", body)] = body
+        await create(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
+    return mine
+
+
 async def test_search_pages_walk_every_match_once_in_id_order(
     client: Client, db: Database, peppers: Peppers, org: OrgSetup
 ) -> None:
@@ -541,15 +544,15 @@ async def test_search_pages_walk_every_match_once_in_id_order(
     end): both directions, with a filter and a short word, another org's matches interleaved,
     a deleted record's cursor still continuing."""
     other = await make_org(db, peppers)
-    mine: dict[int, dict[str, Any]] = {}
-    for number in range(9):
-        body = {
+    bodies = [
+        {
             "name": f"Asha Number{number}",
             "company": "Acme Pumps" if number % 3 else "Globex",
             "status": "New" if number % 2 else "Contacted",
         }
-        mine[await create(client, org.crm_key, "leads", body)] = body
-        await create(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
+        for number in range(9)
+    ]
+    mine = await leads_in_two_orgs(client, org, other, bodies)
     acme = sorted(i for i, body in mine.items() if body["company"] == "Acme Pumps")
     new_acme = [i for i in acme if mine[i]["status"] == "New"]
 
@@ -581,9 +584,7 @@ async def test_sqlite_search_in_id_order_reads_the_index_in_order(db: Database) 
         query = ListQuery(q="acme pumps", sort=Sort(SYSTEM_FIELDS["id"], descending, False))
         statement = list_select("sqlite", table, "leads", "org_x", query).limit(20)
         async with db.read() as session:
-            sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-            plan = (await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
-        steps = [str(step[-1]) for step in plan]
+            steps = (await query_plan(session, statement)).splitlines()
         assert "VIRTUAL TABLE" in steps[0], steps
         assert not any("TEMP B-TREE" in step for step in steps), steps
 
@@ -602,16 +603,16 @@ async def test_searches_sorted_by_another_field_page_alike_either_way(
     last ascending, equal values by id, filters, short words, another org's matches ignored)."""
     monkeypatch.setattr(service, "FEW_SEARCH_MATCHES", few)
     other = await make_org(db, peppers)
-    mine: dict[int, dict[str, Any]] = {}
-    for number in range(10):
-        body = {
+    bodies = [
+        {
             "name": f"Asha Number{number}",
             "company": "Acme Pumps" if number % 4 else "Globex",
             "city": [None, "Lagos", "Accra", "Lagos", "Pune"][number % 5],
             "status": "New" if number % 3 else "Contacted",
         }
-        mine[await create(client, org.crm_key, "leads", body)] = body
-        await create(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
+        for number in range(10)
+    ]
+    mine = await leads_in_two_orgs(client, org, other, bodies)
 
     def by_city(ids: list[int], descending: bool) -> list[int]:
         valued = sorted((i for i in ids if mine[i]["city"]), key=lambda i: (mine[i]["city"], i))
@@ -643,11 +644,5 @@ async def test_sqlite_search_with_few_matches_reads_the_fts_index_first(db: Data
         query = ListQuery(q="acme pumps", sort=Sort(field, False, False))
         statement = list_select("sqlite", table, "leads", "org_x", query, few_matches=True)
         async with db.read() as session:
-            sql = str(
-                statement.limit(20).compile(
-                    session.get_bind(), compile_kwargs={"literal_binds": True}
-                )
-            )
-            plan = (await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))).all()
-        steps = [str(step[-1]) for step in plan]
+            steps = (await query_plan(session, statement.limit(20))).splitlines()
         assert "VIRTUAL TABLE" in steps[0], steps

@@ -19,6 +19,7 @@ from finite.crm.modules.tables import MAX_INDEXED_CHARS, MODULE_TABLES, indexabl
 from finite.crm.query.build import NOT_NULL_COLUMNS, capped_count, continue_after, list_select
 from finite.crm.query.grammar import SYSTEM_FIELDS, Filter, ListQuery, Sort
 from finite.kit.db import Database, dialect_name
+from tests.query_plans import query_plan
 
 SAMPLE_VALUES: dict[FieldType, Any] = {
     FieldType.INTEGER: 5,
@@ -49,18 +50,9 @@ def sample(field: Field) -> Any:
 
 
 async def plan(session: AsyncSession, statement: Select[Any]) -> str:
-    """The plan, with PostgreSQL steered off whole-table scans and sorts where it has any other
-    way (its test tables are too small to prefer an index otherwise): a sort or a filter that
-    remains is the only way the engine has."""
-    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-    connection = await session.connection()
-    if dialect_name(session) == "postgresql":
-        for path in ("seqscan", "bitmapscan", "sort"):
-            await connection.exec_driver_sql(f"SET LOCAL enable_{path} = off")
-        lines = await connection.exec_driver_sql(f"EXPLAIN {sql}")
-    else:
-        lines = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
-    return "\n".join(str(line[-1]) for line in lines.all())
+    """With PostgreSQL steered off whole-table scans and sorts: a sort or a filter that remains
+    is the only way the engine has."""
+    return await query_plan(session, statement, avoid=("seqscan", "bitmapscan", "sort"))
 
 
 def seeks_on(dialect: str, steps: str, key: str) -> bool:

@@ -1,0 +1,28 @@
+"""The engine's own plan for a statement, for tests that check which indexes serve a query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.kit.db import dialect_name
+
+
+async def query_plan(
+    session: AsyncSession, statement: Executable, avoid: tuple[str, ...] = ()
+) -> str:
+    """EXPLAIN (PostgreSQL) or EXPLAIN QUERY PLAN (SQLite), one step a line. `avoid`: PostgreSQL
+    access paths to switch off (`seqscan`, `sort`, ...), since the test tables are too small for
+    its planner to prefer an index otherwise; what remains is then the only way it has. Needs a
+    transaction (SET LOCAL)."""
+    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    connection = await session.connection()
+    if dialect_name(session) == "postgresql":
+        for path in avoid:
+            await connection.exec_driver_sql(f"SET LOCAL enable_{path} = off")
+        lines: Any = await connection.exec_driver_sql(f"EXPLAIN {sql}")
+    else:
+        lines = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+    return "\n".join(str(line[-1]) for line in lines.all())

@@ -96,7 +96,7 @@ def filter_clause(dialect: str, table: Table, found: Filter) -> ColumnElement[An
 
 def order_by(table: Table, sort: Sort) -> list[Any]:
     column = column_of(table, sort.field, sort.custom)
-    if sort.field.key == "id" and not sort.custom:
+    if sort.by_id:
         return [table.c.id.desc() if sort.descending else table.c.id.asc()]
     if _never_null(sort):
         primary = column.desc() if sort.descending else column.asc()
@@ -116,7 +116,7 @@ def after_segments(
     PostgreSQL and SQLite scan the organization from its first row: 3.6 s deep into 1M rows)."""
     column = column_of(table, sort.field, sort.custom)
     later_id = table.c.id < last_id if sort.descending else table.c.id > last_id
-    if sort.field.key == "id" and not sort.custom:
+    if sort.by_id:
         return [later_id]
     if last_value is None:  # among the nulls, which sort by id
         nulls_after = and_(column.is_(None), later_id)
@@ -199,13 +199,17 @@ def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
 
 def _fts_driven(dialect: str, module: str, query: ListQuery) -> bool:
     """A SQLite search in id order: always read in the FTS5 index's (rowid) order."""
-    sort = query.sort
-    by_id = sort.field.key == "id" and not sort.custom
-    return by_id and _fts_searchable(dialect, module, query)
+    return query.sort.by_id and _fts_searchable(dialect, module, query)
 
 
 def _fts_searchable(dialect: str, module: str, query: ListQuery) -> bool:
     return dialect == "sqlite" and bool(query.q and sqlite_fts_words(module, query.q)[0])
+
+
+def wants_match_probe(dialect: str, module: str, query: ListQuery) -> bool:
+    """A SQLite search sorted by a field: whether it matches few records decides its plan
+    (list_select's `few_matches`; search.sqlite_match_probe counts them)."""
+    return not query.sort.by_id and _fts_searchable(dialect, module, query)
 
 
 def _fts_driven_select(table: Table, module: str, org_id: str, query: ListQuery) -> Select[Any]:

@@ -58,6 +58,10 @@ class Sort:
     def token(self) -> str:
         return ("-" if self.descending else "") + self.field.key
 
+    @property
+    def by_id(self) -> bool:
+        return self.field.key == "id" and not self.custom
+
 
 @dataclass(slots=True)
 class ListQuery:

@@ -166,12 +166,10 @@ def fts_match(module: str, indexed_words: list[str]) -> ColumnElement[Any]:
     )
 
 
-def sqlite_match_probe(module: str, q: str, cap: int) -> Select[Any] | None:
-    """How many records (of any organization, at most cap + 1) match q's FTS5-served words:
-    one read of the index's doclists, ~1 ms. None when no word is served by the index."""
+def sqlite_match_probe(module: str, q: str, cap: int) -> Select[Any]:
+    """How many records (of any organization, at most cap + 1) match q's FTS5-served words
+    (q has at least one): one read of the index's doclists, ~1 ms."""
     indexed, _short = sqlite_fts_words(module, q)
-    if not indexed:
-        return None
     index = fts_index(module)
     matching = select(index.c.rowid).where(fts_match(module, indexed)).limit(cap + 1)
     return select(func.count()).select_from(matching.subquery())

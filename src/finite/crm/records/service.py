@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import record_event
-from finite.crm.query.build import capped_count, continue_after, list_select
+from finite.crm.query.build import (
+    capped_count,
+    continue_after,
+    list_select,
+    wants_match_probe,
+)
 from finite.crm.query.cursor import decode_cursor, encode_cursor
 from finite.crm.query.grammar import ListQuery
 from finite.crm.query.search import sqlite_match_probe
@@ -145,11 +150,10 @@ async def _few_search_matches(source: Source, dialect: str, module: str, query: 
     and sort them when they are few; otherwise walk the sort's index and keep the matches.
     SQLite's planner cannot tell the two apart (a rare word by the walk: 0.1-0.6 s at 1M
     records; a common word by the sort: ~1 s); PostgreSQL's statistics can."""
-    by_id = query.sort.field.key == "id" and not query.sort.custom
-    if dialect != "sqlite" or not query.q or by_id:
+    if not query.q or not wants_match_probe(dialect, module, query):
         return False
     probe = sqlite_match_probe(module, query.q, FEW_SEARCH_MATCHES)
-    return probe is not None and (await fetch_all(source, probe))[0][0] <= FEW_SEARCH_MATCHES
+    return int((await fetch_all(source, probe))[0][0]) <= FEW_SEARCH_MATCHES
 
 
 async def _total(

@@ -28,6 +28,11 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: AsyncEngine = _create_engine(url, echo=echo)
+        # PostgreSQL connections that plan each prepared statement once (crm/query/stable_plans
+        # says which statements may); SQLite plans every statement once anyway.
+        self._generic_plans_engine = (
+            self.engine if self.is_sqlite else _create_engine(url, echo=echo, generic_plans=True)
+        )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads run statement by statement, without BEGIN … ROLLBACK: two round trips fewer per
         # request. Each statement still sees one consistent snapshot (PostgreSQL's READ
@@ -63,13 +68,19 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def raw_read(self) -> AsyncIterator[RawRead]:
+    async def raw_read(self, *, generic_plans: bool = False) -> AsyncIterator[RawRead]:
         """A pooled connection for kit/fast_read's statements alone, without an ORM session:
         ~0.5 ms of CPU less per use than read() (bench/list_request_parts.py), for the reads
-        every request makes. Statements run one by one, outside any transaction."""
-        proxied = await self.engine.raw_connection()
+        every request makes. Statements run one by one, outside any transaction.
+
+        `generic_plans`: on PostgreSQL, from a pool whose sessions plan each prepared statement
+        once and reuse that plan whatever the values — only for statements whose best plan
+        does not depend on their values (a bad fit for the others: the best index for a rare
+        value is not the one for a common value)."""
+        engine = self._generic_plans_engine if generic_plans else self.engine
+        proxied = await engine.raw_connection()
         try:
-            yield RawRead(proxied, self.engine.dialect)
+            yield RawRead(proxied, engine.dialect)
         finally:
             # Back to the pool through SQLAlchemy (its reset may await the driver).
             await greenlet_spawn(proxied.close)
@@ -80,6 +91,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._generic_plans_engine is not self.engine:
+            await self._generic_plans_engine.dispose()
 
 
 _JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
@@ -112,17 +125,19 @@ def dialect_name(source: AsyncSession | RawRead) -> str:
     return source.get_bind().dialect.name
 
 
-def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
+def _create_engine(url: str, *, echo: bool, generic_plans: bool = False) -> AsyncEngine:
     json_options: dict[str, Any] = {
         "json_serializer": json_dumps,
         "json_deserializer": _JSON_DECODER.decode,
     }
     if not url.startswith("sqlite"):
+        settings = {"plan_cache_mode": "force_generic_plan"} if generic_plans else {}
         return create_async_engine(
             url,
             echo=echo,
+            connect_args={"server_settings": settings},
             pool_size=10,
-            max_overflow=20,
+            max_overflow=10 if generic_plans else 20,
             # No pre-ping: it costs a round trip per checkout. Connections are recycled, and a
             # dropped one fails its request, is discarded, and the next checkout reconnects.
             pool_recycle=1800,

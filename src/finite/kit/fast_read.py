@@ -31,8 +31,8 @@ from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.util import LRUCache
 
 from finite.kit.db import RawRead
+from finite.kit.result_processors import Processor
 
-Processor = Callable[[Any], Any] | None
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 Source: TypeAlias = AsyncSession | RawRead
 

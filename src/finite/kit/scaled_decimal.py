@@ -13,6 +13,10 @@ from sqlalchemy import BigInteger, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from finite.kit.result_processors import Processor
+
+_PG_NUMERIC_OID = 1700
+
 
 class ScaledDecimal(TypeDecorator[Decimal]):
     impl = Numeric
@@ -35,6 +39,12 @@ class ScaledDecimal(TypeDecorator[Decimal]):
             return None
         amount = Decimal(value).quantize(self._quantum)
         return int(amount * self._factor) if dialect.name == "sqlite" else amount
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        if dialect.driver == "asyncpg" and coltype == _PG_NUMERIC_OID:
+            # A NUMERIC(precision, scale) column arrives as a Decimal of that scale already.
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

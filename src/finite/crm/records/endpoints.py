@@ -13,7 +13,8 @@ from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
 from finite.crm.fields.service import load_schema
 from finite.crm.query.grammar import parse_list_query
-from finite.crm.records import service
+from finite.crm.query.stable_plans import has_value_independent_plan
+from finite.crm.records import repository, service
 from finite.crm.records.http import etag, if_match_version, json_object
 from finite.platform.changes import audited_change, encode, idempotent_create, json_response
 from finite.platform.openapi.crm_shapes import (
@@ -70,7 +71,7 @@ async def get_record(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> Response[bytes]:
     set_subject(request.scope, module, record_id, "view")
-    async with platform_of(request).db.raw_read() as connection:
+    async with platform_of(request).db.raw_read(generic_plans=True) as connection:
         schema = await load_schema(
             connection, principal.org_id, module, principal.custom_fields_version
         )
@@ -126,12 +127,18 @@ async def list_records(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
 ) -> Response[bytes]:
     set_subject(request.scope, module, action="list")
-    async with platform_of(request).db.raw_read() as connection:
+    db = platform_of(request).db
+    found: service.Page | None = None
+    async with db.raw_read(generic_plans=True) as connection:
         schema = await load_schema(
             connection, principal.org_id, module, principal.custom_fields_version
         )
         query = parse_list_query(schema, request.query_params.multi_items())
-        found = await service.list_records(connection, principal, schema, query)
+        if has_value_independent_plan(repository.table(schema.name), query):
+            found = await service.list_records(connection, principal, schema, query)
+    if found is None:  # planned for its values (see stable_plans.py)
+        async with db.raw_read() as connection:
+            found = await service.list_records(connection, principal, schema, query)
     body = {
         "data": found.records,
         "page": found.page,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.kit.db import dialect_name
+from finite.kit.db import Database, dialect_name
 
 
 async def query_plan(
@@ -26,3 +27,26 @@ async def query_plan(
     else:
         lines = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
     return "\n".join(str(line[-1]) for line in lines.all())
+
+
+async def generic_plan(db: Database, statement: Select[Any]) -> str:
+    """EXPLAIN of the plan a generic-plans connection runs for `statement`: prepared with its
+    values as parameters, executed with them."""
+    compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[attr-defined]
+    params = compiled.construct_params()
+    values = [params[name] for name in compiled.positiontup or ()]
+    async with db.raw_read(generic_plans=True) as connection:
+        driver = connection.driver
+        await driver.execute(f"PREPARE shape AS {compiled.string}")
+        try:
+            literals = ", ".join(_literal(value) for value in values)
+            rows = await driver.fetch(f"EXPLAIN EXECUTE shape({literals})")
+        finally:
+            await driver.execute("DEALLOCATE shape")
+    return "\n".join(row[0] for row in rows)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,37 @@
+"""`finite serve` hands granian a fixed event loop: granian's "auto" takes rloop whenever it is
+installed, on which asyncpg cannot start TLS, so any PostgreSQL connection would fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import granian
+import pytest
+from granian.constants import Interfaces, Loops
+from typer.testing import CliRunner
+
+from finite.cli import app
+
+
+class RecordedGranian:
+    made: dict[str, Any] = {}
+
+    def __init__(self, target: str, **options: Any) -> None:
+        RecordedGranian.made = {"target": target, **options}
+
+    def serve(self) -> None:
+        """Returns at once: the options are what this test is about."""
+
+
+def test_serve_runs_the_asyncio_loop_whatever_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(granian, "Granian", RecordedGranian)
+    env = {"FINITE_DATA_DIR": str(tmp_path), "FINITE_DEMO": "0"}
+    result = CliRunner().invoke(app, ["serve", "--port", "8799"], env=env)
+    assert result.exit_code == 0, result.output
+    made = RecordedGranian.made
+    assert made["target"] == "finite.app:create_app"
+    assert made["interface"] == Interfaces.ASGI
+    assert made["loop"] == Loops.asyncio

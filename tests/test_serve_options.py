@@ -3,6 +3,7 @@ installed, on which asyncpg cannot start TLS, so any PostgreSQL connection would
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from granian.constants import Interfaces, Loops
 from typer.testing import CliRunner
 
+from finite.app import create_served_app
 from finite.cli import app
 
 
@@ -32,6 +34,28 @@ def test_serve_runs_the_asyncio_loop_whatever_is_installed(
     result = CliRunner().invoke(app, ["serve", "--port", "8799"], env=env)
     assert result.exit_code == 0, result.output
     made = RecordedGranian.made
-    assert made["target"] == "finite.app:create_app"
+    assert made["target"] == "finite.app:create_served_app"
     assert made["interface"] == Interfaces.ASGI
     assert made["loop"] == Loops.asyncio
+
+
+def test_a_served_worker_freezes_its_startup_heap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full collections then skip what startup built (platform/heap_freeze.py)."""
+    monkeypatch.setenv("FINITE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FINITE_DEMO", "0")
+    from litestar.testing import TestClient
+
+    from finite.config import load_settings
+    from finite.platform.migrations import migrate_to_head
+
+    migrate_to_head(load_settings().database_url)
+    served = create_served_app()
+    gc.unfreeze()
+    try:
+        with TestClient(served) as client:
+            assert gc.get_freeze_count() > 10_000
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()

@@ -23,6 +23,7 @@ from finite.kit.errors import AppError
 from finite.platform.audit_hook import audit_api_calls
 from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
 from finite.platform.health import healthz, readyz
+from finite.platform.heap_freeze import freeze_startup_heap
 from finite.platform.logs import configure_logging
 from finite.platform.openapi.endpoints import OPENAPI_HANDLERS
 from finite.platform.rate_limits import add_rate_limit_headers
@@ -30,6 +31,15 @@ from finite.platform.request_id import add_request_id_header
 from finite.platform.state import Platform
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_served_app() -> Litestar:
+    """The app as `finite serve` runs it in each worker: its startup heap frozen once the
+    platform has started (platform/heap_freeze.py). Not create_app's default, since a process
+    that builds many apps (the tests) would keep every one."""
+    app = create_app()
+    app.on_startup.append(freeze_startup_heap)
+    return app
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -47,7 +47,7 @@ def serve(
             _print_demo(demo, bind_host, bind_port)
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
     Granian(
-        "finite.app:create_app",
+        "finite.app:create_served_app",
         factory=True,
         address=bind_host,
         port=bind_port,

@@ -19,7 +19,7 @@ Both run on a session's connection (inside its transaction, seeing its flushed w
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -69,7 +69,48 @@ async def fetch_all(
     """The rows of any SELECT, as `session.execute(statement, params).all()` would give them
     (as plain tuples). `params` fill bindparams that carry no value of their own."""
     driver = await _driver(source)
-    dialect = driver.dialect
+    bound = _bound(driver.dialect, statement, params)
+    return await _run(driver, bound.sql, bound.values, bound.compiled, bound.result_types)
+
+
+async def sqlite_batches(
+    session: AsyncSession, statement: AnySelect, batch_rows: int
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """The rows of a SELECT on SQLite, `batch_rows` at a time, read through one cursor on the
+    session's connection (inside its transaction: one snapshot). For exports: a million rows
+    skip SQLAlchemy's streamed result and its Row objects (1M-lead export, in process,
+    interleaved: 72-90k → 74-97k rows/s; Python's sqlite3 and csv modules alone gave 82-113k
+    at the same hour)."""
+    driver = await _driver(session)
+    assert driver.dialect.name == "sqlite"
+    bound = _bound(driver.dialect, statement, None)
+    try:
+        processors = _result_processors.get(bound.compiled)
+        if processors is None:
+            processors = await _processors_of(driver, bound.sql, bound.result_types)
+            _result_processors[bound.compiled] = processors
+        cursor = await driver.connection.execute(bound.sql, bound.values)
+    except Exception as error:
+        await driver.invalidate(error)
+        raise
+    try:
+        while batch := await cursor.fetchmany(batch_rows):
+            yield _decoded(batch, processors)
+    finally:
+        await cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    sql: str
+    values: list[Any]
+    compiled: SQLCompiler
+    result_types: tuple[TypeEngine[Any], ...]
+
+
+def _bound(dialect: Dialect, statement: AnySelect, params: Mapping[str, Any] | None) -> _Bound:
+    """The statement compiled (cached per shape) and its values in positional order, through the
+    types' bind processors (`IN` lists expanded)."""
     compiled, extracted, collected, _ = statement._compile_w_cache(
         dialect, compiled_cache=_compiled, column_keys=[]
     )
@@ -89,7 +130,7 @@ async def fetch_all(
         bind = {**bind, **expanded.processors}
     values = [bind[name](named[name]) if name in bind else named[name] for name in order]
     types = tuple(column[3] for column in compiled._result_columns)
-    return await _run(driver, sql, values, compiled, types)
+    return _Bound(sql, values, compiled, types)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from finite.crm.records import repository
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import SYSTEM_OUTPUT
 from finite.kit.db import Database
+from finite.kit.fast_read import sqlite_batches
 
 BATCH_ROWS = 2000
 
@@ -37,8 +38,7 @@ async def stream_csv(
     statement = list_select("sqlite", table, schema.name, org_id, query)
     statement = statement.with_only_columns(*cells.expressions)
     async with db.read(snapshot=True) as session:
-        result = await session.stream(statement.execution_options(yield_per=BATCH_ROWS))
-        async for batch in result.partitions(BATCH_ROWS):
+        async for batch in sqlite_batches(session, statement, BATCH_ROWS):
             lines: dict[int, list[repository.LineRow]] = {}
             if cells.items:
                 ids = [row[cells.id_at] for row in batch]

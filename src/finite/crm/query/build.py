@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -69,17 +70,37 @@ def bindable(spec: Field, custom: bool, value: Any) -> Any:
     return value
 
 
-def filter_clause(dialect: str, table: Table, found: Filter) -> ColumnElement[Any]:
+def filter_value(found: Filter) -> Any:
+    """What a filter compares its field with: the value as stored, a LIKE pattern for the text
+    operators. (Not for is_null and multi-picklists, whose clauses hold their values.)"""
+    value = bindable(found.field, found.custom, found.value)
+    if found.op == "contains":
+        return f"%{_escape_like(value)}%"
+    if found.op == "starts_with":
+        return f"{_escape_like(value)}%"
+    return value
+
+
+def holds_values(found: Filter) -> bool:
+    """Whether the filter's value decides its clause's shape, so it cannot be a placeholder."""
+    return found.op == "is_null" or found.field.type == FieldType.MULTI_PICKLIST
+
+
+def filter_clause(
+    dialect: str, table: Table, found: Filter, compared: Any = None
+) -> ColumnElement[Any]:
+    """The filter as SQL. `compared`: what the field is compared with (filter_value's value or
+    a placeholder for it); the filter's own value when not given."""
     column = column_of(table, found.field, found.custom)
-    op, value = found.op, bindable(found.field, found.custom, found.value)
+    op = found.op
     if op == "is_null":
-        return column.is_(None) if value else column.is_not(None)
+        return column.is_(None) if found.value else column.is_not(None)
     if found.field.type == FieldType.MULTI_PICKLIST:
+        value = bindable(found.field, found.custom, found.value)
         return _list_contains(dialect, table, found.field, found.custom, value)
-    if op == "contains":
-        return column.ilike(f"%{_escape_like(value)}%", escape="\\")
-    if op == "starts_with":
-        return column.ilike(f"{_escape_like(value)}%", escape="\\")
+    value = filter_value(found) if compared is None else compared
+    if op in ("contains", "starts_with"):
+        return column.ilike(value, escape="\\")
     if op == "in":
         return column.in_(value)
     if op == "ne":  # "not equal" keeps records where the field is empty
@@ -106,16 +127,21 @@ def order_by(table: Table, sort: Sort) -> list[Any]:
 
 
 def after_segments(
-    table: Table, sort: Sort, last_value: Any, last_id: int
+    table: Table, sort: Sort, last_value: Any, last_id: int, *, placeholders: bool = False
 ) -> list[ColumnElement[Any]]:
     """The rows after (last_value, last_id) in the order of `order_by`, as consecutive segments:
     every row of a segment comes before every row of the next, and each segment is one range of
     the (org_id, field, id) index, so a page seeks to its first row instead of walking every
     earlier one. A nullable key may need two: nulls are the largest value, and no one index
     range holds both the values beyond the cursor and the nulls (an OR of the two made
-    PostgreSQL and SQLite scan the organization from its first row: 3.6 s deep into 1M rows)."""
+    PostgreSQL and SQLite scan the organization from its first row: 3.6 s deep into 1M rows).
+
+    `placeholders`: the cursor's values as the bindparams after_params fills (only whether
+    last_value is None shapes the clauses)."""
     column = column_of(table, sort.field, sort.custom)
-    later_id = table.c.id < last_id if sort.descending else table.c.id > last_id
+    value_type, id_type = column.type, table.c.id.type
+    after_id: Any = bindparam("after_id", type_=id_type) if placeholders else last_id
+    later_id = table.c.id < after_id if sort.descending else table.c.id > after_id
     if sort.by_id:
         return [later_id]
     if last_value is None:  # among the nulls, which sort by id
@@ -123,8 +149,12 @@ def after_segments(
         return [nulls_after, column.is_not(None)] if sort.descending else [nulls_after]
     # A row-value comparison is one index range; a null sort value never satisfies it.
     pair = tuple_(column, table.c.id)
-    bound = tuple_(
-        literal(bindable(sort.field, sort.custom, last_value), column.type), literal(last_id)
+    bound = (
+        tuple_(bindparam("after_value", type_=value_type), bindparam("after_id", type_=id_type))
+        if placeholders
+        else tuple_(
+            literal(bindable(sort.field, sort.custom, last_value), value_type), literal(last_id)
+        )
     )
     if sort.descending or _never_null(sort):
         return [pair < bound if sort.descending else pair > bound]
@@ -139,20 +169,45 @@ def list_select(
     query: ListQuery,
     *,
     few_matches: bool = False,
+    placeholders: bool = False,
 ) -> Select[Any]:
     """Every row matching the query's filters and search, in order (no paging). `few_matches`:
     the search matches few records (see search.sqlite_match_probe); on SQLite they are then
-    read from the FTS5 index and sorted, whatever the sort."""
+    read from the FTS5 index and sorted, whatever the sort.
+
+    `placeholders`: the organization and the filters' values as the bindparams list_params
+    fills, so one statement serves every query of the same shape (not for searches)."""
     if _fts_driven(dialect, module, query) or (
         few_matches and _fts_searchable(dialect, module, query)
     ):
         return _fts_driven_select(table, module, org_id, query)
-    statement = select(table).where(table.c.org_id == org_id)
-    for found in query.filters:
-        statement = statement.where(filter_clause(dialect, table, found))
+    assert not (placeholders and query.q), "searches are built with their words"
+    owner: Any = bindparam("org_id") if placeholders else org_id
+    statement = select(table).where(table.c.org_id == owner)
+    for at, found in enumerate(query.filters):
+        compared: Any = None
+        if placeholders and not holds_values(found):
+            compared = bindparam(f"filter_{at}", expanding=found.op == "in")
+        statement = statement.where(filter_clause(dialect, table, found, compared))
     if query.q:
         statement = statement.where(search_clause(dialect, module, table, query.q))
     return statement.order_by(*order_by(table, query.sort))
+
+
+def list_params(org_id: str, query: ListQuery) -> dict[str, Any]:
+    """The values for list_select(placeholders=True)'s bindparams."""
+    params: dict[str, Any] = {"org_id": org_id}
+    for at, found in enumerate(query.filters):
+        if not holds_values(found):
+            params[f"filter_{at}"] = filter_value(found)
+    return params
+
+
+def after_params(sort: Sort, last_value: Any, last_id: int) -> dict[str, Any]:
+    """The values for after_segments(placeholders=True)'s bindparams."""
+    if last_value is None:
+        return {"after_id": last_id}
+    return {"after_value": bindable(sort.field, sort.custom, last_value), "after_id": last_id}
 
 
 def continue_after(
@@ -163,10 +218,12 @@ def continue_after(
     query: ListQuery,
     last_value: Any,
     last_id: int,
+    *,
+    placeholders: bool = False,
 ) -> list[ColumnElement[Any]]:
     """The rows after a cursor's (last_value, last_id), as after_segments' consecutive
     segments, each in a form the list's plan can seek to."""
-    segments = after_segments(table, query.sort, last_value, last_id)
+    segments = after_segments(table, query.sort, last_value, last_id, placeholders=placeholders)
     if not _fts_driven(dialect, module, query):
         return segments
     # Start the FTS5 scan at the cursor's row (found by its id) instead of walking every

@@ -16,14 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import record_event
-from finite.crm.query.build import (
-    capped_count,
-    continue_after,
-    list_select,
-    wants_match_probe,
-)
-from finite.crm.query.cursor import decode_cursor, encode_cursor
+from finite.crm.query.build import capped_count, wants_match_probe
+from finite.crm.query.cursor import encode_cursor
 from finite.crm.query.grammar import ListQuery
+from finite.crm.query.page_plans import PAGE_LIMIT, TOTAL_CAP, PagePlan, page_plan
 from finite.crm.query.search import sqlite_match_probe
 from finite.crm.records import repository
 from finite.crm.records.line_items import Line, out_of_range, totals
@@ -40,10 +36,9 @@ from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
 from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
-from finite.kit.fast_read import Source, fetch_all
+from finite.kit.fast_read import Source, fetch_all, fetch_prepared
 
 FEW_SEARCH_MATCHES = 500  # SQLite sorts up to this many matches rather than walk an index
-TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
 MAX_RECORD_ID = 2**63 - 1
 
 
@@ -97,28 +92,12 @@ async def list_records(
     org_id, table = principal.org_id, repository.table(schema.name)
     dialect = dialect_name(source)
     few = await _few_search_matches(source, dialect, schema.name, query)
-    matching = list_select(dialect, table, schema.name, org_id, query, few_matches=few)
-    statement = matching
-    segments: list[Any] = [None]
-    if query.cursor is not None:
-        last_value, last_id = decode_cursor(query.sort, query.cursor)
-        segments = continue_after(dialect, table, schema.name, org_id, query, last_value, last_id)
-    elif query.page > 1:
-        statement = statement.offset((query.page - 1) * query.per_page)
-    # The total rides along with the page as one more column: one round trip fewer.
-    counted_along = not query.q
-    params: dict[str, str] = {}
-    if counted_along and not query.filters:
-        statement = statement.add_columns(repository.KEPT_TOTAL)
-        params = repository.kept_total_params(org_id, schema.name)
-    elif counted_along:
-        statement = statement.add_columns(
-            capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")
-        )
+    plan, params = page_plan(dialect, schema, org_id, query, few)
+    fetch = fetch_prepared if plan.prepared else fetch_all
     rows: list[Any] = []
-    for segment in segments:  # a later segment is read only when the page reaches it
-        part = statement if segment is None else statement.where(segment)
-        rows += await fetch_all(source, part.limit(query.per_page + 1 - len(rows)), params)
+    for part in plan.parts:  # a later segment is read only when the page reaches it
+        values = {**params, PAGE_LIMIT: query.per_page + 1 - len(rows)}
+        rows += await fetch(source, part, values)
         if len(rows) > query.per_page:
             break
     has_more = len(rows) > query.per_page
@@ -133,12 +112,10 @@ async def list_records(
     if has_more and records:
         last = records[-1]
         next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
-    if counted_along and rows:
+    if plan.counted_along and rows:
         total, relation = _counted(query, int(rows[0][-1] or 0))
     else:  # a search, or a page past the end (no row to carry the count)
-        total, relation = await _total(
-            source, org_id, schema.name, query, matching, len(rows), has_more
-        )
+        total, relation = await _total(source, org_id, schema.name, query, plan, params, rows)
     if query.fields is not None:
         wanted = {"id", *query.fields}
         records = [{k: v for k, v in record.items() if k in wanted} for record in records]
@@ -161,20 +138,23 @@ async def _total(
     org_id: str,
     module: str,
     query: ListQuery,
-    matching: Any,
-    on_page: int,
-    has_more: bool,
+    plan: PagePlan,
+    params: dict[str, Any],
+    rows: list[Any],
 ) -> tuple[int, str]:
     """Exact when cheap: the kept count when nothing narrows the list, else a count that stops
     at TOTAL_CAP and then says "at least". Searches are not counted beyond what paging has
     seen: counting every match of a common word costs far more than the search itself."""
     if not query.filters and not query.q:
         return await repository.count_records(source, org_id, module), "eq"
+    has_more = len(rows) > query.per_page
+    on_page = min(len(rows), query.per_page)
     if query.q:
         seen = on_page if query.cursor else (query.page - 1) * query.per_page + on_page
         exact = not has_more and query.cursor is None
         return (seen, "eq") if exact else (seen + int(has_more), "gte")
-    return _counted(query, int((await fetch_all(source, capped_count(matching, TOTAL_CAP)))[0][0]))
+    counting = capped_count(plan.matching, TOTAL_CAP)
+    return _counted(query, int((await fetch_all(source, counting, params))[0][0]))
 
 
 def _counted(query: ListQuery, counted: int) -> tuple[int, str]:

@@ -203,3 +203,27 @@ async def test_a_cancelled_raw_read_gives_its_connection_back(db: Database) -> N
     for _ in range(12):  # more than one connection's worth: every pooled one still works
         async with db.raw_read() as connection:
             assert await fetch_all(connection, select(literal_column("1"))) == [(1,)]
+
+
+async def test_a_connection_returned_mid_transaction_comes_back_rolled_back(
+    db: Database, org: OrgSetup
+) -> None:
+    """On SQLite the pool rolls back only connections that hold a transaction (kit/db.py): one
+    left open by its user must still not carry its writes, or its lock, to the next user."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL connections keep SQLAlchemy's rollback on return")
+    async with db.raw_read() as connection:
+        await connection.driver.execute("BEGIN IMMEDIATE")
+        await connection.driver.execute(
+            "UPDATE organizations SET name = 'Never committed' WHERE id = ?", (org.org_id,)
+        )
+        assert connection.driver.in_transaction
+    async with db.raw_read() as connection:
+        assert not connection.driver.in_transaction
+    async with db.transaction() as session:  # the write lock is free again
+        name = (
+            await session.execute(
+                text("SELECT name FROM organizations WHERE id = :id"), {"id": org.org_id}
+            )
+        ).scalar_one()
+    assert name != "Never committed"

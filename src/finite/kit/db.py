@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import PoolProxiedConnection, PoolResetState
 from sqlalchemy.util import greenlet_spawn
 
 _IMMEDIATE = "finite_sqlite_immediate"
@@ -143,10 +143,25 @@ def _create_engine(url: str, *, echo: bool, generic_plans: bool = False) -> Asyn
             pool_recycle=1800,
             **json_options,
         )
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **json_options)
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": 30},
+        pool_reset_on_return=None,  # _reset_sqlite_connection decides
+        **json_options,
+    )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
+    event.listen(engine.sync_engine.pool, "reset", _reset_sqlite_connection)
     return engine
+
+
+def _reset_sqlite_connection(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """Roll back on return to the pool only when a transaction is open. Most connections come
+    back without one (raw_read and read() run no BEGIN), and the pool's unconditional rollback
+    was a trip to aiosqlite's thread each time: ~50 of the ~90 µs of CPU a raw_read() cost."""
+    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -14,7 +14,7 @@ SQLAlchemy's (tests/test_fast_read.py compares them). Authentication: 1.4 ms of 
 - `fetch_all`: any SELECT built per request (literal values inside, `IN` lists included).
 - `fetch_prepared`: a SELECT built once per query shape, its values all given at execution.
 
-Both run on a session's connection (inside its transaction, seeing its flushed writes) or on a
+Each runs on a session's connection (inside its transaction, seeing its flushed writes) or on a
 `Database.raw_read()` connection (no session at all).
 """
 

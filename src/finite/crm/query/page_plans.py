@@ -85,7 +85,8 @@ def _shape(
     sort = (query.sort.field.key, query.sort.custom, query.sort.descending)
     after = None if cursor is None else cursor[0] is None  # a null last value: other segments
     paged = query.cursor is None and query.page > 1
-    return (dialect, schema, filters, sort, after, paged)
+    # The module by name, not the schema: hashing its ~30 standard fields cost every request.
+    return (dialect, schema.name, schema.custom, filters, sort, after, paged)
 
 
 def _built(

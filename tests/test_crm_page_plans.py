@@ -50,7 +50,7 @@ QUERIES = (
     "cf_budget[gte]=99&sort=-cf_budget",
     "cf_budget[in]=99,1500.5",
     "cf_region=eu",
-    "cf_tags[contains]=blue",  # multi-picklists are built per request
+    "cf_tags[contains]=blue",  # a multi-picklist value is part of its plan's shape
     "cf_seats[gt]=3&sort=cf_seats",
     "cf_vip=false&cf_budget[lt]=100",
     "q=acme",  # searches are built per request

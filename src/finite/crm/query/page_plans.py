@@ -6,6 +6,8 @@ total's subquery) and then SQLAlchemy's cache key for it (a walk of the whole st
 only in their values (the organization, the filters' values, the cursor, the page) share one
 plan whose values are bindparams (build.list_params, build.after_params), run with
 fast_read.fetch_prepared. Searches are still built per request: their words shape the SQL.
+Filters whose value shapes the SQL (is_null, a multi-picklist's `contains`) keep it in the
+statement, and in the shape: one plan per value.
 """
 
 from __future__ import annotations

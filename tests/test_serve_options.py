@@ -1,5 +1,6 @@
 """`finite serve` hands granian a fixed event loop: granian's "auto" takes rloop whenever it is
-installed, on which asyncpg cannot start TLS, so any PostgreSQL connection would fail."""
+installed, on which asyncpg cannot start TLS, so any PostgreSQL connection would fail. Each served
+worker freezes its startup heap (platform/heap_freeze.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Any
 import granian
 import pytest
 from granian.constants import Interfaces, Loops
+from litestar.testing import TestClient
 from typer.testing import CliRunner
 
 from finite.app import create_served_app
 from finite.cli import app
+from finite.config import load_settings
+from finite.platform.migrations import migrate_to_head
 
 
 class RecordedGranian:
@@ -45,11 +49,6 @@ def test_a_served_worker_freezes_its_startup_heap(
     """Full collections then skip what startup built (platform/heap_freeze.py)."""
     monkeypatch.setenv("FINITE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FINITE_DEMO", "0")
-    from litestar.testing import TestClient
-
-    from finite.config import load_settings
-    from finite.platform.migrations import migrate_to_head
-
     migrate_to_head(load_settings().database_url)
     served = create_served_app()
     gc.unfreeze()

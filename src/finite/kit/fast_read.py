@@ -105,10 +105,7 @@ async def sqlite_batches(
     assert driver.dialect.name == "sqlite"
     bound = _bound(driver.dialect, statement, None)
     try:
-        processors = _result_processors.get(bound.compiled)
-        if processors is None:
-            processors = await _processors_of(driver, bound.sql, bound.result_types)
-            _result_processors[bound.compiled] = processors
+        processors = await _processors(driver, bound.sql, bound.compiled, bound.result_types)
         cursor = await driver.connection.execute(bound.sql, bound.values)
     except Exception as error:
         await driver.invalidate(error)
@@ -182,10 +179,7 @@ async def _run(
     result_types: tuple[TypeEngine[Any], ...],
 ) -> list[tuple[Any, ...]]:
     try:
-        processors = _result_processors.get(shape)
-        if processors is None:
-            processors = await _processors_of(driver, sql, result_types)
-            _result_processors[shape] = processors
+        processors = await _processors(driver, sql, shape, result_types)
         if driver.dialect.name == "postgresql":
             records: Sequence[Any] = await driver.connection.fetch(sql, *values)
         else:  # one trip to aiosqlite's thread, not three (execute, fetch, close)
@@ -196,6 +190,16 @@ async def _run(
         await driver.invalidate(error)
         raise
     return _decoded(records, processors)
+
+
+async def _processors(
+    driver: _Driver, sql: str, shape: object, types: tuple[TypeEngine[Any], ...]
+) -> tuple[Processor, ...]:
+    """The statement shape's result processors, asked for once and then cached."""
+    found = _result_processors.get(shape)
+    if found is None:
+        found = _result_processors[shape] = await _processors_of(driver, sql, types)
+    return found
 
 
 async def _processors_of(

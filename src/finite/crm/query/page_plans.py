@@ -16,7 +16,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam
+from sqlalchemy import Select, bindparam
 from sqlalchemy.util import LRUCache
 
 from finite.crm.query.build import (
@@ -53,7 +53,6 @@ def page_plan(
     dialect: str, schema: RecordSchema, org_id: str, query: ListQuery, few_matches: bool
 ) -> tuple[PagePlan, dict[str, Any]]:
     """The plan for the query's page, and the values its statements take (but PAGE_LIMIT)."""
-    table = repository.table(schema.name)
     cursor = decode_cursor(query.sort, query.cursor) if query.cursor is not None else None
     params: dict[str, Any] = {}
     if not query.q and not query.filters:
@@ -62,12 +61,10 @@ def page_plan(
         params["page_offset"] = (query.page - 1) * query.per_page
     shape = _shape(dialect, schema, query, cursor)
     if shape is None:
-        plan = _built(dialect, table, schema, org_id, query, cursor, few_matches, False)
-        return plan, params
-    found = _plans.get(shape)
-    if found is None:
-        found = _plans[shape] = _built(dialect, table, schema, org_id, query, cursor, False, True)
-    plan = found
+        return _built(dialect, schema, org_id, query, cursor, few_matches, False), params
+    plan = _plans.get(shape)
+    if plan is None:
+        plan = _plans[shape] = _built(dialect, schema, org_id, query, cursor, False, True)
     params.update(list_params(org_id, query))
     if cursor is not None:
         params.update(after_params(query.sort, *cursor))
@@ -93,7 +90,6 @@ def _shape(
 
 def _built(
     dialect: str,
-    table: Table,
     schema: RecordSchema,
     org_id: str,
     query: ListQuery,
@@ -101,7 +97,7 @@ def _built(
     few_matches: bool,
     placeholders: bool,
 ) -> PagePlan:
-    module = schema.name
+    module, table = schema.name, repository.table(schema.name)
     matching = list_select(
         dialect, table, module, org_id, query, few_matches=few_matches, placeholders=placeholders
     )

@@ -169,6 +169,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only the scenarios whose name contains this text (e.g. 'export', 'cursor')",
+    )
     args = parser.parse_args()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINITE_")}
@@ -257,6 +262,8 @@ def main() -> None:
             ),
         }
         for name, (url, script) in scenarios.items():
+            if args.only.lower() not in name.lower():
+                continue
             wrk(url, key, 2, args.connections, script)  # warm up
             result = wrk(url, key, args.seconds, args.connections, script)
             print(
@@ -265,6 +272,8 @@ def main() -> None:
                 f"p99 {result.get('p99_ms', 0):6.1f} ms  "
                 f"non-2xx {result['errors']:.0f}"
             )
+        if args.only.lower() not in "csv export":
+            return
         result = export(base, key, server.pid)
         print(
             f"{'CSV export':40} {result['rows']:,.0f} rows in {result['seconds']:.1f} s = "

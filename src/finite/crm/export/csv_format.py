@@ -42,10 +42,46 @@ def cell(value: Any) -> str:
     return safe_text(msgspec.json.encode(exact_numbers(value)).decode())
 
 
-def csv_chunk(rows: Iterable[Sequence[str]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue().encode()
+def text_rows_chunk(rows: Iterable[Sequence[str]], width: int) -> bytes:
+    """The CSV lines of rows of `width` cells, every cell a str: csv.writer's bytes, faster.
+
+    Most rows have no cell to quote, and for those csv.writer's line is the cells joined by
+    commas: one join and four scans of the line tell, at a fraction of the writer's per-cell
+    cost (SQLite export, 1M leads: 55-63k → 92-100k rows/s in process). A row with a comma,
+    quote or line break in a cell goes through csv.writer (tests/test_csv_format.py compares
+    the two on arbitrary text). An empty line would be no row at all: csv.writer's "" it is."""
+    commas = width - 1
+    lines: list[str] = []
+    quoting: _QuotingWriter | None = None
+    for row in rows:
+        line = ",".join(row)
+        if (
+            line
+            and line.count(",") == commas
+            and '"' not in line
+            and "\n" not in line
+            and "\r" not in line
+        ):
+            lines.append(line)
+        else:
+            quoting = quoting or _QuotingWriter()
+            lines.append(quoting.line(row))
+    lines.append("")  # the last row's line end
+    return "\r\n".join(lines).encode()
+
+
+class _QuotingWriter:
+    """csv.writer's line for one row, without its line end."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def line(self, row: Sequence[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(row)
+        return self._buffer.getvalue()[:-2]
 
 
 def header_chunk(names: Sequence[str]) -> bytes:

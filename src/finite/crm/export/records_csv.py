@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from finite.crm.export.csv_format import csv_chunk, header_chunk
+from finite.crm.export.csv_format import header_chunk, text_rows_chunk
 from finite.crm.export.postgres_copy import copy_statement, stream_copy
 from finite.crm.export.sqlite_cells import SqliteCells
 from finite.crm.query.build import list_select
@@ -43,7 +43,7 @@ async def stream_csv(
             if cells.items:
                 ids = [row[cells.id_at] for row in batch]
                 lines = await repository.lines_of(session, org_id, schema.name, ids)
-            yield csv_chunk(cells.rows(batch, lines))
+            yield text_rows_chunk(cells.rows(batch, lines), cells.width)
 
 
 def postgres_csv(

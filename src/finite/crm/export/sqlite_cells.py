@@ -17,7 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import String, Table, Text, case, cast, func, literal, null, type_coerce
+from sqlalchemy import (
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from finite.crm.export.csv_format import DANGEROUS_FIRST, cell
@@ -37,7 +49,9 @@ def sql_cell(spec: Field, column: ColumnElement[Any]) -> ColumnElement[Any] | No
     """The cell of a standard column computed by SQLite, or None when Python formats it."""
     kind = spec.type
     if kind in TEXTUAL_TYPES:
-        dangerous = func.unicode(column).in_(_DANGEROUS_CODES)
+        # Every dangerous first character sorts before "A": the comparison, cheaper than the
+        # function call, settles most cells (21 text cells a lead: 2.7-3.1 → 2.1-2.2 µs).
+        dangerous = and_(column < "A", func.unicode(column).in_(_DANGEROUS_CODES))
         expression: ColumnElement[Any] = case(
             (dangerous, literal("'").op("||")(column)), else_=column
         )
@@ -64,7 +78,8 @@ def _scaled(column: ColumnElement[Any], scale: int) -> ColumnElement[Any]:
     sign = case((column < 0, "-"), else_="")
     if scale == 0:
         return sign.op("||")(whole)
-    fraction = func.printf(f"%0{scale}d", magnitude % factor)
+    # The fraction's digits with their leading zeros: 5 → 105 → '05' (printf cost twice as much).
+    fraction = func.substr(cast(magnitude % factor + factor, Text), 2)
     return case(
         (column.is_(None), null()),
         else_=sign.op("||")(whole).op("||")(literal(".")).op("||")(fraction),
@@ -74,7 +89,8 @@ def _scaled(column: ColumnElement[Any], scale: int) -> ColumnElement[Any]:
 class SqliteCells:
     """The export statement's columns, and what Python still fills in per row.
 
-    Selected: one cell per export column (NULL where Python fills it), then the raw columns
+    Selected: one cell per export column, never NULL ('' where the value is empty or Python
+    fills it: every cell reaches csv_format.text_rows_chunk as a str), then the raw columns
     Python needs (the custom JSON, the id for line items, multi-picklist values)."""
 
     def __init__(self, schema: RecordSchema, table: Table, columns: list[str]) -> None:
@@ -97,16 +113,16 @@ class SqliteCells:
                 assert spec is not None
                 computed = sql_cell(spec, table.c[key])
                 if computed is not None:
-                    cells.append(computed.label(key))
+                    cells.append(type_coerce(func.ifnull(computed, ""), String()).label(key))
                     continue
                 self.fillers.append((position, _raw_filler(self._raw_at(table.c[key]))))
-            cells.append(null().label(key))
+            cells.append(literal_column("''", String()).label(key))
         self.expressions = cells + self._raw
 
     def rows(
         self, batch: Sequence[Sequence[Any]], lines: dict[int, list[LineRow]]
-    ) -> Sequence[Sequence[Any]]:
-        """The batch's CSV rows (None writes as an empty cell)."""
+    ) -> Sequence[Sequence[str]]:
+        """The batch's CSV rows, every cell a str."""
         if not self.fillers:
             return batch
         finished = []

@@ -733,11 +733,23 @@ async def test_concurrent_retries_with_one_key_create_one_lead(
     settings: Settings, db: Database, org: OrgSetup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Truly concurrent: the app runs on this test's event loop behind httpx's ASGI transport
-    (the Litestar test client would hand the requests to its portal one at a time)."""
+    (the Litestar test client would hand the requests to its portal one at a time), and every
+    request has looked for a saved answer before any claims the key, so all ten race for it."""
     app = create_app(settings)
     idem = {"Idempotency-Key": "burst-0001"}
     claims = {"won": 0, "lost": 0}
     real_claim = idempotency_store.claim
+    real_find = idempotency_store.find_replay
+    lined_up = asyncio.Barrier(10)
+    looks = 0
+
+    async def find_when_all_looked(session: Any, scope: idempotency_store.Scope) -> Any:
+        nonlocal looks
+        looks += 1
+        found = await real_find(session, scope)
+        if looks <= 10:  # each request's first look; a loser's second look goes straight on
+            await lined_up.wait()
+        return found
 
     async def counted_claim(session: Any, scope: idempotency_store.Scope) -> None:
         try:
@@ -748,6 +760,7 @@ async def test_concurrent_retries_with_one_key_create_one_lead(
         claims["won"] += 1
 
     monkeypatch.setattr(idempotency_store, "claim", counted_claim)
+    monkeypatch.setattr(idempotency_store, "find_replay", find_when_all_looked)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.lifespan(),
@@ -766,8 +779,7 @@ async def test_concurrent_retries_with_one_key_create_one_lead(
     assert len(replayed) == 9
     assert await lead_count(db, org.org_id) == 1
     assert len(await events_of(db, org.org_id)) == 1
-    assert claims["won"] == 1
-    assert claims["lost"] >= 1  # the requests really overlapped: a loser hit the held key
+    assert claims == {"won": 1, "lost": 9}  # every loser hit the key the winner held
     for response in responses:  # each call, original or replay, is audited once
         assert (await only_row(db, response)).status == 201
 

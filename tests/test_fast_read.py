@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import bindparam, func, literal_column, select, text, update
+from sqlalchemy.util import greenlet_spawn
 
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.query.build import capped_count
@@ -212,14 +213,18 @@ async def test_a_connection_returned_mid_transaction_comes_back_rolled_back(
     left open by its user must still not carry its writes, or its lock, to the next user."""
     if not db.is_sqlite:
         pytest.skip("PostgreSQL connections keep SQLAlchemy's rollback on return")
-    async with db.raw_read() as connection:
-        await connection.driver.execute("BEGIN IMMEDIATE")
-        await connection.driver.execute(
-            "UPDATE organizations SET name = 'Never committed' WHERE id = ?", (org.org_id,)
-        )
-        assert connection.driver.in_transaction
-    async with db.raw_read() as connection:
-        assert not connection.driver.in_transaction
+    proxied = await db.engine.raw_connection()
+    driver = proxied.driver_connection
+    await driver.execute("BEGIN IMMEDIATE")
+    await driver.execute(
+        "UPDATE organizations SET name = 'Never committed' WHERE id = ?", (org.org_id,)
+    )
+    assert driver.in_transaction
+    await greenlet_spawn(proxied.close)
+    proxied = await db.engine.raw_connection()
+    assert proxied.driver_connection is driver  # the same connection, back from the pool
+    assert not driver.in_transaction
+    await greenlet_spawn(proxied.close)
     async with db.transaction() as session:  # the write lock is free again
         name = (
             await session.execute(

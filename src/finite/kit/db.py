@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolProxiedConnection, PoolResetState
 from sqlalchemy.util import greenlet_spawn
+
+from finite.kit import sqlite_inline
 
 _IMMEDIATE = "finite_sqlite_immediate"
 _NO_BEGIN = "finite_sqlite_no_begin"
@@ -33,6 +35,8 @@ class Database:
         self._generic_plans_engine = (
             self.engine if self.is_sqlite else _create_engine(url, echo=echo, generic_plans=True)
         )
+        # SQLite: raw_read() connections of their own, read on the event loop's thread.
+        self._inline_reads = _create_inline_read_engine(url, echo=echo) if self.is_sqlite else None
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads run statement by statement, without BEGIN … ROLLBACK: two round trips fewer per
         # request. Each statement still sees one consistent snapshot (PostgreSQL's READ
@@ -77,6 +81,13 @@ class Database:
         once and reuse that plan whatever the values — only for statements whose best plan
         does not depend on their values (a bad fit for the others: the best index for a rare
         value is not the one for a common value)."""
+        if self._inline_reads is not None:
+            inline = self._inline_reads.raw_connection()  # a pool checkout: no I/O once open
+            try:
+                yield RawRead(inline, self._inline_reads.dialect)
+            finally:
+                inline.close()
+            return
         engine = self._generic_plans_engine if generic_plans else self.engine
         proxied = await engine.raw_connection()
         try:
@@ -91,6 +102,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._inline_reads is not None:
+            self._inline_reads.dispose()
         if self._generic_plans_engine is not self.engine:
             await self._generic_plans_engine.dispose()
 
@@ -153,6 +166,25 @@ def _create_engine(url: str, *, echo: bool, generic_plans: bool = False) -> Asyn
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     event.listen(engine.sync_engine.pool, "reset", _reset_sqlite_connection)
+    return engine
+
+
+def _create_inline_read_engine(url: str, *, echo: bool) -> Engine | None:
+    """Plain sqlite3 connections for raw_read() (kit/sqlite_inline.py), on the same file; None
+    for an in-memory database, which another connection would not see."""
+    parsed = make_url(url)
+    if parsed.database in (None, "", ":memory:"):
+        return None
+    engine = create_engine(
+        parsed.set(drivername="sqlite"),
+        echo=echo,
+        # Used by the event loop's thread and, for a read past its budget, a worker thread:
+        # never by two at once (a raw_read() holds its connection until it ends).
+        connect_args={"check_same_thread": False},
+        json_serializer=json_dumps,
+        json_deserializer=_JSON_DECODER.decode,
+    )
+    event.listen(engine, "connect", lambda connection, _record: sqlite_inline.configure(connection))
     return engine
 
 

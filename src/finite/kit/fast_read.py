@@ -20,6 +20,7 @@ Each runs on a session's connection (inside its transaction, seeing its flushed 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -31,6 +32,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.util import LRUCache
 
+from finite.kit import sqlite_inline
 from finite.kit.db import RawRead
 from finite.kit.result_processors import Processor
 
@@ -158,7 +160,7 @@ def _in_order(compiled: SQLCompiler, named: MutableMapping[str, Any]) -> _Bound:
 @dataclass(frozen=True, slots=True)
 class _Driver:
     dialect: Dialect
-    connection: Any  # the asyncpg or aiosqlite connection
+    connection: Any  # asyncpg's, aiosqlite's (a session's), or sqlite3's (a raw_read())
     invalidate: Callable[[BaseException], Awaitable[None]]
 
 
@@ -182,7 +184,9 @@ async def _run(
         processors = await _processors(driver, sql, shape, result_types)
         if driver.dialect.name == "postgresql":
             records: Sequence[Any] = await driver.connection.fetch(sql, *values)
-        else:  # one trip to aiosqlite's thread, not three (execute, fetch, close)
+        elif isinstance(driver.connection, sqlite3.Connection):  # a raw_read() connection
+            records = await sqlite_inline.fetch_all(driver.connection, sql, values)
+        else:  # a session's: one trip to aiosqlite's thread, not three (execute, fetch, close)
             records = list(await driver.connection.execute_fetchall(sql, values))
     except Exception as error:
         # SQLAlchemy never saw this failure: without this, a connection the database dropped

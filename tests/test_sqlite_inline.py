@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import literal, select
 
 from finite.kit import sqlite_inline
 from finite.kit.db import Database
+from finite.kit.fast_read import fetch_all
 from tests.factories import OrgSetup
 
 COUNT_TO = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
@@ -120,3 +123,14 @@ async def test_raw_read_connections_are_read_only(db: Database, org: OrgSetup) -
         assert isinstance(connection.driver, sqlite3.Connection)
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             connection.driver.execute("UPDATE organizations SET name = 'x'")
+
+
+async def test_raw_read_never_waits_for_a_pooled_connection(db: Database) -> None:
+    """Checkouts run on the event loop's thread: past the pool's size they open connections
+    rather than wait for one (a wait there would hold the loop that gives them back)."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's inline reads")
+    async with contextlib.AsyncExitStack() as held:
+        connections = [await held.enter_async_context(db.raw_read()) for _ in range(40)]
+        assert len({id(connection.driver) for connection in connections}) == 40
+        assert await fetch_all(connections[-1], select(literal(1))) == [(1,)]

@@ -181,6 +181,9 @@ def _create_inline_read_engine(url: str, *, echo: bool) -> Engine | None:
         # Used by the event loop's thread and, for a read past its budget, a worker thread:
         # never by two at once (a raw_read() holds its connection until it ends).
         connect_args={"check_same_thread": False},
+        # The checkout runs on the event loop's thread: it must never wait for a connection
+        # (the ones in use go back only when the loop runs again). Past the pool, open more.
+        max_overflow=-1,
         json_serializer=json_dumps,
         json_deserializer=_JSON_DECODER.decode,
     )

@@ -2,9 +2,9 @@
 
 aiosqlite runs each statement in a thread of its own connection. Under load that thread waits
 for the GIL while the event loop runs other requests, and every statement becomes a wait of up
-to a switch interval (5 ms): with 16 callers, SQLite lists served ~500-600 requests/s with a p99
-of 125-170 ms; reading on the loop's thread instead, 850-1,130 requests/s and 41-67 ms (same
-machine, interleaved, `finite serve --workers 2`, wrk -c16).
+to a switch interval (5 ms): with 16 callers, SQLite lists served 560-810 requests/s with a
+p99 of 94-139 ms; reading on the loop's thread instead, 1,160-1,190 requests/s and 31-38 ms
+(same machine, interleaved, `finite serve --workers 2`, wrk -c16, 1M leads).
 
 A read may not hold the loop for long: SQLite stops it after INLINE_BUDGET_SECONDS (a progress
 handler), or at once on a lock it cannot take (busy timeout 0 on these connections: in WAL mode

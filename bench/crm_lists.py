@@ -282,7 +282,14 @@ def main() -> None:
         )
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=60)  # it seals the audit rows the run left waiting
+        except subprocess.TimeoutExpired:
+            # Seen once: a server still stopping after 20 s, holding SQLite's write lock, and
+            # the next command failed with "database is locked". Never leave one behind.
+            print("the server did not stop within 60 s; killed", file=sys.stderr)
+            server.kill()
+            server.wait()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -222,6 +223,7 @@ def main() -> None:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its workers too can be killed at once, as one group
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -288,7 +290,7 @@ def main() -> None:
             # Seen once: a server still stopping after 20 s, holding SQLite's write lock, and
             # the next command failed with "database is locked". Never leave one behind.
             print("the server did not stop within 60 s; killed", file=sys.stderr)
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
 
 

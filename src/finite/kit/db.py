@@ -193,8 +193,9 @@ def _create_inline_read_engine(url: str, *, echo: bool) -> Engine | None:
 
 def _reset_sqlite_connection(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
     """Roll back on return to the pool only when a transaction is open. Most connections come
-    back without one (raw_read and read() run no BEGIN), and the pool's unconditional rollback
-    was a trip to aiosqlite's thread each time: ~50 of the ~90 µs of CPU a raw_read() cost."""
+    back without one (read() runs no BEGIN), and the pool's unconditional rollback was a trip
+    to aiosqlite's thread each time (~50 of the ~90 µs of CPU a read cost when raw_read() still
+    drew from this pool)."""
     if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
         dbapi_connection.rollback()
 

@@ -84,7 +84,10 @@ class Database:
         if not self.is_sqlite:
             yield
             return
-        turn = self._write_turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        loop = asyncio.get_running_loop()
+        turn = self._write_turns.get(loop)
+        if turn is None:
+            turn = self._write_turns[loop] = asyncio.Lock()
         taken = False
         try:
             async with asyncio.timeout(WRITE_TURN_TIMEOUT_SECONDS):
@@ -114,7 +117,10 @@ class Database:
         `generic_plans`: on PostgreSQL, from a pool whose sessions plan each prepared statement
         once and reuse that plan whatever the values — only for statements whose best plan
         does not depend on their values (a bad fit for the others: the best index for a rare
-        value is not the one for a common value)."""
+        value is not the one for a common value).
+
+        On SQLite (a file), a read-only sqlite3 connection whose statements run on the event
+        loop's thread (kit/sqlite_inline.py); `generic_plans` means nothing there."""
         if self._inline_reads is not None:
             inline = self._inline_reads.raw_connection()  # a pool checkout: no I/O once open
             try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from finite.app import create_app
 from finite.config import Settings
+from finite.kit import sqlite_inline
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.platform.migrations import migrate_to_head
@@ -110,6 +112,21 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def worker_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One entry per unit of SQLite work sent to a worker thread (kit/sqlite_inline.py): a read
+    past its budget, a lock another connection held, a bulk unit of work."""
+    used: list[str] = []
+    original = sqlite_inline.in_worker_thread
+
+    async def spy(connection: sqlite3.Connection, work: Callable[[], Any]) -> Any:
+        used.append("worker thread")
+        return await original(connection, work)
+
+    monkeypatch.setattr(sqlite_inline, "in_worker_thread", spy)
+    return used
 
 
 @pytest.fixture

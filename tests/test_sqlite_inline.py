@@ -37,41 +37,27 @@ def connection(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     opened.close()
 
 
-@pytest.fixture
-def threads_used(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The statements that went to a worker thread."""
-    used: list[str] = []
-    original = sqlite_inline._in_worker_thread
-
-    async def spy(connection: sqlite3.Connection, sql: str, values: Any) -> list[Any]:
-        used.append(sql)
-        return await original(connection, sql, values)
-
-    monkeypatch.setattr(sqlite_inline, "_in_worker_thread", spy)
-    return used
-
-
 async def test_a_quick_read_runs_on_the_loop_thread(
-    connection: sqlite3.Connection, threads_used: list[str]
+    connection: sqlite3.Connection, worker_threads: list[str]
 ) -> None:
     rows = await sqlite_inline.fetch_all(connection, "SELECT name FROM t WHERE id > ?", [1])
     assert rows == [("b",), ("c",)]
-    assert threads_used == []
+    assert worker_threads == []
 
 
 async def test_a_read_past_its_budget_finishes_in_a_worker_thread(
-    connection: sqlite3.Connection, threads_used: list[str], monkeypatch: pytest.MonkeyPatch
+    connection: sqlite3.Connection, worker_threads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_inline, "INLINE_BUDGET_SECONDS", 0.0)
     rows = await sqlite_inline.fetch_all(connection, LONG_COUNT, [200_000])
     assert rows == [(200_000,)]
-    assert threads_used == [LONG_COUNT]
+    assert worker_threads == ["worker thread"]
     # The budget's progress handler is gone: the same statement runs whole on this thread.
     assert connection.execute(LONG_COUNT, [200_000]).fetchall() == [(200_000,)]
 
 
 async def test_a_read_that_meets_a_lock_waits_for_it_in_a_worker_thread(
-    tmp_path: Path, threads_used: list[str]
+    tmp_path: Path, worker_threads: list[str]
 ) -> None:
     path = tmp_path / "journal.db"  # a rollback journal: a writer's EXCLUSIVE lock stops readers
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -84,7 +70,7 @@ async def test_a_read_that_meets_a_lock_waits_for_it_in_a_worker_thread(
         asyncio.get_running_loop().call_later(0.2, writer.execute, "COMMIT")
         rows = await sqlite_inline.fetch_all(reader, "SELECT id FROM t", [])
         assert rows == [(1,)]  # after the commit, not an error at once
-        assert threads_used == ["SELECT id FROM t"]
+        assert worker_threads == ["worker thread"]
     finally:
         reader.close()
         writer.close()

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import PoolProxiedConnection, PoolResetState
 from sqlalchemy.util import greenlet_spawn
 
-from finite.kit import sqlite_inline
+from finite.kit import sqlite_inline, sqlite_inline_driver
 
-WRITE_TURN_TIMEOUT_SECONDS = 30.0  # SQLite's busy timeout (PRAGMA busy_timeout below)
+WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
 _IMMEDIATE = "finite_sqlite_immediate"
 _NO_BEGIN = "finite_sqlite_no_begin"
 
@@ -56,31 +56,44 @@ class Database:
         )
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
         """A write unit of work: commits when the block ends, rolls back on any exception.
 
-        On SQLite it starts with BEGIN IMMEDIATE so concurrent writers queue on the busy timeout
+        On SQLite it starts with BEGIN IMMEDIATE so concurrent writers queue for the write lock
         instead of failing when a read lock would have to be upgraded; within one process they
-        take turns first (_write_turn).
+        take turns first (_write_turn). Its statements run on the event loop's thread
+        (kit/sqlite_inline_driver.py); `bulk`, for a unit of work that writes many rows (a
+        background batch, a field cleared from every record), runs them in a worker thread,
+        where SQLite's own work does not hold the loop.
         """
         async with self._write_turn(), self._sessions() as session:
+            driver: sqlite_inline_driver.InlineConnection | None = None
             if self.is_sqlite:
-                await session.connection(execution_options={_IMMEDIATE: True})
+                connection = await session.connection(execution_options={_IMMEDIATE: True})
+                if bulk:
+                    driver = (await connection.get_raw_connection()).driver_connection
+                    assert isinstance(driver, sqlite_inline_driver.InlineConnection)
+                    driver.in_worker_thread = True
             try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
+                try:
+                    yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+                await session.commit()
+            finally:
+                if driver is not None:
+                    driver.in_worker_thread = False
 
     @asynccontextmanager
     async def _write_turn(self) -> AsyncIterator[None]:
         """SQLite: this process's write transactions take turns on an asyncio lock. They would
-        queue on SQLite's busy handler anyway, which sleeps between tries (up to 100 ms at a
-        time): 4 record creations at once waited 125-198 ms on average and up to 1.9 s; taking
-        turns, 67-75 ms and at most 0.28 s (finite serve --workers 1, 1M leads). Past
-        WRITE_TURN_TIMEOUT_SECONDS a transaction goes ahead and meets SQLite's own wait, as
-        before. Other processes' writers still queue on the busy handler."""
+        queue for SQLite's write lock anyway, retrying from a worker thread: taking turns here
+        costs no thread and no polling. (Measured when that queue was SQLite's busy handler,
+        which sleeps up to 100 ms between tries: 4 record creations at once waited 125-198 ms
+        on average and up to 1.9 s; taking turns, 67-75 ms and at most 0.28 s.) Past
+        WRITE_TURN_TIMEOUT_SECONDS a transaction goes ahead and waits for the lock like another
+        process's writer does."""
         if not self.is_sqlite:
             yield
             return
@@ -196,10 +209,11 @@ def _create_engine(url: str, *, echo: bool, generic_plans: bool = False) -> Asyn
             pool_recycle=1800,
             **json_options,
         )
+    path = make_url(url).database or ":memory:"
     engine = create_async_engine(
         url,
         echo=echo,
-        connect_args={"timeout": 30},
+        async_creator=lambda: sqlite_inline_driver.connect(path),
         pool_reset_on_return=None,  # _reset_sqlite_connection decides
         **json_options,
     )
@@ -248,7 +262,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=NORMAL",
-        "PRAGMA busy_timeout=30000",
+        # No busy timeout: SQLite's would wait on the event loop's thread. A lock is waited
+        # for in a worker thread instead (kit/sqlite_inline_driver.py).
+        "PRAGMA busy_timeout=0",
     ):
         cursor.execute(pragma)
     cursor.close()

@@ -20,8 +20,10 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 INLINE_BUDGET_SECONDS = 0.01
 # How many SQLite virtual-machine steps pass between looks at the clock (~0.1 ms of work).
@@ -42,22 +44,27 @@ def configure(connection: sqlite3.Connection) -> None:
 
 async def fetch_all(connection: sqlite3.Connection, sql: str, values: Sequence[Any]) -> list[Any]:
     """The rows of one statement: on this thread when it is quick, else in a worker thread."""
-    rows = _within_budget(connection, sql, values)
-    if rows is None:
-        rows = await _in_worker_thread(connection, sql, values)
-    return rows
+    return await run(connection, lambda: connection.execute(sql, values).fetchall())
 
 
-async def _in_worker_thread(
-    connection: sqlite3.Connection, sql: str, values: Sequence[Any]
-) -> list[Any]:
-    """The statement in a worker thread. Cancelled meanwhile (a server stopping, a client gone),
-    it interrupts the statement and waits for the thread to let go of the connection before the
+async def run(connection: sqlite3.Connection, work: Callable[[], T], *, budget: bool = True) -> T:
+    """`work` (statements on `connection`) on this thread, else again in a worker thread.
+
+    With `budget`, SQLite stops the work after INLINE_BUDGET_SECONDS: only for read-only
+    statements, since an interrupted INSERT, UPDATE or DELETE rolls its whole transaction back.
+    Without, the work runs to its end here unless it meets a lock."""
+    done, result = _here(connection, work, budget=budget)
+    if done:
+        return result  # type: ignore[return-value]
+    return await in_worker_thread(connection, work)
+
+
+async def in_worker_thread(connection: sqlite3.Connection, work: Callable[[], T]) -> T:
+    """`work` in a worker thread. Cancelled meanwhile (a server stopping, a client gone), it
+    interrupts the statement and waits for the thread to let go of the connection before the
     cancellation goes on: the connection goes back to its pool, and may be closed, only then."""
     abandoned = threading.Event()
-    running = asyncio.get_running_loop().run_in_executor(
-        None, _patiently, connection, sql, values, abandoned
-    )
+    running = asyncio.get_running_loop().run_in_executor(None, _patiently, work, abandoned)
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
@@ -71,33 +78,34 @@ async def _in_worker_thread(
         raise
 
 
-def _within_budget(
-    connection: sqlite3.Connection, sql: str, values: Sequence[Any]
-) -> list[Any] | None:
-    deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
-    connection.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
+def _here(
+    connection: sqlite3.Connection, work: Callable[[], T], *, budget: bool
+) -> tuple[bool, T | None]:
+    """(True, result), or (False, None) when SQLite gave way: a lock, or the budget spent."""
+    if budget:
+        deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
+        connection.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
     try:
-        return connection.execute(sql, values).fetchall()
+        return True, work()
     except sqlite3.OperationalError as error:
         if error.sqlite_errorcode & 0xFF in _GIVE_WAY:  # the primary code of an extended one
-            return None
+            return False, None
         raise
     finally:
-        connection.set_progress_handler(None, 0)
+        if budget:
+            connection.set_progress_handler(None, 0)
 
 
-def _patiently(
-    connection: sqlite3.Connection, sql: str, values: Sequence[Any], abandoned: threading.Event
-) -> list[Any]:
+def _patiently(work: Callable[[], T], abandoned: threading.Event) -> T:
     """To the end, however long; a lock another connection holds is waited for (retried),
     as long as a connection with SQLite's own busy timeout would wait."""
     deadline = time.monotonic() + PATIENT_BUSY_SECONDS
     while not abandoned.is_set():  # set when cancelled, interrupt() or not
         try:
-            return connection.execute(sql, values).fetchall()
+            return work()
         except sqlite3.OperationalError as error:
             locked = error.sqlite_errorcode & 0xFF in _LOCKED
             if not locked or time.monotonic() > deadline:
                 raise
             time.sleep(BUSY_RETRY_SECONDS)
-    return []
+    raise sqlite3.OperationalError("abandoned: the caller was cancelled")

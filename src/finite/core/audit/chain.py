@@ -94,7 +94,7 @@ async def seal_pending(db: Database, *, batch: int = SEAL_BATCH) -> int:
     sealed = 0
     for org_id in org_ids:
         while True:
-            async with db.transaction() as session:
+            async with db.transaction(bulk=True) as session:  # a batch, in the background
                 count = await seal_org(session, org_id, limit=batch)
             sealed += count
             if count < batch:

@@ -68,7 +68,7 @@ class AuditWriter:
                     await self._write_one_by_one(batch)
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(bulk=True) as session:  # a batch, in the background
             await session.execute(insert(AuditEntry), rows)
 
     async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:

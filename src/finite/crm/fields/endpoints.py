@@ -94,5 +94,6 @@ async def remove_field(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], key: FromPath[str]
 ) -> None:
     set_subject(request.scope, module, action="remove_field")
-    async with platform_of(request).db.transaction() as session:
+    # Clears the field from every record of the module: many rows, off the event loop's thread.
+    async with platform_of(request).db.transaction(bulk=True) as session:
         await service.remove_custom_field(session, principal, module, key)

@@ -1,4 +1,5 @@
-"""SQLite reads on the event loop's own thread: the short reads every request makes.
+"""SQLite work on the event loop's own thread: raw_read()'s reads here, sessions' statements
+through kit/sqlite_inline_driver.py.
 
 aiosqlite runs each statement in a thread of its own connection. Under load that thread waits
 for the GIL while the event loop runs other requests, and every statement becomes a wait of up
@@ -9,8 +10,8 @@ p99 of 94-139 ms; reading on the loop's thread instead, 1,160-1,190 requests/s a
 A read may not hold the loop for long: SQLite stops it after INLINE_BUDGET_SECONDS (a progress
 handler), or at once on a lock it cannot take (busy timeout 0 on these connections: in WAL mode
 readers rarely meet one); either way the statement runs again, to the end, in a worker thread,
-waiting for locks as long as any other connection does. The connections are read-only (PRAGMA
-query_only).
+waiting for locks as long as any other connection does. raw_read()'s connections are
+read-only (PRAGMA query_only).
 """
 
 from __future__ import annotations
@@ -53,10 +54,10 @@ async def run(connection: sqlite3.Connection, work: Callable[[], T], *, budget: 
     With `budget`, SQLite stops the work after INLINE_BUDGET_SECONDS: only for read-only
     statements, since an interrupted INSERT, UPDATE or DELETE rolls its whole transaction back.
     Without, the work runs to its end here unless it meets a lock."""
-    done, result = _here(connection, work, budget=budget)
-    if done:
-        return result  # type: ignore[return-value]
-    return await in_worker_thread(connection, work)
+    result = _here(connection, work, budget=budget)
+    if isinstance(result, _GaveWay):
+        return await in_worker_thread(connection, work)
+    return result
 
 
 async def in_worker_thread(connection: sqlite3.Connection, work: Callable[[], T]) -> T:
@@ -78,18 +79,24 @@ async def in_worker_thread(connection: sqlite3.Connection, work: Callable[[], T]
         raise
 
 
-def _here(
-    connection: sqlite3.Connection, work: Callable[[], T], *, budget: bool
-) -> tuple[bool, T | None]:
-    """(True, result), or (False, None) when SQLite gave way: a lock, or the budget spent."""
+class _GaveWay:
+    """SQLite stopped the work: a lock it could not take, or the budget spent."""
+
+
+_GAVE_WAY = _GaveWay()
+
+
+def _here(connection: sqlite3.Connection, work: Callable[[], T], *, budget: bool) -> T | _GaveWay:
     if budget:
         deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
         connection.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
+    # Without a budget nothing here interrupts the work: an interruption is not ours to retry.
+    give_way = _GIVE_WAY if budget else _LOCKED
     try:
-        return True, work()
+        return work()
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode & 0xFF in _GIVE_WAY:  # the primary code of an extended one
-            return False, None
+        if error.sqlite_errorcode & 0xFF in give_way:  # the primary code of an extended one
+            return _GAVE_WAY
         raise
     finally:
         if budget:

@@ -146,7 +146,7 @@ class InlineConnection:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.sqlite = connection
-        self.in_worker_thread = False  # a slow unit of work: every statement in a worker thread
+        self.in_worker_thread = False  # a bulk unit of work: every statement in a worker thread
         # What SQLAlchemy's adapter reads of aiosqlite's internals:
         self._conn: sqlite3.Connection = connection
         self._connection: sqlite3.Connection | None = connection
@@ -164,10 +164,6 @@ class InlineConnection:
     @property
     def isolation_level(self) -> str | None:
         return self.sqlite.isolation_level
-
-    @property
-    def total_changes(self) -> int:
-        return self.sqlite.total_changes
 
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
@@ -191,12 +187,10 @@ class InlineConnection:
         self.sqlite.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self.sqlite.close()
+        self.stop()
 
     def stop(self) -> None:
-        """SQLAlchemy's terminate: no thread to stop, only the connection to close."""
+        """Also SQLAlchemy's terminate: no thread to stop, only the connection to close."""
         if self._connection is not None:
             self._connection = None
             self.sqlite.close()

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal_column, select, text
 
 from finite.config import Settings
 from finite.kit import sqlite_inline
 from finite.kit.db import Database
+from finite.kit.fast_read import sqlite_batches
 from tests.factories import OrgSetup
 
 COUNT_TO = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
@@ -186,3 +188,29 @@ async def test_the_driver_cursor_reports_what_sqlalchemy_reads(
         assert await cursor.fetchone() == (1,)
         assert await cursor.fetchall() == [(2,), (3,)]
         assert await cursor.fetchone() is None
+
+
+async def test_an_export_stream_reads_batch_by_batch_off_the_loop(
+    sqlite_db: Database, worker_threads: list[str]
+) -> None:
+    """sqlite_batches (the CSV export's reader) never holds all the rows: 200,000 of them cost
+    ~17 MB at once, a batch of 1,000 well under 1 MB."""
+    statement = select(literal_column("i")).select_from(
+        text("(" + COUNT_TO.replace(":n", "200000") + "SELECT i FROM n)")
+    )
+    tracemalloc.start()
+    try:
+        async with sqlite_db.read(snapshot=True) as session:
+            sizes: list[int] = []
+            first: list[Any] = []
+            async for batch in sqlite_batches(session, statement, 1_000):
+                sizes.append(len(batch))
+                first = first or batch
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert first[:3] == [(1,), (2,), (3,)]
+    assert sum(sizes) == 200_000
+    assert max(sizes) == 1_000
+    assert peak < 5 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+    assert len(worker_threads) == len(sizes) + 2  # the first step, each batch, the empty end

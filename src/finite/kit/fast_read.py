@@ -35,6 +35,7 @@ from sqlalchemy.util import LRUCache
 from finite.kit import sqlite_inline
 from finite.kit.db import RawRead
 from finite.kit.result_processors import Processor
+from finite.kit.sqlite_inline_driver import InlineConnection
 
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 Source: TypeAlias = AsyncSession | RawRead
@@ -104,19 +105,15 @@ async def sqlite_batches(
     interleaved: 72-90k → 74-97k rows/s; Python's sqlite3 and csv modules alone gave 82-113k
     at the same hour)."""
     driver = await _driver(session)
-    assert driver.dialect.name == "sqlite"
+    assert isinstance(driver.connection, InlineConnection)
     bound = _bound(driver.dialect, statement, None)
     try:
         processors = await _processors(driver, bound.sql, bound.compiled, bound.result_types)
-        cursor = await driver.connection.execute(bound.sql, bound.values)
     except Exception as error:
         await driver.invalidate(error)
         raise
-    try:
-        while batch := await cursor.fetchmany(batch_rows):
-            yield _decoded(batch, processors)
-    finally:
-        await cursor.close()
+    async for batch in driver.connection.stream(bound.sql, bound.values, batch_rows):
+        yield _decoded(batch, processors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +157,7 @@ def _in_order(compiled: SQLCompiler, named: MutableMapping[str, Any]) -> _Bound:
 @dataclass(frozen=True, slots=True)
 class _Driver:
     dialect: Dialect
-    connection: Any  # asyncpg's, aiosqlite's (a session's), or sqlite3's (a raw_read())
+    connection: Any  # asyncpg's, an InlineConnection (a SQLite session's), or sqlite3's (raw_read)
     invalidate: Callable[[BaseException], Awaitable[None]]
 
 
@@ -186,7 +183,7 @@ async def _run(
             records: Sequence[Any] = await driver.connection.fetch(sql, *values)
         elif isinstance(driver.connection, sqlite3.Connection):  # a raw_read() connection
             records = await sqlite_inline.fetch_all(driver.connection, sql, values)
-        else:  # a session's: one trip to aiosqlite's thread, not three (execute, fetch, close)
+        else:  # a SQLite session's (kit/sqlite_inline_driver.py)
             records = list(await driver.connection.execute_fetchall(sql, values))
     except Exception as error:
         # SQLAlchemy never saw this failure: without this, a connection the database dropped

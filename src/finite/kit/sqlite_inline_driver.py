@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from finite.kit import sqlite_inline
@@ -176,6 +176,24 @@ class InlineConnection:
 
     async def execute_fetchall(self, sql: str, parameters: Parameters = ()) -> list[Any]:
         return await (await self.execute(sql, parameters)).fetchall()
+
+    async def stream(
+        self, sql: str, parameters: Parameters, batch_rows: int
+    ) -> AsyncIterator[list[Any]]:
+        """The rows of a long SELECT (an export), `batch_rows` at a time, each batch read in a
+        worker thread: the rows never sit in memory all at once, and reading them does not
+        hold the loop. (execute() reads every row at once, as SQLAlchemy's adapter would.)"""
+        cursor = self.sqlite.cursor()
+        try:
+            await sqlite_inline.in_worker_thread(
+                self.sqlite, lambda: cursor.execute(sql, parameters)
+            )
+            while batch := await sqlite_inline.in_worker_thread(
+                self.sqlite, lambda: cursor.fetchmany(batch_rows)
+            ):
+                yield batch
+        finally:
+            cursor.close()
 
     async def commit(self) -> None:
         await self.run(self.sqlite.commit, budget=False)

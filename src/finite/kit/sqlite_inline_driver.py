@@ -3,9 +3,10 @@
 aiosqlite runs every statement in a thread of its own; each one is then a trip out of the event
 loop and back in, and under load the way back waits for the loop's next turn. A record creation
 makes about ten such trips, and while 12 callers kept the loop busy with lists, 4 callers
-creating records got 1-2 creations a second, each taking 0.9-1.7 s (`finite serve --workers 2`,
-1M leads). This connection offers the calls SQLAlchemy's aiosqlite dialect and our own code make
-on an aiosqlite connection, and runs each statement on the calling thread, as sqlite_inline does
+creating records got 1.2-2.6 creations a second, the median one taking 1.2-1.6 s; inline,
+8.9-13.2 a second, 0.18-0.31 s (`finite serve --workers 2`, 1M leads, docs/performance.md).
+This connection offers the calls SQLAlchemy's aiosqlite dialect and our own code make on an
+aiosqlite connection, and runs each statement on the calling thread, as sqlite_inline does
 for raw_read():
 
 - a read-only statement (a SELECT) stops after sqlite_inline's budget and runs again in a worker

@@ -29,7 +29,7 @@ T = TypeVar("T")
 INLINE_BUDGET_SECONDS = 0.01
 # How many SQLite virtual-machine steps pass between looks at the clock (~0.1 ms of work).
 PROGRESS_STEPS = 10_000
-PATIENT_BUSY_SECONDS = 30.0  # as long as kit/db.py's connections wait for a lock
+PATIENT_BUSY_SECONDS = 30.0  # how long a lock is waited for (SQLite's busy timeout was 30 s)
 BUSY_RETRY_SECONDS = 0.005
 
 _LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

@@ -31,13 +31,14 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     update,
 )
 
 from finite.core.accounts.service import PlanChoice, set_plan
 from finite.core.auth.authenticate import authenticate
 from finite.crm.export.csv_format import cell as python_cell
-from finite.crm.export.postgres_copy import LineEnds, stream_copy
+from finite.crm.export.postgres_copy import LineEnds, iso_utc, stream_copy
 from finite.crm.export.records_csv import BATCH_ROWS
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.fields.service import load_schema
@@ -773,3 +774,33 @@ async def test_a_failing_postgres_copy_raises_instead_of_hanging(db: Database) -
 
     with pytest.raises(asyncpg.DivisionByZeroError):
         await asyncio.wait_for(read_all(), timeout=20)
+
+
+async def test_postgres_date_time_cells_are_python_isoformat_whatever_the_date_style(
+    db: Database,
+) -> None:
+    """COPY writes date-times from the timestamp's own text, its fraction padded back to six
+    digits; the cells equal isoformat() for whole seconds and every fraction length, for an
+    instant given in another zone, and on a connection whose DateStyle is not ISO."""
+    if db.is_sqlite:
+        pytest.skip("COPY is PostgreSQL's")
+    instants = [
+        datetime(2026, 3, 4, 5, 6, 7, micro, tzinfo=UTC)
+        for micro in (0, 1, 5, 120000, 123450, 999999, 100000)
+    ]
+    instants.append(datetime(999, 12, 31, 23, 59, 59, 500000, tzinfo=UTC))
+    values = ", ".join(f"(timestamptz '{moment.isoformat()}')" for moment in instants)
+    other_zone = "(timestamptz '2026-03-04 07:06:07.25+02')"
+    statement = select(iso_utc(literal_column("v.t")).label("at")).select_from(
+        text(f"(values {values}, {other_zone}) v(t)")
+    )
+    async with db.engine.connect() as connection:  # the pool's connections, one at a time
+        await connection.exec_driver_sql("SET DateStyle TO 'SQL, DMY'")
+        await connection.commit()
+    try:
+        data = b"".join([chunk async for chunk in stream_copy(db, statement)])
+    finally:
+        await db.engine.dispose()  # no connection keeps the odd DateStyle
+    cells = [row[0] for row in csv.reader(io.StringIO(data.decode()))][1:]
+    expected = [moment.isoformat() for moment in instants]
+    assert cells == [*expected, "2026-03-04T05:06:07.250000+00:00"]

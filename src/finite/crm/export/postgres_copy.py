@@ -32,9 +32,19 @@ _CHUNK_BYTES = 256 * 1024
 
 
 def iso_utc(moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    """As Python's isoformat() of an aware UTC datetime: microseconds only when not zero."""
-    text = func.to_char(func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-    return func.replace(text, ".000000", "").op("||")(literal("+00:00"))
+    """As Python's isoformat() of an aware UTC datetime: microseconds only when not zero.
+
+    The UTC timestamp's own text in DateStyle ISO (set for the COPY) is 'YYYY-MM-DD HH:MM:SS'
+    with a fraction only when not zero, its trailing zeros dropped: padded back to six digits.
+    to_char() cost twice as much (two date-times a lead: 0.65 s of a 3.3 s export)."""
+    text = cast(func.timezone("UTC", moment), Text)
+    whole_seconds = func.length(text) == _WHOLE_SECONDS_LENGTH
+    padded = case((whole_seconds, text), else_=func.rpad(text, _WITH_MICROSECONDS_LENGTH, "0"))
+    return func.replace(padded, " ", "T").op("||")(literal("+00:00"))
+
+
+_WHOLE_SECONDS_LENGTH = len("2026-01-31 12:00:00")
+_WITH_MICROSECONDS_LENGTH = len("2026-01-31 12:00:00.000000")
 
 
 _DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)
@@ -143,7 +153,9 @@ async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[byt
                 raw = await connection.get_raw_connection()
                 driver = raw.driver_connection
                 assert driver is not None
-                await driver.copy_from_query(sql, output=output, format="csv", header=True)
+                async with driver.transaction(readonly=True):
+                    await driver.execute("SET LOCAL DateStyle TO 'ISO'")  # what iso_utc reads
+                    await driver.copy_from_query(sql, output=output, format="csv", header=True)
             if pending:
                 await queue.put(to_crlf(b"".join(pending)))
         finally:  # also when COPY fails: the consumer stops waiting and raises its error

@@ -62,6 +62,8 @@ def test_production_with_secrets_and_postgres(tmp_path: Path) -> None:
         ({"FINITE_DATABASE_URL": "mysql://x/y"}, "FINITE_DATABASE_URL"),
         ({"FINITE_PORT": "eighty"}, "FINITE_PORT"),
         ({"FINITE_PORT": "70000"}, "FINITE_PORT"),
+        ({"FINITE_DB_POOL_SIZE": "0"}, "FINITE_DB_POOL_SIZE"),
+        ({"FINITE_DB_POOL_SIZE": "many"}, "FINITE_DB_POOL_SIZE"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, variables: dict[str, str], message: str) -> None:
@@ -78,3 +80,9 @@ def test_a_tampered_short_secret_file_is_refused(tmp_path: Path) -> None:
 def test_secret_repr_is_hidden(tmp_path: Path) -> None:
     settings = load_settings({"FINITE_DATA_DIR": str(tmp_path)})
     assert settings.secret_key not in repr(settings)
+
+
+def test_the_database_pool_size_is_read(tmp_path: Path) -> None:
+    assert load_settings({"FINITE_DATA_DIR": str(tmp_path)}).db_pool_size == 16
+    chosen = load_settings({"FINITE_DATA_DIR": str(tmp_path), "FINITE_DB_POOL_SIZE": "40"})
+    assert chosen.db_pool_size == 40

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import bindparam, func, literal_column, select, text, update
+from sqlalchemy import bindparam, event, func, literal_column, select, text, update
 from sqlalchemy.util import greenlet_spawn
 
 from finite.crm.modules.tables import MODULE_TABLES
@@ -232,3 +232,29 @@ async def test_a_connection_returned_mid_transaction_comes_back_rolled_back(
             )
         ).scalar_one()
     assert name != "Never committed"
+
+
+async def test_bursts_as_large_as_the_pool_open_no_new_connections(postgres_url: str) -> None:
+    """A process keeps `pool_size` connections in each pool: bursts of that many reads at
+    once, one after another, reuse them (with the pool smaller than a burst, the connections
+    handed back to a full pool were closed and reopened at the next burst)."""
+    burst = 16
+    db = Database(postgres_url, pool_size=burst)
+    opened: list[str] = []
+    for engine, pool in ((db.engine, "main"), (db._generic_plans_engine, "generic plans")):
+        event.listen(engine.sync_engine, "connect", lambda *_, name=pool: opened.append(name))
+
+    async def read(generic_plans: bool) -> None:
+        async with db.raw_read(generic_plans=generic_plans) as connection:
+            await fetch_all(connection, select(func.pg_sleep(0.05)))
+
+    try:
+        await asyncio.gather(*(read(generic) for generic in (False, True) for _ in range(burst)))
+        assert sorted(opened) == ["generic plans"] * burst + ["main"] * burst
+        for _ in range(3):
+            await asyncio.gather(
+                *(read(generic) for generic in (False, True) for _ in range(burst))
+            )
+        assert len(opened) == 2 * burst
+    finally:
+        await db.dispose()

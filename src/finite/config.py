@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from finite.kit.db import DEFAULT_POOL_SIZE
+
 Environment = Literal["development", "production"]
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -38,6 +40,8 @@ class Settings:
     # expire, then another worker sends them. Keep it above the 15 s a delivery may take (a
     # shorter lease lets a slow delivery go out twice); tests shorten it to restart quickly.
     webhook_lease_seconds: int = 60
+    # PostgreSQL connections each server process keeps open per pool (it has two, kit/db.py).
+    db_pool_size: int = DEFAULT_POOL_SIZE
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +85,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         webhook_lease_seconds=_positive_int(
             "FINITE_WEBHOOK_LEASE_SECONDS", env_vars.get("FINITE_WEBHOOK_LEASE_SECONDS", "60")
+        ),
+        db_pool_size=_positive_int(
+            "FINITE_DB_POOL_SIZE", env_vars.get("FINITE_DB_POOL_SIZE", str(DEFAULT_POOL_SIZE))
         ),
     )
 

@@ -24,19 +24,27 @@ from sqlalchemy.util import greenlet_spawn
 from finite.kit import sqlite_inline, sqlite_inline_driver
 
 WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
+DEFAULT_POOL_SIZE = 16
 _IMMEDIATE = "finite_sqlite_immediate"
 _NO_BEGIN = "finite_sqlite_no_begin"
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        """`pool_size`: on PostgreSQL, the connections each of the two pools keeps open (and
+        half as many again for bursts). A list request draws from both, one after the other:
+        below the requests a process serves at once, connections returned to a full pool are
+        closed and reopened on the next burst (10 under 16 callers: ~1-7 new connections a
+        second, each a PostgreSQL backend started and an asyncpg setup)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = _create_engine(url, echo=echo)
+        self.engine: AsyncEngine = _create_engine(url, echo=echo, pool_size=pool_size)
         # PostgreSQL connections that plan each prepared statement once (crm/query/stable_plans
         # says which statements may); SQLite plans every statement once anyway.
         self._generic_plans_engine = (
-            self.engine if self.is_sqlite else _create_engine(url, echo=echo, generic_plans=True)
+            self.engine
+            if self.is_sqlite
+            else _create_engine(url, echo=echo, pool_size=pool_size, generic_plans=True)
         )
         # SQLite: raw_read() connections of their own, read on the event loop's thread.
         self._inline_reads = _create_inline_read_engine(url, echo=echo) if self.is_sqlite else None
@@ -191,7 +199,9 @@ def dialect_name(source: AsyncSession | RawRead) -> str:
     return source.get_bind().dialect.name
 
 
-def _create_engine(url: str, *, echo: bool, generic_plans: bool = False) -> AsyncEngine:
+def _create_engine(
+    url: str, *, echo: bool, pool_size: int, generic_plans: bool = False
+) -> AsyncEngine:
     json_options: dict[str, Any] = {
         "json_serializer": json_dumps,
         "json_deserializer": _JSON_DECODER.decode,
@@ -202,8 +212,8 @@ def _create_engine(url: str, *, echo: bool, generic_plans: bool = False) -> Asyn
             url,
             echo=echo,
             connect_args={"server_settings": settings},
-            pool_size=10,
-            max_overflow=10 if generic_plans else 20,
+            pool_size=pool_size,
+            max_overflow=pool_size // 2,
             # No pre-ping: it costs a round trip per checkout. Connections are recycled, and a
             # dropped one fails its request, is discarded, and the next checkout reconnects.
             pool_recycle=1800,

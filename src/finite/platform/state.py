@@ -34,7 +34,7 @@ class Platform:
     @classmethod
     def build(cls, settings: Settings) -> Platform:
         redis = redis_client(settings.redis_url) if settings.redis_url else None
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
         return cls(
             settings=settings,
             db=db,

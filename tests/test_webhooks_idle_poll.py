@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.config import Settings
@@ -21,6 +21,7 @@ from finite.core.webhooks.queue import Waiting, work_waiting
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.secretbox import SecretBox
+from finite.models.events import Event
 from finite.models.webhooks import WebhookDelivery
 from tests.factories import OrgSetup, bearer
 from tests.webhook_receiver import (
@@ -138,3 +139,48 @@ async def test_due_means_due_now_and_not_leased(
     assert await waiting(db, clock) == Waiting(events=False, deliveries=True)
     await set_delivery(status="dead", next_attempt_at=None)
     assert await waiting(db, clock) == Waiting(events=False, deliveries=False)
+
+
+async def test_changes_of_an_organization_without_endpoints_leave_the_worker_nothing_to_lock(
+    client: Client, db: Database, settings: Settings, org: OrgSetup, rx: Receiver
+) -> None:
+    """An event goes only to endpoints active when it occurred: with none, it is written
+    fanned out, and the nudged worker reads once and opens no write transaction. Once the
+    organization has an endpoint, its next change waits for the worker and is delivered."""
+    await settle_waiting_webhook_work(db)
+    clock = FakeClock()
+    counted = CountingDatabase(db)
+    worker = new_worker(counted, settings, clock)
+    headers = bearer(org.crm_key)
+    try:
+        quiet = await client.post("/api/records/leads", json={"name": "Quiet"}, headers=headers)
+        assert quiet.status_code == 201, quiet.text
+        async with db.read() as session:
+            event = (
+                await session.scalars(
+                    select(Event).where(
+                        Event.org_id == org.org_id, Event.record_id == quiet.json()["id"]
+                    )
+                )
+            ).one()
+        assert event.fanned_out_at == event.occurred_at
+        assert await waiting(db, clock) == Waiting(events=False, deliveries=False)
+        worker.nudge()
+        assert await worker._step() is False
+        assert counted.transactions == 0
+
+        made = await client.post("/api/webhooks", json={"url": rx.url}, headers=headers)
+        assert made.status_code == 201, made.text
+        heard = await client.post("/api/records/leads", json={"name": "Heard"}, headers=headers)
+        assert heard.status_code == 201, heard.text
+        assert await waiting(db, clock) == Waiting(events=True, deliveries=False)
+        worker.nudge()
+        assert await worker._step() is True
+        assert counted.transactions == 2  # fan-out, then claim
+        for _ in range(200):
+            if rx.snapshot():
+                break
+            await asyncio.sleep(0.05)
+        assert [hook.json()["record_id"] for hook in rx.snapshot()] == [heard.json()["id"]]
+    finally:
+        await worker.stop()

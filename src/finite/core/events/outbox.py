@@ -1,15 +1,35 @@
-"""Write a change into the events outbox, inside the transaction that makes the change."""
+"""Write a change into the events outbox, inside the transaction that makes the change.
+
+An event goes to the endpoints that were active when it occurred (webhooks/matching.py). When
+its organization has none for the product, nothing will ever deliver it: it is written already
+fanned out, and no worker opens a write transaction for it: after every change that was a
+fan-out and a claim transaction, each taking SQLite's write lock (4 callers creating leads,
+interleaved: SQLite 128-149 → 164-198 a second, PostgreSQL 181-203 → 211-239).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.kit.clock import utcnow
+from finite.kit.fast_read import fetch_all
 from finite.kit.ids import new_id
 from finite.models.events import Event
+from finite.models.webhooks import WebhookEndpoint
+
+_ACTIVE_ENDPOINT = (
+    select(WebhookEndpoint.id)
+    .where(
+        WebhookEndpoint.org_id == bindparam("org_id"),
+        WebhookEndpoint.product == bindparam("product"),
+        WebhookEndpoint.status == "active",
+    )
+    .limit(1)
+)
 
 
 async def record_event(
@@ -24,6 +44,7 @@ async def record_event(
     data: dict[str, Any],
     changed_fields: Sequence[str],
 ) -> Event:
+    now = utcnow()
     row = Event(
         org_id=org_id,
         id=new_id("evt"),
@@ -32,10 +53,27 @@ async def record_event(
         module=module,
         record_id=record_id,
         version=version,
-        occurred_at=utcnow(),
+        occurred_at=now,
         data=data,
         changed_fields=list(changed_fields),
+        fanned_out_at=None if await _has_active_endpoint(session, org_id, product) else now,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+async def look_up_endpoints(session: AsyncSession, org_id: str, product: str) -> None:
+    """Ask now whether the organization has an active endpoint, before the change takes its
+    row locks: record_event then knows without a round trip inside them (on PostgreSQL,
+    creations queue on their module's id counter until commit, and a query there lengthened
+    every creation's wait: p99 55 → 100 ms with 4 callers). Asked once per transaction."""
+    await _has_active_endpoint(session, org_id, product)
+
+
+async def _has_active_endpoint(session: AsyncSession, org_id: str, product: str) -> bool:
+    known: dict[tuple[str, str], bool] = session.info.setdefault("finite_active_endpoints", {})
+    if (org_id, product) not in known:
+        found = await fetch_all(session, _ACTIVE_ENDPOINT, {"org_id": org_id, "product": product})
+        known[(org_id, product)] = bool(found)
+    return known[(org_id, product)]

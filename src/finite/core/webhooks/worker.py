@@ -179,7 +179,10 @@ class DeliveryWorker:
         )
         if poll_due and free >= max(1, self.max_in_flight // 4):
             waiting_work = queue.Waiting(events=True, deliveries=True)
-            if not nudged and not self._queue_busy:  # an idle poll: look before locking
+            # Look before locking, also when nudged: most changes leave no work (an
+            # organization without endpoints), and each write transaction here takes SQLite's
+            # write lock.
+            if not self._queue_busy:
                 async with self.db.raw_read() as connection:
                     waiting_work = await queue.work_waiting(connection, self.clock())
             fanned = await self._fan_out() if waiting_work.events else 0

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
-from finite.core.events.outbox import record_event
+from finite.core.events.outbox import look_up_endpoints, record_event
 from finite.crm.query.build import capped_count, wants_match_probe
 from finite.crm.query.cursor import encode_cursor
 from finite.crm.query.grammar import ListQuery
@@ -172,6 +172,7 @@ async def create_record(
     await check_references(session, principal.org_id, schema, changes)
     _raise_if_invalid(changes)
     org_id, now = principal.org_id, utcnow()
+    await look_up_endpoints(session, org_id, "crm")  # before the id counter's row lock
     record_id = await repository.next_record_id(session, org_id, schema.name)
     member_id = principal.member.id if principal.member else None
     values: dict[str, Any] = {
@@ -211,6 +212,7 @@ async def update_record(
     require(principal, schema.name, "edit")
     org_id = principal.org_id
     changes = validate(schema, body, creating=False)
+    await look_up_endpoints(session, org_id, "crm")  # before the record's row lock
     current_row = await _existing(session, org_id, schema, record_id, for_update=True)
     await check_references(session, org_id, schema, changes)
     _raise_if_invalid(changes)
@@ -263,6 +265,7 @@ async def delete_record(
     """Refuses (409, listing them) while other records still point at this one."""
     require(principal, schema.name, "delete")
     org_id = principal.org_id
+    await look_up_endpoints(session, org_id, "crm")  # before the record's row lock
     row = await _existing(session, org_id, schema, record_id, for_update=True)
     before = await _snapshot(session, org_id, schema, row)
     if if_match is not None and if_match != row["version"]:

@@ -1,10 +1,10 @@
 """Write a change into the events outbox, inside the transaction that makes the change.
 
 An event goes to the endpoints that were active when it occurred (webhooks/matching.py). When
-its organization has none for the product, nothing will ever deliver it: it is written already
-fanned out, and no worker opens a write transaction for it: after every change that was a
-fan-out and a claim transaction, each taking SQLite's write lock (4 callers creating leads,
-interleaved: SQLite 128-149 → 164-198 a second, PostgreSQL 181-203 → 211-239).
+its organization has none for the product, nothing will ever deliver it, so it is written
+already fanned out. Before, every change left the worker a fan-out and a claim transaction,
+each taking SQLite's write lock (4 callers creating leads, interleaved: SQLite 128-149 →
+164-198 a second, PostgreSQL 181-203 → 211-239).
 """
 
 from __future__ import annotations

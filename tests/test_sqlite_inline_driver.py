@@ -157,6 +157,36 @@ async def test_a_cancelled_wait_for_the_lock_writes_nothing_and_frees_the_connec
     assert await name_of(sqlite_db, org.org_id) == "Next"
 
 
+async def test_a_unit_of_work_cancelled_mid_statement_leaves_the_write_lock_free(
+    sqlite_db: Database, settings: Settings, org: OrgSetup
+) -> None:
+    """A stopping server cancels its background batches: the statement running in a worker
+    thread is interrupted inside the write transaction, and SQLAlchemy closes the connection.
+    Closed with a statement unfinalized, sqlite3 kept the handle, its transaction and SQLite's
+    write lock: every other writer waited 30 s and failed (seen on every such stop)."""
+    started = asyncio.Event()
+
+    async def long_batch() -> None:
+        async with sqlite_db.transaction(bulk=True) as session:
+            await rename(session, org.org_id, "Never")
+            started.set()
+            await session.execute(text(COUNT_TO + "SELECT count(*) FROM n"), {"n": 10**9})
+
+    batch = asyncio.create_task(long_batch())
+    await started.wait()
+    await asyncio.sleep(0.2)  # the count is running in its worker thread
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    other = sqlite3.connect(settings.database_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # no busy timeout: fails at once if the lock is held
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert await name_of(sqlite_db, org.org_id) != "Never"
+
+
 async def test_a_bulk_unit_of_work_runs_in_a_worker_thread(
     sqlite_db: Database, org: OrgSetup, worker_threads: list[str]
 ) -> None:

@@ -21,6 +21,7 @@ for raw_read():
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -209,9 +210,18 @@ class InlineConnection:
         self.stop()
 
     def stop(self) -> None:
-        """Also SQLAlchemy's terminate: no thread to stop, only the connection to close."""
+        """Also SQLAlchemy's terminate: no thread to stop, only the connection to close.
+
+        Rolled back first: SQLAlchemy closes a connection whose statement a cancellation
+        interrupted (a server stopping, a client gone) with its transaction still open, and
+        sqlite3's close() then leaves the handle open while a statement of it is unfinalized —
+        holding the transaction, and SQLite's write lock, for every other writer (seen: a
+        stopping server's sealers waited 30 s, and the next server's writes failed)."""
         if self._connection is not None:
             self._connection = None
+            with contextlib.suppress(sqlite3.Error):
+                if self.sqlite.in_transaction:
+                    self.sqlite.rollback()
             self.sqlite.close()
 
 

@@ -24,15 +24,18 @@ class AuditSealer:
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="finite-audit-sealer")
 
     async def stop(self) -> None:
+        """Lets a round in progress finish rather than interrupt its transaction, then seals
+        what is left."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
             self._task = None
         await self._seal_logging_failures()
 
@@ -42,9 +45,11 @@ class AuditSealer:
             return await seal_pending(self._db)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            await self._seal_logging_failures()
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+            if not self._stopping.is_set():
+                await self._seal_logging_failures()
 
     async def _seal_logging_failures(self) -> None:
         try:

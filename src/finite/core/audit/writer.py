@@ -32,6 +32,7 @@ class AuditWriter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = False
         self.dropped = 0
 
     def add(self, entry: dict[str, Any]) -> None:
@@ -44,13 +45,16 @@ class AuditWriter:
             self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="finite-audit-writer")
 
     async def stop(self) -> None:
+        """Lets a write in progress finish (cancelled, it lost its batch: up to 500 rows at
+        every stop that caught one), then writes what is left."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
 
@@ -66,6 +70,9 @@ class AuditWriter:
                     return
                 except Exception:  # noqa: BLE001 - a bad row must not block the rest
                     await self._write_one_by_one(batch)
+                except BaseException:  # cancelled: the batch was not written
+                    self._buffer[:0] = batch
+                    raise
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         async with self._db.transaction(bulk=True) as session:  # a batch, in the background
@@ -82,7 +89,7 @@ class AuditWriter:
                 )
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_SECONDS)
             self._wake.clear()

@@ -287,8 +287,8 @@ def main() -> None:
         try:
             server.wait(timeout=60)  # it seals the audit rows the run left waiting
         except subprocess.TimeoutExpired:
-            # Seen once: a server still stopping after 20 s, holding SQLite's write lock, and
-            # the next command failed with "database is locked". Never leave one behind.
+            # A stop that hangs must not leave a server behind holding SQLite's write lock (a
+            # stop used to, until 2026-12-03: see docs/performance.md, eighth round).
             print("the server did not stop within 60 s; killed", file=sys.stderr)
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()

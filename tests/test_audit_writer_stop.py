@@ -5,7 +5,6 @@ of the tamper-evident log), and the interrupted transaction held SQLite's write 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +20,7 @@ from finite.kit.db import Database
 from finite.kit.ids import new_id
 from finite.models import AuditEntry
 from tests.factories import OrgSetup
+from tests.sqlite_locks import write_lock_held_elsewhere
 
 ROWS = FLUSH_BATCH + 10  # a full batch wakes the writer at once; ten more wait behind it
 
@@ -29,13 +29,8 @@ ROWS = FLUSH_BATCH + 10  # a full batch wakes the writer at once; ten more wait 
 async def audit_log_locked(db: Database, settings: Settings) -> AsyncIterator[None]:
     """Another process's transaction keeps every insert into the audit log waiting."""
     if db.is_sqlite:
-        other = sqlite3.connect(settings.database_url.split("///", 1)[1], isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with write_lock_held_elsewhere(settings):
             yield
-        finally:
-            other.rollback()
-            other.close()
         return
     dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     locker = await asyncpg.connect(dsn)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from finite.kit import sqlite_inline
 from finite.kit.db import Database
 from finite.kit.fast_read import sqlite_batches
 from tests.factories import OrgSetup
+from tests.sqlite_locks import write_lock_held_elsewhere
 
 COUNT_TO = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
 
@@ -48,19 +48,6 @@ async def loop_turns() -> AsyncIterator[list[int]]:
     finally:
         stop.set()
         await ticking
-
-
-@contextlib.contextmanager
-def write_lock_held_elsewhere(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """Another connection (as another server process would) holding SQLite's write lock."""
-    other = sqlite3.connect(settings.database_url.split("///", 1)[1], isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        yield other
-    finally:
-        if other.in_transaction:
-            other.rollback()
-        other.close()
 
 
 async def rename(session: Any, org_id: str, name: str) -> None:
@@ -178,12 +165,8 @@ async def test_a_unit_of_work_cancelled_mid_statement_leaves_the_write_lock_free
     batch.cancel()
     with pytest.raises(asyncio.CancelledError):
         await batch
-    other = sqlite3.connect(settings.database_url.split("///", 1)[1], isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # no busy timeout: fails at once if the lock is held
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
+    with write_lock_held_elsewhere(settings, timeout=0):  # fails at once if the lock is held
+        pass
     assert await name_of(sqlite_db, org.org_id) != "Never"
 
 

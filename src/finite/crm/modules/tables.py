@@ -22,6 +22,8 @@ from finite.models.base import Base
 
 SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "owner")
 PIPELINE_FIELDS = frozenset({"status", "stage"})
+# SQLite only, outside the models: each record's CSV line, kept by triggers (sqlite_lines.py).
+EXPORT_LINE_COLUMN = "export_line"
 
 
 def table_name(module: str) -> str:

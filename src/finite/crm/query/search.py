@@ -45,6 +45,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Join, Select, TableClause
 
 from finite.crm.modules.definitions import MODULES
+from finite.crm.modules.tables import EXPORT_LINE_COLUMN
 
 if TYPE_CHECKING:
     from alembic.runtime.environment import NameFilterParentNames, NameFilterType
@@ -79,12 +80,14 @@ def include_name(
     name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames
 ) -> bool:
     """Alembic autogenerate filter: leave alone the search objects migration 0004 manages (the
-    generated search columns and their indexes, the FTS5 tables and their shadow tables)."""
+    generated search columns and their indexes, the FTS5 tables and their shadow tables) and the
+    export lines export/sqlite_lines.py keeps."""
     if name is None:
         return True
     if type_ == "column":
         table = parent_names.get("table_name") or ""
-        return not (name in (SEARCH_COLUMN, SEARCH_TEXT_COLUMN) and table.startswith("crm_"))
+        outside = (SEARCH_COLUMN, SEARCH_TEXT_COLUMN, EXPORT_LINE_COLUMN)
+        return not (name in outside and table.startswith("crm_"))
     if type_ == "index":
         return not _SEARCH_INDEX.match(name)
     if type_ == "table":

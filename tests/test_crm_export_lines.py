@@ -1,0 +1,202 @@
+"""SQLite's stored CSV lines (crm/export/sqlite_lines.py): each record's line, written by triggers
+with the record, is byte for byte the line the export computes cell by cell; it follows every
+change; custom fields are appended; a line missing or out of date with the code is never read.
+
+The computed export is the one with `fields` named (every field, in order): it never reads the
+stored lines. On PostgreSQL both are the same COPY, and the comparisons still hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from httpx import Response
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+
+from finite.config import Settings
+from finite.crm.export.sqlite_lines import stored_line
+from finite.crm.modules.definitions import MODULES
+from finite.crm.modules.tables import SYSTEM_COLUMNS
+from finite.kit.db import Database
+from finite.platform.migrations import migrate_to_head
+from tests.factories import OrgSetup, bearer
+
+Client = AsyncTestClient[Litestar]
+
+TRICKY_LEADS: list[dict[str, Any]] = [
+    {
+        "name": 'Zoë "Z" Ångström, 東京 🚀',
+        "company": "Comma, Inc.",
+        "description": 'Line one, "quoted"\nline two\r\nline three; ¿sí?',
+        "title": '""',
+        "phone": "+44 20 7946 0958",
+        "email": "=cmd@example.com",
+        "city": "@home",
+        "street": "-1 Minus Street",
+        "state": "\tTabbed",
+        "country": "\rReturned",
+        "value": "-0.05",
+        "annual_revenue": "1234567.80",
+        "employees": 12,
+        "email_opt_out": True,
+    },
+    {"name": "Plain", "value": "0.5", "email_opt_out": False, "website": "https://a.example/x,y"},
+    {"name": "Sparse"},
+]
+
+
+async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def export(client: Client, key: str, module: str, fields: list[str] | None = None) -> bytes:
+    params = [("fields", ",".join(fields))] if fields else []
+    response: Response = await client.get(
+        f"/api/export/{module}.csv", params=params, headers=bearer(key)
+    )
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+async def every_field(client: Client, key: str, module: str) -> list[str]:
+    response = await client.get(f"/api/modules/{module}", headers=bearer(key))
+    assert response.status_code == 200, response.text
+    return [*SYSTEM_COLUMNS, *(field["key"] for field in response.json()["fields"])]
+
+
+async def assert_stored_equals_computed(client: Client, key: str, module: str) -> bytes:
+    stored = await export(client, key, module)
+    computed = await export(client, key, module, await every_field(client, key, module))
+    assert stored == computed
+    return stored
+
+
+async def set_line(db: Database, org_id: str, record_id: int, line: str | None) -> None:
+    async with db.transaction() as session:
+        await session.execute(
+            text("UPDATE crm_leads SET export_line = :line WHERE org_id = :org AND id = :id"),
+            {"line": line, "org": org_id, "id": record_id},
+        )
+
+
+def require_sqlite(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("the stored lines are SQLite's")
+
+
+async def test_stored_lines_are_the_computed_lines(client: Client, org: OrgSetup) -> None:
+    for body in TRICKY_LEADS:
+        await create(client, org.crm_key, "leads", body)
+    content = await assert_stored_equals_computed(client, org.crm_key, "leads")
+    assert content.count(b"\r\n") >= 4  # the header and three records (one line holds a CRLF)
+    assert b'"Comma, Inc."' in content
+    assert b"'+44 20 7946 0958" in content
+    assert b",-0.05," in content  # a number is never escaped
+
+
+async def test_lines_follow_updates_and_custom_fields_are_appended(
+    client: Client, org: OrgSetup
+) -> None:
+    key = org.crm_key
+    for body in (
+        {"key": "cf_tier", "label": "Tier", "type": "text"},
+        {"key": "cf_score", "label": "Score", "type": "decimal"},
+        {"key": "cf_tags", "label": "Tags", "type": "multi_picklist", "options": ["a", "b,c"]},
+    ):
+        response = await client.post(
+            "/api/modules/leads/fields", json=body, headers=bearer(key)
+        )
+        assert response.status_code == 201, response.text
+    first = await create(client, key, "leads", {"name": "One", "cf_tier": "=gold, top"})
+    await create(client, key, "leads", {"name": "Two", "cf_score": "2.50", "cf_tags": ["b,c"]})
+    await create(client, key, "leads", {"name": "Three"})
+    before = await assert_stored_equals_computed(client, key, "leads")
+    response = await client.put(
+        f"/api/records/leads/{first['id']}",
+        json={"name": 'Renamed, "again"', "value": "7.25", "cf_tier": "plain"},
+        headers=bearer(key),
+    )
+    assert response.status_code == 200, response.text
+    after = await assert_stored_equals_computed(client, key, "leads")
+    assert after != before
+    assert b'"Renamed, ""again"""' in after
+    assert b",7.25," in after
+
+
+async def test_an_export_reads_the_stored_line(
+    client: Client, db: Database, org: OrgSetup
+) -> None:
+    require_sqlite(db)
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
+    await set_line(db, org.org_id, lead["id"], "stored,line,marker")
+    assert b"stored,line,marker\r\n" in await export(client, org.crm_key, "leads")
+
+
+async def test_a_missing_line_is_computed(client: Client, db: Database, org: OrgSetup) -> None:
+    require_sqlite(db)
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha, Ltd"})
+    expected = await assert_stored_equals_computed(client, org.crm_key, "leads")
+    await set_line(db, org.org_id, lead["id"], None)
+    assert await export(client, org.crm_key, "leads") == expected
+
+
+async def test_lines_out_of_date_with_the_code_are_not_read_until_rewritten(
+    client: Client, db: Database, settings: Settings, org: OrgSetup
+) -> None:
+    """Another version's triggers (here: one dropped) mean other lines: the export computes its
+    own, and the next migration puts this code's triggers back and rewrites every line."""
+    require_sqlite(db)
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
+    expected = await assert_stored_equals_computed(client, org.crm_key, "leads")
+    line = stored_line("leads")
+    assert line is not None
+    await set_line(db, org.org_id, lead["id"], "stale,line")
+    async with db.transaction() as session:
+        await session.execute(text(f"DROP TRIGGER {line.after_update}"))
+    assert await export(client, org.crm_key, "leads") == expected
+
+    await asyncio.to_thread(migrate_to_head, settings.database_url)
+    async with db.read() as session:
+        names = set(
+            (
+                await session.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                )
+            ).scalars()
+        )
+        stored = (
+            await session.execute(
+                text("SELECT export_line FROM crm_leads WHERE org_id = :org AND id = :id"),
+                {"org": org.org_id, "id": lead["id"]},
+            )
+        ).scalar_one()
+    assert {line.after_insert, line.after_update} <= names
+    assert stored != "stale,line"
+    assert f"{stored}\r\n".encode() in expected
+    assert await export(client, org.crm_key, "leads") == expected
+
+
+async def test_every_module_without_line_items_has_stored_lines(db: Database) -> None:
+    require_sqlite(db)
+    async with db.read() as session:
+        names = set(
+            (
+                await session.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                )
+            ).scalars()
+        )
+    for name, module in MODULES.items():
+        line = stored_line(name)
+        if module.line_items:
+            assert line is None, name
+        else:
+            assert line is not None, name
+            assert {line.after_insert, line.after_update} <= names, name

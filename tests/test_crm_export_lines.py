@@ -110,9 +110,7 @@ async def test_lines_follow_updates_and_custom_fields_are_appended(
         {"key": "cf_score", "label": "Score", "type": "decimal"},
         {"key": "cf_tags", "label": "Tags", "type": "multi_picklist", "options": ["a", "b,c"]},
     ):
-        response = await client.post(
-            "/api/modules/leads/fields", json=body, headers=bearer(key)
-        )
+        response = await client.post("/api/modules/leads/fields", json=body, headers=bearer(key))
         assert response.status_code == 201, response.text
     first = await create(client, key, "leads", {"name": "One", "cf_tier": "=gold, top"})
     await create(client, key, "leads", {"name": "Two", "cf_score": "2.50", "cf_tags": ["b,c"]})
@@ -130,9 +128,7 @@ async def test_lines_follow_updates_and_custom_fields_are_appended(
     assert b",7.25," in after
 
 
-async def test_an_export_reads_the_stored_line(
-    client: Client, db: Database, org: OrgSetup
-) -> None:
+async def test_an_export_reads_the_stored_line(client: Client, db: Database, org: OrgSetup) -> None:
     require_sqlite(db)
     lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
     await set_line(db, org.org_id, lead["id"], "stored,line,marker")
@@ -166,9 +162,7 @@ async def test_lines_out_of_date_with_the_code_are_not_read_until_rewritten(
     async with db.read() as session:
         names = set(
             (
-                await session.execute(
-                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-                )
+                await session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
             ).scalars()
         )
         stored = (
@@ -188,9 +182,7 @@ async def test_every_module_without_line_items_has_stored_lines(db: Database) ->
     async with db.read() as session:
         names = set(
             (
-                await session.execute(
-                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-                )
+                await session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
             ).scalars()
         )
     for name, module in MODULES.items():

@@ -32,7 +32,6 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     text,
     type_coerce,
 )
@@ -71,21 +70,24 @@ def line_expression(module: Module, table: Table) -> ColumnElement[str] | None:
     for key in line_columns(module):
         spec = SYSTEM_FIELDS.get(key) or module.field(key)
         assert spec is not None
-        computed = sql_cell(spec, table.c[key]) if key in table.c else None
-        if computed is None:
+        stored = table.c.get(key)
+        computed = None if stored is None else sql_cell(spec, stored)
+        if stored is None or computed is None:
             return None
         cell: ColumnElement[Any] = func.ifnull(computed, "")
-        cells.append(_quoted(cell) if spec.type in TEXTUAL_TYPES else cell)
+        cells.append(_quoted(cell, stored) if spec.type in TEXTUAL_TYPES else cell)
     line = cells[0]
     for cell in cells[1:]:
         line = line.op("||")(literal(",")).op("||")(cell)
     return type_coerce(line, String())
 
 
-def _quoted(cell: ColumnElement[Any]) -> ColumnElement[Any]:
+def _quoted(cell: ColumnElement[Any], stored: ColumnElement[Any]) -> ColumnElement[Any]:
     """csv.writer's quoting (QUOTE_MINIMAL): a cell holding a comma, a quote or a line break is
-    wrapped in quotes, its quotes doubled. Numbers, dates and flags never hold one."""
-    needs_quotes = or_(*(func.instr(cell, char) > 0 for char in (",", '"', "\n", "\r")))
+    wrapped in quotes, its quotes doubled. Asked of the stored value (the cell adds at most a
+    leading apostrophe), in one GLOB: each test of the cell would compute it again, and the
+    triggers' cost grew with it. Numbers, dates and flags never hold such a character."""
+    needs_quotes = stored.op("GLOB")(literal('*[,"\n\r]*'))
     quoted = literal('"').op("||")(func.replace(cell, '"', '""')).op("||")(literal('"'))
     return case((needs_quotes, quoted), else_=cell)
 

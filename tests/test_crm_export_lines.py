@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from finite.config import Settings
+from finite.crm.bulk import seed_records
 from finite.crm.export.sqlite_lines import stored_line
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.tables import SYSTEM_COLUMNS
@@ -192,3 +193,27 @@ async def test_every_module_without_line_items_has_stored_lines(db: Database) ->
         else:
             assert line is not None, name
             assert {line.after_insert, line.after_update} <= names, name
+
+
+async def test_seeded_records_get_their_lines_and_keep_the_triggers(
+    client: Client, db: Database, org: OrgSetup
+) -> None:
+    """`finite bench seed` writes a batch's lines at once, its insert trigger set aside."""
+    await create(client, org.crm_key, "leads", {"name": "Before"})
+    await seed_records(db, org.org_id, "leads", 150, owner=org.owner_id, batch_size=60)
+    await assert_stored_equals_computed(client, org.crm_key, "leads")
+    if not db.is_sqlite:
+        return
+    line = stored_line("leads")
+    assert line is not None
+    async with db.read() as session:
+        missing = (
+            await session.execute(text("SELECT count(*) FROM crm_leads WHERE export_line IS NULL"))
+        ).scalar_one()
+        triggers = (
+            await session.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name IN (:ai, :au)"),
+                {"ai": line.after_insert, "au": line.after_update},
+            )
+        ).scalar_one()
+    assert (missing, triggers) == (0, 2)

@@ -201,7 +201,7 @@ async def _insert_triggers(driver: InlineConnection, table_name: str) -> list[tu
     insert trigger of the table that has one."""
     line = stored_line(table_name.removeprefix("crm_"))
     found: list[tuple[str, str, str]] = []
-    for name in (f"{table_name}_fts_ai", line.after_insert if line else None):
+    for name in (f"{table_name}_fts_ai", line.after_insert):
         trigger = await (
             await driver.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
@@ -209,7 +209,7 @@ async def _insert_triggers(driver: InlineConnection, table_name: str) -> list[tu
         ).fetchone()
         if trigger is None:
             continue
-        if line is not None and name == line.after_insert:
+        if name == line.after_insert:
             batch_sql = (
                 f"UPDATE {table_name} SET {EXPORT_LINE_COLUMN} = {line.sql} "  # noqa: S608
                 "WHERE org_id = ? AND id BETWEEN ? AND ?"

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from finite.crm.export.csv_format import DANGEROUS_FIRST, cell
+from finite.crm.export.csv_format import DANGEROUS_FIRST, cell, text_rows_chunk
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
 from finite.crm.query.grammar import SYSTEM_FIELDS
@@ -133,6 +133,10 @@ class SqliteCells:
                 cells[position] = fill(row, record_lines)
             finished.append(cells)
         return finished
+
+    def chunk(self, batch: Sequence[Sequence[Any]], lines: dict[int, list[LineRow]]) -> bytes:
+        """The batch's CSV lines."""
+        return text_rows_chunk(self.rows(batch, lines), self.width)
 
     def _raw_at(self, column: ColumnElement[Any]) -> int:
         """Where a raw column sits in a fetched row (each fetched once, after the cells)."""

@@ -4,11 +4,13 @@ Formatting at export time, even by SQLite, held a 1M-lead export to ~55k rows/s:
 module builds a str per cell (~0.25 µs each, 29 a lead) and the cell expressions cost as much
 again. A stored line is one str per row: reading and joining them ran ~700k rows/s in process.
 
-How: each module table whose standard cells SQLite can all compute (sqlite_cells.sql_cell; every
-module without line items) has a column `export_line`, outside the models like the search objects
+How: every module table has a column `export_line`, outside the models like the search objects
 of migration 0004. Two triggers set it after every insert and every update of a standard column:
-the id, system and standard cells joined by commas, each quoted as csv.writer quotes it. Custom
-fields are appended at export (sqlite_cells formats them), so defining one rewrites no line.
+the cells SQLite computes (sqlite_cells.sql_cell: the id, system and standard fields but line
+items and multi-picklists) joined by commas, each quoted as csv.writer quotes it. Python adds
+the rest at export (records_csv.py): custom fields after the line, so defining one rewrites no
+line; and, when the export names `fields` or has cells within the line to fill, the line split
+into its cells first.
 
 The triggers' names carry a hash of the line's SQL. `sync_export_lines` runs after every
 migration (migrations/env.py): when the code's formatting differs from the triggers' (a new
@@ -52,7 +54,7 @@ _TRIGGER_MARK = "_export_line_"
 
 @dataclass(frozen=True, slots=True)
 class StoredLine:
-    """A module's line: its SQL (for the triggers), the columns it reads, the triggers' names."""
+    """A module's line: its SQL (for the triggers), the columns it holds, the triggers' names."""
 
     sql: str
     columns: tuple[str, ...]
@@ -60,25 +62,26 @@ class StoredLine:
     after_update: str
 
 
-def line_columns(module: Module) -> tuple[str, ...]:
-    """The export's standard columns, in order: those the stored line holds."""
-    return (*SYSTEM_COLUMNS, *(field.key for field in module.fields))
-
-
-def line_expression(module: Module, table: Table) -> ColumnElement[str] | None:
-    """The CSV line of a record's standard cells, or None when Python formats one of them."""
-    cells: list[ColumnElement[Any]] = []
-    for key in line_columns(module):
+def line_cells(module: Module, table: Table) -> list[tuple[str, ColumnElement[Any]]]:
+    """The standard cells SQLite computes, in the export's order, as (key, cell): every system
+    and standard column but those Python formats (line items, multi-picklists)."""
+    cells: list[tuple[str, ColumnElement[Any]]] = []
+    for key in (*SYSTEM_COLUMNS, *(field.key for field in module.fields)):
         spec = SYSTEM_FIELDS.get(key) or module.field(key)
         assert spec is not None
         stored = table.c.get(key)
         computed = None if stored is None else sql_cell(spec, stored)
         if stored is None or computed is None:
-            return None
+            continue
         cell: ColumnElement[Any] = func.ifnull(computed, "")
-        cells.append(_quoted(cell, stored) if spec.type in TEXTUAL_TYPES else cell)
-    line = cells[0]
-    for cell in cells[1:]:
+        cells.append((key, _quoted(cell, stored) if spec.type in TEXTUAL_TYPES else cell))
+    return cells
+
+
+def line_expression(cells: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[str]:
+    """The cells joined by commas: their CSV line."""
+    line = cells[0][1]
+    for _key, cell in cells[1:]:
         line = line.op("||")(literal(",")).op("||")(cell)
     return type_coerce(line, String())
 
@@ -94,18 +97,16 @@ def _quoted(cell: ColumnElement[Any], stored: ColumnElement[Any]) -> ColumnEleme
 
 
 @cache
-def stored_line(module_name: str) -> StoredLine | None:
-    module = MODULES[module_name]
+def stored_line(module_name: str) -> StoredLine:
     table = MODULE_TABLES[module_name]
-    expression = line_expression(module, table)
-    if expression is None:
-        return None
+    cells = line_cells(MODULES[module_name], table)
+    expression = line_expression(cells)
     sql = str(expression.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     digest = hashlib.sha256(sql.encode()).hexdigest()[:12]
     prefix = f"{table.name}{_TRIGGER_MARK}"
     return StoredLine(
         sql=sql,
-        columns=line_columns(module),
+        columns=tuple(key for key, _cell in cells),
         after_insert=f"{prefix}ai_{digest}",
         after_update=f"{prefix}au_{digest}",
     )
@@ -114,7 +115,6 @@ def stored_line(module_name: str) -> StoredLine | None:
 def read_expression(module_name: str, table: Table) -> ColumnElement[str]:
     """What an export selects: the stored line, or the same line computed where none is stored."""
     line = stored_line(module_name)
-    assert line is not None
     stored = literal_column(f"{table.name}.{EXPORT_LINE_COLUMN}", String())
     return type_coerce(func.ifnull(stored, literal_column(f"({line.sql})")), String())
 
@@ -122,8 +122,6 @@ def read_expression(module_name: str, table: Table) -> ColumnElement[str]:
 async def lines_are_current(session: AsyncSession, module_name: str) -> bool:
     """Whether the module's stored lines are this code's: its triggers are in place."""
     line = stored_line(module_name)
-    if line is None:
-        return False
     found = await session.execute(
         text(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
@@ -151,13 +149,10 @@ def sync_export_lines(connection: Connection) -> None:
             if _TRIGGER_MARK in name
         }
         line = stored_line(module_name)
-        wanted = set() if line is None else {line.after_insert, line.after_update}
-        if existing == wanted:
+        if existing == {line.after_insert, line.after_update}:
             continue
         for name in existing:
             connection.exec_driver_sql(f"DROP TRIGGER {name}")
-        if line is None:
-            continue
         if EXPORT_LINE_COLUMN not in columns:
             connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {EXPORT_LINE_COLUMN} TEXT")
         _create_triggers(connection, table, line)

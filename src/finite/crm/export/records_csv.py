@@ -8,7 +8,7 @@ from finite.crm.export.csv_format import header_chunk
 from finite.crm.export.postgres_copy import copy_statement, stream_copy
 from finite.crm.export.sqlite_cells import SqliteCells
 from finite.crm.export.sqlite_lines import lines_are_current, stored_line
-from finite.crm.export.stored_rows import StoredRows
+from finite.crm.export.stored_rows import StoredRows, worth_reading
 from finite.crm.query.build import list_select
 from finite.crm.query.grammar import ListQuery
 from finite.crm.records import repository
@@ -32,16 +32,17 @@ async def stream_csv(
     db: Database, schema: RecordSchema, org_id: str, query: ListQuery
 ) -> AsyncIterator[bytes]:
     """SQLite: header, then rows in batches read through one cursor: made from each record's
-    stored line (see stored_rows.py) or, where the lines are not this code's, from cells
-    computed by SQLite (see sqlite_cells.py)."""
+    stored line (see stored_rows.py) or, for a few fields or where the lines are not this
+    code's, from cells computed by SQLite (see sqlite_cells.py)."""
     columns = export_columns(schema, query)
     yield header_chunk(columns)
     table = repository.table(schema.name)
     statement = list_select("sqlite", table, schema.name, org_id, query)
     async with db.read(snapshot=True) as session:
+        line = stored_line(schema.name)
         rows: StoredRows | SqliteCells
-        if await lines_are_current(session, schema.name):
-            rows = StoredRows(schema, table, columns, stored_line(schema.name))
+        if worth_reading(columns, line) and await lines_are_current(session, schema.name):
+            rows = StoredRows(schema, table, columns, line)
         else:
             rows = SqliteCells(schema, table, columns)
         statement = statement.with_only_columns(*rows.expressions)

@@ -26,7 +26,7 @@ from finite.crm.records.schema import RecordSchema
 def worth_reading(columns: Sequence[str], line: StoredLine) -> bool:
     """Whether an export picking these columns is faster from the stored lines. Splitting a line
     costs about the same whatever it picks, computing cells costs per cell: through the server,
-    1M leads, 21 of the line's 29 cells 150k rows/s split against 69-77k computed, 5 cells
+    1M leads, 21 of the line's 29 cells 129-151k rows/s split against 66-77k computed, 5 cells
     ~213k both ways, 3 cells 146-234k split against 174-303k computed."""
     wanted = set(columns)
     return sum(1 for key in line.columns if key in wanted) * 5 >= len(line.columns)

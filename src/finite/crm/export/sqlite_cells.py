@@ -1,4 +1,7 @@
-"""The SQLite export path: SQLite writes each standard cell as text in the query itself.
+"""SQLite exports' cells: SQLite writes each standard cell as text in the query itself.
+
+They make each record's stored CSV line (sqlite_lines.py), and are computed at export time for
+an export of a few fields or where the stored lines are not this code's (records_csv.py).
 
 Formatting in Python cost ~40 µs a row (a converter call per cell); computed in SQL, a row of
 standard fields reaches the CSV writer as the driver hands it over. The cells are the ones the

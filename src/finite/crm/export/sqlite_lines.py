@@ -135,24 +135,26 @@ async def lines_are_current(session: AsyncSession, module_name: str) -> bool:
 def sync_export_lines(connection: Connection) -> None:
     """Bring every module table's line column and triggers up to date with this code, rewriting
     the lines of a table whose triggers change. SQLite only; tables not (or no longer) there are
-    skipped. Idempotent: with nothing to change it reads sqlite_master and stops."""
+    skipped. Idempotent: with nothing to change it reads sqlite_master once and stops (every
+    `finite` command migrates first)."""
+    tables: set[str] = set()
+    triggers: dict[str, set[str]] = {}
+    for kind, name, table in connection.exec_driver_sql(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'trigger')"
+    ):
+        if kind == "table":
+            tables.add(table)
+        elif _TRIGGER_MARK in name:
+            triggers.setdefault(table, set()).add(name)
     for module_name in MODULES:
         table = MODULE_TABLES[module_name].name
-        columns = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
-        if not columns:
-            continue
-        existing = {
-            name
-            for (name,) in connection.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
-            )
-            if _TRIGGER_MARK in name
-        }
         line = stored_line(module_name)
-        if existing == {line.after_insert, line.after_update}:
+        existing = triggers.get(table, set())
+        if table not in tables or existing == {line.after_insert, line.after_update}:
             continue
         for name in existing:
             connection.exec_driver_sql(f"DROP TRIGGER {name}")
+        columns = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
         if EXPORT_LINE_COLUMN not in columns:
             connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {EXPORT_LINE_COLUMN} TEXT")
         _create_triggers(connection, table, line)

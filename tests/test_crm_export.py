@@ -29,16 +29,18 @@ from sqlalchemy import (
     String,
     Table,
     insert,
+    literal,
     literal_column,
     select,
     text,
+    union_all,
     update,
 )
 
 from finite.core.accounts.service import PlanChoice, set_plan
 from finite.core.auth.authenticate import authenticate
 from finite.crm.export.csv_format import cell as python_cell
-from finite.crm.export.postgres_copy import LineEnds, iso_utc, stream_copy
+from finite.crm.export.postgres_copy import LineEnds, TextLines, iso_utc, stream_copy
 from finite.crm.export.records_csv import BATCH_ROWS
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.fields.service import load_schema
@@ -760,6 +762,47 @@ def test_postgres_copy_line_ends_become_crlf_outside_quotes_wherever_chunks_spli
             to_crlf = LineEnds()
             pieces = (data[:first], data[first:second], data[second:])
             assert b"".join(to_crlf(piece) for piece in pieces).decode() == expected.getvalue()
+
+
+_LINES = ['a,"b\\c\td",x', "\\", '"\r\n"\x08\x0c\x0b\\n', "plain", "\\\\t"]
+
+
+def test_postgres_text_copy_lines_are_unescaped_wherever_chunks_split() -> None:
+    """COPY's text format escapes backslashes and control characters and ends rows with LF:
+    the stored-lines export (postgres_lines.py) gets each line back as it is, CRLF-ended,
+    however the data is cut into chunks, an escape cut in two included."""
+    escapes = {
+        "\\": "\\\\",
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+        "\b": "\\b",
+        "\f": "\\f",
+        "\v": "\\v",
+    }
+    data = "".join(
+        "".join(escapes.get(char, char) for char in line) + "\n" for line in _LINES
+    ).encode()
+    expected = "".join(f"{line}\r\n" for line in _LINES).encode()
+    for first in range(len(data) + 1):
+        for second in range(first, len(data) + 1, 3):
+            to_lines = TextLines()
+            pieces = (data[:first], data[first:second], data[second:])
+            assert b"".join(to_lines(piece) for piece in pieces) == expected
+
+
+async def test_postgres_text_copy_sends_each_value_as_it_is(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("COPY is PostgreSQL's")
+    rows = union_all(
+        *(
+            select(literal(line).label("line"), literal(at).label("at"))
+            for at, line in enumerate(_LINES)
+        )
+    ).subquery()
+    statement = select(rows.c.line).order_by(rows.c.at)
+    chunks = [chunk async for chunk in stream_copy(db, statement, lines=True)]
+    assert b"".join(chunks) == "".join(f"{line}\r\n" for line in _LINES).encode()
 
 
 async def test_a_failing_postgres_copy_raises_instead_of_hanging(db: Database) -> None:

@@ -10,6 +10,7 @@ same COPY, and the comparisons still hold.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,8 @@ from sqlalchemy import text
 
 from finite.config import Settings
 from finite.crm.bulk import seed_records
-from finite.crm.export import records_csv
+from finite.crm.export import postgres_lines, records_csv
+from finite.crm.export.postgres_lines import postgres_line
 from finite.crm.export.sqlite_lines import stored_line
 from finite.crm.export.stored_rows import worth_reading
 from finite.crm.modules.definitions import MODULES
@@ -35,20 +37,22 @@ TRICKY_LEADS: list[dict[str, Any]] = [
         "name": 'Zoë "Z" Ångström, 東京 🚀',
         "company": "Comma, Inc.",
         "description": 'Line one, "quoted"\nline two\r\nline three; ¿sí?',
-        "title": '""',
+        "last_name": '""',
         "phone": "+44 20 7946 0958",
         "email": "=cmd@example.com",
         "city": "@home",
         "street": "-1 Minus Street",
         "state": "\tTabbed",
         "country": "\rReturned",
+        "postal_code": "C:\\new\\t\\",
+        "title": "back\\\\slash\x0bvt\x08bs\x0cff\x01",
         "value": "-0.05",
         "annual_revenue": "1234567.80",
         "employees": 12,
         "email_opt_out": True,
     },
     {"name": "Plain", "value": "0.5", "email_opt_out": False, "website": "https://a.example/x,y"},
-    {"name": "Sparse"},
+    {"name": "Sparse", "title": "", "city": " "},
 ]
 
 
@@ -89,6 +93,7 @@ async def assert_stored_equals_computed(
     stored = await export(client, key, module, fields)
     with monkeypatch.context() as patched:
         patched.setattr(records_csv, "lines_are_current", never)
+        patched.setattr(postgres_lines, "lines_are_current", never)
         computed = await export(client, key, module, fields)
     assert stored == computed
     return stored
@@ -102,9 +107,34 @@ async def set_line(db: Database, org_id: str, record_id: int, line: str | None) 
         )
 
 
-def require_sqlite(db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("the stored lines are SQLite's")
+def line_triggers(db: Database, module: str) -> set[str]:
+    """The triggers that keep the module's lines on this backend."""
+    if db.is_sqlite:
+        line = stored_line(module)
+        return {line.after_insert, line.after_update}
+    found = postgres_line(module)
+    return set() if found is None else {found.trigger}
+
+
+async def trigger_names(db: Database) -> set[str]:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        if db.is_sqlite
+        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    async with db.read() as session:
+        return set((await session.execute(text(query))).scalars())
+
+
+async def stored_line_of(db: Database, org_id: str, record_id: int) -> str | None:
+    async with db.read() as session:
+        line: str | None = (
+            await session.execute(
+                text("SELECT export_line FROM crm_leads WHERE org_id = :org AND id = :id"),
+                {"org": org_id, "id": record_id},
+            )
+        ).scalar_one()
+    return line
 
 
 async def test_stored_lines_are_the_computed_lines(
@@ -138,7 +168,7 @@ async def test_lines_follow_updates_and_custom_fields_are_appended(
         assert response.status_code == 201, response.text
     first = await create(client, key, "leads", {"name": "One", "cf_tier": "=gold, top"})
     await create(client, key, "leads", {"name": "Two", "cf_score": "2.50", "cf_tags": ["b,c"]})
-    await create(client, key, "leads", {"name": "Three"})
+    await create(client, key, "leads", {"name": "Three", "cf_tier": ""})
     before = await assert_stored_equals_computed(client, monkeypatch, key, "leads")
     response = await client.put(
         f"/api/records/leads/{first['id']}",
@@ -157,18 +187,14 @@ async def test_lines_follow_updates_and_custom_fields_are_appended(
 
 
 async def test_an_export_reads_the_stored_line(client: Client, db: Database, org: OrgSetup) -> None:
-    require_sqlite(db)
     lead = await create(client, org.crm_key, "leads", {"name": "Asha", "city": "Pune"})
-    async with db.read() as session:
-        line = (
-            await session.execute(
-                text("SELECT export_line FROM crm_leads WHERE org_id = :org AND id = :id"),
-                {"org": org.org_id, "id": lead["id"]},
-            )
-        ).scalar_one()
+    line = await stored_line_of(db, org.org_id, lead["id"])
+    assert line is not None
+    assert line.startswith(f"{lead['id']},1,")
     await set_line(db, org.org_id, lead["id"], line.replace("Asha", "Marker"))
     assert line.replace("Asha", "Marker").encode() in await export(client, org.crm_key, "leads")
-    # Fields are cut from the same line.
+    if not db.is_sqlite:
+        return  # PostgreSQL computes an export naming fields: COPY computes only those
     header, row = (
         (await export(client, org.crm_key, "leads", every_field_but("leads", "title")))
         .decode()
@@ -184,7 +210,6 @@ async def test_an_export_reads_the_stored_line(client: Client, db: Database, org
 async def test_a_missing_line_is_computed(
     client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, org: OrgSetup
 ) -> None:
-    require_sqlite(db)
     lead = await create(client, org.crm_key, "leads", {"name": "Asha, Ltd"})
     expected = await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
     await set_line(db, org.org_id, lead["id"], None)
@@ -200,47 +225,107 @@ async def test_lines_out_of_date_with_the_code_are_not_read_until_rewritten(
 ) -> None:
     """Another version's triggers (here: one dropped) mean other lines: the export computes its
     own, and the next migration puts this code's triggers back and rewrites every line."""
-    require_sqlite(db)
     lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
     expected = await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
-    line = stored_line("leads")
-    assert line is not None
     await set_line(db, org.org_id, lead["id"], "stale,line")
+    dropped = sorted(line_triggers(db, "leads"))[-1]
     async with db.transaction() as session:
-        await session.execute(text(f"DROP TRIGGER {line.after_update}"))
+        await session.execute(
+            text(f"DROP TRIGGER {dropped}" + ("" if db.is_sqlite else " ON crm_leads"))
+        )
     assert await export(client, org.crm_key, "leads") == expected
 
     await asyncio.to_thread(migrate_to_head, settings.database_url)
-    async with db.read() as session:
-        names = set(
-            (
-                await session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-            ).scalars()
-        )
-        stored = (
-            await session.execute(
-                text("SELECT export_line FROM crm_leads WHERE org_id = :org AND id = :id"),
-                {"org": org.org_id, "id": lead["id"]},
-            )
-        ).scalar_one()
-    assert {line.after_insert, line.after_update} <= names
+    stored = await stored_line_of(db, org.org_id, lead["id"])
+    assert line_triggers(db, "leads") <= await trigger_names(db)
     assert stored != "stale,line"
     assert f"{stored}\r\n".encode() in expected
     assert await export(client, org.crm_key, "leads") == expected
 
 
-async def test_every_module_has_stored_lines(db: Database) -> None:
-    require_sqlite(db)
-    async with db.read() as session:
-        names = set(
-            (
-                await session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-            ).scalars()
+async def test_a_disabled_trigger_means_computed_lines(
+    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, org: OrgSetup
+) -> None:
+    """While PostgreSQL's trigger is disabled (a bulk load may do that) lines go stale."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's triggers cannot be disabled")
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
+    (trigger,) = line_triggers(db, "leads")
+    async with db.transaction() as session:
+        await session.execute(text(f"ALTER TABLE crm_leads DISABLE TRIGGER {trigger}"))
+    try:
+        response = await client.put(
+            f"/api/records/leads/{lead['id']}", json={"name": "Bea"}, headers=bearer(org.crm_key)
         )
+        assert response.status_code == 200, response.text
+        assert ",Asha," in (await stored_line_of(db, org.org_id, lead["id"]) or "")
+        content = await export(client, org.crm_key, "leads")
+        assert b",Bea," in content
+        assert b",Asha," not in content
+    finally:
+        async with db.transaction() as session:
+            await session.execute(text(f"ALTER TABLE crm_leads ENABLE TRIGGER {trigger}"))
+
+
+async def test_rewriting_a_big_tables_lines_rebuilds_its_indexes_as_they_were(
+    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, settings: Settings, org: OrgSetup
+) -> None:
+    """On a big table the migration drops the indexes while it rewrites the lines, and builds
+    them again (postgres_lines._rewrite_lines); here every table counts as big."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's rewrite")
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha", "company": "Acme"})
+    expected = await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
+    indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_leads'"
+    async with db.read() as session:
+        before = {tuple(row) for row in await session.execute(text(indexes))}
+    await set_line(db, org.org_id, lead["id"], "stale,line")
+    (trigger,) = line_triggers(db, "leads")
+    async with db.transaction() as session:
+        await session.execute(text(f"DROP TRIGGER {trigger} ON crm_leads"))
+    monkeypatch.setattr(postgres_lines, "_REBUILD_INDEXES_FROM_ROWS", -1)
+    await asyncio.to_thread(migrate_to_head, settings.database_url)
+    async with db.read() as session:
+        after = {tuple(row) for row in await session.execute(text(indexes))}
+    assert len(before) > 20
+    assert after == before
+    assert await stored_line_of(db, org.org_id, lead["id"]) != "stale,line"
+    assert await export(client, org.crm_key, "leads") == expected
+    response = await client.get(
+        "/api/records/leads", params={"q": "acme"}, headers=bearer(org.crm_key)
+    )
+    assert [found["id"] for found in response.json()["data"]] == [lead["id"]]
+
+
+async def test_every_module_has_stored_lines(db: Database) -> None:
+    names = await trigger_names(db)
     for name in MODULES:
-        line = stored_line(name)
-        assert {line.after_insert, line.after_update} <= names, name
+        assert line_triggers(db, name) <= names, name
     assert "items" not in stored_line("quotes").columns  # Python formats the line items
+    assert postgres_line("quotes") is None  # PostgreSQL computes every cell of these
+    assert len(line_triggers(db, "leads")) == (2 if db.is_sqlite else 1)
+
+
+async def test_a_line_does_not_depend_on_the_session_writing_it(
+    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, org: OrgSetup
+) -> None:
+    """PostgreSQL's date-times are text as DateStyle says: the trigger pins it."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has no DateStyle")
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
+    async with db.transaction() as session:
+        await session.execute(text("SET LOCAL DateStyle TO 'German, DMY'"))
+        await session.execute(
+            text("UPDATE crm_leads SET city = 'Pune' WHERE org_id = :org AND id = :id"),
+            {"org": org.org_id, "id": lead["id"]},
+        )
+    line = await stored_line_of(db, org.org_id, lead["id"])
+    assert line is not None
+    cells = line.split(",")
+    assert cells[2] == datetime.fromisoformat(lead["created_at"]).isoformat()
+    assert datetime.fromisoformat(cells[3]) >= datetime.fromisoformat(cells[2])
+    content = await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
+    assert b",Pune," in content
 
 
 async def test_line_items_are_put_within_the_stored_cells(
@@ -272,18 +357,9 @@ async def test_seeded_records_get_their_lines_and_keep_the_triggers(
     await create(client, org.crm_key, "leads", {"name": "Before"})
     await seed_records(db, org.org_id, "leads", 150, owner=org.owner_id, batch_size=60)
     await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
-    if not db.is_sqlite:
-        return
-    line = stored_line("leads")
-    assert line is not None
     async with db.read() as session:
         missing = (
             await session.execute(text("SELECT count(*) FROM crm_leads WHERE export_line IS NULL"))
         ).scalar_one()
-        triggers = (
-            await session.execute(
-                text("SELECT count(*) FROM sqlite_master WHERE name IN (:ai, :au)"),
-                {"ai": line.after_insert, "au": line.after_update},
-            )
-        ).scalar_one()
-    assert (missing, triggers) == (0, 2)
+    assert missing == 0
+    assert line_triggers(db, "leads") <= await trigger_names(db)

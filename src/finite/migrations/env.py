@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from finite.config import normalize_database_url
-from finite.crm.export.sqlite_lines import sync_export_lines
+from finite.crm.export import postgres_lines, sqlite_lines
 from finite.crm.query.search import include_name
 from finite.models import Base
 
@@ -43,10 +43,12 @@ def _run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
         context.run_migrations()
+        if not is_sqlite:  # derived from the code, not a revision (see its module)
+            postgres_lines.sync_export_lines(connection)
     if is_sqlite:
-        # Derived from the code, not a revision (see its module); committed here, as Alembic
-        # commits only the revisions it runs on SQLite.
-        sync_export_lines(connection)
+        # As on PostgreSQL; committed here, as Alembic commits only the revisions it runs on
+        # SQLite.
+        sqlite_lines.sync_export_lines(connection)
         connection.commit()
 
 

@@ -10,6 +10,7 @@ statement.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +30,9 @@ _QUEUE_CHUNKS = 16  # back-pressure: COPY waits while the client is slower than 
 # The driver hands over COPY data as it arrives (~18 KB at a time); each piece sent on its own
 # cost the server more than the data itself (at 1M rows: ~19k sends). Joined to 256 KB: ~1.3k.
 _CHUNK_BYTES = 256 * 1024
+# DateStyle: what iso_utc reads. JIT: PostgreSQL compiled the cells' expressions for every
+# export (the plan's cost is far past jit_above_cost), ~1.3-2.4 s of a 1M-lead export.
+_SETTINGS = "SET LOCAL DateStyle TO 'ISO'; SET LOCAL jit TO off"
 
 
 def iso_utc(moment: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -105,35 +109,44 @@ _ITEM_KEYS = (
 )
 
 
+def column_cell(spec: Field, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A system or standard field's cell from its column."""
+    if spec.type in NUMERIC_SHAPES or spec.type == FieldType.MULTI_PICKLIST:
+        return cast(column, Text)
+    return cell(spec, column, custom=False)
+
+
+def export_cell(schema: RecordSchema, table: Table, key: str) -> ColumnElement[Any]:
+    """Any exported column's cell: line items, a custom field, a system or standard field."""
+    if key == "items" and schema.module.line_items:
+        return _items(table)
+    custom = next((spec for spec in schema.custom if spec.key == key), None)
+    if custom is not None:
+        raw = table.c.custom[key]
+        value = cast(raw, Text) if custom.type == FieldType.MULTI_PICKLIST else raw.as_string()
+        return cell(custom, value, custom=True)
+    standard = SYSTEM_FIELDS.get(key) or schema.module.field(key)
+    assert standard is not None
+    return column_cell(standard, table.c[key])
+
+
 def copy_statement(
     schema: RecordSchema, table: Table, columns: list[str], matching: Select[Any]
 ) -> Select[Any]:
-    custom = {spec.key: spec for spec in schema.custom}
-    expressions = []
-    for key in columns:
-        if key == "items" and schema.module.line_items:
-            expressions.append(_items(table).label(key))
-        elif key in custom:
-            spec = custom[key]
-            raw = table.c.custom[key]
-            value = cast(raw, Text) if spec.type == FieldType.MULTI_PICKLIST else raw.as_string()
-            expressions.append(cell(spec, value, custom=True).label(key))
-        else:
-            standard = SYSTEM_FIELDS.get(key) or schema.module.field(key)
-            assert standard is not None
-            column = table.c[key]
-            if standard.type in NUMERIC_SHAPES or standard.type == FieldType.MULTI_PICKLIST:
-                expressions.append(cast(column, Text).label(key))
-            else:
-                expressions.append(cell(standard, column, custom=False).label(key))
-    return matching.with_only_columns(*expressions)
+    return matching.with_only_columns(
+        *(export_cell(schema, table, key).label(key) for key in columns)
+    )
 
 
-async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[bytes]:
-    """COPY (statement) TO STDOUT as CSV with a header, CRLF line ends, through a bounded queue."""
+async def stream_copy(
+    db: Database, statement: Select[Any], *, lines: bool = False
+) -> AsyncIterator[bytes]:
+    """COPY (statement) TO STDOUT with CRLF line ends, through a bounded queue: as CSV with a
+    header, or (`lines`) a statement of one column holding each row's CSV line, without one."""
     sql = str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUE_CHUNKS)
-    to_crlf = LineEnds()
+    to_crlf: LineEnds | TextLines = TextLines() if lines else LineEnds()
+    options: dict[str, Any] = {"format": "text"} if lines else {"format": "csv", "header": True}
 
     async def produce() -> None:
         pending: list[bytes] = []
@@ -154,8 +167,8 @@ async def stream_copy(db: Database, statement: Select[Any]) -> AsyncIterator[byt
                 driver = raw.driver_connection
                 assert driver is not None
                 async with driver.transaction(readonly=True):
-                    await driver.execute("SET LOCAL DateStyle TO 'ISO'")  # what iso_utc reads
-                    await driver.copy_from_query(sql, output=output, format="csv", header=True)
+                    await driver.execute(_SETTINGS)
+                    await driver.copy_from_query(sql, output=output, **options)
             if pending:
                 await queue.put(to_crlf(b"".join(pending)))
         finally:  # also when COPY fails: the consumer stops waiting and raises its error
@@ -187,3 +200,30 @@ class LineEnds:
         if len(parts) % 2 == 0:  # an odd number of quotes flips the state for the next chunk
             self.inside_quotes = not self.inside_quotes
         return b'"'.join(parts)
+
+
+class TextLines:
+    """COPY's text format sends a value a row, ended by LF, its backslashes and control
+    characters escaped by a backslash: undone here, and the row ends made CRLF. An escape cut
+    by a chunk's end waits for the next chunk."""
+
+    def __init__(self) -> None:
+        self.held = b""
+
+    def __call__(self, chunk: bytes) -> bytes:
+        chunk = self.held + chunk
+        self.held = b""
+        if b"\\" not in chunk:
+            return chunk.replace(b"\n", b"\r\n")
+        if (len(chunk) - len(chunk.rstrip(b"\\"))) % 2:
+            self.held, chunk = chunk[-1:], chunk[:-1]
+        return _ESCAPED.sub(_unescaped, chunk.replace(b"\n", b"\r\n"))
+
+
+_ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
+_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
+
+
+def _unescaped(match: re.Match[bytes]) -> bytes:
+    escaped = match.group(1)
+    return _ESCAPES.get(escaped, escaped)

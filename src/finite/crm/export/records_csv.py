@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from finite.crm.export import postgres_lines
 from finite.crm.export.csv_format import header_chunk
-from finite.crm.export.postgres_copy import copy_statement, stream_copy
+from finite.crm.export.postgres_copy import copy_statement, export_cell, stream_copy
 from finite.crm.export.sqlite_cells import SqliteCells
 from finite.crm.export.sqlite_lines import lines_are_current, stored_line
 from finite.crm.export.stored_rows import StoredRows, worth_reading
@@ -54,11 +55,29 @@ async def stream_csv(
             yield rows.chunk(batch, lines)
 
 
-def postgres_csv(
+async def postgres_csv(
     db: Database, schema: RecordSchema, org_id: str, query: ListQuery
 ) -> AsyncIterator[bytes]:
-    """The same CSV, written by PostgreSQL itself (see postgres_copy.py)."""
+    """The same CSV, written by PostgreSQL itself: each record's stored line and the custom
+    cells after it (see postgres_lines.py) when the export starts with the whole line and the
+    lines are this code's, else every cell computed (see postgres_copy.py)."""
     table = repository.table(schema.name)
     matching = list_select("postgresql", table, schema.name, org_id, query)
     columns = export_columns(schema, query)
-    return stream_copy(db, copy_statement(schema, table, columns, matching))
+    line = postgres_lines.postgres_line(schema.name)
+    if line is not None and line.holds_first(columns):
+        async with db.read() as session:
+            current = await postgres_lines.lines_are_current(session, schema.name)
+        if current:
+            cells = [postgres_lines.read_expression(schema.name, table)]
+            for key in columns[len(line.columns) :]:
+                spec = schema.field(key)
+                assert spec is not None
+                cells.append(postgres_lines.csv_cell(spec, export_cell(schema, table, key)))
+            yield header_chunk(columns)
+            statement = matching.with_only_columns(postgres_lines.joined(cells))
+            async for chunk in stream_copy(db, statement, lines=True):
+                yield chunk
+            return
+    async for chunk in stream_copy(db, copy_statement(schema, table, columns, matching)):
+        yield chunk

@@ -152,15 +152,17 @@ def sync_export_lines(connection: Connection) -> None:
     """Bring every module table's line column, function and trigger up to date with this code,
     rewriting the lines of a table whose trigger changes. Run inside the migration's
     transaction; tables not (or no longer) there are skipped; with nothing to change it reads
-    pg_trigger once."""
+    the catalogue twice."""
     existing: dict[str, set[str]] = {}
-    for table_name, trigger in connection.exec_driver_sql(
-        "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE NOT t.tgisinternal AND pg_table_is_visible(c.oid)"
+    for table_name, trigger in connection.execute(
+        text(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND pg_table_is_visible(c.oid) "
+            "AND position(:mark IN t.tgname) > 0"
+        ),
+        {"mark": _MARK},
     ):
-        existing.setdefault(table_name, set())
-        if _MARK in trigger:
-            existing[table_name].add(trigger)
+        existing.setdefault(table_name, set()).add(trigger)
     tables = {
         name
         for (name,) in connection.exec_driver_sql(
@@ -202,11 +204,11 @@ def _rewrite_lines(connection: Connection, table: str, line: PostgresLine) -> No
     the indexes 40 % bigger."""
     connection.exec_driver_sql("SET LOCAL DateStyle TO 'ISO'")  # the migration's transaction
     named = {"table": table}
-    rows = connection.execute(
+    estimated_rows = connection.execute(
         text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), named
     ).scalar_one()
     indexes: list[tuple[str, str]] = []
-    if rows >= _REBUILD_INDEXES_FROM_ROWS:
+    if estimated_rows >= _REBUILD_INDEXES_FROM_ROWS:
         indexes = [
             (name, definition)
             for name, definition in connection.execute(

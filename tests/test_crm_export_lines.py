@@ -1,10 +1,10 @@
-"""SQLite's stored CSV lines (crm/export/sqlite_lines.py, stored_rows.py): an export made from the
-lines written by triggers with each record is byte for byte the export computed cell by cell —
-every field or a few, custom fields, line items; the lines follow every change; a line missing
-or out of date with the code is never read.
+"""Stored CSV lines (crm/export/sqlite_lines.py and stored_rows.py on SQLite, postgres_lines.py
+on PostgreSQL): an export made from the lines written by triggers with each record is byte for
+byte the export computed cell by cell — every field or a few, custom fields, line items; the
+lines follow every change; a line missing or out of date with the code is never read.
 
-The computed export is forced by making the lines look out of date. On PostgreSQL both are the
-same COPY, and the comparisons still hold.
+The computed export is forced by making the lines look out of date. On PostgreSQL an export
+naming fields, or of a module with line items, is computed both ways, and the comparisons hold.
 """
 
 from __future__ import annotations
@@ -126,6 +126,11 @@ async def trigger_names(db: Database) -> set[str]:
         return set((await session.execute(text(query))).scalars())
 
 
+def require_postgres(db: Database, why: str) -> None:
+    if db.is_sqlite:
+        pytest.skip(why)
+
+
 async def stored_line_of(db: Database, org_id: str, record_id: int) -> str | None:
     async with db.read() as session:
         line: str | None = (
@@ -244,11 +249,10 @@ async def test_lines_out_of_date_with_the_code_are_not_read_until_rewritten(
 
 
 async def test_a_disabled_trigger_means_computed_lines(
-    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, org: OrgSetup
+    client: Client, db: Database, org: OrgSetup
 ) -> None:
     """While PostgreSQL's trigger is disabled (a bulk load may do that) lines go stale."""
-    if db.is_sqlite:
-        pytest.skip("SQLite's triggers cannot be disabled")
+    require_postgres(db, "SQLite's triggers cannot be disabled")
     lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
     (trigger,) = line_triggers(db, "leads")
     async with db.transaction() as session:
@@ -272,8 +276,7 @@ async def test_rewriting_a_big_tables_lines_rebuilds_its_indexes_as_they_were(
 ) -> None:
     """On a big table the migration drops the indexes while it rewrites the lines, and builds
     them again (postgres_lines._rewrite_lines); here every table counts as big."""
-    if db.is_sqlite:
-        pytest.skip("PostgreSQL's rewrite")
+    require_postgres(db, "PostgreSQL's rewrite")
     lead = await create(client, org.crm_key, "leads", {"name": "Asha", "company": "Acme"})
     expected = await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
     indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_leads'"
@@ -310,8 +313,7 @@ async def test_a_line_does_not_depend_on_the_session_writing_it(
     client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, org: OrgSetup
 ) -> None:
     """PostgreSQL's date-times are text as DateStyle says: the trigger pins it."""
-    if db.is_sqlite:
-        pytest.skip("SQLite has no DateStyle")
+    require_postgres(db, "SQLite has no DateStyle")
     lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
     async with db.transaction() as session:
         await session.execute(text("SET LOCAL DateStyle TO 'German, DMY'"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +78,18 @@ def test_models_and_migrations_agree(fresh_url: str) -> None:
             await db.dispose()
 
     assert asyncio.run(diff()) == []
+
+
+def test_processes_migrating_one_sqlite_file_take_turns(tmp_path: Path) -> None:
+    """`finite serve` and `finite worker` started together both migrate first: on SQLite one
+    waits for the other (a lock file) instead of failing on SQLite's write lock or running a
+    revision the other already ran."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    script = "import sys; from finite.platform.migrations import *; migrate_to_head(sys.argv[1])"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    errors = [process.communicate(timeout=300)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], [e[-2000:] for e in errors]
+    assert "crm_leads" in tables(url)

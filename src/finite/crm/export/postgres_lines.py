@@ -27,18 +27,29 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Table, case, func, literal, literal_column, text, type_coerce
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    literal,
+    literal_column,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
-from finite.crm.export.postgres_copy import column_cell
+from finite.crm.export.postgres_copy import column_cell, export_cell
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType, Module
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_COLUMNS
 from finite.crm.query.grammar import SYSTEM_FIELDS
+from finite.crm.records.schema import RecordSchema
 
 _MARK = "_export_line_"
 _DIALECT: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -131,6 +142,22 @@ def read_expression(module_name: str, table: Table) -> ColumnElement[str]:
     assert line is not None
     stored = literal_column(f"{table.name}.{EXPORT_LINE_COLUMN}", String())
     return type_coerce(func.coalesce(stored, literal_column(f"({line.sql})")), String())
+
+
+def lines_statement(
+    schema: RecordSchema, table: Table, columns: list[str], matching: Select[Any]
+) -> Select[Any]:
+    """The export as one column: each record's line, then the cells it does not hold (custom
+    fields), computed. The columns start with the whole line (PostgresLine.holds_first)."""
+    line = postgres_line(schema.name)
+    assert line is not None
+    assert line.holds_first(columns)
+    cells = [read_expression(schema.name, table)]
+    for key in columns[len(line.columns) :]:
+        spec = schema.field(key)
+        assert spec is not None
+        cells.append(csv_cell(spec, export_cell(schema, table, key)))
+    return matching.with_only_columns(joined(cells))
 
 
 async def lines_are_current(session: AsyncSession, module_name: str) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from finite.crm.export import postgres_lines
 from finite.crm.export.csv_format import header_chunk
-from finite.crm.export.postgres_copy import copy_statement, export_cell, stream_copy
+from finite.crm.export.postgres_copy import copy_statement, stream_copy
 from finite.crm.export.sqlite_cells import SqliteCells
 from finite.crm.export.sqlite_lines import lines_are_current, stored_line
 from finite.crm.export.stored_rows import StoredRows, worth_reading
@@ -69,13 +69,8 @@ async def postgres_csv(
         async with db.read() as session:
             current = await postgres_lines.lines_are_current(session, schema.name)
         if current:
-            cells = [postgres_lines.read_expression(schema.name, table)]
-            for key in columns[len(line.columns) :]:
-                spec = schema.field(key)
-                assert spec is not None
-                cells.append(postgres_lines.csv_cell(spec, export_cell(schema, table, key)))
             yield header_chunk(columns)
-            statement = matching.with_only_columns(postgres_lines.joined(cells))
+            statement = postgres_lines.lines_statement(schema, table, columns, matching)
             async for chunk in stream_copy(db, statement, lines=True):
                 yield chunk
             return

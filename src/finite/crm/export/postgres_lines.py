@@ -22,21 +22,17 @@ is there and enabled, and computes a line that is missing.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Select,
-    String,
     Table,
     case,
     func,
     literal,
-    literal_column,
     text,
-    type_coerce,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
@@ -44,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
+from finite.crm.export.line_sql import TRIGGER_MARK, joined, stored_or_computed, trigger_name
 from finite.crm.export.postgres_copy import column_cell, export_cell
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType, Module
@@ -51,7 +48,6 @@ from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_
 from finite.crm.query.grammar import SYSTEM_FIELDS
 from finite.crm.records.schema import RecordSchema
 
-_MARK = "_export_line_"
 _DIALECT: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
@@ -98,14 +94,6 @@ def _line(module: Module, table: FromClause) -> tuple[tuple[str, ...], ColumnEle
     return tuple(keys), joined(cells)
 
 
-def joined(cells: list[ColumnElement[Any]]) -> ColumnElement[str]:
-    """CSV cells joined by commas into (part of) a line."""
-    line = cells[0]
-    for cell in cells[1:]:
-        line = line.op("||")(literal(",")).op("||")(cell)
-    return type_coerce(line, String())
-
-
 def _compiled(expression: ColumnElement[Any]) -> str:
     return str(expression.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
 
@@ -121,9 +109,8 @@ def postgres_line(module_name: str) -> PostgresLine | None:
     _columns, over_new = _line(module, table.alias("new"))
     sql = _compiled(over_table)
     body = _FUNCTION_BODY.format(column=EXPORT_LINE_COLUMN, line=_compiled(over_new))
-    digest = hashlib.sha256(f"{sql}\n{body}".encode()).hexdigest()[:12]
     return PostgresLine(
-        columns=columns, sql=sql, function_body=body, trigger=f"{table.name}{_MARK}{digest}"
+        columns=columns, sql=sql, function_body=body, trigger=trigger_name(module_name, (sql, body))
     )
 
 
@@ -135,15 +122,6 @@ _FUNCTION_BODY = (
 )
 
 
-def read_expression(module_name: str, table: Table) -> ColumnElement[str]:
-    """The stored line, or the same line computed where none is stored (DateStyle ISO, as the
-    export sets it)."""
-    line = postgres_line(module_name)
-    assert line is not None
-    stored = literal_column(f"{table.name}.{EXPORT_LINE_COLUMN}", String())
-    return type_coerce(func.coalesce(stored, literal_column(f"({line.sql})")), String())
-
-
 def lines_statement(
     schema: RecordSchema, table: Table, columns: list[str], matching: Select[Any]
 ) -> Select[Any]:
@@ -152,7 +130,7 @@ def lines_statement(
     line = postgres_line(schema.name)
     assert line is not None
     assert line.holds_first(columns)
-    cells = [read_expression(schema.name, table)]
+    cells = [stored_or_computed(schema.name, line.sql)]  # computed: DateStyle ISO, set by COPY
     for key in columns[len(line.columns) :]:
         spec = schema.field(key)
         assert spec is not None
@@ -187,7 +165,7 @@ def sync_export_lines(connection: Connection) -> None:
             "WHERE NOT t.tgisinternal AND pg_table_is_visible(c.oid) "
             "AND position(:mark IN t.tgname) > 0"
         ),
-        {"mark": _MARK},
+        {"mark": TRIGGER_MARK},
     ):
         existing.setdefault(table_name, set()).add(trigger)
     tables = {

@@ -23,33 +23,28 @@ and updates through the API measured no slower, interleaved; seeding 15 % slower
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    String,
     Table,
     case,
     func,
     literal,
-    literal_column,
     text,
-    type_coerce,
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from finite.crm.export.line_sql import TRIGGER_MARK, joined, stored_or_computed, trigger_name
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Module
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_COLUMNS
 from finite.crm.query.grammar import SYSTEM_FIELDS
-
-_TRIGGER_MARK = "_export_line_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +73,6 @@ def line_cells(module: Module, table: Table) -> list[tuple[str, ColumnElement[An
     return cells
 
 
-def line_expression(cells: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[str]:
-    """The cells joined by commas: their CSV line."""
-    line = cells[0][1]
-    for _key, cell in cells[1:]:
-        line = line.op("||")(literal(",")).op("||")(cell)
-    return type_coerce(line, String())
-
-
 def _quoted(cell: ColumnElement[Any], stored: ColumnElement[Any]) -> ColumnElement[Any]:
     """csv.writer's quoting (QUOTE_MINIMAL): a cell holding a comma, a quote or a line break is
     wrapped in quotes, its quotes doubled. Asked of the stored value (the cell adds at most a
@@ -100,23 +87,19 @@ def _quoted(cell: ColumnElement[Any], stored: ColumnElement[Any]) -> ColumnEleme
 def stored_line(module_name: str) -> StoredLine:
     table = MODULE_TABLES[module_name]
     cells = line_cells(MODULES[module_name], table)
-    expression = line_expression(cells)
+    expression = joined([cell for _key, cell in cells])
     sql = str(expression.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-    digest = hashlib.sha256(sql.encode()).hexdigest()[:12]
-    prefix = f"{table.name}{_TRIGGER_MARK}"
     return StoredLine(
         sql=sql,
         columns=tuple(key for key, _cell in cells),
-        after_insert=f"{prefix}ai_{digest}",
-        after_update=f"{prefix}au_{digest}",
+        after_insert=trigger_name(module_name, (sql,), "ai_"),
+        after_update=trigger_name(module_name, (sql,), "au_"),
     )
 
 
-def read_expression(module_name: str, table: Table) -> ColumnElement[str]:
+def read_expression(module_name: str) -> ColumnElement[str]:
     """What an export selects: the stored line, or the same line computed where none is stored."""
-    line = stored_line(module_name)
-    stored = literal_column(f"{table.name}.{EXPORT_LINE_COLUMN}", String())
-    return type_coerce(func.ifnull(stored, literal_column(f"({line.sql})")), String())
+    return stored_or_computed(module_name, stored_line(module_name).sql)
 
 
 async def lines_are_current(session: AsyncSession, module_name: str) -> bool:
@@ -144,7 +127,7 @@ def sync_export_lines(connection: Connection) -> None:
     ):
         if kind == "table":
             tables.add(table)
-        elif _TRIGGER_MARK in name:
+        elif TRIGGER_MARK in name:
             triggers.setdefault(table, set()).add(name)
     for module_name in MODULES:
         table = MODULE_TABLES[module_name].name

@@ -45,7 +45,7 @@ class StoredRows:
         self.python = SqliteCells(schema, table, by_python)
         self.expressions: list[ColumnElement[Any]] = [
             *self.python.expressions,
-            read_expression(schema.name, table),
+            read_expression(schema.name),
         ]
         self.width = len(columns)
         self.whole = tuple(columns[: len(line.columns)]) == line.columns

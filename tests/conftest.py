@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from finite.app import create_app
 from finite.config import Settings
+from finite.crm.records.postgres_json import forget_looks
 from finite.kit import sqlite_inline
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -42,6 +43,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
     if backends.REQUIRE_REDIS and not _REDIS:
         raise pytest.UsageError(f"Redis is required but unreachable at {backends.REDIS_URL}")
+
+
+@pytest.fixture(autouse=True)
+def fresh_trigger_looks() -> None:
+    """Lists trust a look at the record-JSON triggers for a while (postgres_json.py); tests
+    drop and disable them, so every test looks afresh."""
+    forget_looks()
 
 
 @pytest.fixture(scope="session")

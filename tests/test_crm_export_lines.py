@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from finite.config import Settings
+from finite.crm import derived_text_sync
 from finite.crm.bulk import seed_records
 from finite.crm.export import postgres_lines, records_csv
 from finite.crm.export.postgres_lines import postgres_line
@@ -29,6 +30,7 @@ from finite.crm.modules.definitions import MODULES
 from finite.kit.db import Database
 from finite.platform.migrations import migrate_to_head
 from tests.factories import OrgSetup, bearer
+from tests.triggers import disabled_trigger
 
 Client = AsyncTestClient[Litestar]
 
@@ -256,9 +258,7 @@ async def test_a_disabled_trigger_means_computed_lines(
     require_postgres(db, "SQLite's triggers cannot be disabled")
     lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
     (trigger,) = line_triggers(db, "leads")
-    async with db.transaction() as session:
-        await session.execute(text(f"ALTER TABLE crm_leads DISABLE TRIGGER {trigger}"))
-    try:
+    async with disabled_trigger(db, "crm_leads", trigger):
         response = await client.put(
             f"/api/records/leads/{lead['id']}", json={"name": "Bea"}, headers=bearer(org.crm_key)
         )
@@ -267,16 +267,13 @@ async def test_a_disabled_trigger_means_computed_lines(
         content = await export(client, org.crm_key, "leads")
         assert b",Bea," in content
         assert b",Asha," not in content
-    finally:
-        async with db.transaction() as session:
-            await session.execute(text(f"ALTER TABLE crm_leads ENABLE TRIGGER {trigger}"))
 
 
 async def test_rewriting_a_big_tables_lines_rebuilds_its_indexes_as_they_were(
     client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, settings: Settings, org: OrgSetup
 ) -> None:
     """On a big table the migration drops the indexes while it rewrites the lines, and builds
-    them again (postgres_lines._rewrite_lines); here every table counts as big."""
+    them again (derived_text_sync._rewrite); here every table counts as big."""
     require_postgres(db, "PostgreSQL's rewrite")
     lead = await create(client, org.crm_key, "leads", {"name": "Asha", "company": "Acme"})
     expected = await assert_stored_equals_computed(client, monkeypatch, org.crm_key, "leads")
@@ -287,7 +284,7 @@ async def test_rewriting_a_big_tables_lines_rebuilds_its_indexes_as_they_were(
     (trigger,) = line_triggers(db, "leads")
     async with db.transaction() as session:
         await session.execute(text(f"DROP TRIGGER {trigger} ON crm_leads"))
-    monkeypatch.setattr(postgres_lines, "_REBUILD_INDEXES_FROM_ROWS", -1)
+    monkeypatch.setattr(derived_text_sync, "_REBUILD_INDEXES_FROM_ROWS", -1)
     await asyncio.to_thread(migrate_to_head, settings.database_url)
     async with db.read() as session:
         after = {tuple(row) for row in await session.execute(text(indexes))}

@@ -1128,6 +1128,20 @@ async def test_q_finds_by_name_word_email_fragment_and_company(
     assert await ids(client, key, "leads", [("q", "gamma")]) == [eve]
 
 
+async def test_a_search_total_with_more_to_come_says_at_least(
+    client: Client, org: OrgSetup
+) -> None:
+    """Searches are counted only as far as paging has seen: with more to come, at least that
+    many and one more; on the last page, exactly."""
+    key = org.crm_key
+    for number in range(5):
+        await create(client, key, "leads", {"name": f"Acme {number}"})
+    first = await page_of(client, key, "leads", [("q", "acme"), ("per_page", "2")])
+    assert (first["total"], first["total_relation"], first["has_more"]) == (3, "gte", True)
+    last = await page_of(client, key, "leads", [("q", "acme"), ("per_page", "2"), ("page", "3")])
+    assert (last["total"], last["total_relation"], last["has_more"]) == (5, "eq", False)
+
+
 async def test_another_orgs_records_never_appear(
     client: Client, db: Database, peppers: Peppers, org: OrgSetup
 ) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from finite.config import normalize_database_url
-from finite.crm.export import postgres_lines, sqlite_lines
+from finite.crm import derived_text_sync
+from finite.crm.export import sqlite_lines
 from finite.crm.query.search import include_name
 from finite.models import Base
 
@@ -44,7 +45,7 @@ def _run(connection: Connection) -> None:
             connection.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
         context.run_migrations()
         if not is_sqlite:  # derived from the code, not a revision (see its module)
-            postgres_lines.sync_export_lines(connection)
+            derived_text_sync.sync_derived_texts(connection)
     if is_sqlite:
         # As on PostgreSQL; committed here, as Alembic commits only the revisions it runs on
         # SQLite.

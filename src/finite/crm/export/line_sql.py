@@ -3,12 +3,12 @@ joined into a line in SQL, the triggers' names, and what an export selects."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sqlalchemy import String, func, literal, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
+from finite.crm import derived_text
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES
 
 TRIGGER_MARK = "_export_line_"  # in every line trigger's name, after its table's
@@ -25,8 +25,7 @@ def joined(cells: list[ColumnElement[Any]]) -> ColumnElement[str]:
 def trigger_name(module_name: str, sources: tuple[str, ...], kind: str = "") -> str:
     """A line trigger's name: its table, the mark, its kind, and a hash of what makes the line
     (another format, another name)."""
-    digest = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:12]
-    return f"{MODULE_TABLES[module_name].name}{TRIGGER_MARK}{kind}{digest}"
+    return derived_text.trigger_name(module_name, f"{TRIGGER_MARK}{kind}", sources)
 
 
 def stored_or_computed(module_name: str, line_sql: str) -> ColumnElement[str]:

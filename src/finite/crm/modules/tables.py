@@ -22,8 +22,10 @@ from finite.models.base import Base
 
 SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "owner")
 PIPELINE_FIELDS = frozenset({"status", "stage"})
-# SQLite only, outside the models: each record's CSV line, kept by triggers (sqlite_lines.py).
+# Outside the models: each record's CSV line, kept by triggers (export/sqlite_lines.py,
+# export/postgres_lines.py), and on PostgreSQL its JSON for lists (records/postgres_json.py).
 EXPORT_LINE_COLUMN = "export_line"
+RECORD_JSON_COLUMN = "record_json"
 
 
 def table_name(module: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Select, Table, bindparam, null
 from sqlalchemy.util import LRUCache
 
 from finite.crm.query.build import (
@@ -30,6 +30,7 @@ from finite.crm.query.build import (
 from finite.crm.query.cursor import decode_cursor
 from finite.crm.query.grammar import ListQuery
 from finite.crm.records import repository
+from finite.crm.records.postgres_json import postgres_record_json, stored_json
 from finite.crm.records.schema import RecordSchema
 
 TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
@@ -44,6 +45,13 @@ class PagePlan:
     parts: tuple[Select[Any], ...]
     counted_along: bool
     prepared: bool  # built once for its shape: run with fetch_prepared, else with fetch_all
+    # The same statements selecting each record's stored JSON instead of its columns
+    # (records/postgres_json.py), laid out as JSON_AT ... SORT_AT say; None where there is none
+    # (SQLite, modules with line items) or the page names its fields.
+    json_parts: tuple[Select[Any], ...] | None = None
+
+
+JSON_AT, ID_AT, CUSTOM_AT, SORT_AT = range(4)  # a json_parts row's columns (then the total)
 
 
 _plans: LRUCache[Hashable, PagePlan] = LRUCache(500)
@@ -84,8 +92,9 @@ def _shape(
     sort = (query.sort.field.key, query.sort.custom, query.sort.descending)
     after = None if cursor is None else cursor[0] is None  # a null last value: other segments
     paged = query.cursor is None and query.page > 1
+    every_field = query.fields is None
     # The module by name, not the schema: hashing its ~30 standard fields cost every request.
-    return (dialect, schema.name, schema.custom, filters, sort, after, paged)
+    return (dialect, schema.name, schema.custom, filters, sort, after, paged, every_field)
 
 
 def _built(
@@ -111,14 +120,34 @@ def _built(
         statement = statement.offset(bindparam("page_offset"))
     # The total rides along with the page as one more column: one round trip fewer.
     counted_along = not query.q
+    total: list[Any] = []
     if counted_along and not query.filters:
-        statement = statement.add_columns(repository.KEPT_TOTAL)
+        total = [repository.KEPT_TOTAL]
     elif counted_along:
-        statement = statement.add_columns(
-            capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")
+        total = [capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")]
+
+    def paged_parts(selected: Select[Any]) -> tuple[Select[Any], ...]:
+        return tuple(
+            (selected if segment is None else selected.where(segment)).limit(bindparam(PAGE_LIMIT))
+            for segment in segments
         )
-    parts = tuple(
-        (statement if segment is None else statement.where(segment)).limit(bindparam(PAGE_LIMIT))
-        for segment in segments
-    )
-    return PagePlan(matching, parts, counted_along, placeholders)
+
+    parts = paged_parts(statement.add_columns(*total))
+    json_parts = None
+    if dialect == "postgresql" and query.fields is None and postgres_record_json(module):
+        json_columns = _json_columns(schema, table, query)
+        json_parts = paged_parts(statement.with_only_columns(*json_columns, *total))
+    return PagePlan(matching, parts, counted_along, placeholders, json_parts)
+
+
+def _json_columns(schema: RecordSchema, table: Table, query: ListQuery) -> list[Any]:
+    """The stored JSON, the id, the custom values when the page shows or sorts by some, and
+    the sort's value for the next cursor (laid out as JSON_AT, ID_AT, CUSTOM_AT, SORT_AT)."""
+    wants_custom = bool(schema.custom) or query.sort.custom
+    sorted_by = null() if query.sort.custom else table.c[query.sort.field.key]
+    return [
+        stored_json(schema.name),
+        table.c.id,
+        table.c.custom if wants_custom else null(),
+        sorted_by,
+    ]

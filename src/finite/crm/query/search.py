@@ -45,7 +45,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Join, Select, TableClause
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.tables import EXPORT_LINE_COLUMN
+from finite.crm.modules.tables import EXPORT_LINE_COLUMN, RECORD_JSON_COLUMN
 
 if TYPE_CHECKING:
     from alembic.runtime.environment import NameFilterParentNames, NameFilterType
@@ -81,12 +81,12 @@ def include_name(
 ) -> bool:
     """Alembic autogenerate filter: leave alone the search objects migration 0004 manages (the
     generated search columns and their indexes, the FTS5 tables and their shadow tables) and the
-    export lines export/sqlite_lines.py keeps."""
+    texts kept by triggers (export lines, PostgreSQL's record JSON: crm/derived_text.py)."""
     if name is None:
         return True
     if type_ == "column":
         table = parent_names.get("table_name") or ""
-        outside = (SEARCH_COLUMN, SEARCH_TEXT_COLUMN, EXPORT_LINE_COLUMN)
+        outside = (SEARCH_COLUMN, SEARCH_TEXT_COLUMN, EXPORT_LINE_COLUMN, RECORD_JSON_COLUMN)
         return not (name in outside and table.startswith("crm_"))
     if type_ == "index":
         return not _SEARCH_INDEX.match(name)

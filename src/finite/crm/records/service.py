@@ -6,10 +6,12 @@ commit together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +21,18 @@ from finite.core.events.outbox import look_up_endpoints, record_event
 from finite.crm.query.build import capped_count, wants_match_probe
 from finite.crm.query.cursor import encode_cursor
 from finite.crm.query.grammar import ListQuery
-from finite.crm.query.page_plans import PAGE_LIMIT, TOTAL_CAP, PagePlan, page_plan
+from finite.crm.query.page_plans import (
+    ID_AT,
+    JSON_AT,
+    PAGE_LIMIT,
+    TOTAL_CAP,
+    PagePlan,
+    page_plan,
+)
 from finite.crm.query.search import sqlite_match_probe
-from finite.crm.records import repository
+from finite.crm.records import page_json, repository
 from finite.crm.records.line_items import Line, out_of_range, totals
+from finite.crm.records.postgres_json import json_is_current
 from finite.crm.records.references import check_references
 from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import (
@@ -50,7 +60,7 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    records: list[dict[str, Any]]
+    records: list[dict[str, Any]] | msgspec.Raw  # Raw: the JSON array, read ready-made
     page: int
     per_page: int
     total: int
@@ -94,32 +104,57 @@ async def list_records(
     few = await _few_search_matches(source, dialect, schema.name, query)
     plan, params = page_plan(dialect, schema, org_id, query, few)
     fetch = fetch_prepared if plan.prepared else fetch_all
-    rows: list[Any] = []
-    for part in plan.parts:  # a later segment is read only when the page reaches it
-        values = {**params, PAGE_LIMIT: query.per_page + 1 - len(rows)}
-        rows += await fetch(source, part, values)
-        if len(rows) > query.per_page:
-            break
-    has_more = len(rows) > query.per_page
-    rows = rows[: query.per_page]
-    read = row_reader(schema, tuple(table.columns.keys()))
-    lines: dict[int, list[Any]] = {}
-    if read.has_items:
-        ids = [row[read.id_at] for row in rows]
-        lines = await repository.lines_of(source, org_id, schema.name, ids)
-    records = [read(row, lines.get(row[read.id_at])) for row in rows]
+    stored_json = plan.json_parts is not None and await json_is_current(source, schema.name)
+    if stored_json and plan.json_parts is not None:
+        rows, has_more = await _page_rows(source, fetch, plan.json_parts, params, query.per_page)
+        # A row written while no trigger kept its JSON has none: built in Python, then.
+        stored_json = all(row[JSON_AT] is not None for row in rows)
+    if not stored_json:
+        rows, has_more = await _page_rows(source, fetch, plan.parts, params, query.per_page)
+    records: list[dict[str, Any]] | msgspec.Raw
     next_cursor = None
-    if has_more and records:
-        last = records[-1]
-        next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
+    if stored_json:
+        records = page_json.records(schema, rows)
+        if has_more and rows:
+            sorted_by = page_json.sort_value(query.sort, rows[-1])
+            next_cursor = encode_cursor(query.sort, sorted_by, rows[-1][ID_AT])
+    else:
+        read = row_reader(schema, tuple(table.columns.keys()))
+        lines: dict[int, list[Any]] = {}
+        if read.has_items:
+            ids = [row[read.id_at] for row in rows]
+            lines = await repository.lines_of(source, org_id, schema.name, ids)
+        records = [read(row, lines.get(row[read.id_at])) for row in rows]
+        if has_more and records:
+            last = records[-1]
+            next_cursor = encode_cursor(query.sort, last.get(query.sort.field.key), last["id"])
     if plan.counted_along and rows:
         total, relation = _counted(query, int(rows[0][-1] or 0))
     else:  # a search, or a page past the end (no row to carry the count)
-        total, relation = await _total(source, org_id, schema.name, query, plan, params, rows)
-    if query.fields is not None:
+        total, relation = await _total(
+            source, org_id, schema.name, query, plan, params, len(rows), has_more
+        )
+    if query.fields is not None and isinstance(records, list):  # never stored JSON (page_plans)
         wanted = {"id", *query.fields}
         records = [{k: v for k, v in record.items() if k in wanted} for record in records]
     return Page(records, query.page, query.per_page, total, relation, has_more, next_cursor)
+
+
+async def _page_rows(
+    source: Source,
+    fetch: Callable[[Source, Any, dict[str, Any]], Awaitable[list[Any]]],
+    parts: tuple[Any, ...],
+    params: dict[str, Any],
+    per_page: int,
+) -> tuple[list[Any], bool]:
+    """The page's rows, and whether more follow. A later part (cursor segment) is read only
+    when the page reaches it."""
+    rows: list[Any] = []
+    for part in parts:
+        rows += await fetch(source, part, {**params, PAGE_LIMIT: per_page + 1 - len(rows)})
+        if len(rows) > per_page:
+            break
+    return rows[:per_page], len(rows) > per_page
 
 
 async def _few_search_matches(source: Source, dialect: str, module: str, query: ListQuery) -> bool:
@@ -140,15 +175,14 @@ async def _total(
     query: ListQuery,
     plan: PagePlan,
     params: dict[str, Any],
-    rows: list[Any],
+    on_page: int,
+    has_more: bool,
 ) -> tuple[int, str]:
     """Exact when cheap: the kept count when nothing narrows the list, else a count that stops
     at TOTAL_CAP and then says "at least". Searches are not counted beyond what paging has
     seen: counting every match of a common word costs far more than the search itself."""
     if not query.filters and not query.q:
         return await repository.count_records(source, org_id, module), "eq"
-    has_more = len(rows) > query.per_page
-    on_page = min(len(rows), query.per_page)
     if query.q:
         seen = on_page if query.cursor else (query.page - 1) * query.per_page + on_page
         exact = not has_more and query.cursor is None

@@ -1,0 +1,144 @@
+"""PostgreSQL lists read each record's JSON ready-made: a trigger writes it with the record.
+
+A 50-record page cost the server worker ~0.65 ms of CPU to decode 50 rows of 31 columns,
+build the records and encode them, against ~0.25 ms to read 50 stored texts and join them
+(bench/list_request_parts.py; docs/performance.md, eleventh round): at ~2 ms of CPU per list
+request on two cores, that is a fifth of the request.
+
+How, as for the export's CSV lines (export/postgres_lines.py): every module table without line
+items has a column `record_json`, outside the models, that a BEFORE INSERT OR UPDATE trigger
+sets to the record's id, system and standard fields as this server's encoder writes them
+(platform/changes.encode: the same keys in the same order, the same text for every value; a
+test compares them byte for byte). Custom fields are added to it as a list reads it
+(records/service.py), so defining a field rewrites nothing. The trigger and its function are
+named by a hash of their SQL; derived_text_sync.py replaces them and rewrites every record's
+JSON when the code's differ. A list reads the stored JSON only while the trigger is in place
+and enabled (asked at most every CURRENT_FOR seconds per process), and builds its page in
+Python when a row has none.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import cache
+from typing import Any
+
+from sqlalchemy import String, Text, case, cast, func, literal, literal_column, type_coerce
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
+
+from finite.crm.derived_text import DerivedText, trigger_is_enabled, trigger_name
+from finite.crm.modules.columns import NUMERIC_SHAPES
+from finite.crm.modules.definitions import MODULES
+from finite.crm.modules.fields import Field, FieldType, Module
+from finite.crm.modules.tables import MODULE_TABLES, RECORD_JSON_COLUMN
+from finite.crm.query.grammar import SYSTEM_FIELDS
+from finite.crm.records.serialize import SYSTEM_OUTPUT
+from finite.kit.fast_read import Source
+
+TRIGGER_MARK = "_record_json_"
+CURRENT_FOR = 30.0  # seconds a process trusts its last look at a module's trigger
+
+_DIALECT: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+_NUMBER_TYPES = frozenset({FieldType.INTEGER, FieldType.LOOKUP, *NUMERIC_SHAPES})
+_SECONDS = 'YYYY-MM-DD"T"HH24:MI:SS'
+_NOT_STORED = frozenset({FieldType.LINE_ITEMS, FieldType.MULTI_PICKLIST})
+
+
+def _quoted(value: ColumnElement[Any]) -> ColumnElement[str]:
+    return type_coerce(literal('"').op("||")(value).op("||")(literal('"')), String())
+
+
+def json_value(spec: Field, value: ColumnElement[Any]) -> ColumnElement[str]:
+    """The JSON text of a stored value as the server's encoder writes it; NULL for NULL.
+
+    Numbers keep their stored digits (numeric's text is its scale's digits, as the Decimal the
+    driver reads); date-times are UTC with microseconds only when not zero, and a Z; text is
+    escaped by PostgreSQL's JSON output, which escapes exactly what the encoder escapes."""
+    kind = spec.type
+    if kind in _NUMBER_TYPES or kind == FieldType.BOOLEAN:
+        return cast(value, Text)
+    if kind == FieldType.DATE:
+        return _quoted(func.to_char(value, "YYYY-MM-DD"))
+    if kind == FieldType.DATETIME:
+        utc = func.timezone("UTC", value)
+        whole = func.to_char(utc, "US") == "000000"
+        moment = case(
+            (whole, func.to_char(utc, _SECONDS)), else_=func.to_char(utc, f"{_SECONDS}.US")
+        )
+        return _quoted(moment.op("||")(literal("Z")))
+    return cast(func.to_json(value), Text)
+
+
+def _document(module: Module, table: FromClause) -> tuple[tuple[str, ...], ColumnElement[str]]:
+    keys = [*SYSTEM_OUTPUT, *(field.key for field in module.fields)]
+    document: ColumnElement[Any] = literal("{")
+    for at, key in enumerate(keys):
+        spec = SYSTEM_FIELDS.get(key) or module.field(key)
+        assert spec is not None
+        name = ("," if at else "") + json.dumps(key) + ":"
+        value = func.coalesce(json_value(spec, table.c[key]), "null")
+        document = document.op("||")(literal(name)).op("||")(value)
+    return tuple(keys), type_coerce(document.op("||")(literal("}")), String())
+
+
+def _compiled(expression: ColumnElement[Any]) -> str:
+    return str(expression.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
+@cache
+def postgres_record_json(module_name: str) -> DerivedText | None:
+    """The module's stored JSON, or None for a module with line items or a multi-picklist
+    among its standard fields (built by Python: none of the registry's modules has the
+    latter)."""
+    module = MODULES[module_name]
+    if module.line_items or any(spec.type in _NOT_STORED for spec in module.fields):
+        return None
+    table = MODULE_TABLES[module_name]
+    columns, over_table = _document(module, table)
+    _columns, over_new = _document(module, table.alias("new"))
+    sql = _compiled(over_table)
+    body = (
+        "RETURNS trigger LANGUAGE plpgsql AS $json$ "
+        f"BEGIN NEW.{RECORD_JSON_COLUMN} := {_compiled(over_new)}; RETURN NEW; END $json$"
+    )
+    return DerivedText(
+        column=RECORD_JSON_COLUMN,
+        columns=columns,
+        sql=sql,
+        function_body=body,
+        trigger=trigger_name(module_name, TRIGGER_MARK, (sql, body)),
+    )
+
+
+def stored_json(module_name: str) -> ColumnElement[str]:
+    """What a list selects: the stored JSON (NULL in a row written while no trigger kept it;
+    the list then builds its page in Python). Not the same JSON computed in its place, as the
+    export does: PostgreSQL parses and plans a search's statement per request, and a 3-4 KB
+    expression in it cost more than the stored JSON saved (bench/crm_lists.py)."""
+    table = MODULE_TABLES[module_name].name
+    return literal_column(f"{table}.{RECORD_JSON_COLUMN}", String())
+
+
+_looked: dict[str, tuple[float, bool]] = {}
+
+
+async def json_is_current(source: Source, module_name: str) -> bool:
+    """Whether the module's stored JSON is this code's (its trigger in place and enabled), as
+    last seen by this process within CURRENT_FOR seconds."""
+    derived = postgres_record_json(module_name)
+    if derived is None:
+        return False
+    now = time.monotonic()
+    seen = _looked.get(module_name)
+    if seen is None or now - seen[0] > CURRENT_FOR:
+        seen = _looked[module_name] = (now, await trigger_is_enabled(source, derived.trigger))
+    return seen[1]
+
+
+def forget_looks() -> None:
+    """Look again at the next list (tests change triggers under a running app)."""
+    _looked.clear()

@@ -276,3 +276,22 @@ async def test_a_migration_rewrites_json_out_of_date_and_only_that(
     assert line == "kept"  # the line's trigger did not change: its lines were not rewritten
     postgres_json.forget_looks()
     assert await get(client, org.crm_key, "/api/records/leads") == expected
+
+
+async def test_the_json_does_not_depend_on_the_session_writing_it(
+    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, org: OrgSetup
+) -> None:
+    """Date-times are written in UTC whatever the writing session's time zone and DateStyle."""
+    lead = await create(client, org.crm_key, "leads", {"name": "Asha"})
+    async with db.transaction() as session:
+        await session.execute(text("SET LOCAL DateStyle TO 'German, DMY'"))
+        await session.execute(text("SET LOCAL TimeZone TO 'Asia/Kolkata'"))
+        await session.execute(
+            text(
+                "UPDATE crm_leads SET city = 'Pune', updated_at = '2026-03-04 05:06:07.5+05:30' "
+                "WHERE org_id = :org AND id = :id"
+            ),
+            {"org": org.org_id, "id": lead["id"]},
+        )
+    listed = await stored_and_built(client, monkeypatch, org.crm_key, "/api/records/leads")
+    assert b'"updated_at":"2026-03-03T23:36:07.500000Z"' in listed

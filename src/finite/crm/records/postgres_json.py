@@ -1,9 +1,9 @@
 """PostgreSQL lists read each record's JSON ready-made: a trigger writes it with the record.
 
-A 50-record page cost the server worker ~0.65 ms of CPU to decode 50 rows of 31 columns,
-build the records and encode them, against ~0.25 ms to read 50 stored texts and join them
-(bench/list_request_parts.py; docs/performance.md, eleventh round): at ~2 ms of CPU per list
-request on two cores, that is a fifth of the request.
+The list service cost a server worker ~0.70 ms of CPU for a 50-record page (decoding 50 rows
+of 31 columns, building the records, then ~0.05 ms to encode them), and 0.36-0.40 ms reading
+and joining 50 stored texts (bench/list_request_parts.py; docs/performance.md, eleventh
+round): a sixth of a list request's ~2 ms of CPU on these two cores.
 
 How, as for the export's CSV lines (export/postgres_lines.py): every module table without line
 items has a column `record_json`, outside the models, that a BEFORE INSERT OR UPDATE trigger
@@ -45,7 +45,7 @@ CURRENT_FOR = 30.0  # seconds a process trusts its last look at a module's trigg
 _DIALECT: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 _NUMBER_TYPES = frozenset({FieldType.INTEGER, FieldType.LOOKUP, *NUMERIC_SHAPES})
 _SECONDS = 'YYYY-MM-DD"T"HH24:MI:SS'
-_NOT_STORED = frozenset({FieldType.LINE_ITEMS, FieldType.MULTI_PICKLIST})
+_BUILT_IN_PYTHON = frozenset({FieldType.LINE_ITEMS, FieldType.MULTI_PICKLIST})
 
 
 def _quoted(value: ColumnElement[Any]) -> ColumnElement[str]:
@@ -95,7 +95,7 @@ def postgres_record_json(module_name: str) -> DerivedText | None:
     among its standard fields (built by Python: none of the registry's modules has the
     latter)."""
     module = MODULES[module_name]
-    if module.line_items or any(spec.type in _NOT_STORED for spec in module.fields):
+    if any(spec.type in _BUILT_IN_PYTHON for spec in module.fields):
         return None
     table = MODULE_TABLES[module_name]
     columns, over_table = _document(module, table)

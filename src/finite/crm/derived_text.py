@@ -1,6 +1,7 @@
 """Texts PostgreSQL derives from each record and keeps beside it, written by a trigger in the
 record's own write: the export's CSV line (export/postgres_lines.py) and the record's JSON for
-lists (records/postgres_json.py). What one such text is, and how its trigger is named."""
+lists (records/postgres_json.py). What one such text is, how its trigger is named (SQLite's
+line triggers are named the same way: export/line_sql.py), and whether it is enabled."""
 
 from __future__ import annotations
 

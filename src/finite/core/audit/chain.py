@@ -4,10 +4,13 @@ request path.
 A row's link is ``hash = SHA-256(prev_hash + canonical content)``, where the canonical content is
 every column but the chain's own (seq, prev_hash, hash) as JSON with sorted keys, compact
 separators, the timestamp as ISO 8601 UTC and numbers exactly as stored. The first row of a chain
-links to GENESIS. Requests write rows unsealed (seq NULL); the sealer numbers them 1, 2, … per
-organization in (occurred_at, id) order and moves the organization's head in the same
-transaction, so editing, deleting or reordering a sealed row, or cutting the chain's end, breaks a
-link that `verify` reports.
+links to GENESIS. Rows are numbered 1, 2, … per organization, in (occurred_at, id) order among
+those sealed together, and the organization's head moves in the same transaction, so editing,
+deleting or reordering a sealed row, or cutting the chain's end, breaks a link that `verify`
+reports. The rows of changes are written unsealed (seq NULL) inside the change's transaction and
+sealed by the background sealer or with the audit writer's next batch; the writer seals the
+calls that changed nothing as it inserts them (`seal_arriving`): one write per row, where an
+insert and then an update cost a busy server a third of its list throughput (performance.md).
 
 Several server processes may seal at once: on PostgreSQL the head row is locked (SELECT … FOR
 UPDATE, created first under INSERT … ON CONFLICT DO NOTHING when missing); on SQLite the write
@@ -17,6 +20,7 @@ transaction (BEGIN IMMEDIATE) already serializes them.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -119,13 +123,20 @@ async def _orgs_waiting(session: AsyncSession) -> list[str]:
     return org_ids
 
 
-async def seal_org(session: AsyncSession, org_id: str, *, limit: int = SEAL_BATCH) -> int:
+async def seal_org(
+    session: AsyncSession,
+    org_id: str,
+    *,
+    limit: int = SEAL_BATCH,
+    arriving: Sequence[dict[str, Any]] = (),
+) -> int:
     """Within the caller's write transaction: extend the organization's chain by up to `limit`
-    unsealed rows and move its head. Returns how many rows were sealed."""
+    waiting rows and by `arriving` (rows about to be inserted: their chain columns are set here),
+    together in (occurred_at, id) order, and move its head. Returns how many rows were sealed."""
     last_seq, last_hash = await _locked_head(session, org_id)
     # Read after taking the lock: a sealer that went first has committed, and this statement
     # sees its rows sealed.
-    rows = (
+    waiting = (
         (
             await session.execute(
                 select(*_CONTENT)
@@ -137,38 +148,61 @@ async def seal_org(session: AsyncSession, org_id: str, *, limit: int = SEAL_BATC
         .mappings()
         .all()
     )
+    rows: list[Mapping[Any, Any]] = [*waiting, *arriving]
+    if arriving:
+        rows.sort(key=lambda row: (row["occurred_at"], row["id"]))
     if not rows:
         return 0
+    new = {id(row): row for row in arriving}
     links = []
     for row in rows:
         last_seq += 1
         digest = link_hash(last_hash, canonical(row))
-        links.append(
-            {
-                "b_org": org_id,
-                "b_id": row["id"],
-                "b_seq": last_seq,
-                "b_prev": last_hash,
-                "b_hash": digest,
-            }
-        )
+        if id(row) in new:
+            new[id(row)].update(seq=last_seq, prev_hash=last_hash, hash=digest)
+        else:
+            links.append(
+                {
+                    "b_org": org_id,
+                    "b_id": row["id"],
+                    "b_seq": last_seq,
+                    "b_prev": last_hash,
+                    "b_hash": digest,
+                }
+            )
         last_hash = digest
-    await session.execute(
-        update(_TABLE)
-        .where(
-            _TABLE.c.org_id == bindparam("b_org"),
-            _TABLE.c.id == bindparam("b_id"),
-            _TABLE.c.seq.is_(None),
+    if links:
+        await session.execute(
+            update(_TABLE)
+            .where(
+                _TABLE.c.org_id == bindparam("b_org"),
+                _TABLE.c.id == bindparam("b_id"),
+                _TABLE.c.seq.is_(None),
+            )
+            .values(
+                seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")
+            ),
+            links,
         )
-        .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
-        links,
-    )
     await session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.org_id == org_id)
         .values(last_seq=last_seq, last_hash=last_hash, sealed_at=utcnow())
     )
     return len(rows)
+
+
+async def seal_arriving(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Within the caller's write transaction, before it inserts `rows` (every column present):
+    chain them with their organizations' waiting rows, so that they are inserted sealed. Rows
+    that carry `changes` are left for the sealer, which hashes what the database gives back:
+    JSON read back need not be byte for byte what was written."""
+    by_org: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["changes"] is None:
+            by_org[row["org_id"]].append(row)
+    for org_id in sorted(by_org):  # every writer locks heads in one order: no deadlock
+        await seal_org(session, org_id, arriving=by_org[org_id])
 
 
 async def _locked_head(session: AsyncSession, org_id: str) -> tuple[int, str]:

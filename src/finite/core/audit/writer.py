@@ -1,7 +1,8 @@
 """Audit rows of calls that changed nothing are buffered and written in batches off the request.
 
 Rows of changes are written by the handler inside the change's own transaction; this writer takes
-everything else (reads, refusals, failures). It flushes every half second or every 500 rows, and
+everything else (reads, refusals, failures) and inserts them already sealed into the
+tamper-evident chain (chain.seal_arriving). It flushes every half second or every 500 rows, and
 once more on shutdown, so a clean stop loses nothing.
 """
 
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.core.audit.chain import CHAIN_COLUMNS, CONTENT_COLUMNS, seal_arriving
 from finite.kit.db import Database
 from finite.models.events import AuditEntry
 
@@ -23,6 +27,9 @@ logger = logging.getLogger("finite.audit")
 FLUSH_INTERVAL_SECONDS = 0.5
 FLUSH_BATCH = 500
 MAX_BUFFERED = 50_000
+
+_COLUMNS = (*CONTENT_COLUMNS, *CHAIN_COLUMNS)
+_ABSENT: dict[str, Any] = dict.fromkeys(_COLUMNS)
 
 
 class AuditWriter:
@@ -75,8 +82,11 @@ class AuditWriter:
                     raise
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
+        # Copies, every column present: a failed write leaves the buffered rows as they were.
+        complete = [{**_ABSENT, **row} for row in rows]
         async with self._db.transaction(bulk=True) as session:  # a batch, in the background
-            await session.execute(insert(AuditEntry), rows)
+            await seal_arriving(session, complete)
+            await _insert(session, complete)
 
     async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
@@ -94,3 +104,20 @@ class AuditWriter:
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_SECONDS)
             self._wake.clear()
             await self.flush()
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY, within the session's transaction (2.9 ms of the event loop's CPU for
+    500 rows, against 6.5-10.6 ms through SQLAlchemy's executemany); SQLite: executemany."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await session.execute(insert(AuditEntry), rows)
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    records = [tuple(_copy_value(row[column]) for column in _COLUMNS) for row in rows]
+    await driver.copy_records_to_table(AuditEntry.__tablename__, records=records, columns=_COLUMNS)
+
+
+def _copy_value(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value

@@ -16,7 +16,9 @@ from finite.platform.state import platform_of
 
 async def crm_principal(request: Request[Any, Any, Any]) -> Principal:
     platform = platform_of(request)
-    principal = await authenticate(platform.db, platform.peppers, request.scope["headers"], "crm")
+    principal = await authenticate(
+        platform.db, platform.peppers, request.scope["headers"], "crm", platform.principals
+    )
     remember_principal(request.scope, principal)
     await enforce_rate_limit(request, principal)
     return principal

@@ -24,7 +24,7 @@ async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
         return known
     platform = platform_of(request)
     principal = await authenticate(
-        platform.db, platform.peppers, request.scope["headers"], "handover"
+        platform.db, platform.peppers, request.scope["headers"], "handover", platform.principals
     )
     remember_principal(request.scope, principal)
     await enforce_rate_limit(request, principal)

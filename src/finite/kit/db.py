@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Dialect
@@ -156,6 +157,19 @@ class Database:
         finally:
             # Back to the pool through SQLAlchemy (its reset may await the driver).
             await greenlet_spawn(proxied.close)
+
+    async def dedicated_connection(self) -> Any:
+        """PostgreSQL: a new asyncpg connection of its own, outside the pools, made with the
+        pools' connection arguments (for LISTEN, which holds its connection for good)."""
+        assert not self.is_sqlite
+        args, options = self.engine.dialect.create_connect_args(self.engine.url)
+        for sqlalchemy_only in (
+            "prepared_statement_cache_size",
+            "prepared_statement_name_func",
+            "async_creator_fn",
+        ):
+            options.pop(sqlalchemy_only, None)
+        return await asyncpg.connect(*args, **options)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -12,11 +12,13 @@ from redis.asyncio import Redis
 from finite.config import Settings
 from finite.core.audit.sealer import AuditSealer
 from finite.core.audit.writer import AuditWriter
+from finite.core.auth.principal_cache import PrincipalCache
 from finite.core.ratelimit.limiter import RateLimiter, redis_client
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
+from finite.platform.auth_listener import AuthChangeListener
 
 
 @dataclass(slots=True)
@@ -29,12 +31,15 @@ class Platform:
     limiter: RateLimiter
     audit: AuditWriter
     sealer: AuditSealer
+    principals: PrincipalCache
+    auth_listener: AuthChangeListener
     worker: DeliveryWorker | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
         redis = redis_client(settings.redis_url) if settings.redis_url else None
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        principals = PrincipalCache()
         return cls(
             settings=settings,
             db=db,
@@ -44,9 +49,12 @@ class Platform:
             limiter=RateLimiter(redis),
             audit=AuditWriter(db),
             sealer=AuditSealer(db),
+            principals=principals,
+            auth_listener=AuthChangeListener(db, principals),
         )
 
     async def start(self) -> None:
+        await self.auth_listener.start()
         await self.audit.start()
         await self.sealer.start()
         if self.settings.inline_worker:
@@ -63,6 +71,7 @@ class Platform:
             await self.worker.stop()  # finishes or gives back deliveries in flight
         await self.audit.stop()
         await self.sealer.stop()  # after the last flush, so those rows are sealed too
+        await self.auth_listener.stop()
         await self.db.dispose()
         if self.redis is not None:
             await self.redis.aclose()

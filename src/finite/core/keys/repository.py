@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from finite.core.auth.principal_cache import PRINCIPALS_UNCHANGED
 from finite.kit.fast_read import AnySelect, Source, fetch_rows
 from finite.models import ApiKey, Member, Organization, Role, Subscription
 
@@ -103,6 +104,7 @@ async def touch_last_used(
             or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - granularity),
         )
         .values(last_used_at=now)
+        .execution_options(**{PRINCIPALS_UNCHANGED: True})  # the cache's entry is updated instead
     )
 
 

@@ -1,0 +1,76 @@
+"""Hear PostgreSQL's notifications of changes to keys, organizations, plans, members and
+roles, and keep the process's PrincipalCache on only while they can be heard
+(core/auth/principal_cache.py).
+
+One connection of its own per server process, LISTENing on the channel; lost, it is opened
+again every RETRY_SECONDS, and until then the cache keeps nothing. SQLite: nothing to hear, the
+cache stays off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from finite.core.auth.principal_cache import CHANNEL, PrincipalCache, principals_changed
+from finite.kit.db import Database
+
+logger = logging.getLogger("finite.auth")
+
+RETRY_SECONDS = 1.0
+
+
+class AuthChangeListener:
+    def __init__(self, db: Database, cache: PrincipalCache) -> None:
+        self._db = db
+        self._cache = cache
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        if self._db.is_sqlite:
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="finite-auth-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._stopping.set()
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._listen()
+            except Exception:  # any failure: no cache until the next try works
+                logger.warning(
+                    "not hearing key changes; keys are read on every request", exc_info=True
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), RETRY_SECONDS)
+
+    async def _listen(self) -> None:
+        connection = await self._db.dedicated_connection()
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: lost.set())
+        try:
+            await connection.add_listener(CHANNEL, _heard)
+            self._cache.set_listening(True)
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            gone = asyncio.ensure_future(lost.wait())
+            try:
+                await asyncio.wait({stopping, gone}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                gone.cancel()
+        finally:
+            self._cache.set_listening(False)
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=2)
+
+
+def _heard(*_notification: Any) -> None:
+    principals_changed()

@@ -9,6 +9,7 @@ import asyncio
 import importlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
+from finite.app import create_app
+from finite.config import Settings, load_settings
 from finite.core.auth import authenticate as authenticate_module
 from finite.core.auth.principal_cache import (
     PRINCIPALS_UNCHANGED,
@@ -29,6 +32,7 @@ from finite.core.keys import repository
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models import ApiKey, Role
+from finite.platform.auth_listener import AuthChangeListener
 from tests.factories import OrgSetup, bearer
 
 Client = AsyncTestClient[Litestar]
@@ -209,6 +213,43 @@ async def test_without_its_listening_connection_the_cache_keeps_nothing_until_it
     for _ in range(3):
         assert (await client.get(ME, headers=bearer(org.crm_key))).status_code == 200
     assert len(key_reads) == reads + 4
+
+
+async def test_a_server_told_not_to_keep_keys_reads_them_every_time(
+    settings: Settings, org: OrgSetup, key_reads: list[str]
+) -> None:
+    """FINITE_KEY_CACHE=0, e.g. behind a pooler that cannot LISTEN."""
+    async with AsyncTestClient(create_app(replace(settings, key_cache=False))) as client:
+        await asyncio.sleep(0.3)  # time enough to have started listening, were it to
+        for _ in range(3):
+            assert (await client.get(ME, headers=bearer(org.crm_key))).status_code == 200
+        assert not cache_of(client).listening
+    assert len(key_reads) == 3
+    environment = {"FINITE_DATABASE_URL": "postgresql://db/finite", "FINITE_SECRET_KEY": "s" * 40}
+    assert load_settings(environment).key_cache
+    assert not load_settings({**environment, "FINITE_KEY_CACHE": "0"}).key_cache
+
+
+async def test_stopping_does_not_wait_for_a_database_that_does_not_answer(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite: nothing to listen to")
+
+    async def never_answers() -> Any:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(db, "dedicated_connection", never_answers)
+    cache = PrincipalCache()
+    listener = AuthChangeListener(db, cache)
+    await listener.start()
+    await asyncio.sleep(0.05)
+    stopping = asyncio.create_task(listener.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=1)  # not wait_for: it would cancel stop()
+    if not done:
+        stopping.cancel()
+    assert done == {stopping}
+    assert not cache.listening
 
 
 def test_a_row_read_while_a_change_committed_is_not_kept() -> None:

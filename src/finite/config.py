@@ -42,6 +42,9 @@ class Settings:
     webhook_lease_seconds: int = 60
     # PostgreSQL connections each server process keeps open per pool (it has two, kit/db.py).
     db_pool_size: int = DEFAULT_POOL_SIZE
+    # PostgreSQL: keep keys in use between requests, retired by LISTEN (core/auth/principal_cache).
+    # Off behind a pooler that cannot LISTEN (PgBouncer in transaction mode).
+    key_cache: bool = True
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +92,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_positive_int(
             "FINITE_DB_POOL_SIZE", env_vars.get("FINITE_DB_POOL_SIZE", str(DEFAULT_POOL_SIZE))
         ),
+        key_cache=_flag(env_vars.get("FINITE_KEY_CACHE", "1")),
     )
 
 

@@ -36,9 +36,13 @@ class AuthChangeListener:
         self._task = asyncio.create_task(self._run(), name="finite-auth-listener")
 
     async def stop(self) -> None:
+        """At once, even while connecting to a database that does not answer: nothing here is
+        worth waiting for."""
         if self._task is not None:
             self._stopping.set()
-            await self._task
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
             self._task = None
 
     async def _run(self) -> None:

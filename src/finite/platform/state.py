@@ -54,7 +54,8 @@ class Platform:
         )
 
     async def start(self) -> None:
-        await self.auth_listener.start()
+        if self.settings.key_cache:
+            await self.auth_listener.start()
         await self.audit.start()
         await self.sealer.start()
         if self.settings.inline_worker:

@@ -3,14 +3,15 @@ they were read from has changed: on PostgreSQL only, and only while the process 
 database's change notifications.
 
 Every request otherwise runs one more query (the key with its organization, plan, member and
-role) before its own: a second round trip to PostgreSQL, ~15 % of a list request's cost
-(performance.md). Whatever changes those rows — the API, the CLI in another process, an
-operator's SQL — fires a trigger (migration 0010) that notifies channel CHANNEL when its
-transaction commits; every process listens (platform/auth_listener.py) and moves the process's
-epoch on, which retires every entry read under an earlier one. Changes this process commits
-through SQLAlchemy move the epoch on themselves, as soon as their connection is returned, so the
-very next request here sees them whatever the notification's timing. A process that is not
-listening (SQLite, or its listening connection lost) keeps nothing.
+role) before its own: a second round trip to PostgreSQL, without which lists served 25-70 %
+more requests a second on two shared cores (performance.md, twelfth round). Whatever changes
+those rows — the API, the CLI in another process, an operator's SQL — fires a trigger
+(migration 0010) that notifies channel CHANNEL when its transaction commits; every process
+listens (platform/auth_listener.py) and moves the process's epoch on, which retires every
+entry read under an earlier one. Changes this process commits through SQLAlchemy move the epoch
+on themselves, as soon as their connection is returned, so the very next request here sees
+them whatever the notification's timing. A process that is not listening (SQLite, its
+listening connection lost, FINITE_KEY_CACHE=0) keeps nothing.
 
 An entry records the epoch from before its row was read: a row read while a change committed
 is never kept past that change. Expiry and trial ends are still checked on every request.

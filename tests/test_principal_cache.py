@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -32,6 +33,7 @@ from finite.core.keys import repository
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models import ApiKey, Role
+from finite.platform import auth_listener
 from finite.platform.auth_listener import AuthChangeListener
 from tests.factories import OrgSetup, bearer
 
@@ -250,6 +252,27 @@ async def test_stopping_does_not_wait_for_a_database_that_does_not_answer(
         stopping.cancel()
     assert done == {stopping}
     assert not cache.listening
+
+
+async def test_an_outage_is_logged_once_not_at_every_retry(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite: nothing to listen to")
+
+    async def refused() -> Any:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(db, "dedicated_connection", refused)
+    monkeypatch.setattr(auth_listener, "RETRY_SECONDS", 0.01)
+    listener = AuthChangeListener(db, PrincipalCache())
+    with caplog.at_level(logging.WARNING, logger="finite.auth"):
+        await listener.start()
+        await asyncio.sleep(0.3)  # some thirty tries
+        await listener.stop()
+    assert [record.message for record in caplog.records] == [
+        "not hearing key changes; keys are read on every request until then"
+    ]
 
 
 def test_a_row_read_while_a_change_committed_is_not_kept() -> None:

@@ -46,13 +46,19 @@ class AuthChangeListener:
             self._task = None
 
     async def _run(self) -> None:
+        failing = False  # logged once per outage, not at every retry
         while not self._stopping.is_set():
             try:
                 await self._listen()
             except Exception:  # any failure: no cache until the next try works
-                logger.warning(
-                    "not hearing key changes; keys are read on every request", exc_info=True
-                )
+                if not failing:
+                    logger.warning(
+                        "not hearing key changes; keys are read on every request until then",
+                        exc_info=True,
+                    )
+                failing = True
+            else:
+                failing = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), RETRY_SECONDS)
 
@@ -63,10 +69,13 @@ class AuthChangeListener:
         try:
             await connection.add_listener(CHANNEL, _heard)
             self._cache.set_listening(True)
+            logger.info("hearing key changes: keys in use are kept between requests")
             stopping = asyncio.ensure_future(self._stopping.wait())
             gone = asyncio.ensure_future(lost.wait())
             try:
                 await asyncio.wait({stopping, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if lost.is_set() and not self._stopping.is_set():
+                    logger.warning("lost the connection hearing key changes; opening another")
             finally:
                 stopping.cancel()
                 gone.cancel()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from finite.core.accounts.service import PlanChoice, add_member, create_org
 from finite.core.keys.service import create_key
+from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.ids import new_id
@@ -100,3 +102,28 @@ async def make_handover_key(
             scopes=scopes,
         )
     return key.token
+
+
+def audit_fields(org_id: str, **values: Any) -> dict[str, Any]:
+    """An audit row's content columns as a listed call leaves them (no chain columns)."""
+    fields: dict[str, Any] = {
+        "org_id": org_id,
+        "id": new_id("aud"),
+        "occurred_at": utcnow(),
+        "product": "crm",
+        "key_id": "key_test",
+        "key_name": "test",
+        "member_id": None,
+        "method": "GET",
+        "path": "/api/records/leads",
+        "status": 200,
+        "module": "leads",
+        "record_id": None,
+        "action": "list",
+        "request_id": new_id("req"),
+        "client_ip": "127.0.0.1",
+        "user_agent": "pytest",
+        "changes": None,
+    }
+    fields.update(values)
+    return fields

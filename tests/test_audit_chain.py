@@ -36,10 +36,9 @@ from finite.core.audit.chain import (
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.kit.ids import new_id
 from finite.models import AuditChainHead, AuditEntry, Organization
 from tests.conftest import TEST_SECRET
-from tests.factories import OrgSetup, bearer, make_org
+from tests.factories import OrgSetup, audit_fields, bearer, make_org
 
 Client = AsyncTestClient[Litestar]
 LEADS = "/api/records/leads"
@@ -110,27 +109,7 @@ async def remove(db: Database, row: AuditEntry) -> None:
 
 def audit_row(org_id: str, **values: Any) -> AuditEntry:
     """A row as a request would leave it, unsealed."""
-    fields: dict[str, Any] = {
-        "org_id": org_id,
-        "id": new_id("aud"),
-        "occurred_at": utcnow(),
-        "product": "crm",
-        "key_id": "key_test",
-        "key_name": "test",
-        "member_id": None,
-        "method": "GET",
-        "path": "/api/records/leads",
-        "status": 200,
-        "module": "leads",
-        "record_id": None,
-        "action": "list",
-        "request_id": new_id("req"),
-        "client_ip": "127.0.0.1",
-        "user_agent": "pytest",
-        "changes": None,
-    }
-    fields.update(values)
-    return AuditEntry(**fields)
+    return AuditEntry(**audit_fields(org_id, **values))
 
 
 async def add_rows(db: Database, rows: list[AuditEntry]) -> None:

@@ -23,32 +23,12 @@ from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.ids import new_id
 from finite.models import AuditEntry
-from tests.factories import OrgSetup, make_org
+from tests.factories import OrgSetup, audit_fields, make_org
 
 
 def call(org_id: str, **values: Any) -> dict[str, Any]:
     """A call's row as the request hook hands it to the writer (no chain columns)."""
-    row: dict[str, Any] = {
-        "org_id": org_id,
-        "id": new_id("aud"),
-        "occurred_at": utcnow(),
-        "product": "crm",
-        "key_id": "key_test",
-        "key_name": "test",
-        "member_id": None,
-        "method": "GET",
-        "path": "/api/records/leads",
-        "status": 200,
-        "module": "leads",
-        "record_id": None,
-        "action": "list",
-        "request_id": new_id("req"),
-        "client_ip": "127.0.0.1",
-        "user_agent": "pytest",
-        "changes": None,
-    }
-    row.update(values)
-    return row
+    return audit_fields(org_id, **values)
 
 
 async def chain(db: Database, org_id: str) -> list[AuditEntry]:

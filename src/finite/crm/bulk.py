@@ -6,7 +6,6 @@ the fields exist), deterministic for a given seed. Record ids continue the organ
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES
-from finite.kit.db import Database
+from finite.kit.db import Database, copy_rows
 from finite.kit.sqlite_inline_driver import InlineConnection
 from finite.models.crm import RecordCounter
 
@@ -231,18 +230,6 @@ def _index_batch_sql(trigger_sql: str) -> str:
 
 
 async def _copy(db: Database, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL COPY through the asyncpg connection under SQLAlchemy's pool."""
-    columns = list(rows[0])
-    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
     async with db.engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
-        await driver.copy_records_to_table(table_name, records=records, columns=columns)
+        await copy_rows(connection, table_name, list(rows[0]), rows)
         await connection.commit()
-
-
-def _copy_value(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -181,6 +182,21 @@ class Database:
             self._inline_reads.dispose()
         if self._generic_plans_engine is not self.engine:
             await self._generic_plans_engine.dispose()
+
+
+async def copy_rows(
+    connection: AsyncConnection, table_name: str, columns: Sequence[str], rows: Sequence[Any]
+) -> None:
+    """PostgreSQL COPY of `rows` (mappings with every column) on the asyncpg connection under
+    SQLAlchemy's, within whatever transaction it is in; dicts and lists go as JSON text."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
+    await driver.copy_records_to_table(table_name, records=records, columns=list(columns))
+
+
+def _copy_value(value: Any) -> Any:
+    return json_dumps(value) if isinstance(value, dict | list) else value
 
 
 _JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")

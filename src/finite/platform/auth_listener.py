@@ -27,19 +27,15 @@ class AuthChangeListener:
         self._db = db
         self._cache = cache
         self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        if self._db.is_sqlite:
-            return
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="finite-auth-listener")
+        if not self._db.is_sqlite:
+            self._task = asyncio.create_task(self._run(), name="finite-auth-listener")
 
     async def stop(self) -> None:
         """At once, even while connecting to a database that does not answer: nothing here is
         worth waiting for."""
         if self._task is not None:
-            self._stopping.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -47,7 +43,7 @@ class AuthChangeListener:
 
     async def _run(self) -> None:
         failing = False  # logged once per outage, not at every retry
-        while not self._stopping.is_set():
+        while True:
             try:
                 await self._listen()
             except Exception:  # any failure: no cache until the next try works
@@ -59,10 +55,10 @@ class AuthChangeListener:
                 failing = True
             else:
                 failing = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), RETRY_SECONDS)
+            await asyncio.sleep(RETRY_SECONDS)
 
     async def _listen(self) -> None:
+        """Until the connection is lost (returns) or the task is cancelled (stop)."""
         connection = await self._db.dedicated_connection()
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _connection: lost.set())
@@ -70,15 +66,8 @@ class AuthChangeListener:
             await connection.add_listener(CHANNEL, _heard)
             self._cache.set_listening(True)
             logger.info("hearing key changes: keys in use are kept between requests")
-            stopping = asyncio.ensure_future(self._stopping.wait())
-            gone = asyncio.ensure_future(lost.wait())
-            try:
-                await asyncio.wait({stopping, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if lost.is_set() and not self._stopping.is_set():
-                    logger.warning("lost the connection hearing key changes; opening another")
-            finally:
-                stopping.cancel()
-                gone.cancel()
+            await lost.wait()
+            logger.warning("lost the connection hearing key changes; opening another")
         finally:
             self._cache.set_listening(False)
             with contextlib.suppress(Exception):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.chain import CHAIN_COLUMNS, CONTENT_COLUMNS, seal_arriving
-from finite.kit.db import Database
+from finite.kit.db import Database, copy_rows
 from finite.models.events import AuditEntry
 
 logger = logging.getLogger("finite.audit")
@@ -107,17 +106,10 @@ class AuditWriter:
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: COPY, within the session's transaction (2.9 ms of the event loop's CPU for
+    """PostgreSQL: COPY, within the session's transaction (2.8-3.4 ms of the event loop's CPU for
     500 rows, against 6.5-10.6 ms through SQLAlchemy's executemany); SQLite: executemany."""
     connection = await session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name == "postgresql":
+        await copy_rows(connection, AuditEntry.__tablename__, _COLUMNS, rows)
+    else:
         await session.execute(insert(AuditEntry), rows)
-        return
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    records = [tuple(_copy_value(row[column]) for column in _COLUMNS) for row in rows]
-    await driver.copy_records_to_table(AuditEntry.__tablename__, records=records, columns=_COLUMNS)
-
-
-def _copy_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, dict | list) else value

@@ -21,7 +21,7 @@ from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox, SecretBoxError, row_binding
 from finite.models import AuditEntry, HandoverProject, PackCredential
 from tests.factories import OrgSetup, bearer, make_handover_key
-from tests.test_no_plaintext_keys import dump_database
+from tests.core.keys.test_no_plaintext_keys import dump_database
 
 Client = AsyncTestClient[Litestar]
 PASSWORD = "Tr0ub4dor&3-plaintext-probe"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from finite.crm.modules.markdown import render
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def test_crm_modules_doc_matches_the_registry() -> None:

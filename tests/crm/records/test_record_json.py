@@ -24,8 +24,8 @@ from finite.crm.records.postgres_json import postgres_record_json
 from finite.kit.db import Database
 from finite.platform.migrations import migrate_to_head
 from tests.factories import OrgSetup, bearer
-from tests.test_crm_list_query import add_field
-from tests.test_crm_records import minimal_body, sample_value
+from tests.crm.query.test_list_query import add_field
+from tests.crm.records.test_records import minimal_body, sample_value
 from tests.triggers import disabled_trigger
 
 Client = AsyncTestClient[Litestar]

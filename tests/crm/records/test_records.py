@@ -1,6 +1,6 @@
 """CRM records over /api/records: the seed's example, create/read/update/delete on all 21 modules,
 validation, optimistic versions, organization isolation, lookups, module descriptions and role
-permissions. Line items and custom fields: tests/test_crm_line_items_and_fields.py."""
+permissions. Line items and custom fields: tests/crm/records/test_line_items_and_fields.py."""
 
 from __future__ import annotations
 

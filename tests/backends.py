@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import redis
 
 POSTGRES_ADMIN_DSN = os.environ.get(
@@ -69,3 +71,13 @@ def drop_postgres_database(url: str) -> None:
             await conn.close()
 
     asyncio.run(drop())
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database for the block, dropped after it."""
+    url = create_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from typer.testing import CliRunner, Result
 
 from finite.app import create_app
+from finite.cli import app as cli_app
 from finite.config import Settings
 from finite.crm.records.postgres_json import forget_looks
 from finite.kit import sqlite_inline
@@ -64,18 +66,27 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def postgres_url() -> Iterator[str]:
     if not _POSTGRES:
         pytest.skip("PostgreSQL unreachable")
-    url = backends.create_postgres_database()
-    try:
+    with backends.fresh_postgres_database() as url:
         migrate_to_head(url)
         yield url
-    finally:
-        backends.drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own, not migrated."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    if not backends.postgres_reachable():
+        pytest.skip("PostgreSQL unreachable")
+    with backends.fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
@@ -140,6 +151,28 @@ def worker_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 async def org(db: Database, peppers: Peppers) -> OrgSetup:
     return await make_org(db, peppers)
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path) -> Invoke:
+    """Invoke `finite ...` in-process against the test database, with the tests' secret."""
+    runner = CliRunner()
+    env = {
+        "FINITE_ENV": "development",
+        "FINITE_DATA_DIR": str(tmp_path / "data"),
+        "FINITE_DATABASE_URL": database_url,
+        "FINITE_SECRET_KEY": TEST_SECRET,
+        "FINITE_OLD_SECRET_KEYS": "",
+        "FINITE_REDIS_URL": "",
+    }
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli_app, list(args), env=env)
+
+    return invoke
 
 
 _outcomes: dict[str, dict[str, int]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Executable, Select
+from sqlalchemy import ClauseElement, Select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,7 @@ from finite.kit.db import Database, dialect_name
 
 
 async def query_plan(
-    session: AsyncSession, statement: Executable, avoid: tuple[str, ...] = ()
+    session: AsyncSession, statement: ClauseElement, avoid: tuple[str, ...] = ()
 ) -> str:
     """EXPLAIN (PostgreSQL) or EXPLAIN QUERY PLAN (SQLite), one step a line. `avoid`: PostgreSQL
     access paths to switch off (`seqscan`, `sort`, ...), since the test tables are too small for
@@ -32,7 +32,7 @@ async def query_plan(
 async def generic_plan(db: Database, statement: Select[Any]) -> str:
     """EXPLAIN of the plan a generic-plans connection runs for `statement`: prepared with its
     values as parameters, executed with them."""
-    compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[attr-defined]
+    compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
     params = compiled.construct_params()
     values = [params[name] for name in compiled.positiontup or ()]
     async with db.raw_read(generic_plans=True) as connection:

@@ -1,7 +1,7 @@
 """A real HTTP receiver on loopback for webhook tests: records requests, answers as scripted.
 
 Also the fake clock the webhook tests give the delivery worker, so retry schedules are checked
-without sleeping.
+without sleeping, and the worker they drive with it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ from typing import Any
 
 from sqlalchemy import update
 
+from finite.config import Settings
+from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
+from finite.kit.secretbox import SecretBox
 from finite.models.events import Event
 from finite.models.webhooks import DUE_STATUSES, WebhookDelivery
 
@@ -169,6 +172,22 @@ class FakeClock:
     def set(self, moment: datetime) -> datetime:
         self.now = moment
         return self.now
+
+
+def new_worker(
+    db: Database,
+    settings: Settings,
+    clock: FakeClock,
+    disable_after: timedelta = timedelta(days=5),
+) -> DeliveryWorker:
+    """A delivery worker on the test's clock, allowed to reach the loopback receiver."""
+    return DeliveryWorker(
+        db,
+        SecretBox.from_secrets(settings.secret_key),
+        allow_private=True,
+        disable_after=disable_after,
+        clock=clock,
+    )
 
 
 async def settle_waiting_webhook_work(db: Database) -> None:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from click.testing import Result
 from sqlalchemy import ColumnElement, func, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from finite.cli import app
 from finite.core.auth.authenticate import authenticate
@@ -25,9 +22,7 @@ from finite.kit.derived_keys import Peppers
 from finite.kit.errors import AppError
 from finite.kit.ids import new_id
 from finite.models import Base, Member, Organization
-from tests.conftest import TEST_SECRET
-
-Invoke = Callable[..., Result]
+from tests.conftest import TEST_SECRET, Invoke
 
 CRM_KEY = re.compile(r"^fsk_[0-9A-Za-z]{49}$")
 HANDOVER_KEY = re.compile(r"^fz_live_[0-9A-Za-z]{49}$")
@@ -36,25 +31,6 @@ KEY_ID = re.compile(r"\((key_[0-9a-z]+)\)")
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path) -> Invoke:
-    """Invoke `finite ...` against the test database, with the tests' secret."""
-    runner = CliRunner()
-    env = {
-        "FINITE_ENV": "development",
-        "FINITE_DATA_DIR": str(tmp_path / "data"),
-        "FINITE_DATABASE_URL": database_url,
-        "FINITE_SECRET_KEY": TEST_SECRET,
-        "FINITE_OLD_SECRET_KEYS": "",
-        "FINITE_REDIS_URL": "",
-    }
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, list(args), env=env)
-
-    return invoke
 
 
 def ok(result: Result) -> list[str]:

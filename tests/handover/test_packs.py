@@ -20,18 +20,12 @@ from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox, SecretBoxError, row_binding
 from finite.models import AuditEntry, HandoverProject, PackCredential
+from tests.database_dump import dump_database
 from tests.factories import OrgSetup, bearer, make_handover_key
-from tests.core.keys.test_no_plaintext_keys import dump_database
+from tests.handover.factories import SEED_EXAMPLE
 
 Client = AsyncTestClient[Litestar]
 PASSWORD = "Tr0ub4dor&3-plaintext-probe"
-PROJECT = {
-    "name": "Website closeout",
-    "clientName": "Jane Smith",
-    "clientEmail": "jane@example.com",
-    "projectType": "Web Design",
-    "launchDate": "2026-06-01",
-}
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 async def new_project(client: Client, key: str, **fields: Any) -> dict[str, Any]:
     response = await client.post(
-        "/api/v1/projects", json={**PROJECT, **fields}, headers=bearer(key)
+        "/api/v1/projects", json={**SEED_EXAMPLE, **fields}, headers=bearer(key)
     )
     assert response.status_code == 201, response.text
     project: dict[str, Any] = response.json()["data"]

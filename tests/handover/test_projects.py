@@ -24,15 +24,9 @@ from finite.kit.derived_keys import Peppers
 from finite.kit.errors import AppError
 from finite.models import HandoverClient, HandoverProject
 from tests.factories import OrgSetup, bearer, make_handover_key, make_org
+from tests.handover.factories import SEED_EXAMPLE
 
 Client = AsyncTestClient[Litestar]
-SEED_EXAMPLE = {
-    "name": "Website closeout",
-    "clientName": "Jane Smith",
-    "clientEmail": "jane@example.com",
-    "projectType": "Web Design",
-    "launchDate": "2026-06-01",
-}
 
 
 def handover_entitlement(plan: str) -> Entitlement:

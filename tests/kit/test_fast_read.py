@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -214,7 +214,7 @@ async def test_a_connection_returned_mid_transaction_comes_back_rolled_back(
     if not db.is_sqlite:
         pytest.skip("PostgreSQL connections keep SQLAlchemy's rollback on return")
     proxied = await db.engine.raw_connection()
-    driver = proxied.driver_connection
+    driver: Any = proxied.driver_connection  # aiosqlite's connection
     await driver.execute("BEGIN IMMEDIATE")
     await driver.execute(
         "UPDATE organizations SET name = 'Never committed' WHERE id = ?", (org.org_id,)
@@ -222,7 +222,8 @@ async def test_a_connection_returned_mid_transaction_comes_back_rolled_back(
     assert driver.in_transaction
     await greenlet_spawn(proxied.close)
     proxied = await db.engine.raw_connection()
-    assert proxied.driver_connection is driver  # the same connection, back from the pool
+    returned: Any = proxied.driver_connection
+    assert returned is driver  # the same connection, back from the pool
     assert not driver.in_transaction
     await greenlet_spawn(proxied.close)
     async with db.transaction() as session:  # the write lock is free again

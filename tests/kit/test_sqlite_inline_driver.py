@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import Select, literal_column, select, text
 
 from finite.config import Settings
 from finite.kit import sqlite_inline
@@ -208,7 +208,7 @@ async def test_an_export_stream_reads_batch_by_batch_off_the_loop(
 ) -> None:
     """sqlite_batches (the CSV export's reader) never holds all the rows: 200,000 of them cost
     ~17 MB at once, a batch of 1,000 well under 1 MB."""
-    statement = select(literal_column("i")).select_from(
+    statement: Select[Any] = select(literal_column("i")).select_from(
         text("(" + COUNT_TO.replace(":n", "200000") + "SELECT i FROM n)")
     )
     tracemalloc.start()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect
 
@@ -16,21 +14,6 @@ from finite.crm.query.search import include_name
 from finite.kit.db import Database
 from finite.models import Base
 from finite.platform.migrations import alembic_config, migrate_to_head
-from tests import backends
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    if not backends.postgres_reachable():
-        pytest.skip("PostgreSQL unreachable")
-    url = backends.create_postgres_database()
-    try:
-        yield url
-    finally:
-        backends.drop_postgres_database(url)
 
 
 def tables(url: str) -> set[str]:

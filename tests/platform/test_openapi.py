@@ -32,8 +32,10 @@ from finite.handover.routes import HANDOVER_ROUTES
 from finite.platform.errors import is_handover_path
 from finite.platform.openapi import endpoints as openapi_endpoints
 from finite.platform.openapi.crm_modules import schema_name
+from tests.concurrency import asgi
 from tests.conftest import TEST_SECRET
 from tests.factories import OrgSetup, bearer
+from tests.handover.factories import SEED_EXAMPLE
 from tests.servers import Servers, server_env
 
 
@@ -134,7 +136,7 @@ async def test_the_document_is_built_once(
     client: AsyncTestClient[Litestar], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     builds: list[str] = []
-    build = openapi_endpoints.build_document
+    build = openapi_endpoints.build_document  # type: ignore[attr-defined]
 
     def counting(app: Litestar, surface: Any) -> dict[str, Any]:
         builds.append(surface.title)
@@ -416,7 +418,7 @@ def connect(
     package, _ = generated
     if request.param == "asgi":
         base_url = "http://testserver.local/api/v1"
-        httpx_args: dict[str, Any] = {"transport": httpx.ASGITransport(app=app)}
+        httpx_args: dict[str, Any] = {"transport": httpx.ASGITransport(app=asgi(app))}
     else:
         env = server_env(
             data_dir=str(settings.data_dir),
@@ -473,16 +475,6 @@ def _has_route(method: str, path: str) -> bool:
     )
 
 
-# The seed's example (support article "API and Integrations").
-PROJECT = {
-    "name": "Website closeout",
-    "clientName": "Jane Smith",
-    "clientEmail": "jane@example.com",
-    "projectType": "Web Design",
-    "launchDate": "2026-06-01",
-}
-
-
 def _call_with(module: ModuleType, **values: Any) -> dict[str, Any]:
     """Arguments for a generated function, by the names it gives its parameters."""
     parameters = inspect.signature(module.asyncio_detailed).parameters
@@ -508,12 +500,12 @@ async def test_a_generated_client_creates_a_project_and_reads_its_pack(
     create = operation_module(generated, "post", "/projects")
     pack = operation_module(generated, "get", "/projects/{}/pack")
     async with connect(org.handover_key) as api:
-        created = await create.asyncio_detailed(client=api, **_call_with(create, body=PROJECT))
+        created = await create.asyncio_detailed(client=api, **_call_with(create, body=SEED_EXAMPLE))
         assert created.status_code == 201, created.content
         assert created.parsed.error is None
         project = created.parsed.data
         assert project.id.startswith("project_")
-        assert project.name == PROJECT["name"]
+        assert project.name == SEED_EXAMPLE["name"]
 
         found = await pack.asyncio_detailed(client=api, **_call_with(pack, path=project.id))
     assert found.status_code == 200, found.content

@@ -109,12 +109,9 @@ def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         return
     if not backends.postgres_reachable():
         pytest.skip("PostgreSQL unreachable")
-    url = backends.create_postgres_database()
-    try:
+    with backends.fresh_postgres_database() as url:
         migrate_to_head(url)
         yield url
-    finally:
-        backends.drop_postgres_database(url)
 
 
 def setup_org(database_url: str) -> OrgSetup:

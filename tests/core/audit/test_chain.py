@@ -7,20 +7,15 @@ Rows are sealed off the request path into one hash chain per organization; `veri
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import delete, select, update
-from typer.testing import CliRunner
 
-from finite.cli import app as cli_app
 from finite.config import Settings
 from finite.core.audit.chain import (
     CHAIN_COLUMNS,
@@ -37,7 +32,7 @@ from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.models import AuditChainHead, AuditEntry, Organization
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Invoke
 from tests.factories import OrgSetup, audit_fields, bearer, make_org
 
 Client = AsyncTestClient[Litestar]
@@ -453,27 +448,6 @@ async def test_unsealed_rows_are_pending_not_broken(db: Database, peppers: Peppe
 
 
 # --- the command line ----------------------------------------------------------------------
-
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path) -> Invoke:
-    runner = CliRunner()
-    env = {
-        "FINITE_ENV": "development",
-        "FINITE_DATA_DIR": str(tmp_path / "data"),
-        "FINITE_DATABASE_URL": database_url,
-        "FINITE_SECRET_KEY": TEST_SECRET,
-        "FINITE_OLD_SECRET_KEYS": "",
-        "FINITE_REDIS_URL": "",
-    }
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(cli_app, list(args), env=env)
-
-    return invoke
 
 
 def test_cli_seals_verifies_and_reports_the_first_broken_link(

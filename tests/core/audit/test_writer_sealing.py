@@ -10,7 +10,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, text
 
@@ -159,7 +159,7 @@ async def test_a_connection_lost_during_the_copy_keeps_the_batch_for_the_next_fl
     bad rows (dropped one by one). Rolling back on the dead connection is what says so."""
     if db.is_sqlite:
         pytest.skip("PostgreSQL's COPY path")
-    sealing = writer_module.seal_arriving
+    sealing = writer_module.seal_arriving  # type: ignore[attr-defined]
     url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     cut = 0
 

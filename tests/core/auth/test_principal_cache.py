@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -52,7 +52,7 @@ def key_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         reads.append("read")
         return await original(source, hashes)
 
-    monkeypatch.setattr(authenticate_module.repository, "principal_row", counted)
+    monkeypatch.setattr(authenticate_module.repository, "principal_row", counted)  # type: ignore[attr-defined]
     return reads
 
 

@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from finite.config import Settings
 from finite.core.keys.tokens import PREFIXES
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers, hmac_sha256_hex
 from finite.models import ApiKey
+from tests.database_dump import dump_database
 from tests.factories import OrgSetup, bearer
 
 Client = AsyncTestClient[Litestar]
-SQLITE_PREFIX = "sqlite+aiosqlite:///"
 CHECKSUM_LENGTH = 6
 # The test client's own loggers: they log the URLs this test requests, query strings included.
 CLIENT_LOGGERS = ("httpx", "httpcore")
@@ -57,42 +55,6 @@ def secret_parts(key: str) -> list[str]:
     prefix = next(p for p in PREFIXES.values() if key.startswith(p))
     body = key[len(prefix) :]
     return [key, body, body[:-CHECKSUM_LENGTH]]
-
-
-async def dump_database(db: Database, database_url: str) -> bytes:
-    """Everything the database holds, as bytes to search."""
-    if database_url.startswith(SQLITE_PREFIX):
-        path = Path(database_url.removeprefix(SQLITE_PREFIX))
-        # The raw files first: recent writes live in the WAL until a checkpoint.
-        raw = b"".join(
-            candidate.read_bytes()
-            for candidate in (path, path.with_name(path.name + "-wal"))
-            if candidate.exists()
-        )
-        assert path.with_name(path.name + "-wal").exists(), "the test database runs in WAL mode"
-        connection = sqlite3.connect(path)
-        try:
-            dumped = "\n".join(connection.iterdump())
-        finally:
-            connection.close()
-        return raw + b"\n" + dumped.encode()
-    async with db.read() as session:
-        tables = (
-            await session.scalars(
-                text(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
-                    "ORDER BY table_name"
-                )
-            )
-        ).all()
-        assert "api_keys" in tables
-        rows: list[str] = []
-        for table in tables:
-            quoted = '"' + table.replace('"', '""') + '"'
-            rows.append(f"-- {table}")
-            rows.extend((await session.scalars(text(f"SELECT t::text FROM {quoted} t"))).all())
-    return "\n".join(rows).encode()
 
 
 def assert_absent(secrets: list[str], haystack: bytes, where: str) -> None:

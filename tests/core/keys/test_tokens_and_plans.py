@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from finite.core.keys import tokens
+from finite.core.plans.catalog import Product
 from finite.core.plans.entitlement import entitlement_for
 from finite.kit.derived_keys import Peppers, hmac_sha256_hex
 
@@ -17,11 +18,11 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("product", "prefix"), [("crm", "fsk_"), ("handover", "fz_live_")])
-def test_generated_keys_have_prefix_body_and_valid_checksum(product: str, prefix: str) -> None:
-    key = tokens.generate(product)  # type: ignore[arg-type]
+def test_generated_keys_have_prefix_body_and_valid_checksum(product: Product, prefix: str) -> None:
+    key = tokens.generate(product)
     assert re.fullmatch(re.escape(prefix) + r"[0-9A-Za-z]{49}", key)
     assert tokens.product_of(key) == product
-    assert len({tokens.generate(product) for _ in range(200)}) == 200  # type: ignore[arg-type]
+    assert len({tokens.generate(product) for _ in range(200)}) == 200
 
 
 @given(position=st.integers(min_value=0), replacement=st.sampled_from("0aZ9bQ"))

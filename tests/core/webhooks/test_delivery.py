@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -26,7 +26,6 @@ from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.kit.secretbox import SecretBox
 from finite.models.webhooks import (
     WebhookAttempt,
     WebhookDelivery,
@@ -38,41 +37,22 @@ from tests.webhook_receiver import (
     FakeClock,
     Received,
     Receiver,
+    new_worker,
     running_receiver,
-    settle_waiting_webhook_work,
 )
 
 Client = AsyncTestClient[Litestar]
 OCCURRED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 PAYLOAD_KEYS = {"event", "module", "record_id", "occurred_at", "data", "version", "delivery_id"}
+pytestmark = pytest.mark.usefixtures("quiet_queue")  # each test counts only its own deliveries
 
 
 # --- fixtures and helpers ---------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-async def quiet_queue(db: Database) -> None:
-    await settle_waiting_webhook_work(db)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def new_worker(
-    db: Database,
-    settings: Settings,
-    clock: FakeClock,
-    disable_after: timedelta = timedelta(days=5),
-) -> DeliveryWorker:
-    return DeliveryWorker(
-        db,
-        SecretBox.from_secrets(settings.secret_key),
-        allow_private=True,
-        disable_after=disable_after,
-        clock=clock,
-    )
 
 
 @pytest.fixture
@@ -82,12 +62,6 @@ async def worker(
     delivery_worker = new_worker(db, settings, clock)
     yield delivery_worker
     await delivery_worker.stop()  # also closes the HTTP clients of a worker never started
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with running_receiver() as receiver:
-        yield receiver
 
 
 async def create_webhook(client: Client, key: str, url: str, **body: Any) -> dict[str, Any]:

@@ -5,12 +5,11 @@ fanned out or any delivery is due and unleased, and only then does it open write
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
@@ -18,26 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.config import Settings
 from finite.core.webhooks.queue import Waiting, work_waiting
-from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
-from finite.kit.secretbox import SecretBox
 from finite.models.events import Event
 from finite.models.webhooks import WebhookDelivery
 from tests.factories import OrgSetup, bearer
 from tests.webhook_receiver import (
     FakeClock,
     Receiver,
-    running_receiver,
+    new_worker,
     settle_waiting_webhook_work,
 )
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with running_receiver() as receiver:
-        yield receiver
 
 
 class CountingDatabase(Database):
@@ -48,20 +39,10 @@ class CountingDatabase(Database):
         self.transactions = 0
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
         self.transactions += 1
-        async with super().transaction() as session:
+        async with super().transaction(bulk=bulk) as session:
             yield session
-
-
-def new_worker(db: Database, settings: Settings, clock: FakeClock) -> DeliveryWorker:
-    return DeliveryWorker(
-        db,
-        SecretBox.from_secrets(settings.secret_key),
-        allow_private=True,
-        disable_after=timedelta(days=5),
-        clock=clock,
-    )
 
 
 async def waiting(db: Database, clock: FakeClock) -> Waiting:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from finite.config import Settings
+from finite.core.plans.catalog import Product
 from finite.core.plans.entitlement import entitlement_for
 from finite.core.webhooks import payloads
 from finite.core.webhooks.fanout import fan_out
@@ -45,7 +46,8 @@ async def test_each_product_gets_its_own_events_in_its_own_shape(
     created = utcnow() - timedelta(seconds=5)
     endpoints = {}
     async with db.transaction() as session:
-        for product, plan in (("crm", "enterprise"), ("handover", "agency")):
+        plans: tuple[tuple[Product, str], ...] = (("crm", "enterprise"), ("handover", "agency"))
+        for product, plan in plans:
             made = await create_endpoint(
                 session,
                 box,

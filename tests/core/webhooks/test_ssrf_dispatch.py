@@ -4,7 +4,7 @@ were allowed, is refused when sending — recorded as a failed attempt, and noth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -25,12 +25,11 @@ from tests.factories import OrgSetup, bearer
 from tests.webhook_receiver import (
     FakeClock,
     Receiver,
-    running_receiver,
-    settle_waiting_webhook_work,
 )
 
 Client = AsyncTestClient[Litestar]
 PUBLIC_IP = "93.184.215.14"
+pytestmark = pytest.mark.usefixtures("quiet_queue")  # each test counts only its own deliveries
 
 
 class SwitchableDNS:
@@ -43,17 +42,6 @@ class SwitchableDNS:
     async def __call__(self, host: str, port: int) -> list[str]:
         self.asked.append(host)
         return list(self.answers)
-
-
-@pytest.fixture(autouse=True)
-async def quiet_queue(db: Database) -> None:
-    await settle_waiting_webhook_work(db)
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with running_receiver() as receiver:
-        yield receiver
 
 
 def worker_with(

@@ -11,11 +11,12 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from httpx import Response
 from litestar import Litestar
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Column,
     Date,
     MetaData,
+    Select,
     String,
     Table,
     insert,
@@ -54,51 +56,13 @@ from finite.kit.derived_keys import Peppers
 from finite.kit.scaled_decimal import ScaledDecimal
 from finite.models import AuditEntry
 from finite.models.crm import RecordCounter
+from tests.crm.factories import WIDGETS, add_field, assert_error, assert_invalid, create, exact
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
 
 Client = AsyncTestClient[Litestar]
 SYSTEM_KEYS = ["id", "version", "created_at", "updated_at", "created_by", "owner"]
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-WIDGETS = {
-    "description": "Widget",
-    "quantity": 3,
-    "list_price": 19.99,
-    "discount": 5,
-    "tax_rate": 18,
-}
-
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-def exact(response: Response) -> Any:
-    return json.loads(response.text, parse_float=Decimal)
-
-
-def assert_invalid(response: Response, *fields: str) -> None:
-    assert response.status_code == 400, response.text
-    body = response.json()
-    assert body["code"] == "VALIDATION_ERROR", body
-    named = {detail["field"] for detail in body["details"]}
-    assert set(fields) <= named, (fields, body)
-
-
-def assert_error(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = exact(response)
-    return created
-
-
-async def add_field(client: Client, key: str, module: str, body: dict[str, Any]) -> None:
-    response = await client.post(f"/api/modules/{module}/fields", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
 
 
 async def listed(
@@ -117,9 +81,9 @@ async def listed(
 
 
 async def export(
-    client: Client, key: str, module: str, params: list[tuple[str, str]] | None = None
+    client: Client, key: str, module: str, params: Sequence[tuple[str, str]] = ()
 ) -> Response:
-    return await client.get(f"/api/export/{module}.csv", params=params or [], headers=bearer(key))
+    return await client.get(f"/api/export/{module}.csv", params=tuple(params), headers=bearer(key))
 
 
 def parse(response: Response) -> tuple[list[str], list[dict[str, str]]]:
@@ -277,7 +241,7 @@ async def test_the_csv_round_trips_to_the_listed_records(client: Client, org: Or
 
 async def test_filters_q_sort_and_fields_are_honoured(client: Client, org: OrgSetup) -> None:
     key = org.crm_key
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"name": "Asha Rao", "company": "Acme Pumps", "email": "asha@acmepumps.in", "value": 500},
         {"name": "Ravi Kumar", "company": "Beta Tools", "status": "Lost", "value": 1500},
         {"name": "Chen Wei", "company": "Acme Pumps", "email": "chen@acmepumps.in", "value": 2500},
@@ -812,7 +776,7 @@ async def test_a_failing_postgres_copy_raises_instead_of_hanging(db: Database) -
         pytest.skip("COPY is PostgreSQL's")
 
     async def read_all() -> list[bytes]:
-        failing = select(literal_column("1 / 0").label("x"))
+        failing: Select[Any] = select(literal_column("1 / 0").label("x"))
         return [chunk async for chunk in stream_copy(db, failing)]
 
     with pytest.raises(asyncpg.DivisionByZeroError):

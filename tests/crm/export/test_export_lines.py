@@ -29,6 +29,7 @@ from finite.crm.export.stored_rows import worth_reading
 from finite.crm.modules.definitions import MODULES
 from finite.kit.db import Database
 from finite.platform.migrations import migrate_to_head
+from tests.crm.factories import create, never
 from tests.factories import OrgSetup, bearer
 from tests.triggers import disabled_trigger
 
@@ -58,15 +59,8 @@ TRICKY_LEADS: list[dict[str, Any]] = [
 ]
 
 
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 async def export(client: Client, key: str, module: str, fields: list[str] | None = None) -> bytes:
-    params = [("fields", ",".join(fields))] if fields else []
+    params = {"fields": ",".join(fields)} if fields else {}
     response: Response = await client.get(
         f"/api/export/{module}.csv", params=params, headers=bearer(key)
     )
@@ -79,10 +73,6 @@ def every_field_but(module: str, *left_out: str) -> list[str]:
     fields = [key for key in stored_line(module).columns if key not in {"id", *left_out}]
     assert worth_reading(fields, stored_line(module))
     return fields
-
-
-async def never(*_: Any) -> bool:
-    return False
 
 
 async def assert_stored_equals_computed(

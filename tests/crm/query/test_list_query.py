@@ -30,43 +30,21 @@ from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.models.crm import RecordCounter
+from tests.crm.factories import (
+    CUSTOM_FIELDS,
+    FIVE_LEADS,
+    add_field,
+    assert_invalid,
+    create,
+    error_fields,
+    exact,
+)
 from tests.factories import OrgSetup, bearer, make_org
 
 Client = AsyncTestClient[Litestar]
 Params = Sequence[tuple[str, str]]
 
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-def exact(response: Response) -> Any:
-    """The JSON body with every non-integer number as an exact Decimal (strings stay strings)."""
-    return json.loads(response.text, parse_float=Decimal)
-
-
-def error_fields(response: Response) -> list[str | None]:
-    return [detail["field"] for detail in response.json()["details"]]
-
-
-def assert_invalid(response: Response, *fields: str) -> dict[str, Any]:
-    """400 VALIDATION_ERROR naming (at least) every one of `fields`."""
-    assert response.status_code == 400, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == "VALIDATION_ERROR", body
-    missing = set(fields) - set(error_fields(response))
-    assert not missing, (missing, body)
-    return body
-
-
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = exact(response)
-    return created
-
-
-async def add_field(client: Client, key: str, module: str, body: dict[str, Any]) -> None:
-    response = await client.post(f"/api/modules/{module}/fields", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
 
 
 async def get_list(client: Client, key: str, module: str, params: Params = ()) -> Response:
@@ -183,56 +161,6 @@ async def bulk_leads(db: Database, org_id: str, count: int, prefix: str = "Bulk"
 
 
 # --- Shared data -----------------------------------------------------------------------------
-
-# Five leads that between them exercise every operator on text, money, integer, boolean and
-# picklist fields, with empty (null) values where `ne` and `is_null` must see them.
-FIVE_LEADS: tuple[dict[str, Any], ...] = (
-    {
-        "name": "Asha Rao",
-        "company": "Acme Pumps",
-        "email": "asha@acmepumps.in",
-        "title": "CEO",
-        "value": 50000,
-        "employees": 120,
-        "status": "New",
-        "rating": "Hot",
-        "email_opt_out": False,
-    },
-    {
-        "name": "Ravi Kumar",
-        "company": "Beta Tools",
-        "email": "ravi@betatools.com",
-        "title": "CTO",
-        "value": 1000,
-        "employees": 15,
-        "status": "Contacted",
-        "rating": "Warm",
-        "email_opt_out": True,
-    },
-    {
-        "name": "Chen Wei",
-        "company": "Acme Pumps",
-        "email": "chen@acmepumps.in",
-        "status": "Qualified",
-    },
-    {
-        "name": "Dana White",
-        "value": 999.99,
-        "employees": 0,
-        "status": "Lost",
-        "rating": "Cold",
-        "email_opt_out": True,
-    },
-    {
-        "name": "Eve 50%_off",
-        "company": "Gamma_Co",
-        "email": "eve@gamma.example",
-        "value": 1000.00,
-        "employees": 15,
-        "status": "New",
-        "rating": "Warm",
-    },
-)
 
 
 async def five_leads(client: Client, key: str) -> list[int]:
@@ -442,15 +370,6 @@ async def test_filters_combine_with_and(client: Client, org: OrgSetup) -> None:
 
 # --- 2. Custom fields ------------------------------------------------------------------------
 
-CUSTOM_FIELDS = (
-    {"key": "cf_code", "label": "Code", "type": "text"},
-    {"key": "cf_budget", "label": "Budget", "type": "money"},
-    {"key": "cf_region", "label": "Region", "type": "picklist", "options": ["EU", "US", "APAC"]},
-    {"key": "cf_tags", "label": "Tags", "type": "multi_picklist", "options": ["Red", "Blue"]},
-    {"key": "cf_seats", "label": "Seats", "type": "integer"},
-    {"key": "cf_vip", "label": "VIP", "type": "boolean"},
-)
-
 
 async def test_filters_on_custom_fields(client: Client, org: OrgSetup) -> None:
     key = org.crm_key
@@ -617,7 +536,14 @@ CURSOR_SAFE = frozenset({"", "id", "-id", "name", "-name", "status", "-status"})
     "-created_at",
     "-updated_at",
 }
-NULLABLE_SORTS = ("value", "-value", "employees", "-employees", "cf_budget", "-cf_budget")
+NULLABLE_SORTS: tuple[str, ...] = (
+    "value",
+    "-value",
+    "employees",
+    "-employees",
+    "cf_budget",
+    "-cf_budget",
+)
 NULLABLE_SORTS += ("cf_code", "-cf_code")
 
 
@@ -720,7 +646,7 @@ async def test_a_page_that_straddles_values_and_nulls_keeps_its_total(
         # per_page 2: a page holds a value and a null; 3: a page starts right at the boundary
         params = [("sort", sort), ("status[ne]", "Lost"), ("per_page", str(per_page))]
         pages = []
-        cursor = None
+        cursor: str | None = None
         while True:
             more = [("cursor", cursor)] if cursor else []
             body = await page_of(client, key, "leads", [*params, *more])

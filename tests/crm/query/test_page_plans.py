@@ -17,8 +17,8 @@ from finite.crm.query import page_plans
 from finite.crm.query.cursor import encode_cursor
 from finite.crm.query.grammar import ListQuery, parse_list_query
 from finite.crm.records.schema import RecordSchema
+from tests.crm.factories import CUSTOM_FIELDS, FIVE_LEADS, add_field, create, exact
 from tests.factories import OrgSetup, bearer
-from tests.crm.query.test_list_query import CUSTOM_FIELDS, FIVE_LEADS, add_field, create, exact
 
 Client = AsyncTestClient[Litestar]
 LEADS = RecordSchema(MODULES["leads"], ())

@@ -5,9 +5,7 @@ column see real writes) and searched with `search_clause` under the caller's org
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +26,7 @@ from finite.kit.db import Database, dialect_name
 from finite.kit.db_types import UTCDateTime
 from finite.kit.derived_keys import Peppers
 from finite.platform.migrations import alembic_config, migrate_to_head
-from tests import backends
+from tests.crm.factories import created_id
 from tests.factories import OrgSetup, bearer, make_org
 from tests.query_plans import query_plan
 
@@ -105,13 +103,6 @@ NASTY = [
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> int:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    record_id: int = response.json()["id"]
-    return record_id
-
-
 async def update(client: Client, key: str, module: str, record_id: int, body: Any) -> None:
     path = f"/api/records/{module}/{record_id}"
     response = await client.put(path, json=body, headers=bearer(key))
@@ -167,10 +158,10 @@ async def test_search_finds_by_name_email_fragment_and_company(
     client: Client, db: Database, org: OrgSetup
 ) -> None:
     key = org.crm_key
-    asha = await create(client, key, "leads", ASHA)
-    ravi = await create(client, key, "leads", RAVI)
-    mei = await create(client, key, "leads", MEI)
-    await create(client, key, "leads", {"name": "Unrelated Person", "description": "asha"})
+    asha = await created_id(client, key, "leads", ASHA)
+    ravi = await created_id(client, key, "leads", RAVI)
+    mei = await created_id(client, key, "leads", MEI)
+    await created_id(client, key, "leads", {"name": "Unrelated Person", "description": "asha"})
     expectations = {
         "Asha": {asha},  # a name word
         "Rao": {asha},
@@ -200,8 +191,8 @@ async def test_search_finds_by_name_email_fragment_and_company(
 
 async def test_words_of_one_or_two_characters(client: Client, db: Database, org: OrgSetup) -> None:
     key = org.crm_key
-    li = await create(client, key, "leads", {"name": "Li Wei", "company": "Yo Ltd"})
-    ravi = await create(client, key, "leads", RAVI)
+    li = await created_id(client, key, "leads", {"name": "Li Wei", "company": "Yo Ltd"})
+    ravi = await created_id(client, key, "leads", RAVI)
     assert li in await found(db, org.org_id, "leads", "Li")
     assert li in await found(db, org.org_id, "leads", "l")
     assert await found(db, org.org_id, "leads", "Li Wei") == {li}
@@ -225,7 +216,7 @@ async def test_special_characters_match_literally_and_never_raise(
     ]
     records: dict[int, dict[str, Any]] = {}
     for body in bodies:
-        records[await create(client, key, "leads", body)] = body
+        records[await created_id(client, key, "leads", body)] = body
     obrien, quoted, slash, under = list(records)[2:]
     expectations = {
         "O'Brien": {obrien},
@@ -262,8 +253,8 @@ async def test_updates_and_deletes_keep_the_index_in_step(
     client: Client, db: Database, org: OrgSetup
 ) -> None:
     key = org.crm_key
-    lead = await create(client, key, "leads", {"name": "Zed Quill", "company": "Oldco"})
-    other = await create(client, key, "leads", {"name": "Oldco Fan"})
+    lead = await created_id(client, key, "leads", {"name": "Zed Quill", "company": "Oldco"})
+    other = await created_id(client, key, "leads", {"name": "Oldco Fan"})
     assert await found(db, org.org_id, "leads", "oldco") == {lead, other}
     await update(client, key, "leads", lead, {"company": "Newco", "email": "zed@newmail.example"})
     assert await found(db, org.org_id, "leads", "oldco") == {other}
@@ -286,10 +277,10 @@ async def test_another_orgs_records_never_match(
 ) -> None:
     other = await make_org(db, peppers)
     for _ in range(3):  # the other org's ids run ahead, so equal ids cannot hide a leak
-        await create(client, other.crm_key, "leads", {"name": "Filler"})
-    theirs = await create(client, other.crm_key, "leads", ASHA)
-    only_theirs = await create(client, other.crm_key, "leads", {"name": "Xylophone Ltd"})
-    mine = await create(client, org.crm_key, "leads", ASHA)
+        await created_id(client, other.crm_key, "leads", {"name": "Filler"})
+    theirs = await created_id(client, other.crm_key, "leads", ASHA)
+    only_theirs = await created_id(client, other.crm_key, "leads", {"name": "Xylophone Ltd"})
+    mine = await created_id(client, org.crm_key, "leads", ASHA)
     assert await found(db, org.org_id, "leads", "asha acmepumps") == {mine}
     assert await found(db, other.org_id, "leads", "asha acmepumps") == {theirs}
     assert await found(db, org.org_id, "leads", "xylophone") == set()
@@ -300,21 +291,21 @@ async def test_another_orgs_records_never_match(
 async def test_modules_search_their_own_fields(client: Client, db: Database, org: OrgSetup) -> None:
     key = org.crm_key
     ines = {"name": "Ines Novak", "email": "ines@novak-law.eu", "title": "CFO"}
-    contact = await create(client, key, "contacts", ines)
-    account = await create(
+    contact = await created_id(client, key, "contacts", ines)
+    account = await created_id(
         client, key, "accounts", {"name": "Umbrella Holdings", "email": "ops@umbrella.example"}
     )
-    quote = await create(
+    quote = await created_id(
         client, key, "quotes", {"subject": "Kiln pump retrofit", "quote_number": "QT-2026-0042"}
     )
-    ticket = await create(
+    ticket = await created_id(
         client,
         key,
         "tickets",
         {"subject": "Pump noise", "ticket_number": "TCK-7781", "email": "ops@umbrella.example"},
     )
     renewal = {"subject": "Renewal", "from_address": "lars@hooli.example", "to_address": "b@y.io"}
-    mail = await create(client, key, "salesinbox", renewal)
+    mail = await created_id(client, key, "salesinbox", renewal)
     cases = [
         ("contacts", "novak", {contact}),
         ("contacts", "ines@novak", {contact}),
@@ -349,8 +340,8 @@ def title_body(module: str, word: str) -> dict[str, Any]:
 async def test_every_module_is_searchable(
     client: Client, db: Database, org: OrgSetup, module: str
 ) -> None:
-    record = await create(client, org.crm_key, module, title_body(module, "Quetzal"))
-    await create(client, org.crm_key, module, title_body(module, "other"))
+    record = await created_id(client, org.crm_key, module, title_body(module, "Quetzal"))
+    await created_id(client, org.crm_key, module, title_body(module, "other"))
     assert await found(db, org.org_id, module, "quetzal") == {record}
     assert await found(db, org.org_id, module, "QUETZ") == {record}
     assert await found(db, org.org_id, module, "qu") == {record}
@@ -388,20 +379,6 @@ async def test_the_search_indexes_serve_every_module(db: Database, module: str) 
 
 
 # --- Migration 0004 ------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    if not backends.postgres_reachable():
-        pytest.skip("PostgreSQL unreachable")
-    url = backends.create_postgres_database()
-    try:
-        yield url
-    finally:
-        backends.drop_postgres_database(url)
 
 
 async def search_objects(db: Database) -> set[str]:
@@ -532,8 +509,8 @@ async def leads_in_two_orgs(
     """Each lead created in `org` and, renamed, in `other`, interleaved; `org`'s by id."""
     mine: dict[int, dict[str, Any]] = {}
     for number, body in enumerate(bodies):
-        mine[await create(client, org.crm_key, "leads", body)] = body
-        await create(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
+        mine[await created_id(client, org.crm_key, "leads", body)] = body
+        await created_id(client, other.crm_key, "leads", {**body, "name": f"Asha Other{number}"})
     return mine
 
 

@@ -76,7 +76,7 @@ def test_every_sortable_field_short_enough_for_an_index_has_one() -> None:
 @pytest.mark.parametrize("module", list(MODULES))
 async def test_sorted_pages_and_cursors_are_read_from_an_index(db: Database, module: str) -> None:
     table = MODULE_TABLES[module]
-    failures = []
+    failures: list[tuple[str, bool, Any, str]] = []
     async with db.read(snapshot=True) as session:  # SET LOCAL needs a transaction
         dialect = dialect_name(session)
         for field in sorted_fields(module):

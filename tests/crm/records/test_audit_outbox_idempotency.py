@@ -12,7 +12,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from httpx import Response
 from litestar import Litestar
@@ -36,6 +35,7 @@ from finite.kit.derived_keys import Peppers
 from finite.models import AuditEntry, Event
 from finite.models.crm import RecordCounter
 from finite.models.events import IdempotentRequest
+from tests.concurrency import concurrent_client
 from tests.factories import OrgSetup, bearer, make_member_key
 
 Client = AsyncTestClient[Litestar]
@@ -761,11 +761,7 @@ async def test_concurrent_retries_with_one_key_create_one_lead(
 
     monkeypatch.setattr(idempotency_store, "claim", counted_claim)
     monkeypatch.setattr(idempotency_store, "find_replay", find_when_all_looked)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
-    ):
+    async with concurrent_client(app) as http:
         responses = await asyncio.gather(
             *(
                 http.post(LEADS, json=LEAD_BODY, headers=headers(org.crm_key, **idem))

@@ -3,7 +3,6 @@ custom fields (Admins add and remove them; records validate them like standard f
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +13,17 @@ from litestar.testing import AsyncTestClient
 
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from tests.crm.factories import (
+    WIDGETS,
+    assert_error,
+    assert_invalid,
+    create,
+    error_fields,
+    exact,
+    put,
+    read,
+    total,
+)
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
 
 Client = AsyncTestClient[Litestar]
@@ -32,60 +42,11 @@ REGION = {
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def exact(response: Response) -> Any:
-    """The JSON body with every non-integer number as an exact Decimal (strings stay strings)."""
-    return json.loads(response.text, parse_float=Decimal)
-
-
-def error_fields(response: Response) -> set[str | None]:
-    return {detail["field"] for detail in response.json()["details"]}
-
-
-def assert_invalid(response: Response, *fields: str) -> None:
-    assert response.status_code == 400, response.text
-    body = response.json()
-    assert body["code"] == "VALIDATION_ERROR", body
-    missing = set(fields) - error_fields(response)
-    assert not missing, (missing, body)
-
-
-def assert_error(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
-
-
 def number(value: Any) -> Decimal:
     """A money value as the API sent it: a JSON number (never a string), exactly."""
     assert isinstance(value, int | Decimal), f"{value!r} is not a JSON number"
     assert not isinstance(value, bool)
     return Decimal(value)
-
-
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = exact(response)
-    return created
-
-
-async def read(client: Client, key: str, module: str, record_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/records/{module}/{record_id}", headers=bearer(key))
-    assert response.status_code == 200, response.text
-    record: dict[str, Any] = exact(response)
-    return record
-
-
-async def put(client: Client, key: str, module: str, record_id: int, body: Any) -> Response:
-    return await client.put(f"/api/records/{module}/{record_id}", json=body, headers=bearer(key))
-
-
-async def total(client: Client, key: str, module: str) -> int:
-    response = await client.get(f"/api/records/{module}", headers=bearer(key))
-    assert response.status_code == 200, response.text
-    count: int = response.json()["total"]
-    return count
 
 
 def totals_of(record: dict[str, Any]) -> tuple[Decimal, ...]:
@@ -97,14 +58,6 @@ def line_amounts(line: dict[str, Any]) -> tuple[Decimal, ...]:
 
 
 # --- 7. Line items ---------------------------------------------------------------------------
-
-WIDGETS = {
-    "description": "Widget",
-    "quantity": 3,
-    "list_price": 19.99,
-    "discount": 5,
-    "tax_rate": 18,
-}
 
 
 @pytest.mark.parametrize("module", LINE_ITEM_MODULES)
@@ -426,7 +379,7 @@ async def test_custom_field_definitions_are_validated(
     client: Client, db: Database, peppers: Peppers, org: OrgSetup
 ) -> None:
     key = org.crm_key
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({**REGION, "key": "region"}, "key"),
         ({**REGION, "key": "cf_Region"}, "key"),
         ({**REGION, "key": "cf_"}, "key"),

@@ -23,9 +23,8 @@ from finite.crm.records import postgres_json, service
 from finite.crm.records.postgres_json import postgres_record_json
 from finite.kit.db import Database
 from finite.platform.migrations import migrate_to_head
+from tests.crm.factories import add_field, create, minimal_body, never, sample_value
 from tests.factories import OrgSetup, bearer
-from tests.crm.query.test_list_query import add_field
-from tests.crm.records.test_records import minimal_body, sample_value
 from tests.triggers import disabled_trigger
 
 Client = AsyncTestClient[Litestar]
@@ -50,10 +49,6 @@ def postgres_only(db: Database) -> None:
         pytest.skip("SQLite lists build every record in Python")
 
 
-async def never(*_: Any) -> bool:
-    return False
-
-
 async def get(client: Client, key: str, path: str, params: dict[str, Any] | None = None) -> bytes:
     response = await client.get(path, params=params, headers=bearer(key))
     assert response.status_code == 200, response.text
@@ -74,13 +69,6 @@ async def stored_and_built(
         built = await get(client, key, path, params)
     assert stored == built
     return stored
-
-
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
 
 
 async def full_body(client: Client, key: str, module: str, variant: int) -> dict[str, Any]:
@@ -135,7 +123,7 @@ async def test_list_shapes_from_stored_json(
     )
     assert response.status_code == 200, response.text
     path = "/api/records/leads"
-    for params in (
+    for query in (
         {"status": "New", "sort": "-updated_at"},
         {"sort": "-value", "per_page": 2},
         {"sort": "created_at", "per_page": 1, "page": 3},
@@ -143,7 +131,7 @@ async def test_list_shapes_from_stored_json(
         {"q": "acme"},
         {"fields": "name,value", "sort": "-id"},
     ):
-        await stored_and_built(client, monkeypatch, key, path, params)
+        await stored_and_built(client, monkeypatch, key, path, query)
     # A cursor walk: every page, and each next cursor, the same both ways.
     params: dict[str, Any] = {"sort": "-value", "per_page": 2}
     seen: list[int] = []

@@ -5,7 +5,6 @@ permissions. Line items and custom fields: tests/crm/records/test_line_items_and
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,17 @@ from finite.crm.modules.definitions import MODULES
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from tests.concurrency import concurrent_client
+from tests.crm.factories import (
+    assert_error,
+    assert_invalid,
+    create,
+    error_fields,
+    exact,
+    minimal_body,
+    put,
+    read,
+    total,
+)
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
 
 Client = AsyncTestClient[Litestar]
@@ -35,62 +45,8 @@ SYSTEM_KEYS = ("id", "version", "created_at", "updated_at", "created_by", "owner
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def exact(response: Response) -> Any:
-    """The JSON body with every non-integer number as an exact Decimal (strings stay strings)."""
-    return json.loads(response.text, parse_float=Decimal)
-
-
-def error_fields(response: Response) -> set[str | None]:
-    return {detail["field"] for detail in response.json()["details"]}
-
-
-def assert_invalid(response: Response, *fields: str) -> None:
-    """400 VALIDATION_ERROR naming (at least) every one of `fields`."""
-    assert response.status_code == 400, response.text
-    body = response.json()
-    assert body["code"] == "VALIDATION_ERROR", body
-    missing = set(fields) - error_fields(response)
-    assert not missing, (missing, body)
-
-
-def assert_error(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
-
-
-async def create(client: Client, key: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(f"/api/records/{module}", json=body, headers=bearer(key))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = exact(response)
-    return created
-
-
 async def fetch(client: Client, key: str, module: str, record_id: int) -> Response:
     return await client.get(f"/api/records/{module}/{record_id}", headers=bearer(key))
-
-
-async def read(client: Client, key: str, module: str, record_id: int) -> dict[str, Any]:
-    response = await fetch(client, key, module, record_id)
-    assert response.status_code == 200, response.text
-    record: dict[str, Any] = exact(response)
-    return record
-
-
-async def put(
-    client: Client,
-    key: str,
-    module: str,
-    record_id: int,
-    body: Any,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    return await client.put(
-        f"/api/records/{module}/{record_id}",
-        json=body,
-        headers={**bearer(key), **(headers or {})},
-    )
 
 
 async def remove(
@@ -99,63 +55,6 @@ async def remove(
     return await client.delete(
         f"/api/records/{module}/{record_id}", headers={**bearer(key), **(headers or {})}
     )
-
-
-async def total(client: Client, key: str, module: str) -> int:
-    response = await client.get(f"/api/records/{module}", headers=bearer(key))
-    assert response.status_code == 200, response.text
-    count: int = response.json()["total"]
-    return count
-
-
-def sample_value(field: dict[str, Any], variant: int) -> Any:
-    """A valid value for a field as GET /api/modules/{module} describes it (lookups aside)."""
-    kind, limit = field["type"], field.get("max_length")
-    samples: dict[str, Any] = {
-        "text": f"{field['label']} {variant}"[:limit],
-        "long_text": f"{field['label']} {variant}",
-        "email": f"someone{variant}@example.com",
-        "phone": f"+1 555 010{variant}",
-        "url": f"https://example.com/page-{variant}",
-        "integer": variant,
-        "decimal": 1.25 * variant,
-        "money": 10.5 * variant,
-        "percent": 5 * variant,
-        "date": f"2026-06-1{variant}",
-        "datetime": f"2026-06-1{variant}T10:30:00+00:00",
-        "boolean": variant % 2 == 1,
-    }
-    if kind in samples:
-        return samples[kind]
-    options = field["options"]
-    if kind == "picklist":
-        return options[variant % len(options)]
-    if kind == "multi_picklist":
-        return [options[variant % len(options)]]
-    raise AssertionError(f"no sample for {kind}")
-
-
-async def minimal_body(
-    client: Client, key: str, module: str, variant: int, depth: int = 0
-) -> dict[str, Any]:
-    """Every required field of `module`, each with a valid value made from its description."""
-    response = await client.get(f"/api/modules/{module}", headers=bearer(key))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = {}
-    for field in response.json()["fields"]:
-        if not field["required"]:
-            continue
-        if field["type"] == "lookup":
-            assert depth < 5, "required lookups form a cycle"
-            target = field["module"]
-            body[field["key"]] = (
-                await create(
-                    client, key, target, await minimal_body(client, key, target, variant, depth + 1)
-                )
-            )["id"]
-        else:
-            body[field["key"]] = sample_value(field, variant)
-    return body
 
 
 # --- 1. The seed's example -------------------------------------------------------------------
@@ -538,7 +437,7 @@ async def test_updates_accept_the_version_in_the_body_or_if_match(
 ) -> None:
     key = org.crm_key
     lead = await create(client, key, "leads", {"name": "Asha"})
-    steps = [
+    steps: list[tuple[dict[str, Any], dict[str, str]]] = [
         ({"version": 1, "company": "A"}, {}),
         ({"company": "B"}, {"If-Match": '"2"'}),
         ({"company": "C"}, {"If-Match": 'W/"3"'}),

@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
+from finite.crm.modules import tables as _crm_module_tables  # noqa: F401  (onto the metadata)
 from finite.crm.query.search import include_name
 from finite.kit.db import Database
 from finite.models import Base

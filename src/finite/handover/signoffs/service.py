@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover.packs import repository as packs
-from finite.handover.paging import Window, window
+from finite.handover.paging import window
 from finite.handover.projects import repository as projects
 from finite.handover.projects.status import advance
 from finite.handover.signoffs import repository
@@ -18,6 +18,7 @@ from finite.handover.signoffs.schemas import SignoffOut, signoff_out
 from finite.handover.unique import insert_unique
 from finite.kit.errors import conflict, not_found
 from finite.kit.ids import new_id
+from finite.kit.paging import Window
 from finite.models import Signoff
 from finite.models.handover import PROJECT_SIGNED_OFF
 

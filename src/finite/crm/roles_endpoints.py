@@ -14,7 +14,7 @@ from finite.core.accounts.service import update_role_permissions
 from finite.core.auth.principal import Principal
 from finite.crm import openapi_shapes
 from finite.crm.auth import require_admin
-from finite.crm.records.http import json_object
+from finite.crm.http import json_object
 from finite.kit.errors import invalid_field
 from finite.models import Role
 from finite.platform.openapi_hints import documented

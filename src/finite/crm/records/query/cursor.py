@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from finite.crm.modules.fields import FieldType
-from finite.crm.query.grammar import Sort
+from finite.crm.records.query.grammar import Sort
 from finite.crm.records.values import convert
 from finite.kit import paging
 from finite.kit.errors import invalid_field

@@ -49,9 +49,9 @@ _BODIES_BY_PREFIX: list[tuple[str, ErrorBodyOf]] = []
 
 def register_error_body(prefix: str, body_of: ErrorBodyOf) -> None:
     """Failures under `prefix` (the path itself or below it) get the body `body_of` builds."""
-    kept = [(known, found) for known, found in _BODIES_BY_PREFIX if known != prefix]
-    kept.append((prefix.rstrip("/"), body_of))
-    _BODIES_BY_PREFIX[:] = sorted(kept, key=lambda entry: len(entry[0]), reverse=True)
+    prefix = prefix.rstrip("/")
+    entries = [entry for entry in _BODIES_BY_PREFIX if entry[0] != prefix] + [(prefix, body_of)]
+    _BODIES_BY_PREFIX[:] = sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
 
 
 def _plain_body(request: AnyRequest, error: AppError) -> dict[str, Any]:

@@ -106,8 +106,9 @@ from finite.config import load_settings
 from finite.kit.db import Database
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.crm.query.grammar import SYSTEM_FIELDS, Sort
-from finite.crm.query.cursor import encode_cursor
+from finite.crm.modules.schema import SYSTEM_FIELDS
+from finite.crm.records.query.grammar import Sort
+from finite.crm.records.query.cursor import encode_cursor
 async def main():
     db = Database(load_settings().database_url)
     t = MODULE_TABLES["leads"]

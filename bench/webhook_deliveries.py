@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
+import finite.crm  # noqa: F401  (registers the modules the new organization's roles govern)
 from finite.core.accounts.service import PlanChoice, create_org
 from finite.core.plans.entitlement import entitlement_for
 from finite.core.webhooks import service as webhooks

@@ -20,12 +20,12 @@ from finite.crm.webhooks import endpoints as crm_webhooks
 from finite.handover.auth import handover_principal, scope_guard
 from finite.handover.routes import HANDOVER_ROUTES
 from finite.kit.errors import AppError
+from finite.openapi.endpoints import OPENAPI_HANDLERS
 from finite.platform.audit_hook import audit_api_calls
 from finite.platform.errors import handle_app_error, handle_http_exception, handle_unexpected
 from finite.platform.health import healthz, readyz
 from finite.platform.heap_freeze import freeze_startup_heap
 from finite.platform.logs import configure_logging
-from finite.platform.openapi.endpoints import OPENAPI_HANDLERS
 from finite.platform.rate_limits import add_rate_limit_headers
 from finite.platform.request_id import add_request_id_header
 from finite.platform.state import Platform
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         before_send=[add_request_id_header, add_rate_limit_headers, audit_api_calls],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=None,  # the documents are finite.platform.openapi's
+        openapi_config=None,  # the documents are finite.openapi's
         logging_config=None,  # configure_logging() owns the process-wide setup
         on_startup=[platform.start],
         on_shutdown=[platform.close],

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, event, func, literal_column, select, text, upd
 from sqlalchemy.util import greenlet_spawn
 
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.crm.query.build import capped_count
+from finite.crm.records.query.build import capped_count
 from finite.crm.records.repository import KEPT_TOTAL, kept_total_params
 from finite.kit.db import Database
 from finite.kit.fast_read import AnySelect, fetch_all, fetch_rows

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from finite.app import create_app
 from finite.config import Settings
-from finite.platform.openapi.endpoints import PUBLIC_PATHS
+from finite.openapi.endpoints import PUBLIC_PATHS
 from tests.factories import OrgSetup, bearer
 
 Client = AsyncTestClient[Litestar]

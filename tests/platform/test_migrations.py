@@ -10,7 +10,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import inspect
 
-from finite.crm.query.search import include_name
+from finite.crm.modules import tables as _crm_module_tables  # noqa: F401  (onto the metadata)
+from finite.crm.records.query.search import include_name
 from finite.kit.db import Database
 from finite.models import Base
 from finite.platform.migrations import alembic_config, migrate_to_head

@@ -28,10 +28,10 @@ from finite.app import create_app
 from finite.config import Settings
 from finite.crm.modules.definitions import MODULES
 from finite.crm.records.serialize import SYSTEM_OUTPUT
+from finite.handover.envelope import is_handover_path
 from finite.handover.routes import HANDOVER_ROUTES
-from finite.platform.errors import is_handover_path
-from finite.platform.openapi import endpoints as openapi_endpoints
-from finite.platform.openapi.crm_modules import schema_name
+from finite.openapi import endpoints as openapi_endpoints
+from finite.openapi.crm_modules import schema_name
 from tests.concurrency import asgi
 from tests.conftest import TEST_SECRET
 from tests.factories import OrgSetup, bearer

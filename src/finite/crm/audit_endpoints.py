@@ -15,10 +15,10 @@ from finite.core.audit.listing import audit_page, csv_chunks, entry_out
 from finite.core.auth.principal import Principal
 from finite.crm.audit_params import audit_query
 from finite.crm.auth import require_admin
+from finite.crm.openapi_shapes import AUDIT_CSV_PARAMS, AUDIT_PARAMS, AuditPage, csv_answer
 from finite.kit.clock import utcnow
 from finite.platform.changes import encode, json_response
-from finite.platform.openapi.crm_shapes import AUDIT_CSV_PARAMS, AUDIT_PARAMS, AuditPage, csv_answer
-from finite.platform.openapi.hints import documented
+from finite.platform.openapi_hints import documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]

@@ -18,14 +18,14 @@ from finite.core.audit.context import set_subject
 from finite.core.audit.listing import AuditFilter, any_rows, audit_page, iso, member_ids
 from finite.core.auth.principal import Principal
 from finite.crm.audit_params import paging_only
+from finite.crm.modules.schema import module_named
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.crm.records.schema import module_named
+from finite.crm.openapi_shapes import PAGING, HistoryPage
 from finite.kit.errors import forbidden, not_found
 from finite.models.accounts import Member
 from finite.models.events import AuditEntry
 from finite.platform.changes import encode, json_response
-from finite.platform.openapi.crm_shapes import PAGING, HistoryPage
-from finite.platform.openapi.hints import documented
+from finite.platform.openapi_hints import documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]

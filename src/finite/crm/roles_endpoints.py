@@ -12,12 +12,12 @@ from litestar.params import FromPath
 from finite.core.accounts import repository
 from finite.core.accounts.service import update_role_permissions
 from finite.core.auth.principal import Principal
+from finite.crm import openapi_shapes
 from finite.crm.auth import require_admin
-from finite.crm.records.http import json_object
+from finite.crm.http import json_object
 from finite.kit.errors import invalid_field
 from finite.models import Role
-from finite.platform.openapi import crm_shapes
-from finite.platform.openapi.hints import documented
+from finite.platform.openapi_hints import documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -36,7 +36,9 @@ def role_out(role: Role) -> dict[str, Any]:
 @get(
     "/roles",
     responses={
-        200: ResponseSpec(crm_shapes.RoleList, generate_examples=False, description="Every role.")
+        200: ResponseSpec(
+            openapi_shapes.RoleList, generate_examples=False, description="Every role."
+        )
     },
 )
 async def list_roles(request: AnyRequest, principal: NamedDependency[Principal]) -> dict[str, Any]:
@@ -48,9 +50,9 @@ async def list_roles(request: AnyRequest, principal: NamedDependency[Principal])
 @put(
     "/roles/{role:str}",
     responses={
-        200: ResponseSpec(crm_shapes.Role, generate_examples=False, description="The role.")
+        200: ResponseSpec(openapi_shapes.Role, generate_examples=False, description="The role.")
     },
-    opt=documented(body=crm_shapes.RoleUpdate),
+    opt=documented(body=openapi_shapes.RoleUpdate),
 )
 async def update_role(
     request: AnyRequest, principal: NamedDependency[Principal], role: FromPath[str]

@@ -8,9 +8,17 @@ import msgspec
 from litestar import Request
 
 from finite.kit.clock import iso_millis, utcnow
-from finite.platform.request_id import request_id_of
+from finite.kit.errors import AppError
+from finite.kit.request_id import request_id_of
+from finite.platform.errors import register_error_body
 
 T = TypeVar("T")
+
+PREFIX = "/api/v1"
+
+
+def is_handover_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 class Meta(msgspec.Struct):
@@ -47,3 +55,19 @@ def meta_for(request: Request[Any, Any, Any]) -> Meta:
 
 def ok(request: Request[Any, Any, Any], data: T) -> Envelope[T]:
     return Envelope(data=data, meta=meta_for(request))
+
+
+def error_envelope(request: Request[Any, Any, Any], error: AppError) -> ErrorEnvelope:
+    return ErrorEnvelope(
+        data=None,
+        meta=meta_for(request),
+        error=ErrorBody(
+            code=error.code,
+            message=error.message,
+            details=[ErrorItem(field=d.field, message=d.message) for d in error.details],
+        ),
+    )
+
+
+# Every failure under /api/v1, unknown routes included, answers in the envelope.
+register_error_body(PREFIX, error_envelope)

@@ -1,16 +1,13 @@
 """Keyset paging for handover lists: ``?limit=`` and an opaque ``?cursor=``, newest first.
 
-Ids are ULIDs, which sort by creation time, so "newest first" is ``id DESC`` and the cursor is
-simply the last id of the page, encoded so callers treat it as opaque.
+Ids are ULIDs, which sort by creation time, so "newest first" is ``id DESC`` and the cursor
+(finite.kit.paging) holds simply the last id of the page.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
@@ -18,7 +15,9 @@ from litestar import Request
 from litestar.params import QueryParameter
 
 from finite.handover.envelope import Meta, meta_for
+from finite.kit import paging
 from finite.kit.errors import invalid_field
+from finite.kit.paging import Window
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,38 +49,22 @@ class Page(msgspec.Struct, Generic[T]):
     error: None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Window(Generic[R]):
-    rows: list[R]
-    next_cursor: str | None
-
-    @property
-    def has_more(self) -> bool:
-        return self.next_cursor is not None
-
-
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+_TAG = "id"  # the order of every handover list: id, newest first
 
 
 def decode_cursor(cursor: str | None, prefix: str) -> str | None:
     """The id the page starts after; a cursor from another list or a made-up one is a 400."""
     if cursor is None:
         return None
-    try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        decoded = ""
-    if not _ULID_ID.match(decoded) or not decoded.startswith(f"{prefix}_"):
-        raise invalid_field("cursor", "is not a cursor from this list; pass nextCursor unchanged")
-    return decoded
+    match paging.decode_cursor(cursor, _TAG):
+        case [str() as last_id] if _ULID_ID.match(last_id) and last_id.startswith(f"{prefix}_"):
+            return last_id
+    raise invalid_field("cursor", "is not a cursor from this list; pass nextCursor unchanged")
 
 
-def window(rows: Sequence[R], limit: int, id_of: Any) -> Window[R]:
+def window(rows: Sequence[R], limit: int, id_of: Callable[[R], str]) -> Window[R]:
     """`rows` were fetched with ``limit + 1``: the extra one only says whether more follow."""
-    page = list(rows[:limit])
-    more = len(rows) > limit
-    return Window(page, encode_cursor(id_of(page[-1])) if more and page else None)
+    return paging.window(rows, limit, lambda row: paging.encode_cursor(_TAG, id_of(row)))
 
 
 def page_of(request: Request[Any, Any, Any], items: list[T], found: Window[Any]) -> Page[T]:

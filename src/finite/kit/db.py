@@ -41,8 +41,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: AsyncEngine = _create_engine(url, echo=echo, pool_size=pool_size)
-        # PostgreSQL connections that plan each prepared statement once (crm/query/stable_plans
-        # says which statements may); SQLite plans every statement once anyway.
+        # PostgreSQL connections that plan each prepared statement once
+        # (crm/records/query/stable_plans says which statements may); SQLite plans every
+        # statement once anyway.
         self._generic_plans_engine = (
             self.engine
             if self.is_sqlite

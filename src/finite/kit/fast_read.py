@@ -83,7 +83,7 @@ async def fetch_prepared(
     source: Source, statement: AnySelect, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The rows of a SELECT built once and run many times, every value of it a bindparam
-    filled from `params` (crm/query/page_plans.py): compiled once per statement object, so
+    filled from `params` (crm/records/query/page_plans.py): compiled once per statement object, so
     no run builds SQLAlchemy's cache key (its traversal of the statement)."""
     driver = await _driver(source)
     key = (statement, driver.dialect.name)

@@ -14,7 +14,8 @@ from sqlalchemy.pool import NullPool
 from finite.config import normalize_database_url
 from finite.crm import derived_text_sync
 from finite.crm.export import sqlite_lines
-from finite.crm.query.search import include_name
+from finite.crm.modules import tables as _crm_module_tables  # noqa: F401  (onto the metadata)
+from finite.crm.records.query.search import include_name
 from finite.models import Base
 
 config = context.config

@@ -1,7 +1,9 @@
-"""All tables, imported here so the one metadata knows them."""
+"""The platform's tables, imported here so the one metadata knows them.
 
-# The CRM's per-module tables are generated from the registry onto the same metadata.
-from finite.crm.modules import tables as _crm_module_tables  # noqa: F401
+The CRM generates its per-module tables onto the same metadata when `finite.crm.modules.tables`
+is imported; whatever needs every table (Alembic's env.py, the migration tests) imports it.
+"""
+
 from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
 from finite.models.crm import CustomField, LineItem, RecordCounter

@@ -39,6 +39,9 @@ class HandoverClient(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+PROJECT_SIGNED_OFF = "signed_off"  # a project's last status: its pack can no longer change
+
+
 class HandoverProject(Base):
     __tablename__ = "handover_projects"
     __table_args__ = (

@@ -1,4 +1,5 @@
-"""Render every failure per surface: plain JSON on /api/..., the envelope on /api/v1/...
+"""Render every failure per surface: plain JSON by default (the CRM's /api/...), or the body a
+product registered for its path prefix (the handover envelope on /api/v1/...).
 
 Nothing internal reaches the caller: unexpected exceptions are logged with the request id and
 answered with a generic INTERNAL error.
@@ -7,15 +8,15 @@ answered with a generic INTERNAL error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from finite.handover.envelope import ErrorBody, ErrorEnvelope, ErrorItem, meta_for
 from finite.kit.errors import AppError, ErrorDetail
 from finite.kit.exact_json import exact_numbers
-from finite.platform.request_id import request_id_of
+from finite.kit.request_id import request_id_of
 from finite.platform.validation_messages import field_and_reason
 
 logger = logging.getLogger("finite.errors")
@@ -39,32 +40,40 @@ _MESSAGES = {
 }
 
 AnyRequest = Request[Any, Any, Any]
+ErrorBodyOf = Callable[[AnyRequest, AppError], Any]
+"""The JSON body of a failure on one surface (a msgspec Struct or plain data)."""
+
+# Longest prefix first, so that a surface nested in another's prefix still gets its own.
+_BODIES_BY_PREFIX: list[tuple[str, ErrorBodyOf]] = []
 
 
-def is_handover_path(path: str) -> bool:
-    return path == "/api/v1" or path.startswith("/api/v1/")
+def register_error_body(prefix: str, body_of: ErrorBodyOf) -> None:
+    """Failures under `prefix` (the path itself or below it) get the body `body_of` builds."""
+    prefix = prefix.rstrip("/")
+    entries = [entry for entry in _BODIES_BY_PREFIX if entry[0] != prefix] + [(prefix, body_of)]
+    _BODIES_BY_PREFIX[:] = sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
+
+
+def _plain_body(request: AnyRequest, error: AppError) -> dict[str, Any]:
+    return {
+        "error": error.message,
+        "code": error.code,
+        "details": [{"field": d.field, "message": d.message} for d in error.details],
+        "request_id": request_id_of(request.scope),
+        **exact_numbers(error.extra),
+    }
+
+
+def _body_of(path: str) -> ErrorBodyOf:
+    for prefix, body_of in _BODIES_BY_PREFIX:
+        if path == prefix or path.startswith(prefix + "/"):
+            return body_of
+    return _plain_body
 
 
 def render(request: AnyRequest, error: AppError) -> Response[Any]:
     headers = {"X-Request-ID": request_id_of(request.scope), **error.headers}
-    if is_handover_path(request.url.path):
-        body: Any = ErrorEnvelope(
-            data=None,
-            meta=meta_for(request),
-            error=ErrorBody(
-                code=error.code,
-                message=error.message,
-                details=[ErrorItem(field=d.field, message=d.message) for d in error.details],
-            ),
-        )
-    else:
-        body = {
-            "error": error.message,
-            "code": error.code,
-            "details": [{"field": d.field, "message": d.message} for d in error.details],
-            "request_id": request_id_of(request.scope),
-            **exact_numbers(error.extra),
-        }
+    body = _body_of(request.url.path)(request, error)
     return Response(body, status_code=error.status, headers=headers, media_type=MediaType.JSON)
 
 

@@ -13,10 +13,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.query import page_plans
-from finite.crm.query.cursor import encode_cursor
-from finite.crm.query.grammar import ListQuery, parse_list_query
-from finite.crm.records.schema import RecordSchema
+from finite.crm.modules.schema import RecordSchema
+from finite.crm.records.query import page_plans
+from finite.crm.records.query.cursor import encode_cursor
+from finite.crm.records.query.grammar import ListQuery, parse_list_query
 from tests.crm.factories import CUSTOM_FIELDS, FIVE_LEADS, add_field, create, exact
 from tests.factories import OrgSetup, bearer
 

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
+from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.crm.query.build import list_select
-from finite.crm.query.grammar import SYSTEM_FIELDS, ListQuery, Sort
-from finite.crm.query.search import fts_table, search_clause
 from finite.crm.records import service
+from finite.crm.records.query.build import list_select
+from finite.crm.records.query.grammar import ListQuery, Sort
+from finite.crm.records.query.search import fts_table, search_clause
 from finite.kit.db import Database, dialect_name
 from finite.kit.db_types import UTCDateTime
 from finite.kit.derived_keys import Peppers

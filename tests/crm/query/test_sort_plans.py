@@ -15,9 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import SORTABLE_TYPES, Field, FieldType
+from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MAX_INDEXED_CHARS, MODULE_TABLES, indexable, sort_indexed
-from finite.crm.query.build import NOT_NULL_COLUMNS, capped_count, continue_after, list_select
-from finite.crm.query.grammar import SYSTEM_FIELDS, Filter, ListQuery, Sort
+from finite.crm.records.query.build import (
+    NOT_NULL_COLUMNS,
+    capped_count,
+    continue_after,
+    list_select,
+)
+from finite.crm.records.query.grammar import Filter, ListQuery, Sort
 from finite.kit.db import Database, dialect_name
 from tests.query_plans import query_plan
 

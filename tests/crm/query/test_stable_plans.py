@@ -18,11 +18,12 @@ from finite.crm.bulk import seed_records
 from finite.crm.fields.service import load_schema
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field
+from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.crm.query.build import capped_count, continue_after, list_select
-from finite.crm.query.grammar import SYSTEM_FIELDS, Filter, ListQuery, Sort, parse_list_query
-from finite.crm.query.stable_plans import has_value_independent_plan
 from finite.crm.records import service
+from finite.crm.records.query.build import capped_count, continue_after, list_select
+from finite.crm.records.query.grammar import Filter, ListQuery, Sort, parse_list_query
+from finite.crm.records.query.stable_plans import has_value_independent_plan
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from tests.factories import make_org

@@ -1,15 +1,31 @@
-"""CRM roles: the built-in set every organization starts with, and permission checks."""
+"""Roles: the built-in set every organization starts with, and permission checks.
+
+A role's permissions are actions per record module; the modules are the CRM's, which it
+registers here when it is imported (core knows no product).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
-
-from finite.crm.module_names import CRM_MODULES
 
 Action = Literal["view", "create", "edit", "delete", "export"]
 ACTIONS: tuple[Action, ...] = ("view", "create", "edit", "delete", "export")
 Permissions = dict[str, list[str]]
+
+_GOVERNED_MODULES: list[str] = []
+
+
+def register_modules(modules: Iterable[str]) -> None:
+    """A product names the record modules that roles grant actions on."""
+    _GOVERNED_MODULES.extend(m for m in modules if m not in _GOVERNED_MODULES)
+
+
+def governed_modules() -> tuple[str, ...]:
+    if not _GOVERNED_MODULES:
+        raise RuntimeError("no record modules registered for roles: import finite.crm first")
+    return tuple(_GOVERNED_MODULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +36,7 @@ class BuiltinRole:
     description: str
 
     def permissions(self) -> Permissions:
-        return {module: list(self.actions) for module in CRM_MODULES}
+        return {module: list(self.actions) for module in governed_modules()}
 
 
 BUILTIN_ROLES: tuple[BuiltinRole, ...] = (

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.accounts import repository
-from finite.core.accounts.roles import ACTIONS, ADMIN_ROLE, BUILTIN_ROLES
+from finite.core.accounts.roles import ACTIONS, ADMIN_ROLE, BUILTIN_ROLES, governed_modules
 from finite.core.plans.catalog import STATUSES, Product, plan_names
-from finite.crm.module_names import CRM_MODULES
 from finite.kit.clock import utcnow
 from finite.kit.errors import ErrorDetail, conflict, invalid_field, not_found, validation_error
 from finite.kit.ids import new_id
@@ -190,8 +189,9 @@ async def update_role_permissions(
         raise conflict("The Admin role always has every permission; it cannot be changed.")
     problems: list[ErrorDetail] = []
     updated = {module: list(actions) for module, actions in role.permissions.items()}
+    modules = governed_modules()
     for module, actions in permissions.items():
-        if module not in CRM_MODULES:
+        if module not in modules:
             problems.append(ErrorDetail(f"permissions.{module}", "is not a module"))
         elif not isinstance(actions, list) or not all(a in ACTIONS for a in actions):
             problems.append(

@@ -10,8 +10,8 @@ from litestar.types import Scope
 from finite.core.audit.context import principal_of, subject_of
 from finite.kit.clock import utcnow
 from finite.kit.ids import new_id
+from finite.kit.request_id import request_id_of
 from finite.models.events import AuditEntry
-from finite.platform.request_id import request_id_of
 
 MAX_PATH = 500
 MAX_USER_AGENT = 1000

@@ -6,8 +6,6 @@ stays cheap and stable however deep it goes, and rows written meanwhile never sh
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 from collections.abc import AsyncIterator, Sequence
@@ -19,7 +17,9 @@ import msgspec
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.kit import paging
 from finite.kit.db import Database
+from finite.kit.paging import Window
 from finite.models.events import AuditEntry
 
 CSV_BATCH = 500
@@ -48,6 +48,7 @@ COLUMNS: tuple[str, ...] = (
 # A spreadsheet runs a cell beginning with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _JSON = msgspec.json.Encoder(decimal_format="number")
+_TAG = "audit"  # the cursors' order: newest first, by (occurred_at, id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +59,20 @@ class Cursor:
     id: str
 
     def encode(self) -> str:
-        raw = _JSON.encode([self.occurred_at.astimezone(UTC).isoformat(), self.id])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return paging.encode_cursor(_TAG, self.occurred_at.astimezone(UTC).isoformat(), self.id)
 
     @classmethod
     def decode(cls, token: str) -> Cursor | None:
         """None when the token is not one this server handed out."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            at, row_id = msgspec.json.decode(raw, type=tuple[str, str])
-            moment = datetime.fromisoformat(at)
-            if moment.tzinfo is None or not row_id or len(row_id) > 40:
-                return None
-            return cls(moment.astimezone(UTC), row_id)
-        except (binascii.Error, ValueError, OverflowError, msgspec.DecodeError):
-            return None
+        match paging.decode_cursor(token, _TAG):
+            case [str() as at, str() as row_id] if row_id and len(row_id) <= 40:
+                try:
+                    moment = datetime.fromisoformat(at)
+                    if moment.tzinfo is not None:
+                        return cls(moment.astimezone(UTC), row_id)
+                except (ValueError, OverflowError):
+                    pass
+        return None
 
     @classmethod
     def after(cls, row: AuditEntry) -> Cursor:
@@ -95,16 +95,6 @@ class AuditFilter:
     record_id: int | None = None
     status: StatusFilter | None = None
     changes_only: bool = False  # a record's history: the rows that changed it
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    rows: list[AuditEntry]
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        return Cursor.after(self.rows[-1]).encode() if self.has_more else None
 
 
 def _filtered(org_id: str, wanted: AuditFilter) -> Select[AuditEntry]:
@@ -130,7 +120,7 @@ def _filtered(org_id: str, wanted: AuditFilter) -> Select[AuditEntry]:
 
 async def audit_page(
     session: AsyncSession, org_id: str, wanted: AuditFilter, limit: int, after: Cursor | None
-) -> Page:
+) -> Window[AuditEntry]:
     """Up to `limit` of the organization's rows, newest first, after the cursor."""
     query = _filtered(org_id, wanted)
     if after is not None:
@@ -141,8 +131,8 @@ async def audit_page(
             )
         )
     query = query.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    return Page(rows[:limit], len(rows) > limit)
+    rows = (await session.scalars(query)).all()
+    return paging.window(rows, limit, lambda row: Cursor.after(row).encode())
 
 
 async def any_rows(session: AsyncSession, org_id: str, wanted: AuditFilter) -> bool:

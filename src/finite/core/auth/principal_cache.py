@@ -20,14 +20,13 @@ is never kept past that change. Expiry and trial ends are still checked on every
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import Pool
 
-if TYPE_CHECKING:
-    from finite.core.keys.repository import PrincipalRow
+from finite.core.keys.repository import PRINCIPALS_UNCHANGED, PrincipalRow
 
 CHANNEL = "finite_auth"
 # What a principal is read from; crm_custom_fields moves organizations.custom_fields_version.
@@ -37,9 +36,6 @@ SOURCE_TABLES = frozenset(
 MAX_ENTRIES = 10_000
 # A bound on any entry's life, should a change ever go unheard.
 MAX_AGE_SECONDS = 60.0
-
-# An execution option for a write to those tables that changes nothing a principal holds.
-PRINCIPALS_UNCHANGED = "finite_principals_unchanged"
 _CHANGED = "finite_principal_sources_changed"
 
 

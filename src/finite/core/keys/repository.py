@@ -11,9 +11,12 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from finite.core.auth.principal_cache import PRINCIPALS_UNCHANGED
 from finite.kit.fast_read import AnySelect, Source, fetch_rows
 from finite.models import ApiKey, Member, Organization, Role, Subscription
+
+# An execution option for a write to what a principal is read from that changes nothing it
+# holds: the principal cache (core/auth/principal_cache.py) keeps its entries.
+PRINCIPALS_UNCHANGED = "finite_principals_unchanged"
 
 
 @dataclass(frozen=True, slots=True)

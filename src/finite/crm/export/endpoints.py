@@ -14,11 +14,11 @@ from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
 from finite.crm.export.records_csv import postgres_csv, stream_csv
 from finite.crm.fields.service import load_schema
-from finite.crm.query.grammar import parse_list_query
+from finite.crm.openapi_shapes import FILTER_NOTE, LIST_FILTERS, csv_answer
+from finite.crm.records.query.grammar import parse_list_query
 from finite.crm.records.service import require
 from finite.kit.errors import not_found
-from finite.platform.openapi.crm_shapes import FILTER_NOTE, LIST_FILTERS, csv_answer
-from finite.platform.openapi.hints import documented
+from finite.platform.openapi_hints import documented
 from finite.platform.state import platform_of
 
 

@@ -21,8 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from finite.crm.export.csv_format import DANGEROUS_FIRST
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
-from finite.crm.query.grammar import SYSTEM_FIELDS
-from finite.crm.records.schema import RecordSchema
+from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.kit.db import Database
 from finite.models.crm import LineItem
 

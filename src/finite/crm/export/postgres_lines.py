@@ -44,9 +44,8 @@ from finite.crm.export.line_sql import joined, stored_or_computed, trigger_name
 from finite.crm.export.postgres_copy import column_cell, export_cell
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType, Module
+from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_COLUMNS
-from finite.crm.query.grammar import SYSTEM_FIELDS
-from finite.crm.records.schema import RecordSchema
 
 _DIALECT: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 

@@ -10,10 +10,10 @@ from finite.crm.export.postgres_copy import copy_statement, stream_copy
 from finite.crm.export.sqlite_cells import SqliteCells
 from finite.crm.export.sqlite_lines import lines_are_current, stored_line
 from finite.crm.export.stored_rows import StoredRows, worth_reading
-from finite.crm.query.build import list_select
-from finite.crm.query.grammar import ListQuery
+from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository
-from finite.crm.records.schema import RecordSchema
+from finite.crm.records.query.build import list_select
+from finite.crm.records.query.grammar import ListQuery
 from finite.crm.records.serialize import SYSTEM_OUTPUT
 from finite.kit.db import Database
 from finite.kit.fast_read import sqlite_batches

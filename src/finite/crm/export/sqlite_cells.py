@@ -38,9 +38,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from finite.crm.export.csv_format import DANGEROUS_FIRST, cell, text_rows_chunk
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
-from finite.crm.query.grammar import SYSTEM_FIELDS
+from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.crm.records.repository import LineRow
-from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import custom_from_json, line_out
 
 _DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)

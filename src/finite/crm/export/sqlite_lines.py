@@ -43,8 +43,8 @@ from finite.crm.export.line_sql import TRIGGER_MARK, joined, stored_or_computed,
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import TEXTUAL_TYPES, Module
+from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_COLUMNS
-from finite.crm.query.grammar import SYSTEM_FIELDS
 
 
 @dataclass(frozen=True, slots=True)

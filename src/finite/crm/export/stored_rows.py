@@ -19,8 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from finite.crm.export.csv_format import text_lines, text_rows_chunk
 from finite.crm.export.sqlite_cells import SqliteCells
 from finite.crm.export.sqlite_lines import StoredLine, read_expression
+from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.repository import LineRow
-from finite.crm.records.schema import RecordSchema
 
 
 def worth_reading(columns: Sequence[str], line: StoredLine) -> bool:

@@ -15,15 +15,15 @@ from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
 from finite.crm.fields import service
 from finite.crm.fields.service import describe_field, describe_module, load_schema
-from finite.crm.records.http import json_object
-from finite.platform.changes import encode, idempotent_create, json_response
-from finite.platform.openapi.crm_shapes import (
+from finite.crm.http import json_object
+from finite.crm.openapi_shapes import (
     CustomFieldInput,
     FieldDescription,
     ModuleDescription,
     ModuleList,
 )
-from finite.platform.openapi.hints import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, documented
+from finite.platform.changes import encode, idempotent_create, json_response
+from finite.platform.openapi_hints import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, documented
 from finite.platform.state import platform_of
 
 AnyRequest = Request[Any, Any, Any]

@@ -13,8 +13,8 @@ from finite.core.auth.principal import Principal
 from finite.crm.fields import repository
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import DEFAULT_MAX_LENGTH, Field, FieldType, Module
-from finite.crm.records.line_items import LINE_FIELDS
-from finite.crm.records.schema import RecordSchema, cached_schema, module_named, schema_of
+from finite.crm.modules.line_fields import LINE_FIELDS
+from finite.crm.modules.schema import RecordSchema, cached_schema, module_named, schema_of
 from finite.kit.clock import utcnow
 from finite.kit.errors import ErrorDetail, conflict, forbidden, not_found, validation_error
 from finite.kit.fast_read import Source

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType
-from finite.crm.records.line_items import LINE_FIELDS
+from finite.crm.modules.line_fields import LINE_FIELDS
 
 
 def _describe(field: Field) -> str:

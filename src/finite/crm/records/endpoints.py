@@ -12,19 +12,19 @@ from litestar.params import FromPath
 from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
 from finite.crm.fields.service import load_schema
-from finite.crm.query.grammar import parse_list_query
-from finite.crm.query.stable_plans import has_value_independent_plan
-from finite.crm.records import repository, service
-from finite.crm.records.http import etag, if_match_version, json_object
-from finite.platform.changes import audited_change, encode, idempotent_create, json_response
-from finite.platform.openapi.crm_shapes import (
+from finite.crm.http import etag, if_match_version, json_object
+from finite.crm.openapi_shapes import (
     FILTER_NOTE,
     LIST_PARAMS,
     Record,
     RecordInput,
     RecordPage,
 )
-from finite.platform.openapi.hints import (
+from finite.crm.records import repository, service
+from finite.crm.records.query.grammar import parse_list_query
+from finite.crm.records.query.stable_plans import has_value_independent_plan
+from finite.platform.changes import audited_change, encode, idempotent_create, json_response
+from finite.platform.openapi_hints import (
     ETAG,
     IDEMPOTENCY_KEY,
     IDEMPOTENT_REPLAYED,

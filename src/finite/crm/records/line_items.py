@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.line_fields import LINE_FIELDS, LIST_PRICE, QUANTITY
 from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail
 
@@ -20,14 +20,6 @@ MAX_LINES = 200
 MONEY_LIMIT = Decimal(10) ** 16  # NUMERIC(18, 2): amounts must stay below this
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
-
-_QUANTITY = Field("quantity", "Quantity", FieldType.DECIMAL)
-_PRICE = Field("list_price", "List Price", FieldType.MONEY)
-_DISCOUNT = Field("discount", "Discount", FieldType.MONEY)
-_TAX_RATE = Field("tax_rate", "Tax Rate", FieldType.PERCENT)
-_DESCRIPTION = Field("description", "Description", FieldType.LONG_TEXT, max_length=2000)
-_PRODUCT = Field("product_id", "Product", FieldType.LOOKUP, target="products")
-LINE_FIELDS = (_PRODUCT, _DESCRIPTION, _QUANTITY, _PRICE, _DISCOUNT, _TAX_RATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +90,7 @@ def _parse_line(index: int, raw: Any, errors: list[ErrorDetail]) -> Line | None:
     for field in LINE_FIELDS:
         value = raw.get(field.key)
         if value is None:
-            if field in (_QUANTITY, _PRICE):
+            if field in (QUANTITY, LIST_PRICE):
                 problems.append(ErrorDetail(f"{where}.{field.key}", "is required"))
             continue
         try:

@@ -34,8 +34,8 @@ from finite.crm.derived_text import DerivedText, trigger_is_enabled, trigger_nam
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType, Module
+from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MODULE_TABLES, RECORD_JSON_COLUMN
-from finite.crm.query.grammar import SYSTEM_FIELDS
 from finite.crm.records.serialize import SYSTEM_OUTPUT
 from finite.kit.fast_read import Source
 

@@ -7,8 +7,8 @@ from collections import defaultdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.accounts import repository as accounts
+from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository
-from finite.crm.records.schema import RecordSchema
 from finite.crm.records.validation import Changes
 from finite.kit.errors import ErrorDetail
 

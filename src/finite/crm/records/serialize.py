@@ -13,9 +13,9 @@ from sqlalchemy.engine import RowMapping
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.line_items import Line
 from finite.crm.records.repository import LineRow
-from finite.crm.records.schema import RecordSchema
 from finite.crm.records.values import InvalidValue, convert
 from finite.models.crm import LineItem
 

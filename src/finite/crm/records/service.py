@@ -18,10 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import look_up_endpoints, record_event
-from finite.crm.query.build import capped_count, wants_match_probe
-from finite.crm.query.cursor import encode_cursor
-from finite.crm.query.grammar import ListQuery
-from finite.crm.query.page_plans import (
+from finite.crm.modules.schema import RecordSchema
+from finite.crm.records import page_json, repository
+from finite.crm.records.line_items import Line, out_of_range, totals
+from finite.crm.records.postgres_json import json_is_current
+from finite.crm.records.query.build import capped_count, wants_match_probe
+from finite.crm.records.query.cursor import encode_cursor
+from finite.crm.records.query.grammar import ListQuery
+from finite.crm.records.query.page_plans import (
     ID_AT,
     JSON_AT,
     PAGE_LIMIT,
@@ -29,12 +33,8 @@ from finite.crm.query.page_plans import (
     PagePlan,
     page_plan,
 )
-from finite.crm.query.search import sqlite_match_probe
-from finite.crm.records import page_json, repository
-from finite.crm.records.line_items import Line, out_of_range, totals
-from finite.crm.records.postgres_json import json_is_current
+from finite.crm.records.query.search import sqlite_match_probe
 from finite.crm.records.references import check_references
-from finite.crm.records.schema import RecordSchema
 from finite.crm.records.serialize import (
     custom_to_json,
     json_safe,

@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from finite.crm.modules.fields import FieldType
+from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.line_items import Line, parse_lines, referenced_products
-from finite.crm.records.schema import RecordSchema
 from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail
 

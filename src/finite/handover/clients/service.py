@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.handover import diffs, inputs
 from finite.handover.clients import repository
 from finite.handover.clients.schemas import ClientIn, ClientOut, ClientPatch, client_out
-from finite.handover.paging import Window, window
+from finite.handover.paging import window
 from finite.handover.unique import change_unique, insert_unique
 from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, not_found
 from finite.kit.ids import new_id
+from finite.kit.paging import Window
 from finite.kit.validate import normalize_email
 from finite.models import HandoverClient
 

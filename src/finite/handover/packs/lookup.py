@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover.packs import repository
-from finite.handover.projects import repository as projects
 from finite.kit.errors import conflict, not_found
 from finite.models import HandoverPack, HandoverProject
+from finite.models.handover import PROJECT_SIGNED_OFF
 
 
 async def project_or_404(session: AsyncSession, org_id: str, project_id: str) -> HandoverProject:
-    project = await projects.get(session, org_id, project_id)
+    project = await session.get(HandoverProject, (org_id, project_id))
     if project is None:
         raise not_found("No project with this id.")
     return project
@@ -28,6 +28,6 @@ async def editable(
     session: AsyncSession, org_id: str, project_id: str
 ) -> tuple[HandoverProject, HandoverPack]:
     project = await project_or_404(session, org_id, project_id)
-    if project.status == projects.SIGNED_OFF:
+    if project.status == PROJECT_SIGNED_OFF:
         raise conflict("This project is signed off; its pack can no longer change.")
     return project, await pack_of(session, project)

@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.models import HandoverProject, Organization
-
-SIGNED_OFF = "signed_off"
+from finite.models.handover import PROJECT_SIGNED_OFF
 
 
 async def get(session: AsyncSession, org_id: str, project_id: str) -> HandoverProject | None:
@@ -44,7 +43,7 @@ async def count_active(session: AsyncSession, org_id: str) -> int:
     total = await session.scalar(
         select(func.count())
         .select_from(HandoverProject)
-        .where(HandoverProject.org_id == org_id, HandoverProject.status != SIGNED_OFF)
+        .where(HandoverProject.org_id == org_id, HandoverProject.status != PROJECT_SIGNED_OFF)
     )
     return int(total or 0)
 

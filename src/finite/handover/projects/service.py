@@ -15,7 +15,7 @@ from finite.handover.clients import service as clients
 from finite.handover.clients.schemas import client_out
 from finite.handover.packs import build as packs
 from finite.handover.packs import repository as packs_repository
-from finite.handover.paging import Window, window
+from finite.handover.paging import window
 from finite.handover.projects import repository
 from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
 from finite.handover.templates import service as templates
@@ -23,6 +23,7 @@ from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, invalid_field, not_found, plan_limit
 from finite.kit.ids import new_id
+from finite.kit.paging import Window
 from finite.models import HandoverClient, HandoverProject
 
 TYPE_LENGTH = 100

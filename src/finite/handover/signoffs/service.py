@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover.packs import repository as packs
-from finite.handover.paging import Window, window
+from finite.handover.paging import window
 from finite.handover.projects import repository as projects
 from finite.handover.projects.status import advance
 from finite.handover.signoffs import repository
@@ -18,7 +18,9 @@ from finite.handover.signoffs.schemas import SignoffOut, signoff_out
 from finite.handover.unique import insert_unique
 from finite.kit.errors import conflict, not_found
 from finite.kit.ids import new_id
+from finite.kit.paging import Window
 from finite.models import Signoff
+from finite.models.handover import PROJECT_SIGNED_OFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ async def record_signoff(
         consent_sha256=sha256_hex(signed.consent_text.encode()),
         pack_sha256=sha256_hex(signed.pack_snapshot),
     )
-    if project.status == projects.SIGNED_OFF or not await insert_unique(session, row):
+    if project.status == PROJECT_SIGNED_OFF or not await insert_unique(session, row):
         raise conflict("This project is already signed off.")
     advance(project, "signed_off", signed.signed_at)
     await session.flush()

@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-11-22
 
 Objects made here live outside the SQLAlchemy models, so autogenerate is told to ignore them
-(`finite.crm.query.search.include_name`, used by env.py).
+(`finite.crm.records.query.search.include_name`, used by env.py).
 
 PostgreSQL, per module table, from the searchable fields joined by spaces: two stored generated
 columns, `search` (their `simple` tsvector) under GIN (org_id, search), and `search_text` (their

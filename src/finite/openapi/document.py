@@ -38,7 +38,7 @@ from litestar.types import Method
 from litestar.typing import FieldDefinition
 
 from finite import __version__
-from finite.platform.openapi.hints import Hints, hints_of
+from finite.platform.openapi_hints import Hints, hints_of
 
 JSON = "application/json"
 SECURITY_SCHEME = "bearerAuth"

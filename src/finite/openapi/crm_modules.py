@@ -13,7 +13,7 @@ from typing import Any
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType, Module
-from finite.crm.records.line_items import LINE_FIELDS
+from finite.crm.modules.line_fields import LINE_FIELDS
 
 LINE_ITEM = "LineItem"
 _SCHEMAS = "#/components/schemas/"

@@ -18,7 +18,7 @@ from functools import cache
 from sqlalchemy import Table
 
 from finite.crm.modules.fields import FieldType
-from finite.crm.query.grammar import ListQuery
+from finite.crm.records.query.grammar import ListQuery
 
 
 def has_value_independent_plan(table: Table, query: ListQuery) -> bool:

@@ -19,7 +19,10 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, null
 from sqlalchemy.util import LRUCache
 
-from finite.crm.query.build import (
+from finite.crm.modules.schema import RecordSchema
+from finite.crm.records import repository
+from finite.crm.records.postgres_json import postgres_record_json, stored_json
+from finite.crm.records.query.build import (
     after_params,
     capped_count,
     continue_after,
@@ -27,11 +30,8 @@ from finite.crm.query.build import (
     list_params,
     list_select,
 )
-from finite.crm.query.cursor import decode_cursor
-from finite.crm.query.grammar import ListQuery
-from finite.crm.records import repository
-from finite.crm.records.postgres_json import postgres_record_json, stored_json
-from finite.crm.records.schema import RecordSchema
+from finite.crm.records.query.cursor import decode_cursor
+from finite.crm.records.query.grammar import ListQuery
 
 TOTAL_CAP = 1_000  # counting matches stops here; beyond it the total is a labelled lower bound
 PAGE_LIMIT = "page_limit"  # the bindparam each part's LIMIT takes: rows still wanted, plus one

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from finite.crm.modules.fields import FieldType
-from finite.crm.query.grammar import Sort
+from finite.crm.records.query.grammar import Sort
 from finite.crm.records.values import convert
+from finite.kit import paging
 from finite.kit.errors import invalid_field
 
 SYSTEM_TEXT = frozenset({"created_by", "owner"})  # member ids: any text
@@ -19,17 +18,18 @@ SYSTEM_TEXT = frozenset({"created_by", "owner"})  # member ids: any text
 def encode_cursor(sort: Sort, value: Any, record_id: int) -> str:
     if isinstance(value, Decimal | date | datetime):
         value = value.isoformat() if isinstance(value, date | datetime) else str(value)
-    raw = json.dumps([sort.token, value, record_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return paging.encode_cursor(sort.token, value, record_id)
 
 
 def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
     """(last sort value, last id); 400 when the cursor is damaged or made for another sort."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        token, value, record_id = json.loads(raw)
-        if token != sort.token or type(record_id) is not int or not 1 <= record_id < 2**63:
-            raise ValueError("another sort, or not an id")
+        position = paging.decode_cursor(cursor, sort.token)
+        if position is None:
+            raise ValueError("not a cursor of this sort")
+        value, record_id = position
+        if type(record_id) is not int or not 1 <= record_id < 2**63:
+            raise ValueError("not an id")
         return _typed(sort, value), record_id
     except Exception:  # noqa: BLE001 - whatever is wrong with a cursor, it is the caller's 400
         raise invalid_field("cursor", "is not a cursor from this list with this sort") from None

@@ -29,8 +29,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
-from finite.crm.query.grammar import Filter, ListQuery, Sort
-from finite.crm.query.search import (
+from finite.crm.records.query.grammar import Filter, ListQuery, Sort
+from finite.crm.records.query.search import (
     cross_join,
     fts_index,
     fts_match,

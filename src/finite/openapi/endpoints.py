@@ -15,11 +15,10 @@ from litestar.datastructures import State
 
 from finite.core.audit.context import mark_written
 from finite.crm.module_names import CRM_MODULES
-from finite.handover.envelope import ErrorEnvelope
-from finite.platform.errors import is_handover_path
-from finite.platform.openapi.crm_modules import module_schemas
-from finite.platform.openapi.crm_shapes import Error
-from finite.platform.openapi.document import Surface, build_document
+from finite.crm.openapi_shapes import Error
+from finite.handover.envelope import ErrorEnvelope, is_handover_path
+from finite.openapi.crm_modules import module_schemas
+from finite.openapi.document import Surface, build_document
 
 AnyRequest = Request[Any, Any, Any]
 

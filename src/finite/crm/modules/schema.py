@@ -11,6 +11,16 @@ from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field, FieldType, Module
 from finite.kit.errors import not_found
 
+# The system columns every record has, described like fields so they filter and sort alike.
+SYSTEM_FIELDS: dict[str, Field] = {
+    "id": Field("id", "Id", FieldType.INTEGER),
+    "version": Field("version", "Version", FieldType.INTEGER),
+    "created_at": Field("created_at", "Created", FieldType.DATETIME),
+    "updated_at": Field("updated_at", "Updated", FieldType.DATETIME),
+    "created_by": Field("created_by", "Created By", FieldType.TEXT, max_length=40),
+    "owner": Field("owner", "Owner", FieldType.TEXT, max_length=40),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RecordSchema:

@@ -16,8 +16,8 @@ from typing import Any
 
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import SORTABLE_TYPES, TEXTUAL_TYPES, Field, FieldType
-from finite.crm.query.search import MAX_QUERY_LENGTH
-from finite.crm.records.schema import RecordSchema
+from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
+from finite.crm.records.query.search import MAX_QUERY_LENGTH
 from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail, validation_error
 
@@ -28,15 +28,6 @@ RESERVED = frozenset({"page", "per_page", "cursor", "q", "sort", "fields"})
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "starts_with", "is_null")
 _PARAM = re.compile(r"^(?P<key>[a-z][a-z0-9_]*)(?:\[(?P<op>[a-z_]+)\])?$")
 
-# The system columns every record has, described like fields so they filter and sort alike.
-SYSTEM_FIELDS: dict[str, Field] = {
-    "id": Field("id", "Id", FieldType.INTEGER),
-    "version": Field("version", "Version", FieldType.INTEGER),
-    "created_at": Field("created_at", "Created", FieldType.DATETIME),
-    "updated_at": Field("updated_at", "Updated", FieldType.DATETIME),
-    "created_by": Field("created_by", "Created By", FieldType.TEXT, max_length=40),
-    "owner": Field("owner", "Owner", FieldType.TEXT, max_length=40),
-}
 _ORDERED = TEXTUAL_TYPES | {FieldType.INTEGER, FieldType.DATE, FieldType.DATETIME, *NUMERIC_SHAPES}
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar.openapi import ResponseSpec
 
-from finite.platform.openapi.hints import Param, query
+from finite.platform.openapi_hints import Param, query
 
 # --- errors ----------------------------------------------------------------------------------
 

@@ -47,3 +47,8 @@ def meta_for(request: Request[Any, Any, Any]) -> Meta:
 
 def ok(request: Request[Any, Any, Any], data: T) -> Envelope[T]:
     return Envelope(data=data, meta=meta_for(request))
+
+
+def encode_ok(request: Request[Any, Any, Any], data: Any) -> bytes:
+    """The unit of work's encoder for this surface (platform/unit_of_work.Encode)."""
+    return msgspec.json.encode(ok(request, data))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from finite.handover.envelope import ErrorBody, ErrorEnvelope, ErrorItem, meta_for
 from finite.kit.errors import AppError, ErrorDetail
 from finite.kit.exact_json import exact_numbers
+from finite.platform.http import AnyRequest
 from finite.platform.request_id import request_id_of
 from finite.platform.validation_messages import field_and_reason
 
@@ -37,8 +38,6 @@ _MESSAGES = {
     405: "Method not allowed.",
     413: "The request body is too large.",
 }
-
-AnyRequest = Request[Any, Any, Any]
 
 
 def is_handover_path(path: str) -> bool:

@@ -10,18 +10,17 @@ import html
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.datastructures import State
 
 from finite.core.audit.context import mark_written
 from finite.crm.module_names import CRM_MODULES
 from finite.handover.envelope import ErrorEnvelope
 from finite.platform.errors import is_handover_path
+from finite.platform.http import AnyRequest
 from finite.platform.openapi.crm_modules import module_schemas
 from finite.platform.openapi.crm_shapes import Error
 from finite.platform.openapi.document import Surface, build_document
-
-AnyRequest = Request[Any, Any, Any]
 
 CRM_JSON, CRM_DOCS = "/api/openapi.json", "/api/docs"
 HANDOVER_JSON, HANDOVER_DOCS = "/api/v1/openapi.json", "/api/v1/docs"

@@ -108,8 +108,10 @@ async def commit_idempotent(
 
 def keyed_digest(peppers: Peppers, body: bytes) -> bytes:
     """Bodies may carry passwords: the store keeps a hash of this keyed digest, never a plain
-    hash that a short password could be guessed from. Keys saved under an older pepper simply
-    stop matching (the retry acts anew), as keys expire within a day anyway."""
+    hash that a short password could be guessed from. A key saved before the pepper changed
+    (or, for the CRM, before this digest replaced a plain SHA-256) no longer matches its
+    retry, which gets 422 as if its body differed; keys expire after a day (store.RETENTION),
+    and retries come within minutes, so only requests in flight across that change see it."""
     return hmac.new(peppers.current.key, body, hashlib.sha256).digest()
 
 

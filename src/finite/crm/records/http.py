@@ -6,14 +6,14 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import Request
 
 from finite.kit.errors import invalid_field
+from finite.platform.http import AnyRequest
 
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 
-async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def json_object(request: AnyRequest) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = msgspec.json.decode(raw) if raw.strip() else None
@@ -24,7 +24,7 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return body
 
 
-def if_match_version(request: Request[Any, Any, Any]) -> int | None:
+def if_match_version(request: AnyRequest) -> int | None:
     value = request.headers.get("If-Match")
     if value is None or value.strip() == "*":
         return None

@@ -19,11 +19,11 @@ from urllib.parse import parse_qsl
 from finite.config import load_settings
 from finite.core.auth.authenticate import authenticate
 from finite.crm.fields.service import load_schema
+from finite.crm.http import encode
 from finite.crm.records import service
 from finite.crm.records.query.grammar import parse_list_query
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.platform.changes import encode
 
 
 async def measure(name: str, part: Callable[[], Awaitable[object]], rounds: int) -> None:

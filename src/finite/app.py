@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
-from finite.crm import account_endpoints as crm_accounts
-from finite.crm import audit_endpoints as crm_audit
-from finite.crm import history_endpoints as crm_history
-from finite.crm import roles_endpoints as crm_roles
-from finite.crm.auth import crm_principal
-from finite.crm.export import endpoints as crm_export
-from finite.crm.fields import endpoints as crm_fields
-from finite.crm.records import endpoints as crm_records
-from finite.crm.webhooks import endpoints as crm_webhooks
-from finite.handover.auth import handover_principal, scope_guard
-from finite.handover.routes import HANDOVER_ROUTES
+from finite.crm.routes import CRM_ROUTER
+from finite.handover.routes import HANDOVER_ROUTER
 from finite.kit.errors import AppError
 from finite.openapi.endpoints import OPENAPI_HANDLERS
 from finite.platform.audit_hook import audit_api_calls
@@ -46,40 +36,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     platform = Platform.build(settings)
-    crm = Router(
-        "/api",
-        route_handlers=[
-            crm_accounts.me,
-            crm_accounts.list_keys,
-            crm_accounts.create_key,
-            crm_accounts.revoke_key,
-            crm_records.create_record,
-            crm_records.get_record,
-            crm_records.update_record,
-            crm_records.delete_record,
-            crm_records.list_records,
-            crm_history.record_history,
-            crm_fields.list_modules,
-            crm_fields.describe,
-            crm_fields.add_field,
-            crm_fields.remove_field,
-            crm_export.export_csv,
-            crm_roles.list_roles,
-            crm_roles.update_role,
-            crm_audit.list_audit,
-            crm_audit.export_audit,
-            *crm_webhooks.ROUTES,
-        ],
-        dependencies={"principal": Provide(crm_principal)},
-    )
-    handover = Router(
-        "/api/v1",
-        route_handlers=HANDOVER_ROUTES,
-        dependencies={"principal": Provide(handover_principal)},
-        guards=[scope_guard],
-    )
     return Litestar(
-        route_handlers=[healthz, readyz, *OPENAPI_HANDLERS, crm, handover],
+        route_handlers=[healthz, readyz, *OPENAPI_HANDLERS, CRM_ROUTER, HANDOVER_ROUTER],
         exception_handlers={
             AppError: handle_app_error,
             HTTPException: handle_http_exception,

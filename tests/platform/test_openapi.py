@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient, TestClient
 from openapi_spec_validator import validate
@@ -29,7 +28,7 @@ from finite.config import Settings
 from finite.crm.modules.definitions import MODULES
 from finite.crm.records.serialize import SYSTEM_OUTPUT
 from finite.handover.envelope import is_handover_path
-from finite.handover.routes import HANDOVER_ROUTES
+from finite.handover.routes import HANDOVER_ROUTER
 from finite.openapi import endpoints as openapi_endpoints
 from finite.openapi.crm_modules import schema_name
 from tests.concurrency import asgi
@@ -466,12 +465,10 @@ async def test_a_generated_client_authenticates(
 
 def _has_route(method: str, path: str) -> bool:
     """Whether the handover routes include `method path`; `{}` stands for any path parameter."""
-    wanted = re.compile(re.escape(path).replace(r"\{\}", r"\{[^}]+\}") + "$")
+    wanted = re.compile(re.escape("/api/v1" + path).replace(r"\{\}", r"\{[^}]+\}") + "$")
     return any(
-        isinstance(handler, HTTPRouteHandler)
-        and method in handler.http_methods
-        and any(wanted.match(route) for route in handler.paths)
-        for handler in HANDOVER_ROUTES
+        isinstance(route, HTTPRoute) and method in route.methods and wanted.match(route.path)
+        for route in HANDOVER_ROUTER.routes
     )
 
 

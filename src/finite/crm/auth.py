@@ -1,20 +1,62 @@
-"""The CRM surface's caller: an ``fsk_`` key acting with its member's current role."""
+"""The CRM surface's caller — an ``fsk_`` key acting with its member's current role — and the
+authorization each route declares in ``opt={"permission": …}``, checked by `permission_guard`
+before the handler runs (and before the body is read).
+
+A route may also name its audit action in ``opt={"audit": …}``: the guard records the subject
+(the path's module and record id) first, so a refused call is audited against it too.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 
-from finite.core.audit.context import remember_principal
+from finite.core.accounts.roles import Action
+from finite.core.audit.context import principal_of, remember_principal, set_subject
 from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
-from finite.kit.errors import forbidden
+from finite.crm.modules.schema import module_named
+from finite.kit.errors import forbidden, not_found
+from finite.platform.http import AnyKey, AnyRequest, declared_access
 from finite.platform.rate_limits import enforce_rate_limit
 from finite.platform.state import platform_of
 
+PERMISSION: Final = "permission"
+AUDIT: Final = "audit"
 
-async def crm_principal(request: Request[Any, Any, Any]) -> Principal:
+
+def _module_in_path(params: Mapping[str, Any]) -> str:
+    module = params["module"]
+    assert isinstance(module, str)
+    return module
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleAction:
+    """The caller's role must allow `action` on the module the path names (unknown: 404)."""
+
+    action: Action
+    module_of: Callable[[Mapping[str, Any]], str] = _module_in_path
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    message: str = "This action needs the Admin role."
+
+
+ADMIN: Final = Admin()
+
+
+async def crm_principal(request: AnyRequest) -> Principal:
+    """Authenticated once per request: the guard runs first and keeps what it found."""
+    known = principal_of(request.scope)
+    if known is not None:
+        return known
     platform = platform_of(request)
     principal = await authenticate(
         platform.db, platform.peppers, request.scope["headers"], "crm", platform.principals
@@ -24,6 +66,38 @@ async def crm_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise forbidden("This action needs the Admin role.")
+async def permission_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """In today's order: 401/429 for the key, the audit subject, 404 for an unknown module,
+    then 403 for a role without the permission."""
+    principal = await crm_principal(Request(connection.scope))
+    permission = declared_access(handler, PERMISSION)
+    params = connection.path_params
+    if isinstance(permission, ModuleAction):
+        module: str | None = permission.module_of(params)
+    else:
+        module = params.get("module")
+    audited = handler.opt.get(AUDIT)
+    if audited is not None:
+        set_subject(connection.scope, module, params.get("record_id"), audited)
+    if isinstance(permission, Admin):
+        if not principal.is_admin:
+            raise forbidden(permission.message)
+    elif isinstance(permission, ModuleAction):
+        assert module is not None
+        module_named(module)
+        if not principal.may(module, permission.action):
+            role = principal.role.name if principal.role else "this key"
+            raise forbidden(f"The {role} role cannot {permission.action} {module}.")
+    elif not isinstance(permission, AnyKey):
+        raise TypeError(f"{handler.handler_name}: {permission!r} is not a CRM permission")
+
+
+def module_of_csv(params: Mapping[str, Any]) -> str:
+    """The module of an export's `{module}.csv` file name."""
+    filename = params["filename"]
+    assert isinstance(filename, str)
+    if not filename.endswith(".csv"):
+        raise not_found("Exports are at /api/export/{module}.csv.")
+    return filename.removesuffix(".csv")

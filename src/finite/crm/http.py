@@ -1,4 +1,5 @@
-"""Reading record requests: the JSON body, If-Match, and paging parameters."""
+"""The CRM surface's HTTP: reading a request (the JSON body, If-Match) and answering in bare
+JSON, decimals as exact JSON numbers."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Response
 
 from finite.kit.errors import invalid_field
+from finite.platform.http import AnyRequest, json_response
 
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def json_object(request: AnyRequest) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = msgspec.json.decode(raw) if raw.strip() else None
@@ -24,7 +27,7 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return body
 
 
-def if_match_version(request: Request[Any, Any, Any]) -> int | None:
+def if_match_version(request: AnyRequest) -> int | None:
     value = request.headers.get("If-Match")
     if value is None or value.strip() == "*":
         return None
@@ -36,3 +39,18 @@ def if_match_version(request: Request[Any, Any, Any]) -> int | None:
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def encode(value: Any) -> bytes:
+    return _ENCODER.encode(value)
+
+
+def encode_answer(_request: AnyRequest, data: Any) -> bytes:
+    """The unit of work's encoder for this surface (platform/unit_of_work.Encode)."""
+    return _ENCODER.encode(data)
+
+
+def json_answer(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[bytes]:
+    return json_response(_ENCODER.encode(data), status, headers)

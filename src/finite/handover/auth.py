@@ -1,8 +1,9 @@
-"""The handover surface's caller: an ``fz_live_`` key with scopes."""
+"""The handover surface's caller — an ``fz_live_`` key with scopes — and the scope each route
+declares in ``opt={"scope": …}`` (or ``ANY_KEY``), checked by `scope_guard`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -13,11 +14,14 @@ from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
 from finite.handover.plan_gate import check_plan_access
 from finite.kit.errors import forbidden
+from finite.platform.http import AnyKey, AnyRequest, declared_access
 from finite.platform.rate_limits import enforce_rate_limit
 from finite.platform.state import platform_of
 
+SCOPE: Final = "scope"
 
-async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
+
+async def handover_principal(request: AnyRequest) -> Principal:
     """Authenticated once per request: the scope guard runs first and keeps what it found."""
     known = principal_of(request.scope)
     if known is not None:
@@ -35,10 +39,12 @@ async def handover_principal(request: Request[Any, Any, Any]) -> Principal:
 async def scope_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Before the body is read: a key without the route's scope gets 403, whatever it sent.
-    Each route names its scope in `opt={"scope": …}`; routes without one (/auth, /me) only
-    need a valid key."""
+    """Before the body is read: a key without the route's scope gets 403, whatever it sent."""
     principal = await handover_principal(Request(connection.scope))
-    needed = handler.opt.get("scope")
-    if needed is not None and needed not in principal.scopes:
+    needed = declared_access(handler, SCOPE)
+    if isinstance(needed, AnyKey):
+        return
+    if not isinstance(needed, str):
+        raise TypeError(f"{handler.handler_name}: {needed!r} is not a handover scope")
+    if needed not in principal.scopes:
         raise forbidden(f"This API key needs the {needed!r} scope.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from litestar import Request
 
 from finite.kit.clock import iso_millis, utcnow
 from finite.kit.errors import AppError
 from finite.kit.request_id import request_id_of
 from finite.platform.errors import register_error_body
+from finite.platform.http import AnyRequest
 
 T = TypeVar("T")
 
@@ -49,15 +49,20 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-def meta_for(request: Request[Any, Any, Any]) -> Meta:
+def meta_for(request: AnyRequest) -> Meta:
     return Meta(request_id=request_id_of(request.scope), timestamp=iso_millis(utcnow()))
 
 
-def ok(request: Request[Any, Any, Any], data: T) -> Envelope[T]:
+def ok(request: AnyRequest, data: T) -> Envelope[T]:
     return Envelope(data=data, meta=meta_for(request))
 
 
-def error_envelope(request: Request[Any, Any, Any], error: AppError) -> ErrorEnvelope:
+def encode_ok(request: AnyRequest, data: Any) -> bytes:
+    """The unit of work's encoder for this surface (platform/unit_of_work.Encode)."""
+    return msgspec.json.encode(ok(request, data))
+
+
+def error_envelope(request: AnyRequest, error: AppError) -> ErrorEnvelope:
     return ErrorEnvelope(
         data=None,
         meta=meta_for(request),

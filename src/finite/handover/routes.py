@@ -1,43 +1,29 @@
-"""Every route of the handover surface (/api/v1), in one list for the app's router."""
+"""The handover surface (/api/v1): its domain routers, the caller as `principal`, and the scope
+guard every route declares for (handover/auth.py)."""
 
 from __future__ import annotations
 
-from litestar.types import ControllerRouterHandler
+from litestar import Router
+from litestar.di import Provide
 
-from finite.handover import account_endpoints as accounts
+from finite.handover.accounts import endpoints as accounts
+from finite.handover.auth import handover_principal, scope_guard
 from finite.handover.clients import endpoints as clients
 from finite.handover.packs import endpoints as packs
 from finite.handover.projects import endpoints as projects
 from finite.handover.signoffs import endpoints as signoffs
 from finite.handover.templates import endpoints as templates
 
-HANDOVER_ROUTES: list[ControllerRouterHandler] = [
-    accounts.auth,
-    accounts.me,
-    accounts.list_keys,
-    accounts.create_key,
-    accounts.revoke_key,
-    clients.list_clients,
-    clients.create_client,
-    clients.get_client,
-    clients.update_client,
-    projects.list_projects,
-    projects.create_project,
-    projects.get_project,
-    projects.update_project,
-    packs.get_pack,
-    packs.replace_pack,
-    packs.add_credential,
-    packs.update_credential,
-    packs.delete_credential,
-    packs.add_item,
-    packs.update_item,
-    packs.delete_item,
-    signoffs.get_project_signoff,
-    signoffs.list_signoffs,
-    templates.list_templates,
-    templates.create_template,
-    templates.get_template,
-    templates.update_template,
-    templates.delete_template,
-]
+HANDOVER_ROUTER = Router(
+    "/api/v1",
+    route_handlers=[
+        accounts.router,
+        clients.router,
+        projects.router,
+        packs.router,
+        signoffs.router,
+        templates.router,
+    ],
+    dependencies={"principal": Provide(handover_principal)},
+    guards=[scope_guard],
+)

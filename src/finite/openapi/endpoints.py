@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.datastructures import State
 
 from finite.core.audit.context import mark_written
@@ -19,8 +19,7 @@ from finite.crm.openapi_shapes import Error
 from finite.handover.envelope import ErrorEnvelope, is_handover_path
 from finite.openapi.crm_modules import module_schemas
 from finite.openapi.document import Surface, build_document
-
-AnyRequest = Request[Any, Any, Any]
+from finite.platform.http import AnyRequest
 
 CRM_JSON, CRM_DOCS = "/api/openapi.json", "/api/docs"
 HANDOVER_JSON, HANDOVER_DOCS = "/api/v1/openapi.json", "/api/v1/docs"

@@ -11,12 +11,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from finite.kit.errors import AppError, ErrorDetail
 from finite.kit.exact_json import exact_numbers
 from finite.kit.request_id import request_id_of
+from finite.platform.http import AnyRequest
 from finite.platform.validation_messages import field_and_reason
 
 logger = logging.getLogger("finite.errors")
@@ -39,7 +40,6 @@ _MESSAGES = {
     413: "The request body is too large.",
 }
 
-AnyRequest = Request[Any, Any, Any]
 ErrorBodyOf = Callable[[AnyRequest, AppError], Any]
 """The JSON body of a failure on one surface (a msgspec Struct or plain data)."""
 

@@ -6,8 +6,9 @@ import asyncio
 import logging
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 
+from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
 
 logger = logging.getLogger("finite.health")
@@ -21,7 +22,7 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz")
-async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
     """Ready to serve: the database answers, and Redis too when it is configured."""
     platform = platform_of(request)
     checks: dict[str, str] = {"database": await _check(platform.db.ping())}

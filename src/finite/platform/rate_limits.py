@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
@@ -12,12 +9,13 @@ from finite.core.auth.principal import Principal
 from finite.core.ratelimit.headers import rate_limit_headers
 from finite.core.ratelimit.limiter import RateDecision
 from finite.kit.errors import AppError
+from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
 
 _STATE_KEY = "finite_rate_limit"
 
 
-async def enforce_rate_limit(request: Request[Any, Any, Any], principal: Principal) -> RateDecision:
+async def enforce_rate_limit(request: AnyRequest, principal: Principal) -> RateDecision:
     limiter = platform_of(request).limiter
     decision = await limiter.hit(
         principal.org_id, principal.product, principal.entitlement.requests_per_minute

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from litestar import Request
 from redis.asyncio import Redis
 
 from finite.config import Settings
@@ -19,6 +17,7 @@ from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
 from finite.platform.auth_listener import AuthChangeListener
+from finite.platform.http import AnyRequest
 
 
 @dataclass(slots=True)
@@ -88,7 +87,7 @@ def new_worker(settings: Settings, db: Database, secrets: SecretBox) -> Delivery
     )
 
 
-def platform_of(request: Request[Any, Any, Any]) -> Platform:
+def platform_of(request: AnyRequest) -> Platform:
     platform = request.app.state.platform
     assert isinstance(platform, Platform)
     return platform

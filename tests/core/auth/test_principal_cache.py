@@ -24,12 +24,12 @@ from finite.app import create_app
 from finite.config import Settings, load_settings
 from finite.core.auth import authenticate as authenticate_module
 from finite.core.auth.principal_cache import (
-    PRINCIPALS_UNCHANGED,
     PrincipalCache,
     current_epoch,
     principals_changed,
 )
 from finite.core.keys import repository
+from finite.core.keys.repository import PRINCIPALS_UNCHANGED
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models import ApiKey, Role

@@ -1,6 +1,7 @@
-"""`q` search: the clause of finite.crm.query.search over the indexes of migration 0004, on both
-engines. Records are written through the API (so the SQLite triggers and the PostgreSQL generated
-column see real writes) and searched with `search_clause` under the caller's org filter."""
+"""`q` search: the clause of finite.crm.records.query.search over the indexes of migration 0004,
+on both engines. Records are written through the API (so the SQLite triggers and the PostgreSQL
+generated column see real writes) and searched with `search_clause` under the caller's org
+filter."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 import finite.core.audit.writer as audit_writer
 import finite.core.idempotency.store as idempotency_store
-import finite.platform.changes as changes_module
+import finite.platform.unit_of_work as unit_of_work_module
 from finite.app import create_app
 from finite.config import Settings
 from finite.core.accounts.service import PlanChoice, set_plan
@@ -414,7 +414,7 @@ async def test_a_failing_audit_row_rolls_the_change_back(
     def broken(*_args: Any, **_kwargs: Any) -> AuditEntry:
         raise RuntimeError("audit storage failed")
 
-    monkeypatch.setattr(changes_module, "audit_entry", broken)
+    monkeypatch.setattr(unit_of_work_module, "audit_entry", broken)
     created = await client.post(LEADS, json={"name": "Never"}, headers=headers(org.crm_key))
     updated = await client.put(
         f"{LEADS}/{lead['id']}", json={"name": "Never"}, headers=headers(org.crm_key)
@@ -631,7 +631,7 @@ async def test_a_rolled_back_service_change_leaves_nothing(
 
     with pytest.raises(Boom):
         await change_then_fail()
-    assert seen["outcome"].record["id"] == 1
+    assert seen["outcome"].data["id"] == 1
     assert seen["outcome"].diff["name"] == {"before": None, "after": LEAD_BODY["name"]}
     assert seen["events_in_flight"] == 1  # the event was written inside the transaction
 

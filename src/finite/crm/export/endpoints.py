@@ -3,48 +3,42 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from litestar import Request, get
-from litestar.di import NamedDependency
+from litestar import Router, get
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from finite.core.audit.context import set_subject
-from finite.core.auth.principal import Principal
+from finite.crm.auth import AUDIT, PERMISSION, ModuleAction, module_of_csv
 from finite.crm.export.records_csv import postgres_csv, stream_csv
 from finite.crm.fields.service import load_schema
 from finite.crm.openapi_shapes import FILTER_NOTE, LIST_FILTERS, csv_answer
 from finite.crm.records.query.grammar import parse_list_query
-from finite.crm.records.service import require
-from finite.kit.errors import not_found
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.openapi_hints import documented
 from finite.platform.state import platform_of
 
 
 @get(
-    "/export/{filename:str}",
+    "/{filename:str}",
     description="`filename` is `{module}.csv`. Same filters, search, sort and fields as the list; "
     "every match, never paged. " + FILTER_NOTE,
     responses={200: csv_answer("The records, one CSV row each, after a header row.")},
-    opt=documented(params=LIST_FILTERS),
+    opt={
+        **documented(params=LIST_FILTERS),
+        PERMISSION: ModuleAction("export", module_of=module_of_csv),
+        AUDIT: "export",
+    },
 )
 async def export_csv(
-    request: Request[Any, Any, Any],
-    principal: NamedDependency[Principal],
-    filename: FromPath[str],
+    request: AnyRequest, principal: PrincipalDep, filename: FromPath[str]
 ) -> Stream:
     """Same filters, search, sort and fields as the list; every match, never paged."""
-    if not filename.endswith(".csv"):
-        raise not_found("Exports are at /api/export/{module}.csv.")
-    module = filename.removesuffix(".csv")
-    set_subject(request.scope, module, action="export")
+    module = filename.removesuffix(".csv")  # the guard refused any other name
     db = platform_of(request).db
     async with db.read() as session:
         schema = await load_schema(
             session, principal.org_id, module, principal.custom_fields_version
         )
-    require(principal, schema.name, "export")
     query = parse_list_query(schema, request.query_params.multi_items(), paged=False)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     body = (
@@ -57,3 +51,6 @@ async def export_csv(
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={"Content-Disposition": f'attachment; filename="{schema.name}-{stamp}.csv"'},
     )
+
+
+router = Router("/export", route_handlers=[export_csv])

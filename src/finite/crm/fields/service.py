@@ -16,9 +16,10 @@ from finite.crm.modules.fields import DEFAULT_MAX_LENGTH, Field, FieldType, Modu
 from finite.crm.modules.line_fields import LINE_FIELDS
 from finite.crm.modules.schema import RecordSchema, cached_schema, module_named, schema_of
 from finite.kit.clock import utcnow
-from finite.kit.errors import ErrorDetail, conflict, forbidden, not_found, validation_error
+from finite.kit.errors import ErrorDetail, conflict, not_found, validation_error
 from finite.kit.fast_read import Source
 from finite.models.crm import CustomField
+from finite.platform.unit_of_work import Changed
 
 CUSTOM_KEY = re.compile(r"^cf_[a-z0-9_]{1,60}$")
 MAX_CUSTOM_FIELDS_PER_MODULE = 100
@@ -54,21 +55,16 @@ async def load_schema(
     return found
 
 
-def require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise forbidden("Managing modules, fields and roles needs the Admin role.")
-
-
 async def add_custom_field(
-    session: AsyncSession, principal: Principal, module_name: str, body: dict[str, Any]
-) -> Field:
-    require_admin(principal)
+    session: AsyncSession, org_id: str, module_name: str, body: dict[str, Any]
+) -> Changed[dict[str, Any]]:
+    """The new field's description; Admins only (declared on the route)."""
     module = module_named(module_name)
-    row = _custom_field_row(principal.org_id, module, body)
-    if await repository.get_custom_field(session, principal.org_id, module.name, row.key):
+    row = _custom_field_row(org_id, module, body)
+    if await repository.get_custom_field(session, org_id, module.name, row.key):
         raise conflict(f"{module.name} already has a custom field {row.key!r}.")
     if (
-        await repository.count_custom_fields(session, principal.org_id, module.name)
+        await repository.count_custom_fields(session, org_id, module.name)
         >= MAX_CUSTOM_FIELDS_PER_MODULE
     ):
         raise conflict(
@@ -76,18 +72,21 @@ async def add_custom_field(
         )
     session.add(row)
     await session.flush()
-    return (await load_schema(session, principal.org_id, module.name)).field(row.key)  # type: ignore[return-value]
+    field = (await load_schema(session, org_id, module.name)).field(row.key)
+    assert field is not None
+    description = describe_field(field, custom=True)
+    return Changed(description, {field.key: {"before": None, "after": description}})
 
 
 async def remove_custom_field(
-    session: AsyncSession, principal: Principal, module_name: str, key: str
-) -> None:
-    require_admin(principal)
+    session: AsyncSession, org_id: str, module_name: str, key: str
+) -> Changed[None]:
     module = module_named(module_name)
-    if await repository.get_custom_field(session, principal.org_id, module.name, key) is None:
+    if await repository.get_custom_field(session, org_id, module.name, key) is None:
         raise not_found(f"{module.name} has no custom field {key!r}.")
-    await repository.delete_custom_field(session, principal.org_id, module.name, key)
-    await repository.clear_custom_values(session, principal.org_id, module.name, key)
+    await repository.delete_custom_field(session, org_id, module.name, key)
+    await repository.clear_custom_values(session, org_id, module.name, key)
+    return Changed(None)
 
 
 def _custom_field_row(org_id: str, module: Module, body: dict[str, Any]) -> CustomField:

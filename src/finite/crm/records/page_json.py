@@ -8,11 +8,11 @@ from typing import Any
 
 import msgspec
 
+from finite.crm.http import encode
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.query.grammar import Sort
 from finite.crm.records.query.page_plans import CUSTOM_AT, JSON_AT, SORT_AT
 from finite.crm.records.serialize import custom_from_json
-from finite.platform.changes import encode
 
 
 def records(schema: RecordSchema, rows: Sequence[Sequence[Any]]) -> msgspec.Raw:

@@ -8,7 +8,7 @@ round): a sixth of a list request's ~2 ms of CPU on these two cores.
 How, as for the export's CSV lines (export/postgres_lines.py): every module table without line
 items has a column `record_json`, outside the models, that a BEFORE INSERT OR UPDATE trigger
 sets to the record's id, system and standard fields as this server's encoder writes them
-(platform/changes.encode: the same keys in the same order, the same text for every value; a
+(crm/http.encode: the same keys in the same order, the same text for every value; a
 test compares them byte for byte). Custom fields are added to it as a list reads it
 (records/service.py), so defining a field rewrites nothing. The trigger and its function are
 named by a hash of their SQL; derived_text_sync.py replaces them and rewrites every record's

@@ -1,6 +1,7 @@
-"""The rules of CRM records: permissions, validation, versions, line items, outbox events.
+"""The rules of CRM records: validation, versions, line items, outbox events. Who may act is
+declared on the route (crm/auth.py).
 
-Never commits: the endpoint owns the transaction, so the change, its audit row and its event
+Never commits: the unit of work owns the transaction, so the change, its audit row and its event
 commit together or not at all.
 """
 
@@ -15,7 +16,6 @@ import msgspec
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.accounts.roles import Action
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import look_up_endpoints, record_event
 from finite.crm.modules.schema import RecordSchema
@@ -45,17 +45,16 @@ from finite.crm.records.serialize import (
 from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
 from finite.kit.db import dialect_name
-from finite.kit.errors import AppError, ErrorDetail, forbidden, not_found, validation_error
+from finite.kit.errors import AppError, ErrorDetail, not_found, validation_error
 from finite.kit.fast_read import Source, fetch_all, fetch_prepared
+from finite.platform.unit_of_work import Changed
 
 FEW_SEARCH_MATCHES = 500  # SQLite sorts up to this many matches rather than walk an index
 MAX_RECORD_ID = 2**63 - 1
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    record: dict[str, Any]  # the record after the change (before it, for a delete)
-    diff: dict[str, Any]  # field → {"before", "after"}, JSON-safe, for the audit row
+# The record after the change (before it, for a delete) and the field diff for the audit row.
+RecordChange = Changed[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +68,10 @@ class Page:
     next_cursor: str | None
 
 
-def require(principal: Principal, module: str, action: Action) -> None:
-    if not principal.may(module, action):
-        role = principal.role.name if principal.role else "this key"
-        raise forbidden(f"The {role} role cannot {action} {module}.")
-
-
 async def get_record(
     source: Source, principal: Principal, schema: RecordSchema, record_id: int
 ) -> dict[str, Any]:
     """One record. Runs only fast_read statements (`source`: a session or a raw_read())."""
-    require(principal, schema.name, "view")
     row = _possible(record_id) and await repository.read_record(
         source, principal.org_id, schema.name, record_id
     )
@@ -98,7 +90,6 @@ async def list_records(
 ) -> Page:
     """A page of records. Runs only fast_read statements, so `source` may be a session or a
     Database.raw_read() connection."""
-    require(principal, schema.name, "view")
     org_id, table = principal.org_id, repository.table(schema.name)
     dialect = dialect_name(source)
     few = await _few_search_matches(source, dialect, schema.name, query)
@@ -200,8 +191,7 @@ def _counted(query: ListQuery, counted: int) -> tuple[int, str]:
 
 async def create_record(
     session: AsyncSession, principal: Principal, schema: RecordSchema, body: dict[str, Any]
-) -> Outcome:
-    require(principal, schema.name, "create")
+) -> RecordChange:
     changes = validate(schema, body, creating=True)
     await check_references(session, principal.org_id, schema, changes)
     _raise_if_invalid(changes)
@@ -230,7 +220,7 @@ async def create_record(
     )
     changed = [key for key in record if key not in ("id", "version", "created_at", "updated_at")]
     await _event(session, principal, schema, "create", record, changed)
-    return Outcome(
+    return Changed(
         record, {key: {"before": None, "after": json_safe(record[key])} for key in changed}
     )
 
@@ -242,8 +232,7 @@ async def update_record(
     record_id: int,
     body: dict[str, Any],
     if_match: int | None,
-) -> Outcome:
-    require(principal, schema.name, "edit")
+) -> RecordChange:
     org_id = principal.org_id
     changes = validate(schema, body, creating=False)
     await look_up_endpoints(session, org_id, "crm")  # before the record's row lock
@@ -268,7 +257,7 @@ async def update_record(
         await _store_lines(session, org_id, schema, record_id, changes)
     changed_keys = [key for key in _compare(schema, before, values, changes) if key]
     if not changed_keys:
-        return Outcome(before, {})
+        return Changed(before, {})
     values["version"] = current_row["version"] + 1
     values["updated_at"] = utcnow()
     if not await repository.update_record(
@@ -286,7 +275,7 @@ async def update_record(
         key: {"before": json_safe(before.get(key)), "after": json_safe(after.get(key))}
         for key in changed_keys
     }
-    return Outcome(after, diff)
+    return Changed(after, diff)
 
 
 async def delete_record(
@@ -295,9 +284,8 @@ async def delete_record(
     schema: RecordSchema,
     record_id: int,
     if_match: int | None,
-) -> Outcome:
+) -> RecordChange:
     """Refuses (409, listing them) while other records still point at this one."""
-    require(principal, schema.name, "delete")
     org_id = principal.org_id
     await look_up_endpoints(session, org_id, "crm")  # before the record's row lock
     row = await _existing(session, org_id, schema, record_id, for_update=True)
@@ -322,7 +310,7 @@ async def delete_record(
     await repository.delete_record(session, org_id, schema.name, record_id)
     await _event(session, principal, schema, "delete", before, [])
     diff = {key: {"before": json_safe(value), "after": None} for key, value in before.items()}
-    return Outcome(before, diff)
+    return Changed(before, diff)
 
 
 def _possible(record_id: int) -> bool:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, delete, get, patch, post
-from litestar.di import NamedDependency
+from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.auth.principal import Principal
 from finite.core.webhooks import repository
 from finite.core.webhooks import service as webhooks
-from finite.crm.auth import require_admin
-from finite.crm.module_names import CRM_MODULES
+from finite.crm.auth import ADMIN, PERMISSION
 from finite.crm.schemas import limits_out
+from finite.crm.webhooks import service
 from finite.crm.webhooks.schemas import (
     CreatedWebhookOut,
     DeliveryOut,
@@ -31,27 +35,22 @@ from finite.crm.webhooks.schemas import (
     webhook_out,
 )
 from finite.kit.clock import utcnow
+from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.rate_limits import decision_of
 from finite.platform.state import Platform, platform_of
+from finite.platform.unit_of_work import Changed, commit_change
 
-AnyRequest = Request[Any, Any, Any]
-CRM_EVENTS = ("create", "update", "delete")
-
-
-def _choices(field: str, value: list[str] | str, allowed: tuple[str, ...]) -> list[str]:
-    return webhooks.check_choices(field, [value] if isinstance(value, str) else value, allowed)
+ADMINS_ONLY = {PERMISSION: ADMIN}
 
 
 def _policy(platform: Platform) -> webhooks.TargetPolicy:
     return webhooks.TargetPolicy(allow_private=platform.settings.webhooks_allow_private)
 
 
-@get("/webhooks")
-async def list_webhooks(
-    request: AnyRequest, principal: NamedDependency[Principal]
-) -> WebhookListOut:
+@get("/", opt=ADMINS_ONLY)
+async def list_webhooks(request: AnyRequest, principal: PrincipalDep) -> WebhookListOut:
     """Every webhook of the organization, with the plan's limits and how many are used."""
-    require_admin(principal)
     async with platform_of(request).db.read() as session:
         found = await repository.list_endpoints(session, principal.org_id, "crm")
     return WebhookListOut(
@@ -60,110 +59,85 @@ async def list_webhooks(
     )
 
 
-@post("/webhooks", status_code=HTTP_201_CREATED)
+@post("/", status_code=HTTP_201_CREATED, opt=ADMINS_ONLY)
 async def create_webhook(
-    request: AnyRequest, principal: NamedDependency[Principal], data: JSONBody[WebhookIn]
+    request: AnyRequest, principal: PrincipalDep, data: JSONBody[WebhookIn]
 ) -> CreatedWebhookOut:
     """Create a webhook; the signing secret is in this answer only."""
-    require_admin(principal)
     platform = platform_of(request)
-    new = webhooks.NewEndpoint(
-        url=await webhooks.checked_url(data.url, _policy(platform)),
-        modules=_choices("modules", data.modules, CRM_MODULES),
-        events=_choices("events", data.events, CRM_EVENTS),
-        description=data.description.strip(),
-    )
-    async with platform.db.transaction() as session:
-        created = await webhooks.create_endpoint(
-            session,
-            platform.secrets,
-            org_id=principal.org_id,
-            entitlement=principal.entitlement,
-            new=new,
-            now=utcnow(),
-        )
+    new = await service.new_endpoint(data, _policy(platform))
+
+    async def work(session: AsyncSession) -> Changed[webhooks.CreatedEndpoint]:
+        return await service.create_endpoint(session, platform.secrets, principal, new, utcnow())
+
+    created = await commit_change(request, HTTP_201_CREATED, work)
     shown = webhook_out(created.endpoint)
     return CreatedWebhookOut(**msgspec.structs.asdict(shown), secret=created.secret)
 
 
-@get("/webhooks/{webhook_id:str}")
+@get("/{webhook_id:str}", opt=ADMINS_ONLY)
 async def get_webhook(
-    request: AnyRequest, principal: NamedDependency[Principal], webhook_id: FromPath[str]
+    request: AnyRequest, principal: PrincipalDep, webhook_id: FromPath[str]
 ) -> WebhookOut:
-    require_admin(principal)
     async with platform_of(request).db.read() as session:
         endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
     return webhook_out(endpoint)
 
 
-@patch("/webhooks/{webhook_id:str}")
+@patch("/{webhook_id:str}", opt=ADMINS_ONLY)
 async def update_webhook(
     request: AnyRequest,
-    principal: NamedDependency[Principal],
+    principal: PrincipalDep,
     webhook_id: FromPath[str],
     data: JSONBody[WebhookPatchIn],
 ) -> WebhookOut:
     """Change the URL, filters or description; `enabled` pauses or resumes deliveries."""
-    require_admin(principal)
-    platform = platform_of(request)
     url = None
-    if data.url is not msgspec.UNSET:
-        url = await webhooks.checked_url(data.url, _policy(platform))
+    if data.url is not msgspec.UNSET:  # checked before the transaction: it resolves the host
+        url = await webhooks.checked_url(data.url, _policy(platform_of(request)))
     now = utcnow()
-    async with platform.db.transaction() as session:
-        endpoint = await webhooks.endpoint_or_404(
-            session, principal.org_id, "crm", webhook_id, lock=True
-        )
-        if url is not None:
-            endpoint.url = url
-        if data.modules is not msgspec.UNSET:
-            endpoint.modules = _choices("modules", data.modules, CRM_MODULES)
-        if data.events is not msgspec.UNSET:
-            endpoint.events = _choices("events", data.events, CRM_EVENTS)
-        if data.description is not msgspec.UNSET:
-            endpoint.description = data.description.strip()
-        if data.enabled is not msgspec.UNSET:
-            webhooks.set_enabled(endpoint, data.enabled, now)
-        endpoint.updated_at = now
-    return webhook_out(endpoint)
+
+    async def work(session: AsyncSession) -> Changed[WebhookEndpoint]:
+        return await service.update_endpoint(session, principal.org_id, webhook_id, data, url, now)
+
+    return webhook_out(await commit_change(request, HTTP_200_OK, work))
 
 
-@delete("/webhooks/{webhook_id:str}")
+@delete("/{webhook_id:str}", opt=ADMINS_ONLY)
 async def delete_webhook(
-    request: AnyRequest, principal: NamedDependency[Principal], webhook_id: FromPath[str]
+    request: AnyRequest, principal: PrincipalDep, webhook_id: FromPath[str]
 ) -> None:
     """Delete a webhook with its delivery history."""
-    require_admin(principal)
-    async with platform_of(request).db.transaction() as session:
-        endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
-        await session.delete(endpoint)
+
+    async def work(session: AsyncSession) -> Changed[None]:
+        return await service.delete_endpoint(session, principal.org_id, webhook_id)
+
+    await commit_change(request, HTTP_204_NO_CONTENT, work)
 
 
-@post("/webhooks/{webhook_id:str}/ping", status_code=HTTP_202_ACCEPTED)
+@post("/{webhook_id:str}/ping", status_code=HTTP_202_ACCEPTED, opt=ADMINS_ONLY)
 async def ping_webhook(
-    request: AnyRequest, principal: NamedDependency[Principal], webhook_id: FromPath[str]
+    request: AnyRequest, principal: PrincipalDep, webhook_id: FromPath[str]
 ) -> DeliveryOut:
     """Queue the ping test event; follow it in the delivery history."""
-    require_admin(principal)
-    platform = platform_of(request)
-    async with platform.db.transaction() as session:
-        endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
-        delivery = await webhooks.queue_ping(session, endpoint, utcnow())
-    platform.nudge_worker()
+
+    async def work(session: AsyncSession) -> Changed[WebhookDelivery]:
+        return await service.queue_ping(session, principal.org_id, webhook_id, utcnow())
+
+    delivery = await commit_change(request, HTTP_202_ACCEPTED, work)
     return delivery_out(webhooks.DeliveryWithAttempts(delivery, []))
 
 
-@get("/webhooks/{webhook_id:str}/deliveries")
+@get("/{webhook_id:str}/deliveries", opt=ADMINS_ONLY)
 async def list_deliveries(
     request: AnyRequest,
-    principal: NamedDependency[Principal],
+    principal: PrincipalDep,
     webhook_id: FromPath[str],
     limit: Annotated[int, Parameter(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Parameter(max_length=40)] = None,
     status: Annotated[str | None, Parameter(pattern="^(pending|failed|succeeded|dead)$")] = None,
 ) -> DeliveryPageOut:
     """Delivery history, newest first, each with its attempts; pass `next_cursor` as `cursor`."""
-    require_admin(principal)
     async with platform_of(request).db.read() as session:
         endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
         page = await webhooks.delivery_page(
@@ -175,69 +149,68 @@ async def list_deliveries(
 
 
 @post(
-    "/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver",
+    "/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver",
     status_code=HTTP_202_ACCEPTED,
+    opt=ADMINS_ONLY,
 )
 async def redeliver(
     request: AnyRequest,
-    principal: NamedDependency[Principal],
+    principal: PrincipalDep,
     webhook_id: FromPath[str],
     delivery_id: FromPath[str],
 ) -> DeliveryOut:
     """Send one delivery again now, with a fresh round of retries."""
-    require_admin(principal)
-    platform = platform_of(request)
-    async with platform.db.transaction() as session:
-        endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
-        delivery = await webhooks.redeliver(session, endpoint, delivery_id, utcnow())
-    platform.nudge_worker()
+
+    async def work(session: AsyncSession) -> Changed[WebhookDelivery]:
+        return await service.redeliver(session, principal.org_id, webhook_id, delivery_id, utcnow())
+
+    delivery = await commit_change(request, HTTP_202_ACCEPTED, work)
     return delivery_out(webhooks.DeliveryWithAttempts(delivery, []))
 
 
-@post("/webhooks/{webhook_id:str}/recover", status_code=HTTP_202_ACCEPTED)
+@post("/{webhook_id:str}/recover", status_code=HTTP_202_ACCEPTED, opt=ADMINS_ONLY)
 async def recover(
     request: AnyRequest,
-    principal: NamedDependency[Principal],
+    principal: PrincipalDep,
     webhook_id: FromPath[str],
     data: JSONBody[RecoverIn],
 ) -> RecoveredOut:
     """Queue again every failed or dead delivery created since `since`."""
-    require_admin(principal)
-    platform = platform_of(request)
-    async with platform.db.transaction() as session:
-        endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
-        count = await webhooks.recover(session, endpoint, data.since, utcnow())
-    platform.nudge_worker()
-    return RecoveredOut(count)
+
+    async def work(session: AsyncSession) -> Changed[int]:
+        return await service.recover(session, principal.org_id, webhook_id, data.since, utcnow())
+
+    return RecoveredOut(await commit_change(request, HTTP_202_ACCEPTED, work))
 
 
-@post("/webhooks/{webhook_id:str}/rotate-secret", status_code=200)
+@post("/{webhook_id:str}/rotate-secret", status_code=HTTP_200_OK, opt=ADMINS_ONLY)
 async def rotate_secret(
-    request: AnyRequest, principal: NamedDependency[Principal], webhook_id: FromPath[str]
+    request: AnyRequest, principal: PrincipalDep, webhook_id: FromPath[str]
 ) -> RotatedSecretOut:
     """A new signing secret, shown once; the old one also signs for the next 24 hours."""
-    require_admin(principal)
-    platform = platform_of(request)
-    now = utcnow()
-    async with platform.db.transaction() as session:
-        endpoint = await webhooks.endpoint_or_404(
-            session, principal.org_id, "crm", webhook_id, lock=True
-        )
-        secret = webhooks.rotate_secret(platform.secrets, endpoint, now)
-        expires = endpoint.previous_secret_expires_at
+    box = platform_of(request).secrets
+
+    async def work(session: AsyncSession) -> Changed[tuple[WebhookEndpoint, str]]:
+        return await service.rotate_secret(session, box, principal.org_id, webhook_id, utcnow())
+
+    endpoint, secret = await commit_change(request, HTTP_200_OK, work)
+    expires = endpoint.previous_secret_expires_at
     assert expires is not None
     return RotatedSecretOut(id=endpoint.id, secret=secret, previous_secret_expires_at=expires)
 
 
-ROUTES = [
-    list_webhooks,
-    create_webhook,
-    get_webhook,
-    update_webhook,
-    delete_webhook,
-    ping_webhook,
-    list_deliveries,
-    redeliver,
-    recover,
-    rotate_secret,
-]
+router = Router(
+    "/webhooks",
+    route_handlers=[
+        list_webhooks,
+        create_webhook,
+        get_webhook,
+        update_webhook,
+        delete_webhook,
+        ping_webhook,
+        list_deliveries,
+        redeliver,
+        recover,
+        rotate_secret,
+    ],
+)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Response, get, patch, post
+from litestar import Response, Router, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
 from finite.handover.clients import service
 from finite.handover.clients.schemas import ClientIn, ClientOut, ClientPatch, client_out
-from finite.handover.envelope import Envelope, ok
-from finite.handover.http import AnyRequest, PrincipalDep, created
-from finite.handover.idempotency import idempotent_post
+from finite.handover.envelope import Envelope, encode_ok, ok
+from finite.handover.http import created
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
-from finite.handover.writes import Written, audited_write
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
+from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
 MODULE = "clients"
 Search = Annotated[
@@ -25,7 +25,7 @@ Search = Annotated[
 ]
 
 
-@get("/clients", opt={"scope": "read"})
+@get("/", opt={"scope": "read"})
 async def list_clients(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -42,7 +42,7 @@ async def list_clients(
 
 
 @post(
-    "/clients",
+    "/",
     status_code=201,
     responses=created(ClientOut, "The new client."),
     opt={"scope": "write"},
@@ -53,13 +53,13 @@ async def create_client(
     """Create a client; its email (normalized) must be new to the organization."""
     set_subject(request.scope, MODULE, action="create")
 
-    async def work(session: AsyncSession) -> Written[ClientOut]:
+    async def work(session: AsyncSession) -> Changed[ClientOut]:
         return await service.create_client(session, principal.org_id, data)
 
-    return await idempotent_post(request, principal, 201, work)
+    return await commit_idempotent(request, principal, 201, work, encode_ok)
 
 
-@get("/clients/{client_id:str}", opt={"scope": "read"})
+@get("/{client_id:str}", opt={"scope": "read"})
 async def get_client(
     request: AnyRequest, principal: PrincipalDep, client_id: FromPath[str]
 ) -> Envelope[ClientOut]:
@@ -70,7 +70,7 @@ async def get_client(
     return ok(request, client_out(client))
 
 
-@patch("/clients/{client_id:str}", opt={"scope": "write"})
+@patch("/{client_id:str}", opt={"scope": "write"})
 async def update_client(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -80,7 +80,10 @@ async def update_client(
     """Change a client's name, email or company; only the fields sent change."""
     set_subject(request.scope, MODULE, action="update")
 
-    async def work(session: AsyncSession) -> Written[ClientOut]:
+    async def work(session: AsyncSession) -> Changed[ClientOut]:
         return await service.update_client(session, principal.org_id, client_id, data)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
+
+
+router = Router("/clients", route_handlers=[list_clients, create_client, get_client, update_client])

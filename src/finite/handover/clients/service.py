@@ -12,13 +12,13 @@ from finite.handover.clients import repository
 from finite.handover.clients.schemas import ClientIn, ClientOut, ClientPatch, client_out
 from finite.handover.paging import window
 from finite.handover.unique import change_unique, insert_unique
-from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, not_found
 from finite.kit.ids import new_id
 from finite.kit.paging import Window
 from finite.kit.validate import normalize_email
 from finite.models import HandoverClient
+from finite.platform.unit_of_work import Changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +51,14 @@ async def list_clients(
     return window(rows, limit, lambda row: row.id)
 
 
-async def create_client(session: AsyncSession, org_id: str, data: ClientIn) -> Written[ClientOut]:
+async def create_client(session: AsyncSession, org_id: str, data: ClientIn) -> Changed[ClientOut]:
     found = await find_or_create(
         session, org_id, data.name, data.email, data.company, name_field="name", email_field="email"
     )
     if not found.created:
         raise taken(found.client.email)
     out = client_out(found.client)
-    return Written(out, diffs.created({"id": out.id, "name": out.name, "email": out.email}))
+    return Changed(out, diffs.created({"id": out.id, "name": out.name, "email": out.email}))
 
 
 async def find_or_create(
@@ -98,7 +98,7 @@ async def find_or_create(
 
 async def update_client(
     session: AsyncSession, org_id: str, client_id: str, patch: ClientPatch
-) -> Written[ClientOut]:
+) -> Changed[ClientOut]:
     client = await get_client(session, org_id, client_id)
     name = client.name if patch.name is UNSET else inputs.title("name", patch.name)
     email = client.email if patch.email is UNSET else normalize_email("email", patch.email)
@@ -119,4 +119,4 @@ async def update_client(
 
         if not await change_unique(session, apply):
             raise taken(email)
-    return Written(client_out(client), diff)
+    return Changed(client_out(client), diff)

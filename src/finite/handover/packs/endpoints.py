@@ -3,14 +3,13 @@ add, change and remove one credential or item."""
 
 from __future__ import annotations
 
-from litestar import Response, delete, get, patch, post, put
+from litestar import Response, Router, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.envelope import Envelope, ok
-from finite.handover.http import AnyRequest, PrincipalDep, created
-from finite.handover.idempotency import idempotent_post
+from finite.handover.envelope import Envelope, encode_ok, ok
+from finite.handover.http import created
 from finite.handover.packs import replace, service
 from finite.handover.packs.schemas import (
     CredentialIn,
@@ -23,13 +22,14 @@ from finite.handover.packs.schemas import (
     PackPut,
 )
 from finite.handover.templates.schemas import DeletedOut
-from finite.handover.writes import Written, audited_write
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
+from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
 MODULE = "packs"
-PACK = "/projects/{project_id:str}/pack"
-CREDENTIAL = PACK + "/credentials/{credential_id:str}"
-ITEM = PACK + "/items/{item_id:str}"
+PACK = "/"  # the router is at /projects/{project_id}/pack
+CREDENTIAL = "/credentials/{credential_id:str}"
+ITEM = "/items/{item_id:str}"
 
 
 @get(PACK, opt={"scope": "read"})
@@ -51,14 +51,14 @@ async def replace_pack(
     set_subject(request.scope, MODULE, action="update")
     box = platform_of(request).secrets
 
-    async def work(session: AsyncSession) -> Written[PackOut]:
+    async def work(session: AsyncSession) -> Changed[PackOut]:
         return await replace.replace_pack(session, box, principal.org_id, project_id, data)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
 
 
 @post(
-    PACK + "/credentials",
+    "/credentials",
     status_code=201,
     responses=created(CredentialOut, "The new credential, its password masked."),
     opt={"scope": "write"},
@@ -73,10 +73,10 @@ async def add_credential(
     set_subject(request.scope, MODULE, action="create")
     box = platform_of(request).secrets
 
-    async def work(session: AsyncSession) -> Written[CredentialOut]:
+    async def work(session: AsyncSession) -> Changed[CredentialOut]:
         return await service.add_credential(session, box, principal.org_id, project_id, data)
 
-    return await idempotent_post(request, principal, 201, work)
+    return await commit_idempotent(request, principal, 201, work, encode_ok)
 
 
 @patch(CREDENTIAL, opt={"scope": "write"})
@@ -91,12 +91,12 @@ async def update_credential(
     set_subject(request.scope, MODULE, action="update")
     box = platform_of(request).secrets
 
-    async def work(session: AsyncSession) -> Written[CredentialOut]:
+    async def work(session: AsyncSession) -> Changed[CredentialOut]:
         return await service.update_credential(
             session, box, principal.org_id, project_id, credential_id, data
         )
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
 
 
 @delete(CREDENTIAL, status_code=200, opt={"scope": "write"})
@@ -109,14 +109,14 @@ async def delete_credential(
     """Remove a credential from the pack."""
     set_subject(request.scope, MODULE, action="delete")
 
-    async def work(session: AsyncSession) -> Written[DeletedOut]:
+    async def work(session: AsyncSession) -> Changed[DeletedOut]:
         return await service.delete_credential(session, principal.org_id, project_id, credential_id)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
 
 
 @post(
-    PACK + "/items",
+    "/items",
     status_code=201,
     responses=created(ItemOut, "The new item."),
     opt={"scope": "write"},
@@ -127,10 +127,10 @@ async def add_item(
     """Add a link, training resource or document (as a link) at the end of a section."""
     set_subject(request.scope, MODULE, action="create")
 
-    async def work(session: AsyncSession) -> Written[ItemOut]:
+    async def work(session: AsyncSession) -> Changed[ItemOut]:
         return await service.add_item(session, principal.org_id, project_id, data)
 
-    return await idempotent_post(request, principal, 201, work)
+    return await commit_idempotent(request, principal, 201, work, encode_ok)
 
 
 @patch(ITEM, opt={"scope": "write"})
@@ -144,10 +144,10 @@ async def update_item(
     """Change an item, or move it to another section; only the fields sent change."""
     set_subject(request.scope, MODULE, action="update")
 
-    async def work(session: AsyncSession) -> Written[ItemOut]:
+    async def work(session: AsyncSession) -> Changed[ItemOut]:
         return await service.update_item(session, principal.org_id, project_id, item_id, data)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
 
 
 @delete(ITEM, status_code=200, opt={"scope": "write"})
@@ -157,7 +157,22 @@ async def delete_item(
     """Remove an item from the pack."""
     set_subject(request.scope, MODULE, action="delete")
 
-    async def work(session: AsyncSession) -> Written[DeletedOut]:
+    async def work(session: AsyncSession) -> Changed[DeletedOut]:
         return await service.delete_item(session, principal.org_id, project_id, item_id)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
+
+
+router = Router(
+    "/projects/{project_id:str}/pack",
+    route_handlers=[
+        get_pack,
+        replace_pack,
+        add_credential,
+        update_credential,
+        delete_credential,
+        add_item,
+        update_item,
+        delete_item,
+    ],
+)

@@ -14,17 +14,17 @@ from finite.handover.packs.assemble import pack_out
 from finite.handover.packs.credentials import clean_username, seal_password
 from finite.handover.packs.schemas import CredentialPut, PackOut, PackPut, SectionPut
 from finite.handover.templates.content import clean_support
-from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import ErrorDetail, validation_error
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.models import HandoverPack, PackCredential, PackItem, PackSection
+from finite.platform.unit_of_work import Changed
 
 
 async def replace_pack(
     session: AsyncSession, box: SecretBox, org_id: str, project_id: str, data: PackPut
-) -> Written[PackOut]:
+) -> Changed[PackOut]:
     project, pack = await lookup.editable(session, org_id, project_id)
     before = await pack_out(session, project, pack)
     await _check_ids(session, pack, data)
@@ -38,7 +38,7 @@ async def replace_pack(
     pack.updated_at = utcnow()
     await session.flush()
     after = await pack_out(session, project, pack)
-    return Written(
+    return Changed(
         after,
         {**diffs.changed(audited.pack_fields(before), audited.pack_fields(after)), **password_diff},
     )

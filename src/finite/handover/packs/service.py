@@ -20,12 +20,12 @@ from finite.handover.packs.schemas import (
     PackOut,
 )
 from finite.handover.templates.schemas import DeletedOut
-from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import invalid_field, not_found
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.models import PackCredential, PackItem
+from finite.platform.unit_of_work import Changed
 
 
 async def get_pack(session: AsyncSession, org_id: str, project_id: str) -> PackOut:
@@ -35,7 +35,7 @@ async def get_pack(session: AsyncSession, org_id: str, project_id: str) -> PackO
 
 async def add_credential(
     session: AsyncSession, box: SecretBox, org_id: str, project_id: str, data: CredentialIn
-) -> Written[CredentialOut]:
+) -> Changed[CredentialOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     now = utcnow()
     row = PackCredential(
@@ -57,7 +57,7 @@ async def add_credential(
     out = credential_out(row)
     diff = diffs.created(audited.credential_fields(out))
     diff["password"] = diffs.secret(False, out.has_password)
-    return Written(out, diff)
+    return Changed(out, diff)
 
 
 async def update_credential(
@@ -67,7 +67,7 @@ async def update_credential(
     project_id: str,
     credential_id: str,
     patch: CredentialPatch,
-) -> Written[CredentialOut]:
+) -> Changed[CredentialOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     row = await repository.credential(session, org_id, pack.id, credential_id)
     if row is None:
@@ -92,12 +92,12 @@ async def update_credential(
     if diff:
         row.updated_at = pack.updated_at = utcnow()
     await session.flush()
-    return Written(credential_out(row), diff)
+    return Changed(credential_out(row), diff)
 
 
 async def delete_credential(
     session: AsyncSession, org_id: str, project_id: str, credential_id: str
-) -> Written[DeletedOut]:
+) -> Changed[DeletedOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     row = await repository.credential(session, org_id, pack.id, credential_id)
     if row is None:
@@ -109,12 +109,12 @@ async def delete_credential(
     await session.flush()
     diff = diffs.deleted(gone)
     diff["password"] = diffs.secret(had_password, False)
-    return Written(DeletedOut(id=credential_id, deleted=True), diff)
+    return Changed(DeletedOut(id=credential_id, deleted=True), diff)
 
 
 async def add_item(
     session: AsyncSession, org_id: str, project_id: str, data: ItemIn
-) -> Written[ItemOut]:
+) -> Changed[ItemOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     section = await repository.section(session, org_id, pack.id, data.section_id)
     if section is None:
@@ -134,12 +134,12 @@ async def add_item(
     pack.updated_at = utcnow()
     await session.flush()
     out = item_out(row)
-    return Written(out, diffs.created(audited.fields_of(out)))
+    return Changed(out, diffs.created(audited.fields_of(out)))
 
 
 async def update_item(
     session: AsyncSession, org_id: str, project_id: str, item_id: str, patch: ItemPatch
-) -> Written[ItemOut]:
+) -> Changed[ItemOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     row = await repository.item(session, org_id, pack.id, item_id)
     if row is None:
@@ -164,12 +164,12 @@ async def update_item(
     if diff:
         pack.updated_at = utcnow()
     await session.flush()
-    return Written(after, diff)
+    return Changed(after, diff)
 
 
 async def delete_item(
     session: AsyncSession, org_id: str, project_id: str, item_id: str
-) -> Written[DeletedOut]:
+) -> Changed[DeletedOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     row = await repository.item(session, org_id, pack.id, item_id)
     if row is None:
@@ -178,4 +178,4 @@ async def delete_item(
     await session.delete(row)
     pack.updated_at = utcnow()
     await session.flush()
-    return Written(DeletedOut(id=item_id, deleted=True), diffs.deleted(gone))
+    return Changed(DeletedOut(id=item_id, deleted=True), diffs.deleted(gone))

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Response, get, patch, post
+from litestar import Response, Router, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.envelope import Envelope, ok
-from finite.handover.http import AnyRequest, PrincipalDep, created
-from finite.handover.idempotency import idempotent_post
+from finite.handover.envelope import Envelope, encode_ok, ok
+from finite.handover.http import created
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
 from finite.handover.projects import service
 from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
-from finite.handover.writes import Written, audited_write
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
+from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
 MODULE = "projects"
 StatusFilter = Annotated[
@@ -31,7 +31,7 @@ TypeFilter = Annotated[
 ]
 
 
-@get("/projects", opt={"scope": "read"})
+@get("/", opt={"scope": "read"})
 async def list_projects(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -58,7 +58,7 @@ async def list_projects(
 
 
 @post(
-    "/projects",
+    "/",
     status_code=201,
     responses=created(ProjectOut, "The new project with its client; its pack is ready."),
     opt={"scope": "write"},
@@ -69,13 +69,13 @@ async def create_project(
     """Create a project for a client (by `clientId`, or `clientName` and `clientEmail`)."""
     set_subject(request.scope, MODULE, action="create")
 
-    async def work(session: AsyncSession) -> Written[ProjectOut]:
+    async def work(session: AsyncSession) -> Changed[ProjectOut]:
         return await service.create_project(session, principal.org_id, principal.entitlement, data)
 
-    return await idempotent_post(request, principal, 201, work)
+    return await commit_idempotent(request, principal, 201, work, encode_ok)
 
 
-@get("/projects/{project_id:str}", opt={"scope": "read"})
+@get("/{project_id:str}", opt={"scope": "read"})
 async def get_project(
     request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
 ) -> Envelope[ProjectOut]:
@@ -86,7 +86,7 @@ async def get_project(
     return ok(request, project)
 
 
-@patch("/projects/{project_id:str}", opt={"scope": "write"})
+@patch("/{project_id:str}", opt={"scope": "write"})
 async def update_project(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -96,7 +96,12 @@ async def update_project(
     """Change a project's name, type, launch date or client; only the fields sent change."""
     set_subject(request.scope, MODULE, action="update")
 
-    async def work(session: AsyncSession) -> Written[ProjectOut]:
+    async def work(session: AsyncSession) -> Changed[ProjectOut]:
         return await service.update_project(session, principal.org_id, project_id, data)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
+
+
+router = Router(
+    "/projects", route_handlers=[list_projects, create_project, get_project, update_project]
+)

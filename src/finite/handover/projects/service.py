@@ -19,12 +19,12 @@ from finite.handover.paging import window
 from finite.handover.projects import repository
 from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
 from finite.handover.templates import service as templates
-from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, invalid_field, not_found, plan_limit
 from finite.kit.ids import new_id
 from finite.kit.paging import Window
 from finite.models import HandoverClient, HandoverProject
+from finite.platform.unit_of_work import Changed
 
 TYPE_LENGTH = 100
 
@@ -46,7 +46,7 @@ def project_out(project: HandoverProject, client: HandoverClient, pack_id: str) 
 
 async def create_project(
     session: AsyncSession, org_id: str, entitlement: Entitlement, data: ProjectIn
-) -> Written[ProjectOut]:
+) -> Changed[ProjectOut]:
     """The client (found by id, or by email and else created), the project, its pack from the
     template for its type — all in the caller's one transaction."""
     name = inputs.title("name", data.name)
@@ -87,7 +87,7 @@ async def create_project(
     diff["templateId"] = {"before": None, "after": template_id}
     if client_created:
         diff["client.created"] = {"before": None, "after": True}
-    return Written(out, diff)
+    return Changed(out, diff)
 
 
 async def get_project(session: AsyncSession, org_id: str, project_id: str) -> ProjectOut:
@@ -123,7 +123,7 @@ async def list_projects(
 
 async def update_project(
     session: AsyncSession, org_id: str, project_id: str, patch: ProjectPatch
-) -> Written[ProjectOut]:
+) -> Changed[ProjectOut]:
     project = await _project(session, org_id, project_id)
     before = await _out(session, project)
     if patch.name is not UNSET:
@@ -139,7 +139,7 @@ async def update_project(
     if diff:
         project.updated_at = after.updated_at = utcnow()
         await session.flush()
-    return Written(after, diff)
+    return Changed(after, diff)
 
 
 async def _out(session: AsyncSession, project: HandoverProject) -> ProjectOut:

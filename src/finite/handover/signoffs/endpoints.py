@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import get
+from litestar import Router, get
 from litestar.params import FromPath, QueryParameter
 
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, ok
-from finite.handover.http import AnyRequest, PrincipalDep
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
 from finite.handover.signoffs import service
 from finite.handover.signoffs.schemas import SignoffOut, signoff_out
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
 
 MODULE = "signoffs"
@@ -46,3 +46,6 @@ async def list_signoffs(
     async with platform_of(request).db.read() as session:
         found = await service.list_signoffs(session, principal.org_id, project_id, before, limit)
     return page_of(request, [signoff_out(row) for row in found.rows], found)
+
+
+router = Router("/", route_handlers=[get_project_signoff, list_signoffs])

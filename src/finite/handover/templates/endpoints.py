@@ -3,24 +3,24 @@ to create, change or delete)."""
 
 from __future__ import annotations
 
-from litestar import Response, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.handover.envelope import Envelope, ok
-from finite.handover.http import AnyRequest, PrincipalDep, created
-from finite.handover.idempotency import idempotent_post
+from finite.handover.envelope import Envelope, encode_ok, ok
+from finite.handover.http import created
 from finite.handover.templates import service
 from finite.handover.templates.schemas import DeletedOut, TemplateIn, TemplateOut, TemplatePatch
-from finite.handover.writes import Written, audited_write
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
+from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
 MODULE = "templates"
-ONE = "/templates/{template_id:str}"
+ONE = "/{template_id:str}"
 
 
-@get("/templates", opt={"scope": "read"})
+@get("/", opt={"scope": "read"})
 async def list_templates(
     request: AnyRequest, principal: PrincipalDep
 ) -> Envelope[list[TemplateOut]]:
@@ -32,7 +32,7 @@ async def list_templates(
 
 
 @post(
-    "/templates",
+    "/",
     status_code=201,
     responses=created(TemplateOut, "The new template."),
     opt={"scope": "admin"},
@@ -43,10 +43,10 @@ async def create_template(
     """Create a custom template; new projects of its type start from it."""
     set_subject(request.scope, MODULE, action="create")
 
-    async def work(session: AsyncSession) -> Written[TemplateOut]:
+    async def work(session: AsyncSession) -> Changed[TemplateOut]:
         return await service.create_template(session, principal.org_id, data)
 
-    return await idempotent_post(request, principal, 201, work)
+    return await commit_idempotent(request, principal, 201, work, encode_ok)
 
 
 @get(ONE, opt={"scope": "read"})
@@ -70,10 +70,10 @@ async def update_template(
     """Change a custom template; packs already created do not change."""
     set_subject(request.scope, MODULE, action="update")
 
-    async def work(session: AsyncSession) -> Written[TemplateOut]:
+    async def work(session: AsyncSession) -> Changed[TemplateOut]:
         return await service.update_template(session, principal.org_id, template_id, data)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
 
 
 @delete(ONE, status_code=200, opt={"scope": "admin"})
@@ -83,7 +83,19 @@ async def delete_template(
     """Delete a custom template; built-in templates cannot be deleted."""
     set_subject(request.scope, MODULE, action="delete")
 
-    async def work(session: AsyncSession) -> Written[DeletedOut]:
+    async def work(session: AsyncSession) -> Changed[DeletedOut]:
         return await service.delete_template(session, principal.org_id, template_id)
 
-    return ok(request, await audited_write(request, 200, work))
+    return ok(request, await commit_change(request, 200, work))
+
+
+router = Router(
+    "/templates",
+    route_handlers=[
+        list_templates,
+        create_template,
+        get_template,
+        update_template,
+        delete_template,
+    ],
+)

@@ -21,11 +21,11 @@ from finite.handover.templates.schemas import (
     TemplatePatch,
 )
 from finite.handover.unique import change_unique, insert_unique
-from finite.handover.writes import Written
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, conflict, not_found
 from finite.kit.ids import new_id
 from finite.models import HandoverTemplate
+from finite.platform.unit_of_work import Changed
 
 MAX_CUSTOM_TEMPLATES = 100
 
@@ -91,7 +91,7 @@ async def content_for_type(
 
 async def create_template(
     session: AsyncSession, org_id: str, data: TemplateIn
-) -> Written[TemplateOut]:
+) -> Changed[TemplateOut]:
     if await repository.count(session, org_id) >= MAX_CUSTOM_TEMPLATES:
         raise conflict(f"An organization keeps at most {MAX_CUSTOM_TEMPLATES} custom templates.")
     content = clean_content(
@@ -112,12 +112,12 @@ async def create_template(
     if not await insert_unique(session, row):
         raise _type_taken(project_type)
     out = custom_out(row)
-    return Written(out, diffs.created(_audited(out)))
+    return Changed(out, diffs.created(_audited(out)))
 
 
 async def update_template(
     session: AsyncSession, org_id: str, template_id: str, patch: TemplatePatch
-) -> Written[TemplateOut]:
+) -> Changed[TemplateOut]:
     row = await _custom(session, org_id, template_id)
     before = custom_out(row)
     content = clean_content(
@@ -142,18 +142,18 @@ async def update_template(
     if not await change_unique(session, apply):
         raise _type_taken(project_type)
     after = custom_out(row)
-    return Written(after, diffs.changed(_audited(before), _audited(after)))
+    return Changed(after, diffs.changed(_audited(before), _audited(after)))
 
 
 async def delete_template(
     session: AsyncSession, org_id: str, template_id: str
-) -> Written[DeletedOut]:
+) -> Changed[DeletedOut]:
     """Projects already created keep their packs: a pack is a copy, not a reference."""
     row = await _custom(session, org_id, template_id)
     gone = _audited(custom_out(row))
     await session.delete(row)
     await session.flush()
-    return Written(DeletedOut(id=template_id, deleted=True), diffs.deleted(gone))
+    return Changed(DeletedOut(id=template_id, deleted=True), diffs.deleted(gone))
 
 
 async def _custom(session: AsyncSession, org_id: str, template_id: str) -> HandoverTemplate:

@@ -6,54 +6,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.di import NamedDependency
+from litestar import Response, Router, get
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.accounts.repository import members_by_id
-from finite.core.audit.context import set_subject
 from finite.core.audit.listing import AuditFilter, any_rows, audit_page, iso, member_ids
-from finite.core.auth.principal import Principal
-from finite.crm.audit_params import paging_only
-from finite.crm.modules.schema import module_named
+from finite.crm.audit.params import paging_only
+from finite.crm.auth import AUDIT, PERMISSION, ModuleAction
+from finite.crm.http import json_answer
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.openapi_shapes import PAGING, HistoryPage
-from finite.kit.errors import forbidden, not_found
+from finite.kit.errors import not_found
 from finite.models.accounts import Member
 from finite.models.events import AuditEntry
-from finite.platform.changes import encode, json_response
+from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.openapi_hints import documented
 from finite.platform.state import platform_of
-
-AnyRequest = Request[Any, Any, Any]
-PrincipalDep = NamedDependency[Principal]
 
 _BIGINT = 2**63
 
 
 @get(
-    "/records/{module:str}/{record_id:int}/history",
+    "/{module:str}/{record_id:int}/history",
     responses={
         200: ResponseSpec(
             HistoryPage, generate_examples=False, description="Changes, newest first."
         )
     },
-    opt=documented(params=PAGING),
+    opt={**documented(params=PAGING), PERMISSION: ModuleAction("view"), AUDIT: "history"},
 )
 async def record_history(
     request: AnyRequest, principal: PrincipalDep, module: FromPath[str], record_id: FromPath[int]
 ) -> Response[bytes]:
-    fits = -_BIGINT <= record_id < _BIGINT
-    set_subject(request.scope, module, record_id if fits else None, "history")
-    module_named(module)  # an unknown module is 404
-    if not principal.may(module, "view"):
-        role = principal.role.name if principal.role else "this key"
-        raise forbidden(f"The {role} role cannot view {module}.")
     paging = paging_only(request)
-    if not fits:
+    if not -_BIGINT <= record_id < _BIGINT:
         raise not_found(f"No {module} record {record_id}.")
     wanted = AuditFilter(module=module, record_id=record_id, changes_only=True)
     async with platform_of(request).db.read() as session:
@@ -69,7 +58,7 @@ async def record_history(
         "next_cursor": page.next_cursor,
         "has_more": page.has_more,
     }
-    return json_response(encode(body), 200)
+    return json_answer(body)
 
 
 def _change_out(row: AuditEntry, member: Member | None) -> dict[str, Any]:
@@ -97,3 +86,6 @@ async def _record_exists(session: AsyncSession, org_id: str, module: str, record
         select(source.c.id).where(source.c.org_id == org_id, source.c.id == record_id)
     )
     return found.first() is not None
+
+
+router = Router("/records", route_handlers=[record_history])

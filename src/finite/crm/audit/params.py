@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from litestar import Request
 
 from finite.core.audit.listing import AuditFilter, Cursor, StatusFilter
 from finite.kit.errors import AppError, ErrorDetail, validation_error
+from finite.platform.http import AnyRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -51,9 +49,7 @@ class _Problems:
         return validation_error(self.details)
 
 
-def _single(
-    request: Request[Any, Any, Any], problems: _Problems, allowed: tuple[str, ...]
-) -> dict[str, str]:
+def _single(request: AnyRequest, problems: _Problems, allowed: tuple[str, ...]) -> dict[str, str]:
     params = request.query_params
     values: dict[str, str] = {}
     for name in sorted(set(params.keys())):
@@ -122,9 +118,7 @@ def _record_id(raw: str, problems: _Problems) -> int | None:
     return int(raw)
 
 
-def audit_query(
-    request: Request[Any, Any, Any], *, paged: bool = True
-) -> tuple[AuditFilter, Paging]:
+def audit_query(request: AnyRequest, *, paged: bool = True) -> tuple[AuditFilter, Paging]:
     """The filters of GET /api/audit (and of the CSV export, which takes no paging)."""
     problems = _Problems()
     values = _single(request, problems, FILTERS + PAGING if paged else FILTERS)
@@ -150,7 +144,7 @@ def audit_query(
     return wanted, paging
 
 
-def paging_only(request: Request[Any, Any, Any]) -> Paging:
+def paging_only(request: AnyRequest) -> Paging:
     """limit and cursor, nothing else (a record's history)."""
     problems = _Problems()
     paging = _paging(_single(request, problems, PAGING), problems)

@@ -11,13 +11,13 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
-from litestar import Request
 from litestar.params import QueryParameter
 
 from finite.handover.envelope import Meta, meta_for
 from finite.kit import paging
 from finite.kit.errors import invalid_field
 from finite.kit.paging import Window
+from finite.platform.http import AnyRequest
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -67,7 +67,7 @@ def window(rows: Sequence[R], limit: int, id_of: Callable[[R], str]) -> Window[R
     return paging.window(rows, limit, lambda row: paging.encode_cursor(_TAG, id_of(row)))
 
 
-def page_of(request: Request[Any, Any, Any], items: list[T], found: Window[Any]) -> Page[T]:
+def page_of(request: AnyRequest, items: list[T], found: Window[Any]) -> Page[T]:
     meta = meta_for(request)
     return Page(
         data=items,

@@ -12,7 +12,7 @@ from litestar.response import Stream
 
 from finite.core.audit.context import set_subject
 from finite.core.auth.principal import Principal
-from finite.crm.export.records_csv import postgres_csv, stream_csv
+from finite.crm.engines.chosen import crm_engine
 from finite.crm.fields.service import load_schema
 from finite.crm.query.grammar import parse_list_query
 from finite.crm.records.service import require
@@ -47,11 +47,7 @@ async def export_csv(
     require(principal, schema.name, "export")
     query = parse_list_query(schema, request.query_params.multi_items(), paged=False)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    body = (
-        stream_csv(db, schema, principal.org_id, query)
-        if db.is_sqlite
-        else postgres_csv(db, schema, principal.org_id, query)
-    )
+    body = crm_engine(db).export_csv(db, schema, principal.org_id, query)
     return Stream(
         body,
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeAlias
@@ -73,6 +73,11 @@ class DatabaseEngine(ABC):
     def writing(self, session: AsyncSession, *, bulk: bool) -> AbstractAsyncContextManager[None]:
         """Around a write transaction's work and commit, before its first statement. `bulk`: a
         unit of work that writes many rows."""
+
+    def migration_turn(self, url: str) -> AbstractContextManager[None]:
+        """Held while migrations run (platform/migrations.py), so that two processes do not
+        migrate one database at once."""
+        return nullcontext()
 
     async def dedicated_connection(self, engine: AsyncEngine) -> Any:
         """A driver connection of its own, outside the pools, for LISTEN."""

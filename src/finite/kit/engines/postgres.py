@@ -4,7 +4,7 @@ LISTEN on a connection of its own."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -45,6 +45,9 @@ class PostgresEngine(DatabaseEngine):
 
     def writing(self, session: AsyncSession, *, bulk: bool) -> AbstractAsyncContextManager[None]:
         return _NOTHING
+
+    def migration_turn(self, url: str) -> AbstractContextManager[None]:
+        return nullcontext()  # migrations/env.py takes an advisory lock
 
     async def dedicated_connection(self, engine: AsyncEngine) -> Any:
         """A new asyncpg connection of its own, outside the pools, made with the pools'

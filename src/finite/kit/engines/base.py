@@ -10,7 +10,7 @@ Products keep their own engine classes (crm/engines/, core/audit/chain_engines.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
@@ -107,11 +107,15 @@ class DatabaseEngine(ABC):
 
     # --- fast reads (kit/fast_read.py) ---------------------------------------------------------
 
+    # Not coroutines themselves: each returns the driver's, one coroutine per statement.
+
     @abstractmethod
-    async def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Sequence[Any]:
+    def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Awaitable[Sequence[Any]]:
         """Rows of `sql` on a session's driver connection."""
 
-    async def fetch_inline(self, connection: Any, sql: str, values: Sequence[Any]) -> Sequence[Any]:
+    def fetch_inline(
+        self, connection: Any, sql: str, values: Sequence[Any]
+    ) -> Awaitable[Sequence[Any]]:
         """Rows of `sql` on an inline_read_engine() connection."""
         raise NotImplementedError
 

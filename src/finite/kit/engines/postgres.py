@@ -3,7 +3,7 @@ LISTEN on a connection of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
@@ -81,11 +81,8 @@ class PostgresEngine(DatabaseEngine):
 
     # --- fast reads ----------------------------------------------------------------------------
 
-    async def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Sequence[Any]:
-        return await connection.fetch(sql, *values)  # type: ignore[no-any-return]
-
-    async def fetch_inline(self, connection: Any, sql: str, values: Sequence[Any]) -> Sequence[Any]:
-        return await connection.fetch(sql, *values)  # type: ignore[no-any-return]
+    def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Awaitable[Sequence[Any]]:
+        return connection.fetch(sql, *values)  # type: ignore[no-any-return]
 
     async def sent_types(self, connection: Any, sql: str, columns: int) -> list[int | None]:
         """Some result processors depend on the type the server sends (a NUMERIC result is a

@@ -7,7 +7,7 @@ import asyncio
 import fcntl
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -164,14 +164,15 @@ class SqliteEngine(DatabaseEngine):
 
     # --- fast reads ----------------------------------------------------------------------------
 
-    async def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Sequence[Any]:
-        # A session's connection (kit/sqlite_inline_driver.py)
-        return list(await connection.execute_fetchall(sql, values))
+    def fetch(
+        self, connection: sqlite_inline_driver.InlineConnection, sql: str, values: Sequence[Any]
+    ) -> Awaitable[Sequence[Any]]:
+        return connection.execute_fetchall(sql, values)
 
-    async def fetch_inline(
+    def fetch_inline(
         self, connection: sqlite3.Connection, sql: str, values: Sequence[Any]
-    ) -> Sequence[Any]:
-        return await sqlite_inline.fetch_all(connection, sql, values)
+    ) -> Awaitable[Sequence[Any]]:
+        return sqlite_inline.fetch_all(connection, sql, values)
 
     # --- column types --------------------------------------------------------------------------
 

@@ -3,8 +3,7 @@
 One subclass per engine (sqlite.py, postgres.py); `Database` builds its own from the URL once,
 in its constructor (kit/db.py). Column types reach theirs through `engine_class(dialect)`
 (kit/engines/__init__.py), once per dialect: SQLAlchemy caches their processors.
-Products keep their own engine classes (crm/engines/, core/audit/chain_engines.py), picked by
-`name`.
+Products keep their own engine classes (crm/engines/), picked by `name`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """What differs between the database engines Finite runs on, below the products.
 
 One subclass per engine (sqlite.py, postgres.py); `Database` builds its own from the URL once,
-in its constructor (kit/db.py). Sessions and column types reach theirs through `engine_for(dialect)`
-(kit/engines/__init__.py), once per dialect: SQLAlchemy caches their processors.
+in its constructor (kit/db.py). Sessions and column types reach theirs through
+`engine_for(dialect)` (kit/engines/__init__.py): one lookup; column types' result processors
+ask once per dialect (SQLAlchemy caches them).
 Products keep their own engine classes (crm/engines/), picked by `name`.
 """
 

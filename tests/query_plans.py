@@ -8,7 +8,7 @@ from sqlalchemy import ClauseElement, Select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.kit.db import Database, dialect_name
+from finite.kit.db import Database, engine_of
 
 
 async def query_plan(
@@ -20,7 +20,7 @@ async def query_plan(
     transaction (SET LOCAL)."""
     sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     connection = await session.connection()
-    if dialect_name(session) == "postgresql":
+    if engine_of(session).name == "postgresql":
         for path in avoid:
             await connection.exec_driver_sql(f"SET LOCAL enable_{path} = off")
         lines: Any = await connection.exec_driver_sql(f"EXPLAIN {sql}")

@@ -1,34 +1,29 @@
-"""The database handle: one async engine, explicit read and write units of work."""
+"""The database handle: one async engine, explicit read and write units of work.
+
+What differs between SQLite and PostgreSQL lives in kit/engines/ (one class per engine): the
+handle builds its engine object from the URL once, here, and asks it, never the URL again.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
-import msgspec
-from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
-from sqlalchemy.pool import PoolProxiedConnection, PoolResetState
+from sqlalchemy import text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from finite.kit import sqlite_inline, sqlite_inline_driver
+from finite.kit.engines import engine_for, engine_for_url
+from finite.kit.engines.base import DatabaseEngine, json_dumps
 
-WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
+__all__ = ["DEFAULT_POOL_SIZE", "Database", "RawRead", "engine_of", "json_dumps"]
+
 DEFAULT_POOL_SIZE = 16
-_IMMEDIATE = "finite_sqlite_immediate"
-_NO_BEGIN = "finite_sqlite_no_begin"
+
+Fetch = Callable[[Any, str, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
 class Database:
@@ -39,91 +34,47 @@ class Database:
         closed and reopened on the next burst (10 under 16 callers: ~1-7 new connections a
         second, each a PostgreSQL backend started and an asyncpg setup)."""
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = _create_engine(url, echo=echo, pool_size=pool_size)
-        # PostgreSQL connections that plan each prepared statement once
-        # (crm/records/query/stable_plans says which statements may); SQLite plans every
-        # statement once anyway.
-        self._generic_plans_engine = (
-            self.engine
-            if self.is_sqlite
-            else _create_engine(url, echo=echo, pool_size=pool_size, generic_plans=True)
+        self.backend: DatabaseEngine = engine_for_url(url)
+        # For tests and tools that check which engine they got; product code asks `backend`.
+        self.is_sqlite = self.backend.name == "sqlite"
+        self.engine: AsyncEngine = self.backend.create_engine(url, echo=echo, pool_size=pool_size)
+        # PostgreSQL: connections that plan each prepared statement once.
+        self._generic_plans_engine = self.backend.generic_plans_engine(
+            url, self.engine, echo=echo, pool_size=pool_size
         )
-        # SQLite: raw_read() connections of their own, read on the event loop's thread.
-        self._inline_reads = _create_inline_read_engine(url, echo=echo) if self.is_sqlite else None
+        # SQLite (a file): raw_read() connections of their own, read on the event loop's thread.
+        self._inline_reads = self.backend.inline_read_engine(url, echo=echo)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        # SQLite: one write transaction at a time per process (see _write_turn), per event loop
-        # (a lock belongs to the loop it was first used on).
-        self._write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
         # Reads run statement by statement, without BEGIN … ROLLBACK: two round trips fewer per
         # request. Each statement still sees one consistent snapshot (PostgreSQL's READ
         # COMMITTED gives a transaction no more than that); read(snapshot=True) keeps one
         # transaction for reads that need several statements to agree or a server-side cursor.
-        autocommit = {_NO_BEGIN: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
         self._read_sessions = async_sessionmaker(
-            self.engine.execution_options(**autocommit), expire_on_commit=False, autoflush=False
+            self.engine.execution_options(**self.backend.autocommit_options()),
+            expire_on_commit=False,
+            autoflush=False,
         )
 
     @asynccontextmanager
     async def transaction(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
         """A write unit of work: commits when the block ends, rolls back on any exception.
 
-        On SQLite it starts with BEGIN IMMEDIATE so concurrent writers queue for the write lock
-        instead of failing when a read lock would have to be upgraded; within one process they
-        take turns first (_write_turn). Its statements run on the event loop's thread
-        (kit/sqlite_inline_driver.py); `bulk`, for a unit of work that writes many rows (a
-        background batch, a field cleared from every record), runs them in a worker thread,
-        where SQLite's own work does not hold the loop.
+        On SQLite it starts with BEGIN IMMEDIATE and this process's writers take turns first
+        (kit/engines/sqlite.py); `bulk`, for a unit of work that writes many rows (a
+        background batch, a field cleared from every record), runs its statements in a
+        worker thread, where SQLite's own work does not hold the loop.
         """
-        async with self._write_turn(), self._sessions() as session:
-            driver: sqlite_inline_driver.InlineConnection | None = None
-            if self.is_sqlite:
-                connection = await session.connection(execution_options={_IMMEDIATE: True})
-                if bulk:
-                    driver = (await connection.get_raw_connection()).driver_connection
-                    assert isinstance(driver, sqlite_inline_driver.InlineConnection)
-                    driver.in_worker_thread = True
+        async with (
+            self.backend.write_turn(),
+            self._sessions() as session,
+            self.backend.writing(session, bulk=bulk),
+        ):
             try:
-                try:
-                    yield session
-                except BaseException:
-                    await session.rollback()
-                    raise
-                await session.commit()
-            finally:
-                if driver is not None:
-                    driver.in_worker_thread = False
-
-    @asynccontextmanager
-    async def _write_turn(self) -> AsyncIterator[None]:
-        """SQLite: this process's write transactions take turns on an asyncio lock. They would
-        queue for SQLite's write lock anyway, retrying from a worker thread: taking turns here
-        costs no thread and no polling. (Measured when that queue was SQLite's busy handler,
-        which sleeps up to 100 ms between tries: 4 record creations at once waited 125-198 ms
-        on average and up to 1.9 s; taking turns, 67-75 ms and at most 0.28 s.) Past
-        WRITE_TURN_TIMEOUT_SECONDS a transaction goes ahead and waits for the lock like another
-        process's writer does."""
-        if not self.is_sqlite:
-            yield
-            return
-        loop = asyncio.get_running_loop()
-        turn = self._write_turns.get(loop)
-        if turn is None:
-            turn = self._write_turns[loop] = asyncio.Lock()
-        taken = False
-        try:
-            async with asyncio.timeout(WRITE_TURN_TIMEOUT_SECONDS):
-                await turn.acquire()
-            taken = True
-        except TimeoutError:
-            pass
-        try:
-            yield
-        finally:
-            if taken:
-                turn.release()
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     @asynccontextmanager
     async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
@@ -148,30 +99,24 @@ class Database:
         if self._inline_reads is not None:
             inline = self._inline_reads.raw_connection()  # a pool checkout: no I/O once open
             try:
-                yield RawRead(inline, self._inline_reads.dialect)
+                yield RawRead(
+                    inline, self._inline_reads.dialect, self.backend, self.backend.fetch_inline
+                )
             finally:
                 inline.close()
             return
         engine = self._generic_plans_engine if generic_plans else self.engine
         proxied = await engine.raw_connection()
         try:
-            yield RawRead(proxied, engine.dialect)
+            yield RawRead(proxied, engine.dialect, self.backend, self.backend.fetch)
         finally:
             # Back to the pool through SQLAlchemy (its reset may await the driver).
             await greenlet_spawn(proxied.close)
 
     async def dedicated_connection(self) -> Any:
-        """PostgreSQL: a new asyncpg connection of its own, outside the pools, made with the
-        pools' connection arguments (for LISTEN, which holds its connection for good)."""
-        assert not self.is_sqlite
-        args, options = self.engine.dialect.create_connect_args(self.engine.url)
-        for sqlalchemy_only in (
-            "prepared_statement_cache_size",
-            "prepared_statement_name_func",
-            "async_creator_fn",
-        ):
-            options.pop(sqlalchemy_only, None)
-        return await asyncpg.connect(*args, **options)
+        """PostgreSQL: a new driver connection of its own, outside the pools (for LISTEN,
+        which holds its connection for good)."""
+        return await self.backend.dedicated_connection(self.engine)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -185,38 +130,23 @@ class Database:
             await self._generic_plans_engine.dispose()
 
 
-async def copy_rows(
-    connection: AsyncConnection, table_name: str, columns: Sequence[str], rows: Sequence[Any]
-) -> None:
-    """PostgreSQL COPY of `rows` (mappings with every column) on the asyncpg connection under
-    SQLAlchemy's, within whatever transaction it is in; dicts and lists go as JSON text."""
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
-    await driver.copy_records_to_table(table_name, records=records, columns=list(columns))
-
-
-def _copy_value(value: Any) -> Any:
-    return json_dumps(value) if isinstance(value, dict | list) else value
-
-
-_JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
-_JSON_DECODER = msgspec.json.Decoder(float_hook=Decimal)  # numbers come back digit for digit
-
-
-def json_dumps(value: Any) -> str:
-    """JSON columns keep decimals as numbers and dates as ISO strings."""
-    return _JSON_ENCODER.encode(value).decode()
-
-
 class RawRead:
-    """A checked-out pool connection: the driver's own connection and its dialect."""
+    """A checked-out pool connection: the driver's own connection, its dialect, its engine
+    class and how rows are fetched on it."""
 
-    __slots__ = ("_proxied", "dialect", "driver")
+    __slots__ = ("_proxied", "backend", "dialect", "driver", "fetch")
 
-    def __init__(self, proxied: PoolProxiedConnection, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        proxied: PoolProxiedConnection,
+        dialect: Dialect,
+        backend: DatabaseEngine,
+        fetch: Fetch,
+    ) -> None:
         self._proxied = proxied
         self.dialect = dialect
+        self.backend = backend
+        self.fetch = fetch
         self.driver: Any = proxied.driver_connection
 
     async def invalidate(self, error: BaseException) -> None:
@@ -224,94 +154,8 @@ class RawRead:
         await greenlet_spawn(self._proxied.invalidate, error)
 
 
-def dialect_name(source: AsyncSession | RawRead) -> str:
+def engine_of(source: AsyncSession | RawRead) -> DatabaseEngine:
+    """The engine object `source` runs on."""
     if isinstance(source, RawRead):
-        return source.dialect.name
-    return source.get_bind().dialect.name
-
-
-def _create_engine(
-    url: str, *, echo: bool, pool_size: int, generic_plans: bool = False
-) -> AsyncEngine:
-    json_options: dict[str, Any] = {
-        "json_serializer": json_dumps,
-        "json_deserializer": _JSON_DECODER.decode,
-    }
-    if not url.startswith("sqlite"):
-        settings = {"plan_cache_mode": "force_generic_plan"} if generic_plans else {}
-        return create_async_engine(
-            url,
-            echo=echo,
-            connect_args={"server_settings": settings},
-            pool_size=pool_size,
-            max_overflow=pool_size // 2,
-            # No pre-ping: it costs a round trip per checkout. Connections are recycled, and a
-            # dropped one fails its request, is discarded, and the next checkout reconnects.
-            pool_recycle=1800,
-            **json_options,
-        )
-    path = make_url(url).database or ":memory:"
-    engine = create_async_engine(
-        url,
-        echo=echo,
-        async_creator=lambda: sqlite_inline_driver.connect(path),
-        pool_reset_on_return=None,  # _reset_sqlite_connection decides
-        **json_options,
-    )
-    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
-    event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-    event.listen(engine.sync_engine.pool, "reset", _reset_sqlite_connection)
-    return engine
-
-
-def _create_inline_read_engine(url: str, *, echo: bool) -> Engine | None:
-    """Plain sqlite3 connections for raw_read() (kit/sqlite_inline.py), on the same file; None
-    for an in-memory database, which another connection would not see."""
-    parsed = make_url(url)
-    if parsed.database in (None, "", ":memory:"):
-        return None
-    engine = create_engine(
-        parsed.set(drivername="sqlite"),
-        echo=echo,
-        # Used by the event loop's thread and, for a read past its budget, a worker thread:
-        # never by two at once (a raw_read() holds its connection until it ends).
-        connect_args={"check_same_thread": False},
-        # The checkout runs on the event loop's thread: it must never wait for a connection
-        # (the ones in use go back only when the loop runs again). Past the pool, open more.
-        max_overflow=-1,
-        json_serializer=json_dumps,
-        json_deserializer=_JSON_DECODER.decode,
-    )
-    event.listen(engine, "connect", lambda connection, _record: sqlite_inline.configure(connection))
-    return engine
-
-
-def _reset_sqlite_connection(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
-    """Roll back on return to the pool only when a transaction is open. Most connections come
-    back without one (read() runs no BEGIN); the pool's unconditional rollback cost ~50 of the
-    ~90 µs of CPU a read took when these connections were aiosqlite's."""
-    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
-        dbapi_connection.rollback()
-
-
-def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    # Take over BEGIN from the driver so a write unit of work can ask for IMMEDIATE.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in (
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA synchronous=NORMAL",
-        # No busy timeout (sqlite_inline_driver.connect opens with 0): SQLite's would wait on
-        # the event loop's thread; a lock is waited for in a worker thread instead.
-    ):
-        cursor.execute(pragma)
-    cursor.close()
-
-
-def _begin_sqlite_transaction(conn: Connection) -> None:
-    options = conn.get_execution_options()
-    if options.get(_NO_BEGIN, False):
-        return
-    immediate = options.get(_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        return source.backend
+    return engine_for(source.get_bind().dialect)

@@ -9,6 +9,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from finite.kit.engines import engine_for
 from finite.kit.result_processors import Processor
 
 
@@ -24,11 +25,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return engine_for(dialect).utc_to_stored(value)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
-        if dialect.driver == "asyncpg":
-            return None  # asyncpg decodes timestamptz to an aware UTC datetime already
+        if engine_for(dialect).driver_decodes_utc(dialect):
+            return None
         return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

@@ -20,7 +20,6 @@ Each runs on a session's connection (inside its transaction, seeing its flushed 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -32,8 +31,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.util import LRUCache
 
-from finite.kit import sqlite_inline
-from finite.kit.db import RawRead
+from finite.kit.db import Fetch, RawRead
+from finite.kit.engines import engine_for
+from finite.kit.engines.base import DatabaseEngine
 from finite.kit.result_processors import Processor
 from finite.kit.sqlite_inline_driver import InlineConnection
 
@@ -64,7 +64,7 @@ async def fetch_rows(
     """The rows of `statement` (a module-level constant) for `params`, decoded as SQLAlchemy
     would. Runs on the session's connection, or on a Database.raw_read() connection."""
     driver = await _driver(source)
-    prepared = _prepare(statement, driver.dialect)
+    prepared = _prepare(statement, driver)
     values = [params[name] for name in prepared.order]
     return await _run(driver, prepared.sql, values, prepared, prepared.result_types)
 
@@ -86,7 +86,7 @@ async def fetch_prepared(
     filled from `params` (crm/records/query/page_plans.py): compiled once per statement object, so
     no run builds SQLAlchemy's cache key (its traversal of the statement)."""
     driver = await _driver(source)
-    key = (statement, driver.dialect.name)
+    key = (statement, driver.backend.name)
     compiled = _compiled_once.get(key)
     if compiled is None:
         made = statement.compile(dialect=driver.dialect)
@@ -159,15 +159,20 @@ class _Driver:
     dialect: Dialect
     connection: Any  # asyncpg's, an InlineConnection (a SQLite session's), or sqlite3's (raw_read)
     invalidate: Callable[[BaseException], Awaitable[None]]
+    backend: DatabaseEngine
+    fetch: Fetch  # the engine's way to fetch rows on this connection
 
 
 async def _driver(source: Source) -> _Driver:
     if isinstance(source, RawRead):
-        return _Driver(source.dialect, source.driver, source.invalidate)
+        return _Driver(
+            source.dialect, source.driver, source.invalidate, source.backend, source.fetch
+        )
     connection = await source.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
-    return _Driver(connection.dialect, driver, connection.invalidate)
+    backend = engine_for(connection.dialect)
+    return _Driver(connection.dialect, driver, connection.invalidate, backend, backend.fetch)
 
 
 async def _run(
@@ -179,12 +184,7 @@ async def _run(
 ) -> list[tuple[Any, ...]]:
     try:
         processors = await _processors(driver, sql, shape, result_types)
-        if driver.dialect.name == "postgresql":
-            records: Sequence[Any] = await driver.connection.fetch(sql, *values)
-        elif isinstance(driver.connection, sqlite3.Connection):  # a raw_read() connection
-            records = await sqlite_inline.fetch_all(driver.connection, sql, values)
-        else:  # a SQLite session's (kit/sqlite_inline_driver.py)
-            records = list(await driver.connection.execute_fetchall(sql, values))
+        records = await driver.fetch(driver.connection, sql, values)
     except Exception as error:
         # SQLAlchemy never saw this failure: without this, a connection the database dropped
         # (a restart) would go back to the pool and fail every request that draws it first.
@@ -206,14 +206,10 @@ async def _processors(
 async def _processors_of(
     driver: _Driver, sql: str, types: tuple[TypeEngine[Any], ...]
 ) -> tuple[Processor, ...]:
-    """Each column's result processor. On PostgreSQL some depend on the type the server sends
-    (a NUMERIC result is a Decimal already, a float one is not), as SQLAlchemy reads them off
-    the cursor: asked once per statement shape by preparing it."""
+    """Each column's result processor, for the type the server sends it as where that matters
+    (kit/engines/postgres.py: sent_types), once per statement shape."""
     dialect = driver.dialect
-    sent: list[int | None] = [None] * len(types)
-    if dialect.name == "postgresql":
-        statement = await driver.connection.prepare(sql)
-        sent = [attribute.type.oid for attribute in statement.get_attributes()]
+    sent = await driver.backend.sent_types(driver.connection, sql, len(types))
     return tuple(
         kind._cached_result_processor(dialect, oid) for kind, oid in zip(types, sent, strict=True)
     )
@@ -234,11 +230,11 @@ def _decoded(records: Sequence[Any], processors: tuple[Processor, ...]) -> list[
     return rows
 
 
-def _prepare(statement: AnySelect, dialect: Dialect) -> _Prepared:
-    key = (statement, dialect.name)
+def _prepare(statement: AnySelect, driver: _Driver) -> _Prepared:
+    key = (statement, driver.backend.name)
     found = _prepared.get(key)
     if found is None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = statement.compile(dialect=driver.dialect)
         order = tuple(compiled.positiontup or ())
         types = tuple(column.type for column in statement.selected_columns)
         found = _prepared[key] = _Prepared(str(compiled), order, types)

@@ -3,8 +3,9 @@ roles, and keep the process's PrincipalCache on only while they can be heard
 (core/auth/principal_cache.py).
 
 One connection of its own per server process, LISTENing on the channel; lost, it is opened
-again every RETRY_SECONDS, and until then the cache keeps nothing. SQLite: nothing to hear, the
-cache stays off.
+again every RETRY_SECONDS, and until then the cache keeps nothing. SQLite: nothing to hear
+(NothingToHear), the cache stays off. `change_listener` picks one by engine, once, when the
+platform is built.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from finite.core.auth.principal_cache import CHANNEL, PrincipalCache, principals_changed
@@ -22,15 +24,37 @@ logger = logging.getLogger("finite.auth")
 RETRY_SECONDS = 1.0
 
 
-class AuthChangeListener:
+class ChangeListener(ABC):
     def __init__(self, db: Database, cache: PrincipalCache) -> None:
         self._db = db
         self._cache = cache
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+
+class NothingToHear(ChangeListener):
+    """SQLite: no notifications; the cache stays off."""
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+class AuthChangeListener(ChangeListener):
+    """PostgreSQL: LISTEN on a connection of its own."""
+
+    def __init__(self, db: Database, cache: PrincipalCache) -> None:
+        super().__init__(db, cache)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if not self._db.is_sqlite:
-            self._task = asyncio.create_task(self._run(), name="finite-auth-listener")
+        self._task = asyncio.create_task(self._run(), name="finite-auth-listener")
 
     async def stop(self) -> None:
         """At once, even while connecting to a database that does not answer: nothing here is
@@ -72,6 +96,16 @@ class AuthChangeListener:
             self._cache.set_listening(False)
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
+
+
+LISTENERS: dict[str, type[ChangeListener]] = {
+    "sqlite": NothingToHear,
+    "postgresql": AuthChangeListener,
+}
+
+
+def change_listener(db: Database, cache: PrincipalCache) -> ChangeListener:
+    return LISTENERS[db.backend.name](db, cache)
 
 
 def _heard(*_notification: Any) -> None:

@@ -16,7 +16,7 @@ from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
-from finite.platform.auth_listener import AuthChangeListener
+from finite.platform.auth_listener import ChangeListener, change_listener
 from finite.platform.http import AnyRequest
 
 
@@ -31,7 +31,7 @@ class Platform:
     audit: AuditWriter
     sealer: AuditSealer
     principals: PrincipalCache
-    auth_listener: AuthChangeListener
+    auth_listener: ChangeListener
     worker: DeliveryWorker | None = field(default=None)
 
     @classmethod
@@ -49,7 +49,7 @@ class Platform:
             audit=AuditWriter(db),
             sealer=AuditSealer(db),
             principals=principals,
-            auth_listener=AuthChangeListener(db, principals),
+            auth_listener=change_listener(db, principals),
         )
 
     async def start(self) -> None:

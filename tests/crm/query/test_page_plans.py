@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from finite.crm.engines.chosen import SQLITE
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.query import page_plans
@@ -119,11 +120,11 @@ def parsed(query: str) -> ListQuery:
 
 
 def plan_of(query: str, org_id: str = "org_a") -> page_plans.PagePlan:
-    return page_plans.page_plan("sqlite", LEADS, org_id, parsed(query), False)[0]
+    return page_plans.page_plan(SQLITE, LEADS, org_id, parsed(query), False)[0]
 
 
 def params_of(query: str, org_id: str = "org_a") -> dict[str, Any]:
-    return page_plans.page_plan("sqlite", LEADS, org_id, parsed(query), False)[1]
+    return page_plans.page_plan(SQLITE, LEADS, org_id, parsed(query), False)[1]
 
 
 def test_queries_that_differ_only_in_values_share_one_plan() -> None:

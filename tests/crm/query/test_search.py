@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import column, insert, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.crm.engines.chosen import SQLITE, crm_engine
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
 from finite.crm.modules.schema import SYSTEM_FIELDS
@@ -24,7 +25,7 @@ from finite.crm.records import service
 from finite.crm.records.query.build import list_select
 from finite.crm.records.query.grammar import ListQuery, Sort
 from finite.crm.records.query.search import fts_table, search_clause
-from finite.kit.db import Database, dialect_name
+from finite.kit.db import Database, engine_of
 from finite.kit.db_types import UTCDateTime
 from finite.kit.derived_keys import Peppers
 from finite.platform.migrations import alembic_config, migrate_to_head
@@ -120,7 +121,7 @@ async def found(db: Database, org_id: str, module: str, q: str) -> set[int]:
     """Ids of the org's records in `module` that the search clause matches."""
     table = MODULE_TABLES[module]
     async with db.read() as session:
-        clause = search_clause(dialect_name(session), module, table, q)
+        clause = search_clause(crm_engine(session), module, table, q)
         rows = await session.execute(
             select(table.c.org_id, table.c.id).where(table.c.org_id == org_id, clause)
         )
@@ -360,7 +361,7 @@ async def plan(session: AsyncSession, module: str, q: str) -> str:
     """The query plan of a search, with every access path but the search indexes disabled on
     PostgreSQL (its tables are too small here for the planner to want them otherwise)."""
     table = MODULE_TABLES[module]
-    statement = select(table.c.id).where(search_clause(dialect_name(session), module, table, q))
+    statement = select(table.c.id).where(search_clause(crm_engine(session), module, table, q))
     return await query_plan(session, statement, avoid=("seqscan", "indexscan", "indexonlyscan"))
 
 
@@ -370,7 +371,7 @@ async def test_the_search_indexes_serve_every_module(db: Database, module: str) 
     here), and each word is answered from an index."""
     name = MODULE_TABLES[module].name
     async with db.read(snapshot=True) as session:  # SET LOCAL needs a transaction
-        if dialect_name(session) == "postgresql":
+        if engine_of(session).name == "postgresql":
             assert f"ix_{name}_trgm" in await plan(session, module, "quetzal")
             assert f"ix_{name}_search" in await plan(session, module, "qu")
         else:
@@ -561,7 +562,7 @@ async def test_sqlite_search_in_id_order_reads_the_index_in_order(db: Database) 
     table = MODULE_TABLES["leads"]
     for descending in (False, True):
         query = ListQuery(q="acme pumps", sort=Sort(SYSTEM_FIELDS["id"], descending, False))
-        statement = list_select("sqlite", table, "leads", "org_x", query).limit(20)
+        statement = list_select(SQLITE, table, "leads", "org_x", query).limit(20)
         async with db.read() as session:
             steps = (await query_plan(session, statement)).splitlines()
         assert "VIRTUAL TABLE" in steps[0], steps
@@ -621,7 +622,7 @@ async def test_sqlite_search_with_few_matches_reads_the_fts_index_first(db: Data
         field = spec.field(key)
         assert field is not None
         query = ListQuery(q="acme pumps", sort=Sort(field, False, False))
-        statement = list_select("sqlite", table, "leads", "org_x", query, few_matches=True)
+        statement = list_select(SQLITE, table, "leads", "org_x", query, few_matches=True)
         async with db.read() as session:
             steps = (await query_plan(session, statement.limit(20))).splitlines()
         assert "VIRTUAL TABLE" in steps[0], steps

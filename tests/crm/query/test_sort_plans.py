@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.crm.engines.chosen import crm_engine
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import SORTABLE_TYPES, Field, FieldType
 from finite.crm.modules.schema import SYSTEM_FIELDS
@@ -24,7 +25,7 @@ from finite.crm.records.query.build import (
     list_select,
 )
 from finite.crm.records.query.grammar import Filter, ListQuery, Sort
-from finite.kit.db import Database, dialect_name
+from finite.kit.db import Database
 from tests.query_plans import query_plan
 
 SAMPLE_VALUES: dict[FieldType, Any] = {
@@ -84,18 +85,19 @@ async def test_sorted_pages_and_cursors_are_read_from_an_index(db: Database, mod
     table = MODULE_TABLES[module]
     failures: list[tuple[str, bool, Any, str]] = []
     async with db.read(snapshot=True) as session:  # SET LOCAL needs a transaction
-        dialect = dialect_name(session)
+        engine = crm_engine(session)
+        dialect = engine.name
         for field in sorted_fields(module):
             for descending in (False, True):
                 query = ListQuery(sort=Sort(field, descending, False))
-                first = list_select(dialect, table, module, "org_x", query)
+                first = list_select(engine, table, module, "org_x", query)
                 steps = await plan(session, first.limit(51))
                 if "Sort" in steps or "TEMP B-TREE" in steps:
                     failures.append((field.key, descending, "page 1", steps))
                 for last_value in (sample(field), None):
                     if last_value is None and field.key in NOT_NULL_COLUMNS:
                         continue
-                    segments = continue_after(dialect, table, module, "org_x", query, last_value, 7)
+                    segments = continue_after(engine, table, module, "org_x", query, last_value, 7)
                     for segment in segments:
                         steps = await plan(session, first.where(segment).limit(51))
                         ordered = "Sort" not in steps and "TEMP B-TREE" not in steps
@@ -113,8 +115,9 @@ async def test_a_filtered_count_reads_the_filters_index_not_the_sorts(db: Databa
     assert value is not None
     query = ListQuery(filters=[Filter(status, "eq", "New", False)], sort=Sort(value, True, False))
     async with db.read(snapshot=True) as session:
-        dialect = dialect_name(session)
-        counting = capped_count(list_select(dialect, table, "leads", "org_x", query), 1000)
+        engine = crm_engine(session)
+        dialect = engine.name
+        counting = capped_count(list_select(engine, table, "leads", "org_x", query), 1000)
         steps = await plan(session, counting)
     assert "ix_crm_leads_sort_value" not in steps, steps
     if dialect == "sqlite":  # PostgreSQL's choice among indexes of empty tables is a toss-up

@@ -15,6 +15,7 @@ import pytest
 
 from finite.core.auth.authenticate import authenticate
 from finite.crm.bulk import seed_records
+from finite.crm.engines.chosen import POSTGRES
 from finite.crm.fields.service import load_schema
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field
@@ -148,11 +149,11 @@ async def test_generic_plans_of_qualifying_lists_read_only_their_page(
     for org_id in (big.org_id, small.org_id):
         for shape, keys, last_value in shapes:
             assert has_value_independent_plan(LEADS, shape)
-            page = list_select("postgresql", LEADS, "leads", org_id, shape)
+            page = list_select(POSTGRES, LEADS, "leads", org_id, shape)
             steps = await generic_plan(db, page.limit(51))
             if not reads_exactly_the_page(steps, keys):
                 failures.append((org_id, shape, "page", steps))
-            later = continue_after("postgresql", LEADS, "leads", org_id, shape, last_value, 9_000)
+            later = continue_after(POSTGRES, LEADS, "leads", org_id, shape, last_value, 9_000)
             steps = await generic_plan(db, page.where(later[0]).limit(51))
             if "Sort" in steps or "Seq Scan" in steps:
                 failures.append((org_id, shape, "cursor", steps))

@@ -29,11 +29,10 @@ from typing import Any, Literal, cast
 
 import msgspec
 from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.kit.clock import utcnow
-from finite.kit.db import Database, dialect_name
+from finite.kit.db import Database, engine_of
 from finite.models.accounts import Organization
 from finite.models.events import AuditChainHead, AuditEntry
 
@@ -215,9 +214,9 @@ async def _locked_head(session: AsyncSession, org_id: str) -> tuple[int, str]:
     )
     found = (await session.execute(query)).first()
     if found is None:
-        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
         await session.execute(
-            dialect.insert(AuditChainHead)
+            engine_of(session)
+            .upsert(AuditChainHead)
             .values(org_id=org_id, last_seq=0, last_hash=GENESIS, sealed_at=utcnow())
             .on_conflict_do_nothing(index_elements=["org_id"])
         )
@@ -254,8 +253,7 @@ class Verdict:
 async def verify_chain(db: Database, org_id: str) -> Verdict:
     """`verify` on one consistent snapshot, so a sealer at work meanwhile cannot confuse it."""
     async with db.read(snapshot=True) as session:
-        if dialect_name(session) == "postgresql":
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await engine_of(session).snapshot(session)
         return await verify(session, org_id)
 
 

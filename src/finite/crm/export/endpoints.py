@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from finite.crm.auth import AUDIT, PERMISSION, ModuleAction, module_of_csv
-from finite.crm.export.records_csv import postgres_csv, stream_csv
+from finite.crm.engines.chosen import crm_engine
 from finite.crm.fields.service import load_schema
 from finite.crm.openapi_shapes import FILTER_NOTE, LIST_FILTERS, csv_answer
 from finite.crm.records.query.grammar import parse_list_query
@@ -41,11 +41,7 @@ async def export_csv(
         )
     query = parse_list_query(schema, request.query_params.multi_items(), paged=False)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    body = (
-        stream_csv(db, schema, principal.org_id, query)
-        if db.is_sqlite
-        else postgres_csv(db, schema, principal.org_id, query)
-    )
+    body = crm_engine(db).export_csv(db, schema, principal.org_id, query)
     return Stream(
         body,
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types

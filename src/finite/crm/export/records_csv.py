@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from finite.crm.engines.base import CrmEngine
 from finite.crm.export import postgres_lines
 from finite.crm.export.csv_format import header_chunk
 from finite.crm.export.postgres_copy import copy_statement, stream_copy
@@ -30,7 +31,7 @@ def export_columns(schema: RecordSchema, query: ListQuery) -> list[str]:
 
 
 async def stream_csv(
-    db: Database, schema: RecordSchema, org_id: str, query: ListQuery
+    engine: CrmEngine, db: Database, schema: RecordSchema, org_id: str, query: ListQuery
 ) -> AsyncIterator[bytes]:
     """SQLite: header, then rows in batches read through one cursor: made from each record's
     stored line (see stored_rows.py) or, for a few fields or where the lines are not this
@@ -38,7 +39,7 @@ async def stream_csv(
     columns = export_columns(schema, query)
     yield header_chunk(columns)
     table = repository.table(schema.name)
-    statement = list_select("sqlite", table, schema.name, org_id, query)
+    statement = list_select(engine, table, schema.name, org_id, query)
     async with db.read(snapshot=True) as session:
         line = stored_line(schema.name)
         rows: StoredRows | SqliteCells
@@ -56,13 +57,13 @@ async def stream_csv(
 
 
 async def postgres_csv(
-    db: Database, schema: RecordSchema, org_id: str, query: ListQuery
+    engine: CrmEngine, db: Database, schema: RecordSchema, org_id: str, query: ListQuery
 ) -> AsyncIterator[bytes]:
     """The same CSV, written by PostgreSQL itself: each record's stored line and the custom
     cells after it (see postgres_lines.py) when the export starts with the whole line and the
     lines are this code's, else every cell computed (see postgres_copy.py)."""
     table = repository.table(schema.name)
-    matching = list_select("postgresql", table, schema.name, org_id, query)
+    matching = list_select(engine, table, schema.name, org_id, query)
     columns = export_columns(schema, query)
     line = postgres_lines.postgres_line(schema.name)
     if line is not None and line.holds_first(columns):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.crm.engines.chosen import crm_engine
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.kit.db import dialect_name
 from finite.kit.fast_read import Source, fetch_rows
 from finite.models.accounts import Organization
 from finite.models.crm import CustomField
@@ -94,9 +94,5 @@ async def delete_custom_field(session: AsyncSession, org_id: str, module: str, k
 async def clear_custom_values(session: AsyncSession, org_id: str, module: str, key: str) -> None:
     """Remove a deleted field's values from every record, so re-adding the key starts empty."""
     source = MODULE_TABLES[module]
-    cleared: Any
-    if dialect_name(session) == "postgresql":
-        cleared = text("(custom::jsonb - :key)::json").bindparams(key=key)
-    else:
-        cleared = func.json_remove(source.c.custom, "$." + key)
+    cleared = crm_engine(session).without_key(source.c.custom, key)
     await session.execute(update(source).where(source.c.org_id == org_id).values(custom=cleared))

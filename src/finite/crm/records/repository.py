@@ -8,14 +8,13 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import FieldType
 from finite.crm.modules.tables import MODULE_TABLES
-from finite.kit.db import dialect_name
+from finite.kit.db import engine_of
 from finite.kit.fast_read import Source, fetch_all
 from finite.models.crm import CustomField, LineItem, RecordCounter
 
@@ -28,9 +27,9 @@ def table(module: str) -> Table:
 
 async def next_record_id(session: AsyncSession, org_id: str, module: str) -> int:
     """Ids count from 1 per organization and module; the upsert is atomic on both engines."""
-    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
     statement = (
-        dialect.insert(RecordCounter)
+        engine_of(session)
+        .upsert(RecordCounter)
         .values(org_id=org_id, module=module, last_id=1, record_count=1)
         .on_conflict_do_update(
             index_elements=["org_id", "module"],
@@ -53,8 +52,8 @@ async def get_record(
 ) -> RowMapping | None:
     source = table(module)
     query = select(source).where(source.c.org_id == org_id, source.c.id == record_id)
-    if for_update and dialect_name(session) == "postgresql":
-        query = query.with_for_update()
+    if for_update:
+        query = engine_of(session).locked(query)
     return (await session.execute(query)).mappings().first()
 
 

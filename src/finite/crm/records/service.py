@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import look_up_endpoints, record_event
+from finite.crm.engines.base import CrmEngine
+from finite.crm.engines.chosen import crm_engine
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import page_json, repository
 from finite.crm.records.line_items import Line, out_of_range, totals
@@ -44,7 +46,6 @@ from finite.crm.records.serialize import (
 )
 from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
-from finite.kit.db import dialect_name
 from finite.kit.errors import AppError, ErrorDetail, not_found, validation_error
 from finite.kit.fast_read import Source, fetch_all, fetch_prepared
 from finite.platform.unit_of_work import Changed
@@ -91,9 +92,9 @@ async def list_records(
     """A page of records. Runs only fast_read statements, so `source` may be a session or a
     Database.raw_read() connection."""
     org_id, table = principal.org_id, repository.table(schema.name)
-    dialect = dialect_name(source)
-    few = await _few_search_matches(source, dialect, schema.name, query)
-    plan, params = page_plan(dialect, schema, org_id, query, few)
+    engine = crm_engine(source)
+    few = await _few_search_matches(source, engine, schema.name, query)
+    plan, params = page_plan(engine, schema, org_id, query, few)
     fetch = fetch_prepared if plan.prepared else fetch_all
     stored_json = plan.json_parts is not None and await json_is_current(source, schema.name)
     if stored_json and plan.json_parts is not None:
@@ -148,12 +149,14 @@ async def _page_rows(
     return rows[:per_page], len(rows) > per_page
 
 
-async def _few_search_matches(source: Source, dialect: str, module: str, query: ListQuery) -> bool:
+async def _few_search_matches(
+    source: Source, engine: CrmEngine, module: str, query: ListQuery
+) -> bool:
     """SQLite, a search sorted by another field than id: read its matches from the FTS5 index
     and sort them when they are few; otherwise walk the sort's index and keep the matches.
     SQLite's planner cannot tell the two apart (a rare word by the walk: 0.1-0.6 s at 1M
     records; a common word by the sort: ~1 s); PostgreSQL's statistics can."""
-    if not query.q or not wants_match_probe(dialect, module, query):
+    if not query.q or not wants_match_probe(engine, module, query):
         return False
     probe = sqlite_match_probe(module, query.q, FEW_SEARCH_MATCHES)
     return int((await fetch_all(source, probe))[0][0]) <= FEW_SEARCH_MATCHES

@@ -14,8 +14,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    cast,
-    exists,
     func,
     literal,
     literal_column,
@@ -24,9 +22,9 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
+from finite.crm.engines.base import CrmEngine
 from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.fields import Field, FieldType
 from finite.crm.records.query.grammar import Filter, ListQuery, Sort
@@ -87,7 +85,7 @@ def holds_values(found: Filter) -> bool:
 
 
 def filter_clause(
-    dialect: str, table: Table, found: Filter, compared: Any = None
+    engine: CrmEngine, table: Table, found: Filter, compared: Any = None
 ) -> ColumnElement[Any]:
     """The filter as SQL. `compared`: what the field is compared with (filter_value's value or
     a placeholder for it); the filter's own value when not given."""
@@ -97,7 +95,7 @@ def filter_clause(
         return column.is_(None) if found.value else column.is_not(None)
     if found.field.type == FieldType.MULTI_PICKLIST:
         value = bindable(found.field, found.custom, found.value)
-        return _list_contains(dialect, table, found.field, found.custom, value)
+        return engine.list_contains(table, found.field, found.custom, value)
     value = filter_value(found) if compared is None else compared
     if op in ("contains", "starts_with"):
         return column.ilike(value, escape="\\")
@@ -162,7 +160,7 @@ def after_segments(
 
 
 def list_select(
-    dialect: str,
+    engine: CrmEngine,
     table: Table,
     module: str,
     org_id: str,
@@ -177,10 +175,8 @@ def list_select(
 
     `placeholders`: the organization and the filters' values as the bindparams list_params
     fills, so one statement serves every query of the same shape (not for searches)."""
-    if _fts_driven(dialect, module, query) or (
-        few_matches and _fts_searchable(dialect, module, query)
-    ):
-        return _fts_driven_select(table, module, org_id, query)
+    if _fts_driven(engine, module, query) or (few_matches and engine.fts_searchable(module, query)):
+        return _fts_driven_select(engine, table, module, org_id, query)
     assert not (placeholders and query.q), "searches are built with their words"
     owner: Any = bindparam("org_id") if placeholders else org_id
     statement = select(table).where(table.c.org_id == owner)
@@ -188,9 +184,9 @@ def list_select(
         compared: Any = None
         if placeholders and not holds_values(found):
             compared = bindparam(f"filter_{at}", expanding=found.op == "in")
-        statement = statement.where(filter_clause(dialect, table, found, compared))
+        statement = statement.where(filter_clause(engine, table, found, compared))
     if query.q:
-        statement = statement.where(search_clause(dialect, module, table, query.q))
+        statement = statement.where(search_clause(engine, module, table, query.q))
     return statement.order_by(*order_by(table, query.sort))
 
 
@@ -211,7 +207,7 @@ def after_params(sort: Sort, last_value: Any, last_id: int) -> dict[str, Any]:
 
 
 def continue_after(
-    dialect: str,
+    engine: CrmEngine,
     table: Table,
     module: str,
     org_id: str,
@@ -224,7 +220,7 @@ def continue_after(
     """The rows after a cursor's (last_value, last_id), as after_segments' consecutive
     segments, each in a form the list's plan can seek to."""
     segments = after_segments(table, query.sort, last_value, last_id, placeholders=placeholders)
-    if not _fts_driven(dialect, module, query):
+    if not _fts_driven(engine, module, query):
         return segments
     # Start the FTS5 scan at the cursor's row (found by its id) instead of walking every
     # earlier match; when that record is gone, scan from the start and let `after` filter.
@@ -254,22 +250,20 @@ def capped_count(statement: Select[Any], cap: int) -> Select[Any]:
     return select(func.count()).select_from(limited)
 
 
-def _fts_driven(dialect: str, module: str, query: ListQuery) -> bool:
+def _fts_driven(engine: CrmEngine, module: str, query: ListQuery) -> bool:
     """A SQLite search in id order: always read in the FTS5 index's (rowid) order."""
-    return query.sort.by_id and _fts_searchable(dialect, module, query)
+    return query.sort.by_id and engine.fts_searchable(module, query)
 
 
-def _fts_searchable(dialect: str, module: str, query: ListQuery) -> bool:
-    return dialect == "sqlite" and bool(query.q and sqlite_fts_words(module, query.q)[0])
-
-
-def wants_match_probe(dialect: str, module: str, query: ListQuery) -> bool:
+def wants_match_probe(engine: CrmEngine, module: str, query: ListQuery) -> bool:
     """A SQLite search sorted by a field: whether it matches few records decides its plan
     (list_select's `few_matches`; search.sqlite_match_probe counts them)."""
-    return not query.sort.by_id and _fts_searchable(dialect, module, query)
+    return not query.sort.by_id and engine.fts_searchable(module, query)
 
 
-def _fts_driven_select(table: Table, module: str, org_id: str, query: ListQuery) -> Select[Any]:
+def _fts_driven_select(
+    engine: CrmEngine, table: Table, module: str, org_id: str, query: ListQuery
+) -> Select[Any]:
     """A SQLite search read from the FTS5 index, its matches joined to the records (a CROSS
     JOIN: SQLite keeps the FTS5 table as the outer loop; with a plain JOIN it may walk the
     sort's index and ask FTS5 about every record, minutes at 1M records).
@@ -289,26 +283,16 @@ def _fts_driven_select(table: Table, module: str, org_id: str, query: ListQuery)
         .where(table.c.org_id == org_id, fts_match(module, indexed))
     )
     for found in query.filters:
-        statement = statement.where(filter_clause("sqlite", table, found))
+        statement = statement.where(filter_clause(engine, table, found))
     for word in short:
         statement = statement.where(like_any(table, module, word))
-    if not _fts_driven("sqlite", module, query):
+    if not _fts_driven(engine, module, query):
         return statement.order_by(*order_by(table, query.sort))
     return statement.order_by(index.c.rowid.desc() if query.sort.descending else index.c.rowid)
 
 
 def _never_null(sort: Sort) -> bool:
     return not sort.custom and sort.field.key in NOT_NULL_COLUMNS
-
-
-def _list_contains(
-    dialect: str, table: Table, spec: Field, custom: bool, value: str
-) -> ColumnElement[Any]:
-    source = table.c.custom[spec.key] if custom else table.c[spec.key]
-    if dialect == "postgresql":
-        return cast(source, JSONB).contains([value])
-    items = func.json_each(source).table_valued("value")
-    return exists(select(1).select_from(items).where(items.c.value == value))
 
 
 def _escape_like(word: str) -> str:

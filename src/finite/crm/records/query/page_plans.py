@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, null
 from sqlalchemy.util import LRUCache
 
+from finite.crm.engines.base import CrmEngine
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository
-from finite.crm.records.postgres_json import postgres_record_json, stored_json
+from finite.crm.records.postgres_json import stored_json
 from finite.crm.records.query.build import (
     after_params,
     capped_count,
@@ -58,7 +59,7 @@ _plans: LRUCache[Hashable, PagePlan] = LRUCache(500)
 
 
 def page_plan(
-    dialect: str, schema: RecordSchema, org_id: str, query: ListQuery, few_matches: bool
+    engine: CrmEngine, schema: RecordSchema, org_id: str, query: ListQuery, few_matches: bool
 ) -> tuple[PagePlan, dict[str, Any]]:
     """The plan for the query's page, and the values its statements take (but PAGE_LIMIT)."""
     cursor = decode_cursor(query.sort, query.cursor) if query.cursor is not None else None
@@ -67,12 +68,12 @@ def page_plan(
         params = repository.kept_total_params(org_id, schema.name)
     if query.cursor is None and query.page > 1:
         params["page_offset"] = (query.page - 1) * query.per_page
-    shape = _shape(dialect, schema, query, cursor)
+    shape = _shape(engine, schema, query, cursor)
     if shape is None:
-        return _built(dialect, schema, org_id, query, cursor, few_matches, False), params
+        return _built(engine, schema, org_id, query, cursor, few_matches, False), params
     plan = _plans.get(shape)
     if plan is None:
-        plan = _plans[shape] = _built(dialect, schema, org_id, query, cursor, False, True)
+        plan = _plans[shape] = _built(engine, schema, org_id, query, cursor, False, True)
     params.update(list_params(org_id, query))
     if cursor is not None:
         params.update(after_params(query.sort, *cursor))
@@ -80,7 +81,7 @@ def page_plan(
 
 
 def _shape(
-    dialect: str, schema: RecordSchema, query: ListQuery, cursor: tuple[Any, int] | None
+    engine: CrmEngine, schema: RecordSchema, query: ListQuery, cursor: tuple[Any, int] | None
 ) -> Hashable | None:
     """What the SQL of a page depends on besides values; None for a search."""
     if query.q:
@@ -94,11 +95,11 @@ def _shape(
     paged = query.cursor is None and query.page > 1
     every_field = query.fields is None
     # The module by name, not the schema: hashing its ~30 standard fields cost every request.
-    return (dialect, schema.name, schema.custom, filters, sort, after, paged, every_field)
+    return (engine.name, schema.name, schema.custom, filters, sort, after, paged, every_field)
 
 
 def _built(
-    dialect: str,
+    engine: CrmEngine,
     schema: RecordSchema,
     org_id: str,
     query: ListQuery,
@@ -108,13 +109,13 @@ def _built(
 ) -> PagePlan:
     module, table = schema.name, repository.table(schema.name)
     matching = list_select(
-        dialect, table, module, org_id, query, few_matches=few_matches, placeholders=placeholders
+        engine, table, module, org_id, query, few_matches=few_matches, placeholders=placeholders
     )
     statement = matching
     segments: list[Any] = [None]
     if cursor is not None:
         segments = continue_after(
-            dialect, table, module, org_id, query, *cursor, placeholders=placeholders
+            engine, table, module, org_id, query, *cursor, placeholders=placeholders
         )
     elif query.page > 1:
         statement = statement.offset(bindparam("page_offset"))
@@ -134,7 +135,7 @@ def _built(
 
     parts = paged_parts(statement.add_columns(*total))
     json_parts = None
-    if dialect == "postgresql" and query.fields is None and postgres_record_json(module):
+    if query.fields is None and engine.stored_record_json(module):
         json_columns = _json_columns(schema, table, query)
         json_parts = paged_parts(statement.with_only_columns(*json_columns, *total))
     return PagePlan(matching, parts, counted_along, placeholders, json_parts)

@@ -50,6 +50,8 @@ from finite.crm.modules.tables import EXPORT_LINE_COLUMN, RECORD_JSON_COLUMN
 if TYPE_CHECKING:
     from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
+    from finite.crm.engines.base import CrmEngine
+
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 10
 TRIGRAM_MIN = 3  # trigram indexes cannot serve shorter substrings
@@ -95,23 +97,19 @@ def include_name(
     return True
 
 
-def search_clause(dialect: str, module: str, table: Table, q: str) -> ColumnElement[Any]:
-    """Rows of `table` (already filtered by org elsewhere) matching every word of `q`."""
-    spec = MODULES[module]
+def search_clause(engine: CrmEngine, module: str, table: Table, q: str) -> ColumnElement[Any]:
+    """Rows of `table` (already filtered by org elsewhere) matching every word of `q`, in the
+    engine's way (crm/engines/: postgres_word, sqlite_clause)."""
     words = query_words(q)
-    if not spec.searchable or not words:
+    if not MODULES[module].searchable or not words:
         return false()
-    if dialect == "postgresql":
-        return and_(*(_postgres_word(table, word) for word in words))
-    if dialect == "sqlite":
-        return _sqlite_clause(module, table, q)
-    return and_(*(_like_any(table, spec.searchable, word) for word in words))
+    return engine.words_clause(module, table, q, words)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
-def _postgres_word(table: Table, word: str) -> ColumnElement[Any]:
+def postgres_word(table: Table, word: str) -> ColumnElement[Any]:
     # The terms are inlined as SQL literals (escaped by SQLAlchemy at execution) so PostgreSQL
     # plans each search with its real words. With parameters a prepared statement soon switches
     # to a generic plan that guesses every word equally common, and may then walk a whole
@@ -144,7 +142,7 @@ def _prefix_tsquery(word: str) -> str:
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def _sqlite_clause(module: str, table: Table, q: str) -> ColumnElement[Any]:
+def sqlite_clause(module: str, table: Table, q: str) -> ColumnElement[Any]:
     indexed, short = sqlite_fts_words(module, q)
     conditions = [like_any(table, module, word) for word in short]
     if indexed:

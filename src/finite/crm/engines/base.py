@@ -1,0 +1,69 @@
+"""What the CRM does differently on each database engine: search, list pages, CSV export,
+bulk loads, custom-field upkeep. One subclass per engine (sqlite.py, postgres.py), one object
+each, picked by chosen.crm_engine from the kit's engine (kit/engines/) — per request, a lookup;
+the statements they build are cached per query shape (crm/query/page_plans.py)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import ColumnElement, Table
+
+if TYPE_CHECKING:
+    from finite.crm.modules.fields import Field
+    from finite.crm.modules.schema import RecordSchema
+    from finite.crm.records.query.grammar import ListQuery
+    from finite.kit.db import Database
+
+
+class CrmEngine(ABC):
+    name: ClassVar[str]  # the kit engine's (kit/engines/)
+
+    # --- lists (crm/query/) --------------------------------------------------------------------
+
+    @abstractmethod
+    def words_clause(
+        self, module: str, table: Table, q: str, words: list[str]
+    ) -> ColumnElement[Any]:
+        """Rows of `table` matching every one of `words` (q's, at least one) in the module's
+        searchable fields (crm/query/search.py)."""
+
+    @abstractmethod
+    def list_contains(
+        self, table: Table, spec: Field, custom: bool, value: str
+    ) -> ColumnElement[Any]:
+        """A multi-picklist's values include `value`."""
+
+    def fts_searchable(self, module: str, query: ListQuery) -> bool:
+        """Whether the search is read from a full-text index's rows (SQLite's FTS5 tables)."""
+        return False
+
+    def stored_record_json(self, module: str) -> bool:
+        """Whether list pages may select each record's stored JSON (records/postgres_json.py)."""
+        return False
+
+    # --- export (crm/export/) ------------------------------------------------------------------
+
+    @abstractmethod
+    def export_csv(
+        self, db: Database, schema: RecordSchema, org_id: str, query: ListQuery
+    ) -> AsyncIterator[bytes]:
+        """The module's records matching `query` as CSV: the header, then the rows."""
+
+    # --- bulk loads (crm/bulk.py) --------------------------------------------------------------
+
+    @abstractmethod
+    async def load_rows(self, db: Database, table_name: str, rows: list[dict[str, Any]]) -> None:
+        """Insert one batch of generated records (every column given), committed."""
+
+    @abstractmethod
+    async def after_load(self, db: Database, table_name: str) -> None:
+        """After a bulk load: whatever the engine needs to plan well."""
+
+    # --- custom fields (crm/fields/) -----------------------------------------------------------
+
+    @abstractmethod
+    def without_key(self, column: ColumnElement[Any], key: str) -> Any:
+        """The JSON object in `column` without `key` (a deleted custom field's values)."""

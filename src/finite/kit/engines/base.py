@@ -1,0 +1,158 @@
+"""What differs between the database engines Finite runs on, below the products.
+
+One subclass per engine (sqlite.py, postgres.py); `Database` builds its own from the URL once,
+in its constructor (kit/db.py). Sessions and column types reach theirs through
+`engine_for(dialect)` (kit/engines/__init__.py): one lookup; column types' result processors
+ask once per dialect (SQLAlchemy caches them).
+Products keep their own engine classes (crm/engines/), picked by `name`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeAlias
+
+import msgspec
+from sqlalchemy import Engine, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.types import TypeEngine
+
+_JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
+JSON_DECODER = msgspec.json.Decoder(float_hook=Decimal)  # numbers come back digit for digit
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns keep decimals as numbers and dates as ISO strings."""
+    return _JSON_ENCODER.encode(value).decode()
+
+
+# An INSERT that takes ON CONFLICT clauses (on_conflict_do_nothing / on_conflict_do_update).
+Upsert: TypeAlias = postgresql.Insert | sqlite.Insert
+
+JSON_OPTIONS: dict[str, Any] = {
+    "json_serializer": json_dumps,
+    "json_deserializer": JSON_DECODER.decode,
+}
+
+
+class DatabaseEngine(ABC):
+    name: ClassVar[str]  # SQLAlchemy's dialect name
+
+    # --- connections (Database's constructor) ------------------------------------------------
+
+    @abstractmethod
+    def create_engine(self, url: str, *, echo: bool, pool_size: int) -> AsyncEngine:
+        """The engine of every session."""
+
+    @abstractmethod
+    def generic_plans_engine(
+        self, url: str, engine: AsyncEngine, *, echo: bool, pool_size: int
+    ) -> AsyncEngine:
+        """The engine of raw_read(generic_plans=True)."""
+
+    def inline_read_engine(self, url: str, *, echo: bool) -> Engine | None:
+        """A synchronous engine whose raw connections raw_read() reads on the event loop's
+        thread; None: raw_read() draws from the async engine."""
+        return None
+
+    @abstractmethod
+    def autocommit_options(self) -> dict[str, Any]:
+        """Execution options of read()'s sessions: statements outside any transaction."""
+
+    @abstractmethod
+    def write_turn(self) -> AbstractAsyncContextManager[None]:
+        """Held around a write transaction, before its session opens (Database.transaction)."""
+
+    @abstractmethod
+    def writing(self, session: AsyncSession, *, bulk: bool) -> AbstractAsyncContextManager[None]:
+        """Around a write transaction's work and commit, before its first statement. `bulk`: a
+        unit of work that writes many rows."""
+
+    def migration_turn(self, url: str) -> AbstractContextManager[None]:
+        """Held while migrations run (platform/migrations.py), so that two processes do not
+        migrate one database at once."""
+        return nullcontext()
+
+    async def dedicated_connection(self, engine: AsyncEngine) -> Any:
+        """A driver connection of its own, outside the pools, for LISTEN."""
+        raise NotImplementedError(f"{self.name} has no notifications")
+
+    # --- statements ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def upsert(self, table: Any) -> Upsert:
+        """An INSERT into `table` (a Table or a mapped class) that takes ON CONFLICT."""
+
+    @abstractmethod
+    def locked(self, query: Select[Any]) -> Select[Any]:
+        """`query`, locking its rows until the transaction ends where the engine locks rows
+        (SQLite's write transaction holds the whole database already)."""
+
+    @abstractmethod
+    async def snapshot(self, session: AsyncSession) -> None:
+        """Make the session's transaction read one snapshot for all its statements."""
+
+    @abstractmethod
+    async def insert_rows(
+        self, session: AsyncSession, table: Table, columns: Sequence[str], rows: Sequence[Any]
+    ) -> None:
+        """Many rows (mappings with every one of `columns`) at once, within the session's
+        transaction."""
+
+    # --- fast reads (kit/fast_read.py) ---------------------------------------------------------
+
+    # Not coroutines themselves: each returns the driver's, one coroutine per statement.
+
+    @abstractmethod
+    def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Awaitable[Sequence[Any]]:
+        """Rows of `sql` on a session's driver connection."""
+
+    def fetch_inline(
+        self, connection: Any, sql: str, values: Sequence[Any]
+    ) -> Awaitable[Sequence[Any]]:
+        """Rows of `sql` on an inline_read_engine() connection."""
+        raise NotImplementedError
+
+    async def sent_types(self, connection: Any, sql: str, columns: int) -> list[int | None]:
+        """The type the server sends each result column as, where result processors depend
+        on it (kit/fast_read.py)."""
+        return [None] * columns
+
+    # --- column types (kit/scaled_decimal.py, kit/db_types.py) ---------------------------------
+
+    @classmethod
+    @abstractmethod
+    def decimal_storage(cls, precision: int, scale: int) -> TypeEngine[Any]:
+        """The column type exact decimals are stored in."""
+
+    @classmethod
+    @abstractmethod
+    def decimal_to_stored(cls, amount: Decimal, factor: Decimal) -> Any:
+        """A decimal quantized to its column's scale (`factor`: 10 ** scale) → its stored form."""
+
+    @classmethod
+    @abstractmethod
+    def decimal_reader(cls, factor: Decimal, quantum: Decimal) -> Callable[[Any], Decimal]:
+        """Stored decimals (never None) → Decimals of the column's scale."""
+
+    @classmethod
+    def decimals_arrive_exact(cls, dialect: Dialect, coltype: object) -> bool:
+        """Whether the driver gives stored decimals of this result type as Decimals of the
+        column's scale already (no result processor needed)."""
+        return False
+
+    @classmethod
+    @abstractmethod
+    def utc_to_stored(cls, value: datetime) -> datetime:
+        """An aware UTC datetime → its stored form."""
+
+    @classmethod
+    def driver_decodes_utc(cls, dialect: Dialect) -> bool:
+        """Whether the driver gives timestamps with time zone as aware UTC datetimes."""
+        return False

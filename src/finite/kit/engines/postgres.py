@@ -1,0 +1,149 @@
+"""PostgreSQL through asyncpg: pools of their own per planning mode, COPY for many rows,
+LISTEN on a connection of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Numeric, Select, Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.types import TypeEngine
+
+from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, json_dumps
+
+_NUMERIC_OID = 1700
+_NOTHING: AbstractAsyncContextManager[None] = nullcontext()
+
+
+class PostgresEngine(DatabaseEngine):
+    name: ClassVar[str] = "postgresql"
+
+    # --- connections ---------------------------------------------------------------------------
+
+    def create_engine(self, url: str, *, echo: bool, pool_size: int) -> AsyncEngine:
+        return _create_engine(url, echo=echo, pool_size=pool_size, generic_plans=False)
+
+    def generic_plans_engine(
+        self, url: str, engine: AsyncEngine, *, echo: bool, pool_size: int
+    ) -> AsyncEngine:
+        """Connections that plan each prepared statement once (crm/query/stable_plans says
+        which statements may)."""
+        return _create_engine(url, echo=echo, pool_size=pool_size, generic_plans=True)
+
+    def autocommit_options(self) -> dict[str, Any]:
+        return {"isolation_level": "AUTOCOMMIT"}
+
+    def write_turn(self) -> AbstractAsyncContextManager[None]:
+        return _NOTHING  # concurrent writers: PostgreSQL locks rows, not the database
+
+    def writing(self, session: AsyncSession, *, bulk: bool) -> AbstractAsyncContextManager[None]:
+        return _NOTHING
+
+    def migration_turn(self, url: str) -> AbstractContextManager[None]:
+        return nullcontext()  # migrations/env.py takes an advisory lock
+
+    async def dedicated_connection(self, engine: AsyncEngine) -> Any:
+        """A new asyncpg connection of its own, outside the pools, made with the pools'
+        connection arguments (for LISTEN, which holds its connection for good)."""
+        args, options = engine.dialect.create_connect_args(engine.url)
+        for sqlalchemy_only in (
+            "prepared_statement_cache_size",
+            "prepared_statement_name_func",
+            "async_creator_fn",
+        ):
+            options.pop(sqlalchemy_only, None)
+        return await asyncpg.connect(*args, **options)
+
+    # --- statements ----------------------------------------------------------------------------
+
+    def upsert(self, table: Any) -> Upsert:
+        return postgresql.insert(table)
+
+    def locked(self, query: Select[Any]) -> Select[Any]:
+        return query.with_for_update()
+
+    async def snapshot(self, session: AsyncSession) -> None:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def insert_rows(
+        self, session: AsyncSession, table: Table, columns: Sequence[str], rows: Sequence[Any]
+    ) -> None:
+        """COPY, within the session's transaction (500 audit rows: 2.8-3.4 ms of the event
+        loop's CPU, against 6.5-10.6 ms through SQLAlchemy's executemany)."""
+        await copy_rows(await session.connection(), table.name, columns, rows)
+
+    # --- fast reads ----------------------------------------------------------------------------
+
+    def fetch(self, connection: Any, sql: str, values: Sequence[Any]) -> Awaitable[Sequence[Any]]:
+        return connection.fetch(sql, *values)  # type: ignore[no-any-return]
+
+    async def sent_types(self, connection: Any, sql: str, columns: int) -> list[int | None]:
+        """Some result processors depend on the type the server sends (a NUMERIC result is a
+        Decimal already, a float one is not), as SQLAlchemy reads them off the cursor: asked
+        by preparing the statement."""
+        statement = await connection.prepare(sql)
+        return [attribute.type.oid for attribute in statement.get_attributes()]
+
+    # --- column types --------------------------------------------------------------------------
+
+    @classmethod
+    def decimal_storage(cls, precision: int, scale: int) -> TypeEngine[Any]:
+        return Numeric(precision, scale, asdecimal=True)
+
+    @classmethod
+    def decimal_to_stored(cls, amount: Decimal, factor: Decimal) -> Any:
+        return amount
+
+    @classmethod
+    def decimal_reader(cls, factor: Decimal, quantum: Decimal) -> Callable[[Any], Decimal]:
+        return lambda value: Decimal(value).quantize(quantum)
+
+    @classmethod
+    def decimals_arrive_exact(cls, dialect: Dialect, coltype: object) -> bool:
+        # A NUMERIC(precision, scale) column arrives as a Decimal of that scale already.
+        return dialect.driver == "asyncpg" and coltype == _NUMERIC_OID
+
+    @classmethod
+    def utc_to_stored(cls, value: datetime) -> datetime:
+        return value
+
+    @classmethod
+    def driver_decodes_utc(cls, dialect: Dialect) -> bool:
+        return dialect.driver == "asyncpg"  # timestamptz arrives as an aware UTC datetime
+
+
+async def copy_rows(
+    connection: AsyncConnection, table_name: str, columns: Sequence[str], rows: Sequence[Any]
+) -> None:
+    """COPY of `rows` (mappings with every column) on the asyncpg connection under
+    SQLAlchemy's, within whatever transaction it is in; dicts and lists go as JSON text."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
+    await driver.copy_records_to_table(table_name, records=records, columns=list(columns))
+
+
+def _copy_value(value: Any) -> Any:
+    return json_dumps(value) if isinstance(value, dict | list) else value
+
+
+def _create_engine(url: str, *, echo: bool, pool_size: int, generic_plans: bool) -> AsyncEngine:
+    settings = {"plan_cache_mode": "force_generic_plan"} if generic_plans else {}
+    return create_async_engine(
+        url,
+        echo=echo,
+        connect_args={"server_settings": settings},
+        pool_size=pool_size,
+        max_overflow=pool_size // 2,
+        # No pre-ping: it costs a round trip per checkout. Connections are recycled, and a
+        # dropped one fails its request, is discarded, and the next checkout reconnects.
+        pool_recycle=1800,
+        **JSON_OPTIONS,
+    )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from finite.crm.modules.fields import Field, FieldType
-from finite.crm.records.values import InvalidValue, convert
+from finite.crm.modules.fields import Field
+from finite.crm.modules.kinds import InvalidValue
 from finite.kit.errors import ErrorDetail
 
 MAX_LINES = 200
@@ -21,12 +21,12 @@ MONEY_LIMIT = Decimal(10) ** 16  # NUMERIC(18, 2): amounts must stay below this
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
-_QUANTITY = Field("quantity", "Quantity", FieldType.DECIMAL)
-_PRICE = Field("list_price", "List Price", FieldType.MONEY)
-_DISCOUNT = Field("discount", "Discount", FieldType.MONEY)
-_TAX_RATE = Field("tax_rate", "Tax Rate", FieldType.PERCENT)
-_DESCRIPTION = Field("description", "Description", FieldType.LONG_TEXT, max_length=2000)
-_PRODUCT = Field("product_id", "Product", FieldType.LOOKUP, target="products")
+_QUANTITY = Field("quantity", "Quantity", "decimal")
+_PRICE = Field("list_price", "List Price", "money")
+_DISCOUNT = Field("discount", "Discount", "money")
+_TAX_RATE = Field("tax_rate", "Tax Rate", "percent")
+_DESCRIPTION = Field("description", "Description", "long_text", max_length=2000)
+_PRODUCT = Field("product_id", "Product", "lookup", target="products")
 LINE_FIELDS = (_PRODUCT, _DESCRIPTION, _QUANTITY, _PRICE, _DISCOUNT, _TAX_RATE)
 
 
@@ -102,7 +102,7 @@ def _parse_line(index: int, raw: Any, errors: list[ErrorDetail]) -> Line | None:
                 problems.append(ErrorDetail(f"{where}.{field.key}", "is required"))
             continue
         try:
-            values[field.key] = convert(field, value)
+            values[field.key] = field.kind.convert(field, value)
         except InvalidValue as invalid:
             problems.append(ErrorDetail(f"{where}.{field.key}", str(invalid)))
     if not problems and values["quantity"] <= 0:

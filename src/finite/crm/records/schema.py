@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType, Module
+from finite.crm.modules.fields import Field, Module
 from finite.kit.errors import not_found
 
 
@@ -33,7 +33,7 @@ class RecordSchema:
 
     @property
     def lookups(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.all_fields if f.type == FieldType.LOOKUP)
+        return tuple(f for f in self.all_fields if f.kind.refers)
 
 
 def module_named(name: str) -> Module:
@@ -65,7 +65,7 @@ def custom_field(row: CustomFieldLike) -> Field:
     return Field(
         key=row.key,
         label=row.label,
-        type=FieldType(row.type),
+        type=row.type,
         required=row.required,
         options=tuple(row.options or ()),
         target=row.target,

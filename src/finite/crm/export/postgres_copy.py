@@ -28,10 +28,11 @@ _QUEUE_CHUNKS = 16  # back-pressure: COPY waits while the client is slower than 
 # The driver hands over COPY data as it arrives (~18 KB at a time); each piece sent on its own
 # cost the server more than the data itself (at 1M rows: ~19k sends). Joined to 256 KB: ~1.3k.
 _CHUNK_BYTES = 256 * 1024
-# DateStyle: what iso_utc reads. JIT: an export's plan costs far past jit_above_cost, and
-# PostgreSQL compiled its expressions in each process of the parallel plan: for the stored lines
-# (postgres_lines.py) the fallback line, never evaluated, ~2.4 s of CPU at 1M leads against a
-# 1.5 s export; for computed cells the compiling about cancelled out what it saved.
+# DateStyle: what the date-time cells read (kinds/datetime.iso_utc). JIT: an export's plan
+# costs far past jit_above_cost, and PostgreSQL compiled its expressions in each process of the
+# parallel plan: for the stored lines (postgres_lines.py) the fallback line, never evaluated,
+# ~2.4 s of CPU at 1M leads against a 1.5 s export; for computed cells the compiling about
+# cancelled out what it saved.
 _SETTINGS = "SET LOCAL DateStyle TO 'ISO'; SET LOCAL jit TO off"
 
 

@@ -86,10 +86,10 @@ def _module_table(module: Module) -> Table:
         if title is None or key != title.key:
             constraints.append(Index(f"ix_{name}_sort_{key}", "org_id", key, "id"))
     for field in module.fields:
-        kind = field.kind.column_type(field)
-        if kind is None:
+        stored_as = field.kind.column_type(field)
+        if stored_as is None:  # line items: their own table
             continue
-        columns.append(Column(field.key, kind, nullable=True))
+        columns.append(Column(field.key, stored_as, nullable=True))
         if field.kind.refers and field.target:
             target = table_name(field.target)
             constraints.append(

@@ -21,7 +21,7 @@ def _discover() -> dict[str, FieldKind]:
             if cls.name in found:
                 raise TypeError(f"two field kinds are named {cls.name!r}")
             found[cls.name] = cls()
-    return dict(sorted(found.items(), key=lambda item: item[1].order))
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
 
 
 # Name → kind, in the order the types are listed.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -17,6 +17,7 @@ from finite.crm.export.sqlite_lines import stored_line
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field
 from finite.crm.modules.kinds.base import SampleMaker as Maker
+from finite.crm.modules.kinds.datetime import SAMPLE_START as START
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES
 from finite.kit.db import Database, copy_rows
 from finite.kit.sqlite_inline_driver import InlineConnection
@@ -28,7 +29,6 @@ FIRST = ["Asha", "Ravi", "Mei", "Lars", "Ines", "Tomas", "Aiko", "Omar", "Zoe", 
 LAST = ["Rao", "Chen", "Novak", "Silva", "Okafor", "Muller", "Sato", "Haddad", "Brown", "Kaur"]
 COMPANY = ["Acme Pumps", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Co"]
 CITY = ["Pune", "Berlin", "Lagos", "Austin", "Osaka", "Lyon", "Porto", "Toronto"]
-START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def field_makers(module: str) -> list[tuple[str, Maker]]:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 
 from finite.crm.engines.chosen import crm_engine
-from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import Field
+from finite.crm.modules.kinds.base import SampleMaker as Maker
+from finite.crm.modules.kinds.datetime import SAMPLE_START as START
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import Database
 from finite.models.crm import RecordCounter
@@ -24,23 +24,21 @@ FIRST = ["Asha", "Ravi", "Mei", "Lars", "Ines", "Tomas", "Aiko", "Omar", "Zoe", 
 LAST = ["Rao", "Chen", "Novak", "Silva", "Okafor", "Muller", "Sato", "Haddad", "Brown", "Kaur"]
 COMPANY = ["Acme Pumps", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Co"]
 CITY = ["Pune", "Berlin", "Lagos", "Austin", "Osaka", "Lyon", "Porto", "Toronto"]
-START = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-Maker = Callable[[int, random.Random, tuple[str, str, str]], Any]
 
 
 def field_makers(module: str) -> list[tuple[str, Maker]]:
     """One value maker per field, chosen once per module (generation is the hot loop)."""
-    return [
-        (spec.key, _maker(spec))
-        for spec in MODULES[module].fields
-        if not spec.computed and spec.type not in (FieldType.LINE_ITEMS, FieldType.LOOKUP)
-    ]
+    makers = []
+    for spec in MODULES[module].fields:
+        sample = None if spec.computed else spec.kind.sample(spec)
+        if sample is not None:  # line items and lookups have none
+            makers.append((spec.key, _maker(spec, sample)))
+    return makers
 
 
-def _maker(spec: Field) -> Maker:
-    key, kind = spec.key, spec.type
+def _maker(spec: Field, sample: Maker) -> Maker:
+    """Names, companies and cities where the keys say so; the kind's sample elsewhere."""
+    key = spec.key
     if key in ("name", "subject", "title", "handle"):
         return lambda i, rng, who: f"{who[0]} {who[1]} {i}"
     if key == "first_name":
@@ -51,33 +49,7 @@ def _maker(spec: Field) -> Maker:
         return lambda i, rng, who: who[2]
     if key == "city":
         return lambda i, rng, who: CITY[i % len(CITY)]
-    if kind == FieldType.EMAIL:
-        return lambda i, rng, who: (
-            f"{who[0]}.{who[1]}{i}@{who[2].split()[0]}{i % 97}.example".lower()
-        )
-    if kind == FieldType.PICKLIST:
-        options = spec.options
-        return lambda i, rng, who: options[i % len(options)]
-    if kind == FieldType.PERCENT:
-        return lambda i, rng, who: Decimal(i % 101)
-    if kind in NUMERIC_SHAPES:
-        return lambda i, rng, who: Decimal(rng.randrange(500_000_000)).scaleb(-2)
-    if kind == FieldType.INTEGER:
-        return lambda i, rng, who: 1 + i % 10_000
-    if kind == FieldType.BOOLEAN:
-        return lambda i, rng, who: i % 2 == 0
-    if kind == FieldType.DATE:
-        return lambda i, rng, who: date(2025, 1, 1) + timedelta(days=i % 365)
-    if kind == FieldType.DATETIME:
-        return lambda i, rng, who: START + timedelta(seconds=i * 7)
-    if kind == FieldType.URL:
-        return lambda i, rng, who: f"https://example.com/{i}"
-    if kind == FieldType.PHONE:
-        return lambda i, rng, who: f"+1 555 {i % 10_000:04d}"
-    if kind == FieldType.MULTI_PICKLIST:
-        options = spec.options
-        return lambda i, rng, who: [options[i % len(options)]]
-    return lambda i, rng, who: None  # optional free text stays empty
+    return sample
 
 
 async def seed_records(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar.openapi import ResponseSpec
 
+from finite.crm.modules.kinds import CUSTOM_TYPES
 from finite.platform.openapi_hints import Param, query
 
 # --- errors ----------------------------------------------------------------------------------
@@ -130,10 +131,7 @@ class CustomFieldInput(msgspec.Struct, forbid_unknown_fields=True):
     label: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     type: Annotated[
         str,
-        msgspec.Meta(
-            description="text, long_text, email, phone, url, integer, decimal, money, percent, "
-            "date, datetime, boolean, picklist, multi_picklist or lookup"
-        ),
+        msgspec.Meta(description=", ".join(CUSTOM_TYPES[:-1]) + " or " + CUSTOM_TYPES[-1]),
     ]
     required: bool = False
     options: Annotated[list[str] | None, msgspec.Meta(description="The values of a picklist.")] = (

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType, Module
+from finite.crm.modules.fields import Field, Module
+from finite.crm.modules.kinds.line_items import ITEM_SCHEMA
 from finite.crm.modules.line_fields import LINE_FIELDS
 
-LINE_ITEM = "LineItem"
-_SCHEMAS = "#/components/schemas/"
+LINE_ITEM = ITEM_SCHEMA
 
 _SYSTEM: dict[str, dict[str, Any]] = {
     "id": {"type": "integer", "readOnly": True},
@@ -29,13 +29,6 @@ _SYSTEM: dict[str, dict[str, Any]] = {
         "description": "The owning member's id.",
     },
 }
-_FORMATS = {
-    FieldType.EMAIL: "email",
-    FieldType.URL: "uri",
-    FieldType.DATE: "date",
-    FieldType.DATETIME: "date-time",
-}
-_NUMBERS = {FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
 
 
 def schema_name(module: Module) -> str:
@@ -76,38 +69,14 @@ def _line_item() -> dict[str, Any]:
 
 
 def _property(spec: Field) -> dict[str, Any]:
-    schema = _value(spec)
-    if not spec.required and spec.type != FieldType.LINE_ITEMS:
+    schema = spec.kind.openapi(spec)
+    if not spec.required and spec.kind.nullable:
         schema = {"oneOf": [schema, {"type": "null"}]}
     schema["title"] = spec.label
     if spec.computed:
         schema["readOnly"] = True
     if spec.default is not None:
         schema["default"] = _json(spec.default)
-    return schema
-
-
-def _value(spec: Field) -> dict[str, Any]:
-    kind = spec.type
-    if kind == FieldType.INTEGER:
-        return {"type": "integer"}
-    if kind in _NUMBERS:
-        return {"type": "number"}
-    if kind == FieldType.BOOLEAN:
-        return {"type": "boolean"}
-    if kind == FieldType.LOOKUP:
-        return {"type": "integer", "description": f"A record id in {spec.target}."}
-    if kind == FieldType.PICKLIST:
-        return {"type": "string", "enum": list(spec.options)}
-    if kind == FieldType.MULTI_PICKLIST:
-        return {"type": "array", "items": {"type": "string", "enum": list(spec.options)}}
-    if kind == FieldType.LINE_ITEMS:
-        return {"type": "array", "items": {"$ref": _SCHEMAS + LINE_ITEM}}
-    schema: dict[str, Any] = {"type": "string"}
-    if kind in _FORMATS:
-        schema["format"] = _FORMATS[kind]
-    if spec.length_limit is not None:
-        schema["maxLength"] = spec.length_limit
     return schema
 
 

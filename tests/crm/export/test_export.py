@@ -42,11 +42,12 @@ from sqlalchemy import (
 from finite.core.accounts.service import PlanChoice, set_plan
 from finite.core.auth.authenticate import authenticate
 from finite.crm.export.csv_format import cell as python_cell
-from finite.crm.export.postgres_copy import LineEnds, TextLines, iso_utc, stream_copy
+from finite.crm.export.postgres_copy import LineEnds, TextLines, stream_copy
 from finite.crm.export.records_csv import BATCH_ROWS
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.fields.service import load_schema
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import Field
+from finite.crm.modules.kinds.datetime import iso_utc
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.records import service
 from finite.kit.clock import utcnow
@@ -663,14 +664,14 @@ async def test_sqlite_computed_cells_equal_the_python_cells(db: Database) -> Non
         Column("name", String(200)),
     )
     kinds = {
-        "money": FieldType.MONEY,
-        "decimal": FieldType.DECIMAL,
-        "percent": FieldType.PERCENT,
-        "at": FieldType.DATETIME,
-        "day": FieldType.DATE,
-        "flag": FieldType.BOOLEAN,
-        "count": FieldType.INTEGER,
-        "name": FieldType.TEXT,
+        "money": "money",
+        "decimal": "decimal",
+        "percent": "percent",
+        "at": "datetime",
+        "day": "date",
+        "flag": "boolean",
+        "count": "integer",
+        "name": "text",
     }
     at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     values = [

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import Field
 
 RESERVED = {
     "id",
@@ -53,7 +53,7 @@ def test_each_module_has_one_required_searchable_title_and_nothing_else_required
         assert len(required) == 1, (name, [f.key for f in required])
         title = required[0]
         assert title.searchable, name
-        assert title.type in {FieldType.TEXT, FieldType.URL}, name
+        assert title.type in {"text", "url"}, name
         assert title.default is None, name
 
 
@@ -76,7 +76,7 @@ def test_labels_are_human() -> None:
 
 def test_lookups_point_at_modules_and_end_in_id() -> None:
     for name, f in all_fields():
-        if f.type is FieldType.LOOKUP:
+        if f.type == "lookup":
             assert f.key.endswith("_id"), (name, f.key)
             assert f.target in MODULES, (name, f.key, f.target)
         else:
@@ -129,18 +129,18 @@ def test_required_lookups_exist() -> None:
         for key, target in lookups.items():
             f = MODULES[name].field(key)
             assert f is not None, (name, key)
-            assert f.type is FieldType.LOOKUP, (name, key)
+            assert f.type == "lookup", (name, key)
             assert f.target == target, (name, key)
 
 
 def test_picklists_have_distinct_options_and_defaults_among_them() -> None:
     for name, f in all_fields():
-        if f.type in {FieldType.PICKLIST, FieldType.MULTI_PICKLIST}:
+        if f.type in {"picklist", "multi_picklist"}:
             assert f.options, (name, f.key)
             assert len(f.options) == len(set(f.options)), (name, f.key)
             assert all(o.strip() == o and o for o in f.options), (name, f.key)
             if f.default is not None:
-                if f.type is FieldType.PICKLIST:
+                if f.type == "picklist":
                     assert f.default in f.options, (name, f.key)
                 else:
                     assert set(f.default) <= set(f.options), (name, f.key)
@@ -152,14 +152,14 @@ def test_defaults_have_their_fields_type() -> None:
     for name, f in all_fields():
         if f.default is None:
             continue
-        if f.type in {FieldType.MONEY, FieldType.DECIMAL, FieldType.PERCENT}:
+        if f.type in {"money", "decimal", "percent"}:
             assert isinstance(f.default, Decimal), (name, f.key)
-        elif f.type is FieldType.BOOLEAN:
+        elif f.type == "boolean":
             assert isinstance(f.default, bool), (name, f.key)
-        elif f.type is FieldType.INTEGER:
+        elif f.type == "integer":
             assert isinstance(f.default, int), (name, f.key)
             assert not isinstance(f.default, bool), (name, f.key)
-        elif f.type is FieldType.PICKLIST:
+        elif f.type == "picklist":
             assert isinstance(f.default, str), (name, f.key)
         else:
             raise AssertionError(f"unexpected default on {name}.{f.key}: {f.default!r}")
@@ -173,23 +173,23 @@ def test_line_item_modules_are_the_four_with_items_totals_and_adjustment() -> No
             assert items is None, name
             continue
         assert items is not None, name
-        assert items.type is FieldType.LINE_ITEMS, name
+        assert items.type == "line_items", name
         for key in COMPUTED_TOTALS:
             total = module.field(key)
             assert total is not None, (name, key)
-            assert total.type is FieldType.MONEY, (name, key)
+            assert total.type == "money", (name, key)
             assert total.computed, (name, key)
             assert not total.required, (name, key)
         adjustment = module.field("adjustment")
         assert adjustment is not None, name
-        assert adjustment.type is FieldType.MONEY, name
+        assert adjustment.type == "money", name
         assert not adjustment.computed, name
         assert adjustment.default == Decimal("0"), name
 
 
 def test_line_items_field_type_only_in_line_item_modules() -> None:
     for name, f in all_fields():
-        if f.type is FieldType.LINE_ITEMS:
+        if f.type == "line_items":
             assert MODULES[name].line_items, (name, f.key)
             assert f.key == "items", (name, f.key)
 
@@ -197,7 +197,7 @@ def test_line_items_field_type_only_in_line_item_modules() -> None:
 def test_computed_fields_are_money_in_line_item_modules() -> None:
     for name, f in all_fields():
         if f.computed:
-            assert f.type is FieldType.MONEY, (name, f.key)
+            assert f.type == "money", (name, f.key)
             assert MODULES[name].line_items, (name, f.key)
             assert f.default is None, (name, f.key)
 
@@ -212,10 +212,10 @@ def test_seed_lead_example_fits_leads() -> None:
     assert status.options == ("New", "Contacted", "Qualified", "Unqualified", "Converted", "Lost")
     value = leads.field("value")
     assert value is not None
-    assert value.type is FieldType.MONEY
+    assert value.type == "money"
     email = leads.field("email")
     assert email is not None
-    assert email.type is FieldType.EMAIL
+    assert email.type == "email"
     assert set(leads.searchable) >= {"name", "company", "email"}
     assert {f.key for f in leads.fields if f.required} <= set(SEED_LEAD)
 

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.engines.chosen import SQLITE, crm_engine
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import FieldType
 from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.records import service
@@ -334,7 +333,7 @@ async def test_modules_search_their_own_fields(client: Client, db: Database, org
 def title_body(module: str, word: str) -> dict[str, Any]:
     """The smallest valid record of a module, its title holding `word`."""
     title = next(field for field in MODULES[module].fields if field.required)
-    if title.type == FieldType.URL:  # PostgreSQL's parser keeps a URL's host as one word
+    if title.type == "url":  # PostgreSQL's parser keeps a URL's host as one word
         return {title.key: f"https://{word}.example.com/page"}
     return {title.key: f"The {word} record"}
 

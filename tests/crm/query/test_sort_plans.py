@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.engines.chosen import crm_engine
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import SORTABLE_TYPES, Field, FieldType
+from finite.crm.modules.fields import Field
 from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MAX_INDEXED_CHARS, MODULE_TABLES, indexable, sort_indexed
 from finite.crm.records.query.build import (
@@ -28,15 +28,15 @@ from finite.crm.records.query.grammar import Filter, ListQuery, Sort
 from finite.kit.db import Database
 from tests.query_plans import query_plan
 
-SAMPLE_VALUES: dict[FieldType, Any] = {
-    FieldType.INTEGER: 5,
-    FieldType.LOOKUP: 5,
-    FieldType.DECIMAL: Decimal("1.5000"),
-    FieldType.MONEY: Decimal("1.50"),
-    FieldType.PERCENT: Decimal("1.5000"),
-    FieldType.DATE: date(2024, 1, 1),
-    FieldType.DATETIME: datetime(2024, 1, 1, 12, tzinfo=UTC),
-    FieldType.BOOLEAN: True,
+SAMPLE_VALUES: dict[str, Any] = {
+    "integer": 5,
+    "lookup": 5,
+    "decimal": Decimal("1.5000"),
+    "money": Decimal("1.50"),
+    "percent": Decimal("1.5000"),
+    "date": date(2024, 1, 1),
+    "datetime": datetime(2024, 1, 1, 12, tzinfo=UTC),
+    "boolean": True,
 }
 
 
@@ -52,7 +52,7 @@ def sorted_fields(module: str) -> list[Field]:
 
 def sample(field: Field) -> Any:
     if field.key in ("created_at", "updated_at"):
-        return SAMPLE_VALUES[FieldType.DATETIME]
+        return SAMPLE_VALUES["datetime"]
     return SAMPLE_VALUES.get(field.type, "m")
 
 
@@ -76,7 +76,7 @@ def test_every_sortable_field_short_enough_for_an_index_has_one() -> None:
         indexed = {field.key for field in sorted_fields(module)}
         for field in spec.fields:
             short = field.length_limit is None or field.length_limit <= MAX_INDEXED_CHARS
-            if field.type in SORTABLE_TYPES and field.type != FieldType.LONG_TEXT and short:
+            if field.kind.sortable and field.type != "long_text" and short:
                 assert field.key in indexed, (module, field.key)
 
 

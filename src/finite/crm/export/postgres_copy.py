@@ -14,13 +14,11 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import Select, Table, Text, case, cast, func, literal, select
+from sqlalchemy import Select, Table, Text, cast, func, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
-from finite.crm.export.csv_format import DANGEROUS_FIRST
-from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
+from finite.crm.modules.fields import Field
 from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.kit.db import Database
 from finite.models.crm import LineItem
@@ -29,49 +27,12 @@ _QUEUE_CHUNKS = 16  # back-pressure: COPY waits while the client is slower than 
 # The driver hands over COPY data as it arrives (~18 KB at a time); each piece sent on its own
 # cost the server more than the data itself (at 1M rows: ~19k sends). Joined to 256 KB: ~1.3k.
 _CHUNK_BYTES = 256 * 1024
-# DateStyle: what iso_utc reads. JIT: an export's plan costs far past jit_above_cost, and
-# PostgreSQL compiled its expressions in each process of the parallel plan: for the stored lines
-# (postgres_lines.py) the fallback line, never evaluated, ~2.4 s of CPU at 1M leads against a
-# 1.5 s export; for computed cells the compiling about cancelled out what it saved.
+# DateStyle: what the date-time cells read (kinds/datetime.iso_utc). JIT: an export's plan
+# costs far past jit_above_cost, and PostgreSQL compiled its expressions in each process of the
+# parallel plan: for the stored lines (postgres_lines.py) the fallback line, never evaluated,
+# ~2.4 s of CPU at 1M leads against a 1.5 s export; for computed cells the compiling about
+# cancelled out what it saved.
 _SETTINGS = "SET LOCAL DateStyle TO 'ISO'; SET LOCAL jit TO off"
-
-
-def iso_utc(moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    """As Python's isoformat() of an aware UTC datetime: microseconds only when not zero.
-
-    The UTC timestamp's own text in DateStyle ISO (set for the COPY) is 'YYYY-MM-DD HH:MM:SS'
-    with a fraction only when not zero, its trailing zeros dropped: padded back to six digits.
-    to_char() cost twice as much (two date-times a lead: 0.65 s of a 3.3 s export)."""
-    text = cast(func.timezone("UTC", moment), Text)
-    whole_seconds = func.length(text) == _WHOLE_SECONDS_LENGTH
-    padded = case((whole_seconds, text), else_=func.rpad(text, _WITH_MICROSECONDS_LENGTH, "0"))
-    return func.replace(padded, " ", "T").op("||")(literal("+00:00"))
-
-
-_WHOLE_SECONDS_LENGTH = len("2026-01-31 12:00:00")
-_WITH_MICROSECONDS_LENGTH = len("2026-01-31 12:00:00.000000")
-
-
-_DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)
-
-
-def escaped(text: ColumnElement[Any]) -> ColumnElement[Any]:
-    # ascii() of the first character compares integers; left(text, 1) built a string per cell
-    # (a quarter of the export's time in PostgreSQL at 1M rows).
-    dangerous = func.ascii(text).in_(_DANGEROUS_CODES)
-    return case((dangerous, literal("'").op("||")(text)), else_=text)
-
-
-def cell(spec: Field, value: ColumnElement[Any], *, custom: bool) -> ColumnElement[Any]:
-    kind = spec.type
-    if kind in (FieldType.DATETIME,):
-        return iso_utc(cast(value, postgresql.TIMESTAMP(timezone=True)) if custom else value)
-    if kind == FieldType.BOOLEAN:
-        flag = cast(value, postgresql.BOOLEAN) if custom else value
-        return case((flag.is_(True), "true"), (flag.is_(False), "false"))
-    if kind in TEXTUAL_TYPES:
-        return escaped(value)
-    return cast(value, Text)
 
 
 def _items(table: Table) -> ColumnElement[Any]:
@@ -111,10 +72,8 @@ _ITEM_KEYS = (
 
 
 def column_cell(spec: Field, column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A system or standard field's cell from its column."""
-    if spec.type in NUMERIC_SHAPES or spec.type == FieldType.MULTI_PICKLIST:
-        return cast(column, Text)
-    return cell(spec, column, custom=False)
+    """A system or standard field's cell from its column (the field's kind says how)."""
+    return spec.kind.postgres_cell(column, custom=False)
 
 
 def export_cell(schema: RecordSchema, table: Table, key: str) -> ColumnElement[Any]:
@@ -123,9 +82,8 @@ def export_cell(schema: RecordSchema, table: Table, key: str) -> ColumnElement[A
         return _items(table)
     custom = next((spec for spec in schema.custom if spec.key == key), None)
     if custom is not None:
-        raw = table.c.custom[key]
-        value = cast(raw, Text) if custom.type == FieldType.MULTI_PICKLIST else raw.as_string()
-        return cell(custom, value, custom=True)
+        value = custom.kind.postgres_custom_text(table.c.custom[key])
+        return custom.kind.postgres_cell(value, custom=True)
     standard = SYSTEM_FIELDS.get(key) or schema.module.field(key)
     assert standard is not None
     return column_cell(standard, table.c[key])

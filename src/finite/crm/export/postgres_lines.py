@@ -43,7 +43,7 @@ from finite.crm.derived_text import DerivedText, trigger_is_enabled
 from finite.crm.export.line_sql import joined, stored_or_computed, trigger_name
 from finite.crm.export.postgres_copy import column_cell, export_cell
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType, Module
+from finite.crm.modules.fields import Field, Module
 from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_COLUMNS
 
@@ -69,12 +69,9 @@ def quoted(cell: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def csv_cell(spec: Field, cell: ColumnElement[Any]) -> ColumnElement[Any]:
     """A cell as it stands in a CSV line: quoted if its type can hold text, '' for NULL."""
-    if spec.type in TEXTUAL_TYPES or spec.type in _JSON_TYPES:
+    if spec.kind.csv_quoted:
         return quoted(cell)
     return func.coalesce(cell, "")
-
-
-_JSON_TYPES = (FieldType.MULTI_PICKLIST, FieldType.LINE_ITEMS)
 
 
 def _line(module: Module, table: FromClause) -> tuple[tuple[str, ...], ColumnElement[str]]:

@@ -20,72 +20,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    String,
-    Table,
-    Text,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    literal_column,
-    null,
-    type_coerce,
-)
+from sqlalchemy import String, Table, func, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
-from finite.crm.export.csv_format import DANGEROUS_FIRST, cell, text_rows_chunk
-from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import TEXTUAL_TYPES, Field, FieldType
+from finite.crm.export.csv_format import cell, text_rows_chunk
+from finite.crm.modules.fields import Field
 from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.crm.records.repository import LineRow
-from finite.crm.records.serialize import custom_from_json, line_out
-
-_DANGEROUS_CODES = tuple(ord(char) for char in DANGEROUS_FIRST)
+from finite.crm.records.serialize import line_out
 
 Filler = Callable[[Sequence[Any], Sequence[LineRow]], str]
 
 
 def sql_cell(spec: Field, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
-    """The cell of a standard column computed by SQLite, or None when Python formats it."""
-    kind = spec.type
-    if kind in TEXTUAL_TYPES:
-        # Every dangerous first character sorts before "A": the comparison, cheaper than the
-        # function call, settles most cells (21 text cells a lead: 2.7-3.1 → 2.1-2.2 µs).
-        dangerous = and_(column < "A", func.unicode(column).in_(_DANGEROUS_CODES))
-        expression: ColumnElement[Any] = case(
-            (dangerous, literal("'").op("||")(column)), else_=column
-        )
-    elif kind == FieldType.DATETIME:
-        iso = func.replace(func.replace(column, " ", "T"), ".000000", "")
-        expression = iso.op("||")(literal("+00:00"))
-    elif kind == FieldType.DATE or kind in (FieldType.INTEGER, FieldType.LOOKUP):
-        expression = cast(column, Text)
-    elif kind == FieldType.BOOLEAN:
-        expression = case((column == 1, "true"), (column == 0, "false"))
-    elif kind in NUMERIC_SHAPES:
-        expression = _scaled(column, NUMERIC_SHAPES[kind][1])
-    else:
+    """The cell of a standard column computed by SQLite (the field's kind says how), or None
+    when Python formats it."""
+    expression = spec.kind.sqlite_cell(column)
+    if expression is None:
         return None
     # The stored column's type would run its result processor on the text; this is text.
     return type_coerce(expression, String())
-
-
-def _scaled(column: ColumnElement[Any], scale: int) -> ColumnElement[Any]:
-    """An integer of the smallest unit as the decimal it stands for: -5 at scale 2 → '-0.05'."""
-    factor = 10**scale
-    magnitude = func.abs(column)
-    whole = cast(magnitude.op("/")(literal(factor)), Text)  # SQLite: integer division
-    sign = case((column < 0, "-"), else_="")
-    if scale == 0:
-        return sign.op("||")(whole)
-    # The fraction's digits with their leading zeros: 5 → 105 → '05' (printf cost twice as much).
-    fraction = func.substr(cast(magnitude % factor + factor, Text), 2)
-    return case(
-        (column.is_(None), null()),
-        else_=sign.op("||")(whole).op("||")(literal(".")).op("||")(fraction),
-    )
 
 
 class SqliteCells:
@@ -154,9 +108,11 @@ def _items_cell(_row: Sequence[Any], lines: Sequence[LineRow]) -> str:
 
 
 def _custom_filler(spec: Field, at: int) -> Filler:
+    key, read = spec.key, spec.kind.json_reader(spec)
+
     def fill(row: Sequence[Any], _lines: Sequence[LineRow]) -> str:
         stored: dict[str, Any] = row[at] or {}
-        return cell(custom_from_json(spec, stored.get(spec.key)))
+        return cell(read(stored.get(key)))
 
     return fill
 

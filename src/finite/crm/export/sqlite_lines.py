@@ -42,7 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from finite.crm.export.line_sql import TRIGGER_MARK, joined, stored_or_computed, trigger_name
 from finite.crm.export.sqlite_cells import sql_cell
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import TEXTUAL_TYPES, Module
+from finite.crm.modules.fields import Module
 from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, MODULE_TABLES, SYSTEM_COLUMNS
 
@@ -69,7 +69,7 @@ def line_cells(module: Module, table: Table) -> list[tuple[str, ColumnElement[An
         if stored is None or computed is None:
             continue
         cell: ColumnElement[Any] = func.ifnull(computed, "")
-        cells.append((key, _quoted(cell, stored) if spec.type in TEXTUAL_TYPES else cell))
+        cells.append((key, _quoted(cell, stored) if spec.kind.csv_quoted else cell))
     return cells
 
 

@@ -12,7 +12,8 @@ from finite.core.accounts.roles import ACTIONS
 from finite.core.auth.principal import Principal
 from finite.crm.fields import repository
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import DEFAULT_MAX_LENGTH, Field, FieldType, Module
+from finite.crm.modules.fields import Field, Module
+from finite.crm.modules.kinds import CUSTOM_TYPES, KINDS, FieldKind
 from finite.crm.modules.line_fields import LINE_FIELDS
 from finite.crm.modules.schema import RecordSchema, cached_schema, module_named, schema_of
 from finite.kit.clock import utcnow
@@ -24,7 +25,6 @@ from finite.platform.unit_of_work import Changed
 CUSTOM_KEY = re.compile(r"^cf_[a-z0-9_]{1,60}$")
 MAX_CUSTOM_FIELDS_PER_MODULE = 100
 MAX_OPTIONS = 500
-CUSTOM_TYPES = tuple(t for t in FieldType if t != FieldType.LINE_ITEMS)
 
 
 # (org_id, module, custom-fields version) → schema. Every committed change bumps the version (a
@@ -98,17 +98,18 @@ def _custom_field_row(org_id: str, module: Module, body: dict[str, Any]) -> Cust
         problems.append(ErrorDetail("key", "must be cf_ followed by 1-60 of a-z, 0-9 and _"))
     if not isinstance(label, str) or not label.strip() or len(label.strip()) > 100:
         problems.append(ErrorDetail("label", "must be 1 to 100 characters"))
-    if kind not in CUSTOM_TYPES:
+    chosen: FieldKind | None = KINDS[kind] if kind in CUSTOM_TYPES else None
+    if chosen is None:
         problems.append(ErrorDetail("type", f"must be one of: {', '.join(CUSTOM_TYPES)}"))
     required = body.get("required", False)
     if not isinstance(required, bool):
         problems.append(ErrorDetail("required", "must be true or false"))
-    options = _options(kind, body.get("options"), problems)
+    options = _options(chosen, body.get("options"), problems)
     target = body.get("module")
-    if kind == FieldType.LOOKUP and target not in MODULES:
+    if chosen is not None and chosen.refers and target not in MODULES:
         problems.append(ErrorDetail("module", "a lookup needs the module it points to"))
     max_length = body.get("max_length")
-    default_max = DEFAULT_MAX_LENGTH.get(FieldType(kind)) if kind in CUSTOM_TYPES else None
+    default_max = chosen.max_length if chosen is not None else None
     if max_length is not None and (
         default_max is None or not isinstance(max_length, int) or not 1 <= max_length <= default_max
     ):
@@ -123,14 +124,14 @@ def _custom_field_row(org_id: str, module: Module, body: dict[str, Any]) -> Cust
         type=str(kind),
         required=required,
         options=options,
-        target=target if kind == FieldType.LOOKUP else None,
+        target=target if chosen is not None and chosen.refers else None,
         max_length=max_length,
         created_at=utcnow(),
     )
 
 
-def _options(kind: Any, raw: Any, problems: list[ErrorDetail]) -> list[str]:
-    if kind not in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+def _options(kind: FieldKind | None, raw: Any, problems: list[ErrorDetail]) -> list[str]:
+    if kind is None or not kind.has_options:
         if raw:
             problems.append(ErrorDetail("options", "only picklists have options"))
         return []
@@ -154,7 +155,7 @@ def describe_field(spec: Field, *, custom: bool) -> dict[str, Any]:
     description: dict[str, Any] = {
         "key": spec.key,
         "label": spec.label,
-        "type": str(spec.type),
+        "type": spec.type,
         "required": spec.required,
         "read_only": spec.computed,
         "custom": custom,
@@ -167,7 +168,7 @@ def describe_field(spec: Field, *, custom: bool) -> dict[str, Any]:
         description["default"] = spec.default
     if spec.length_limit is not None:
         description["max_length"] = spec.length_limit
-    if spec.type == FieldType.LINE_ITEMS:
+    if spec.kind.line_items:
         description["item_fields"] = [describe_field(f, custom=False) for f in LINE_FIELDS]
     return description
 

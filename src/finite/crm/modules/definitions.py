@@ -13,7 +13,6 @@ from decimal import Decimal
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.modules.fields import (
     Field,
-    FieldType,
     Module,
     boolean,
     date,
@@ -101,7 +100,7 @@ _BILLING_SHIPPING = _address("billing_", "Billing") + _address("shipping_", "Shi
 # `items` plus the totals the server computes from it; `adjustment` is the one input amount.
 # grand_total = sub_total - discount_total + tax_total + adjustment
 _LINE_ITEMS = (
-    Field("items", "Line Items", FieldType.LINE_ITEMS),
+    Field("items", "Line Items", "line_items"),
     money("sub_total", "Sub Total", computed=True),
     money("discount_total", "Discount", computed=True),
     money("tax_total", "Tax", computed=True),

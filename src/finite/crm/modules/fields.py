@@ -1,65 +1,12 @@
-"""The vocabulary of the module registry: field types and field specifications."""
+"""The vocabulary of the module registry: field specifications (their types: kinds/)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import field as dataclass_field
 from typing import Any
 
-
-class FieldType(StrEnum):
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-    EMAIL = "email"
-    PHONE = "phone"
-    URL = "url"
-    INTEGER = "integer"
-    DECIMAL = "decimal"
-    MONEY = "money"
-    PERCENT = "percent"
-    DATE = "date"
-    DATETIME = "datetime"
-    BOOLEAN = "boolean"
-    PICKLIST = "picklist"
-    MULTI_PICKLIST = "multi_picklist"
-    LOOKUP = "lookup"
-    LINE_ITEMS = "line_items"
-
-
-# Types whose values are text: compared and sorted as strings, escaped in CSV exports.
-TEXTUAL_TYPES = frozenset(
-    {
-        FieldType.TEXT,
-        FieldType.LONG_TEXT,
-        FieldType.EMAIL,
-        FieldType.PHONE,
-        FieldType.URL,
-        FieldType.PICKLIST,
-    }
-)
-
-# Types a list can sort by (multi-picklists and line items have no single value to order by).
-SORTABLE_TYPES = TEXTUAL_TYPES | {
-    FieldType.INTEGER,
-    FieldType.DECIMAL,
-    FieldType.MONEY,
-    FieldType.PERCENT,
-    FieldType.DATE,
-    FieldType.DATETIME,
-    FieldType.BOOLEAN,
-    FieldType.LOOKUP,
-}
-
-
-# Longest accepted value per type where the type implies one (text fields may set their own).
-DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
-    FieldType.TEXT: 255,
-    FieldType.LONG_TEXT: 32_000,
-    FieldType.EMAIL: 320,
-    FieldType.PHONE: 40,
-    FieldType.URL: 2048,
-    FieldType.PICKLIST: 100,
-}
+from finite.crm.modules.kinds import KINDS, FieldKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +15,7 @@ class Field:
 
     key: str
     label: str
-    type: FieldType
+    type: str  # the kind's name (kinds/)
     required: bool = False
     default: Any = None
     options: tuple[str, ...] = ()  # picklist and multi-picklist values
@@ -76,70 +23,74 @@ class Field:
     max_length: int | None = None
     searchable: bool = False
     computed: bool = False  # set by the server (e.g. line-item totals); never accepted as input
+    kind: FieldKind = dataclass_field(init=False, repr=False, compare=False)  # what `type` names
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", KINDS[self.type])
 
     @property
     def length_limit(self) -> int | None:
-        return self.max_length or DEFAULT_MAX_LENGTH.get(self.type)
+        return self.max_length or self.kind.max_length
 
 
 def text(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.TEXT, **extra)
+    return Field(key, label, "text", **extra)
 
 
 def long_text(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.LONG_TEXT, **extra)
+    return Field(key, label, "long_text", **extra)
 
 
 def email(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.EMAIL, **extra)
+    return Field(key, label, "email", **extra)
 
 
 def phone(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.PHONE, **extra)
+    return Field(key, label, "phone", **extra)
 
 
 def url(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.URL, **extra)
+    return Field(key, label, "url", **extra)
 
 
 def integer(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.INTEGER, **extra)
+    return Field(key, label, "integer", **extra)
 
 
 def decimal(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.DECIMAL, **extra)
+    return Field(key, label, "decimal", **extra)
 
 
 def money(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.MONEY, **extra)
+    return Field(key, label, "money", **extra)
 
 
 def percent(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.PERCENT, **extra)
+    return Field(key, label, "percent", **extra)
 
 
 def date(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.DATE, **extra)
+    return Field(key, label, "date", **extra)
 
 
 def datetime_(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.DATETIME, **extra)
+    return Field(key, label, "datetime", **extra)
 
 
 def boolean(key: str, label: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.BOOLEAN, **extra)
+    return Field(key, label, "boolean", **extra)
 
 
 def picklist(key: str, label: str, options: tuple[str, ...], **extra: Any) -> Field:
-    return Field(key, label, FieldType.PICKLIST, options=options, **extra)
+    return Field(key, label, "picklist", options=options, **extra)
 
 
 def multi_picklist(key: str, label: str, options: tuple[str, ...], **extra: Any) -> Field:
-    return Field(key, label, FieldType.MULTI_PICKLIST, options=options, **extra)
+    return Field(key, label, "multi_picklist", options=options, **extra)
 
 
 def lookup(key: str, label: str, target: str, **extra: Any) -> Field:
-    return Field(key, label, FieldType.LOOKUP, target=target, **extra)
+    return Field(key, label, "lookup", target=target, **extra)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,12 @@ python -m finite.crm.modules.markdown > docs/crm-modules.md
 from __future__ import annotations
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import Field
 from finite.crm.modules.line_fields import LINE_FIELDS
 
 
 def _describe(field: Field) -> str:
-    kind = str(field.type)
-    if field.type == FieldType.LOOKUP:
-        kind = f"lookup → {field.target}"
+    kind = field.kind.doc_type(field)
     notes = []
     if field.required:
         notes.append("**required**")
@@ -23,8 +21,7 @@ def _describe(field: Field) -> str:
         notes.append(f"default `{field.default}`")
     if field.options:
         notes.append("one of " + ", ".join(f"`{option}`" for option in field.options))
-    if field.length_limit and field.type in (FieldType.TEXT, FieldType.LONG_TEXT):
-        notes.append(f"≤ {field.length_limit} chars")
+    notes += field.kind.doc_notes(field)
     return f"| `{field.key}` | {field.label} | {kind} | {'; '.join(notes)} |"
 
 

@@ -8,17 +8,17 @@ from functools import lru_cache
 from typing import Protocol
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType, Module
+from finite.crm.modules.fields import Field, Module
 from finite.kit.errors import not_found
 
 # The system columns every record has, described like fields so they filter and sort alike.
 SYSTEM_FIELDS: dict[str, Field] = {
-    "id": Field("id", "Id", FieldType.INTEGER),
-    "version": Field("version", "Version", FieldType.INTEGER),
-    "created_at": Field("created_at", "Created", FieldType.DATETIME),
-    "updated_at": Field("updated_at", "Updated", FieldType.DATETIME),
-    "created_by": Field("created_by", "Created By", FieldType.TEXT, max_length=40),
-    "owner": Field("owner", "Owner", FieldType.TEXT, max_length=40),
+    "id": Field("id", "Id", "integer"),
+    "version": Field("version", "Version", "integer"),
+    "created_at": Field("created_at", "Created", "datetime"),
+    "updated_at": Field("updated_at", "Updated", "datetime"),
+    "created_by": Field("created_by", "Created By", "text", max_length=40),
+    "owner": Field("owner", "Owner", "text", max_length=40),
 }
 
 
@@ -43,7 +43,7 @@ class RecordSchema:
 
     @property
     def lookups(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.all_fields if f.type == FieldType.LOOKUP)
+        return tuple(f for f in self.all_fields if f.kind.refers)
 
 
 def module_named(name: str) -> Module:
@@ -75,7 +75,7 @@ def custom_field(row: CustomFieldLike) -> Field:
     return Field(
         key=row.key,
         label=row.label,
-        type=FieldType(row.type),
+        type=row.type,
         required=row.required,
         options=tuple(row.options or ()),
         target=row.target,

@@ -14,9 +14,8 @@ from sqlalchemy import (
     Table,
 )
 
-from finite.crm.modules.columns import column_type
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import SORTABLE_TYPES, Field, FieldType, Module
+from finite.crm.modules.fields import Field, Module
 from finite.kit.db_types import UTCDateTime
 from finite.models.base import Base
 
@@ -40,7 +39,7 @@ MAX_INDEXED_CHARS = 600
 
 def indexable(field: Field) -> bool:
     """Whether an (org_id, field, id) index can hold every value the field accepts."""
-    if field.type not in SORTABLE_TYPES or field.type == FieldType.LONG_TEXT:
+    if not (field.kind.sortable and field.kind.indexable):
         return False
     return field.length_limit is None or field.length_limit <= MAX_INDEXED_CHARS
 
@@ -87,11 +86,11 @@ def _module_table(module: Module) -> Table:
         if title is None or key != title.key:
             constraints.append(Index(f"ix_{name}_sort_{key}", "org_id", key, "id"))
     for field in module.fields:
-        kind = column_type(field)
-        if kind is None:
+        stored_as = field.kind.column_type(field)
+        if stored_as is None:  # line items: their own table
             continue
-        columns.append(Column(field.key, kind, nullable=True))
-        if field.type == FieldType.LOOKUP and field.target:
+        columns.append(Column(field.key, stored_as, nullable=True))
+        if field.kind.refers and field.target:
             target = table_name(field.target)
             constraints.append(
                 ForeignKeyConstraint(

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from finite.crm.modules.kinds import InvalidValue
 from finite.crm.modules.line_fields import LINE_FIELDS, LIST_PRICE, QUANTITY
-from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail
 
 MAX_LINES = 200
@@ -94,7 +94,7 @@ def _parse_line(index: int, raw: Any, errors: list[ErrorDetail]) -> Line | None:
                 problems.append(ErrorDetail(f"{where}.{field.key}", "is required"))
             continue
         try:
-            values[field.key] = convert(field, value)
+            values[field.key] = field.kind.convert(field, value)
         except InvalidValue as invalid:
             problems.append(ErrorDetail(f"{where}.{field.key}", str(invalid)))
     if not problems and values["quantity"] <= 0:

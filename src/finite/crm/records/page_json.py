@@ -3,7 +3,7 @@ fields added, joined into the page's array; and the last row's sort value for th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -12,7 +12,7 @@ from finite.crm.http import encode
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.query.grammar import Sort
 from finite.crm.records.query.page_plans import CUSTOM_AT, JSON_AT, SORT_AT
-from finite.crm.records.serialize import custom_from_json
+from finite.crm.records.serialize import custom_from_json, custom_readers
 
 
 def records(schema: RecordSchema, rows: Sequence[Sequence[Any]]) -> msgspec.Raw:
@@ -21,12 +21,15 @@ def records(schema: RecordSchema, rows: Sequence[Sequence[Any]]) -> msgspec.Raw:
     if not schema.custom:
         texts = [row[JSON_AT] for row in rows]
     else:
-        texts = [_with_custom(schema, row[JSON_AT], row[CUSTOM_AT] or {}) for row in rows]
+        readers = custom_readers(schema.custom)
+        texts = [_with_custom(readers, row[JSON_AT], row[CUSTOM_AT] or {}) for row in rows]
     return msgspec.Raw(f"[{','.join(texts)}]".encode())
 
 
-def _with_custom(schema: RecordSchema, stored: str, custom: dict[str, Any]) -> str:
-    values = {spec.key: custom_from_json(spec, custom.get(spec.key)) for spec in schema.custom}
+def _with_custom(
+    readers: Sequence[tuple[str, Callable[[Any], Any]]], stored: str, custom: dict[str, Any]
+) -> str:
+    values = {key: read(custom.get(key)) for key, read in readers}
     return f"{stored[:-1]},{encode(values)[1:].decode()}"
 
 

@@ -24,16 +24,15 @@ import time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Text, case, cast, func, literal, literal_column, type_coerce
+from sqlalchemy import String, func, literal, literal_column, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
 from finite.crm.derived_text import DerivedText, trigger_is_enabled, trigger_name
-from finite.crm.modules.columns import NUMERIC_SHAPES
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import Field, FieldType, Module
+from finite.crm.modules.fields import Module
 from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MODULE_TABLES, RECORD_JSON_COLUMN
 from finite.crm.records.serialize import SYSTEM_OUTPUT
@@ -43,44 +42,25 @@ TRIGGER_MARK = "_record_json_"
 CURRENT_FOR = 30.0  # seconds a process trusts its last look at a module's trigger
 
 _DIALECT: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-_NUMBER_TYPES = frozenset({FieldType.INTEGER, FieldType.LOOKUP, *NUMERIC_SHAPES})
-_SECONDS = 'YYYY-MM-DD"T"HH24:MI:SS'
-_BUILT_IN_PYTHON = frozenset({FieldType.LINE_ITEMS, FieldType.MULTI_PICKLIST})
 
 
-def _quoted(value: ColumnElement[Any]) -> ColumnElement[str]:
-    return type_coerce(literal('"').op("||")(value).op("||")(literal('"')), String())
-
-
-def json_value(spec: Field, value: ColumnElement[Any]) -> ColumnElement[str]:
-    """The JSON text of a stored value as the server's encoder writes it; NULL for NULL.
-
-    Numbers keep their stored digits (numeric's text is its scale's digits, as the Decimal the
-    driver reads); date-times are UTC with microseconds only when not zero, and a Z; text is
-    escaped by PostgreSQL's JSON output, which escapes exactly what the encoder escapes."""
-    kind = spec.type
-    if kind in _NUMBER_TYPES or kind == FieldType.BOOLEAN:
-        return cast(value, Text)
-    if kind == FieldType.DATE:
-        return _quoted(func.to_char(value, "YYYY-MM-DD"))
-    if kind == FieldType.DATETIME:
-        utc = func.timezone("UTC", value)
-        whole = func.to_char(utc, "US") == "000000"
-        moment = case(
-            (whole, func.to_char(utc, _SECONDS)), else_=func.to_char(utc, f"{_SECONDS}.US")
-        )
-        return _quoted(moment.op("||")(literal("Z")))
-    return cast(func.to_json(value), Text)
-
-
-def _document(module: Module, table: FromClause) -> tuple[tuple[str, ...], ColumnElement[str]]:
+def _document(
+    module: Module, table: FromClause
+) -> tuple[tuple[str, ...], ColumnElement[str]] | None:
+    """The record's JSON computed from its columns, or None when a field's value is built by
+    Python (kinds' postgres_json: numbers keep their stored digits, date-times are UTC, text is
+    escaped by PostgreSQL's JSON output, which escapes exactly what the encoder escapes)."""
     keys = [*SYSTEM_OUTPUT, *(field.key for field in module.fields)]
     document: ColumnElement[Any] = literal("{")
     for at, key in enumerate(keys):
         spec = SYSTEM_FIELDS.get(key) or module.field(key)
         assert spec is not None
+        column = table.c.get(key)  # line items have none
+        text = None if column is None else spec.kind.postgres_json(column)
+        if text is None:
+            return None
         name = ("," if at else "") + json.dumps(key) + ":"
-        value = func.coalesce(json_value(spec, table.c[key]), "null")
+        value = func.coalesce(text, "null")
         document = document.op("||")(literal(name)).op("||")(value)
     return tuple(keys), type_coerce(document.op("||")(literal("}")), String())
 
@@ -95,15 +75,15 @@ def postgres_record_json(module_name: str) -> DerivedText | None:
     among its standard fields (built by Python: none of the registry's modules has the
     latter)."""
     module = MODULES[module_name]
-    if any(spec.type in _BUILT_IN_PYTHON for spec in module.fields):
-        return None
     table = MODULE_TABLES[module_name]
-    columns, over_table = _document(module, table)
-    _columns, over_new = _document(module, table.alias("new"))
-    sql = _compiled(over_table)
+    over_table, over_new = _document(module, table), _document(module, table.alias("new"))
+    if over_table is None or over_new is None:
+        return None
+    columns, document = over_table
+    sql = _compiled(document)
     body = (
         "RETURNS trigger LANGUAGE plpgsql AS $json$ "
-        f"BEGIN NEW.{RECORD_JSON_COLUMN} := {_compiled(over_new)}; RETURN NEW; END $json$"
+        f"BEGIN NEW.{RECORD_JSON_COLUMN} := {_compiled(over_new[1])}; RETURN NEW; END $json$"
     )
     return DerivedText(
         column=RECORD_JSON_COLUMN,

@@ -12,13 +12,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.modules.definitions import MODULES
-from finite.crm.modules.fields import FieldType
+from finite.crm.modules.kinds import KINDS
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import engine_of
 from finite.kit.fast_read import Source, fetch_all
 from finite.models.crm import CustomField, LineItem, RecordCounter
 
 MAX_REFERRERS_LISTED = 20
+_REFERRING = [name for name, kind in KINDS.items() if kind.refers]  # lookups
 
 
 def table(module: str) -> Table:
@@ -207,14 +208,14 @@ def standard_lookups_to(module: str) -> list[LookupPath]:
         LookupPath(other.name, spec.key, False)
         for other in MODULES.values()
         for spec in other.fields
-        if spec.type == FieldType.LOOKUP and spec.target == module
+        if spec.kind.refers and spec.target == module
     ]
 
 
 async def custom_lookups_to(session: AsyncSession, org_id: str, module: str) -> list[LookupPath]:
     query = select(CustomField.module, CustomField.key).where(
         CustomField.org_id == org_id,
-        CustomField.type == FieldType.LOOKUP.value,
+        CustomField.type.in_(_REFERRING),
         CustomField.target == module,
     )
     return [LookupPath(m, key, True) for m, key in (await session.execute(query)).all()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -11,12 +11,10 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import Field
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.line_items import Line
 from finite.crm.records.repository import LineRow
-from finite.crm.records.values import InvalidValue, convert
 from finite.models.crm import LineItem
 
 SYSTEM_OUTPUT = ("id", "version", "created_at", "updated_at", "created_by", "owner")
@@ -38,14 +36,14 @@ class RowReader:
         position = {name: index for index, name in enumerate(column_names)}
         keys = [*SYSTEM_OUTPUT]
         for spec in schema.module.fields:
-            keys.append("items" if spec.type == FieldType.LINE_ITEMS else spec.key)
+            keys.append("items" if spec.kind.line_items else spec.key)
         # "items" takes the id's value as a placeholder, replaced in place (same key order).
         self._keys = tuple(keys)
         self._values = itemgetter(*(position.get(key, position["id"]) for key in keys))
         self._custom_at = position["custom"]
-        self._custom = schema.custom
+        self._custom = custom_readers(schema.custom)
         self.id_at = position["id"]
-        self.has_items = any(spec.type == FieldType.LINE_ITEMS for spec in schema.module.fields)
+        self.has_items = any(spec.kind.line_items for spec in schema.module.fields)
 
     def __call__(self, row: Sequence[Any], lines: Sequence[LineRow] | None) -> dict[str, Any]:
         record = dict(zip(self._keys, self._values(row), strict=True))
@@ -53,8 +51,8 @@ class RowReader:
             record["items"] = [line_out(line) for line in lines or ()]
         if self._custom:
             stored: dict[str, Any] = row[self._custom_at] or {}
-            for spec in self._custom:
-                record[spec.key] = custom_from_json(spec, stored.get(spec.key))
+            for key, read in self._custom:
+                record[key] = read(stored.get(key))
         return record
 
 
@@ -115,13 +113,12 @@ def custom_to_json(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: json_safe(value) for key, value in values.items()}
 
 
+def custom_readers(specs: Sequence[Field]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """(key, reader) per custom field: stored custom values are JSON, and a reader gives one
+    back its field's Python type. Bound once per schema, called per row."""
+    return tuple((spec.key, spec.kind.json_reader(spec)) for spec in specs)
+
+
 def custom_from_json(spec: Field, value: Any) -> Any:
-    """Stored custom values are JSON; give them back their field's Python type."""
-    if value is None:
-        return None
-    if spec.type in NUMERIC_SHAPES or spec.type in (FieldType.DATE, FieldType.DATETIME):
-        try:
-            return convert(spec, value)
-        except InvalidValue:
-            return value
-    return value
+    """One stored custom value with its field's Python type."""
+    return spec.kind.json_reader(spec)(value)

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from finite.crm.modules.fields import FieldType
+from finite.crm.modules.kinds import InvalidValue
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.line_items import Line, parse_lines, referenced_products
-from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail
 
 SERVER_FIELDS = frozenset({"id", "org_id", "created_at", "updated_at", "created_by", "custom"})
@@ -65,7 +64,7 @@ def _take(schema: RecordSchema, key: str, value: Any, creating: bool, changes: C
     if spec.computed:
         errors.append(ErrorDetail(key, "is computed by the server"))
         return
-    if spec.type == FieldType.LINE_ITEMS:
+    if spec.kind.line_items:
         changes.lines = parse_lines(value, errors)
         changes.line_products = referenced_products(value)
         return
@@ -76,7 +75,7 @@ def _take(schema: RecordSchema, key: str, value: Any, creating: bool, changes: C
             _store(schema, changes, key, None)
         return
     try:
-        converted = convert(spec, value)
+        converted = spec.kind.convert(spec, value)
     except InvalidValue as invalid:
         errors.append(ErrorDetail(key, str(invalid)))
         return
@@ -89,7 +88,7 @@ def _take(schema: RecordSchema, key: str, value: Any, creating: bool, changes: C
 def _apply_defaults_and_required(schema: RecordSchema, changes: Changes) -> None:
     given = changes.values.keys() | changes.custom.keys()
     for spec in schema.all_fields:
-        if spec.computed or spec.type == FieldType.LINE_ITEMS or spec.key in given:
+        if spec.computed or spec.kind.line_items or spec.key in given:
             continue
         if any(error.field == spec.key for error in changes.errors):
             continue

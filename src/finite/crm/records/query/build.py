@@ -25,8 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from finite.crm.engines.base import CrmEngine
-from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import Field, FieldType
+from finite.crm.modules.fields import Field
 from finite.crm.records.query.grammar import Filter, ListQuery, Sort
 from finite.crm.records.query.search import (
     cross_join,
@@ -45,17 +44,7 @@ NOT_NULL_COLUMNS = frozenset({"id", "version", "created_at", "updated_at"})
 def column_of(table: Table, spec: Field, custom: bool) -> ColumnElement[Any]:
     if not custom:
         return table.c[spec.key]
-    value: Any = table.c.custom[spec.key]
-    if spec.type in NUMERIC_SHAPES:
-        precision, scale = NUMERIC_SHAPES[spec.type]
-        extracted: ColumnElement[Any] = value.as_numeric(precision, scale)
-    elif spec.type in (FieldType.INTEGER, FieldType.LOOKUP):
-        extracted = value.as_numeric(19, 0)
-    elif spec.type == FieldType.BOOLEAN:
-        extracted = value.as_boolean()
-    else:
-        extracted = value.as_string()
-    return extracted
+    return spec.kind.custom_column(table.c.custom[spec.key])
 
 
 def bindable(spec: Field, custom: bool, value: Any) -> Any:
@@ -81,7 +70,7 @@ def filter_value(found: Filter) -> Any:
 
 def holds_values(found: Filter) -> bool:
     """Whether the filter's value decides its clause's shape, so it cannot be a placeholder."""
-    return found.op == "is_null" or found.field.type == FieldType.MULTI_PICKLIST
+    return found.op == "is_null" or found.field.kind.multiple
 
 
 def filter_clause(
@@ -93,7 +82,7 @@ def filter_clause(
     op = found.op
     if op == "is_null":
         return column.is_(None) if found.value else column.is_not(None)
-    if found.field.type == FieldType.MULTI_PICKLIST:
+    if found.field.kind.multiple:
         value = bindable(found.field, found.custom, found.value)
         return engine.list_contains(table, found.field, found.custom, value)
     value = filter_value(found) if compared is None else compared

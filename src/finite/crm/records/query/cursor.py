@@ -6,9 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from finite.crm.modules.fields import FieldType
 from finite.crm.records.query.grammar import Sort
-from finite.crm.records.values import convert
 from finite.kit import paging
 from finite.kit.errors import invalid_field
 
@@ -39,13 +37,7 @@ def _typed(sort: Sort, value: Any) -> Any:
     """The value back in its field's stored form, checked like any input of that field."""
     if value is None:
         return None
-    kind = sort.field.type
-    if kind in (FieldType.INTEGER, FieldType.LOOKUP):
-        expected: type = int
-    elif kind == FieldType.BOOLEAN:
-        expected = bool
-    else:
-        expected = str
-    if type(value) is not expected:
-        raise ValueError(f"expected {expected.__name__}")
-    return value if sort.field.key in SYSTEM_TEXT else convert(sort.field, value)
+    kind = sort.field.kind
+    if type(value) is not kind.cursor_type:
+        raise ValueError(f"expected {kind.cursor_type.__name__}")
+    return value if sort.field.key in SYSTEM_TEXT else kind.convert(sort.field, value)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
-from finite.crm.modules.columns import NUMERIC_SHAPES
-from finite.crm.modules.fields import SORTABLE_TYPES, TEXTUAL_TYPES, Field, FieldType
+from finite.crm.modules.fields import Field
+from finite.crm.modules.kinds import InvalidValue
 from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
 from finite.crm.records.query.search import MAX_QUERY_LENGTH
-from finite.crm.records.values import InvalidValue, convert
 from finite.kit.errors import ErrorDetail, validation_error
 
 DEFAULT_PER_PAGE = 50
@@ -27,8 +25,6 @@ MAX_IN_VALUES = 100
 RESERVED = frozenset({"page", "per_page", "cursor", "q", "sort", "fields"})
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "starts_with", "is_null")
 _PARAM = re.compile(r"^(?P<key>[a-z][a-z0-9_]*)(?:\[(?P<op>[a-z_]+)\])?$")
-
-_ORDERED = TEXTUAL_TYPES | {FieldType.INTEGER, FieldType.DATE, FieldType.DATETIME, *NUMERIC_SHAPES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +59,6 @@ class ListQuery:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     cursor: str | None = None
-
-
-def allowed_operators(spec: Field) -> tuple[str, ...]:
-    if spec.type == FieldType.LINE_ITEMS:
-        return ()
-    if spec.type == FieldType.MULTI_PICKLIST:
-        return ("contains", "is_null")
-    if spec.type == FieldType.BOOLEAN:
-        return ("eq", "ne", "is_null")
-    if spec.type == FieldType.LOOKUP:
-        return ("eq", "ne", "in", "is_null")
-    ops = ["eq", "ne", "in", "is_null"]
-    if spec.type in _ORDERED:
-        ops += ["gt", "gte", "lt", "lte"]
-    if spec.type in TEXTUAL_TYPES:
-        ops += ["contains", "starts_with"]
-    return tuple(ops)
 
 
 def parse_list_query(
@@ -152,7 +131,7 @@ def _sort(schema: RecordSchema, query: ListQuery, value: str, problems: list[Err
         problems.append(ErrorDetail("sort", "sort on one field (ties are broken by id)"))
         return
     found = lookup_field(schema, key)
-    if found is None or found[0].type not in SORTABLE_TYPES:
+    if found is None or not found[0].kind.sortable:
         problems.append(ErrorDetail("sort", f"cannot sort on {key!r}"))
         return
     query.sort = Sort(found[0], descending, found[1])
@@ -182,8 +161,8 @@ def _filter(
     if op not in OPERATORS:
         problems.append(ErrorDetail(name, f"unknown operator {op!r}; use {', '.join(OPERATORS)}"))
         return
-    if op not in allowed_operators(spec):
-        allowed = ", ".join(allowed_operators(spec)) or "none"
+    if op not in spec.kind.operators:
+        allowed = ", ".join(spec.kind.operators) or "none"
         problems.append(ErrorDetail(name, f"{spec.type} fields take the operators: {allowed}"))
         return
     try:
@@ -203,34 +182,7 @@ def _filter_value(spec: Field, op: str, text: str) -> Any:
         values = [part.strip() for part in text.split(",") if part.strip()]
         if not values or len(values) > MAX_IN_VALUES:
             raise InvalidValue(f"must be 1 to {MAX_IN_VALUES} comma-separated values")
-        return [_scalar(spec, value) for value in values]
+        return [spec.kind.from_query(spec, value) for value in values]
     if op in ("contains", "starts_with"):
-        if spec.type == FieldType.MULTI_PICKLIST:
-            return convert(
-                Field(spec.key, spec.label, FieldType.PICKLIST, options=spec.options), text
-            )
-        if not text:
-            raise InvalidValue("must not be empty")
-        return text
-    return _scalar(spec, text)
-
-
-def _scalar(spec: Field, text: str) -> Any:
-    """A query-string value in its field's stored form (query strings carry no JSON types)."""
-    kind = spec.type
-    if kind in (FieldType.INTEGER, FieldType.LOOKUP):
-        if not re.fullmatch(r"-?\d{1,19}", text):
-            raise InvalidValue("must be a whole number")
-        return convert(spec, int(text))
-    if kind == FieldType.BOOLEAN:
-        if text.lower() not in ("true", "false"):
-            raise InvalidValue("must be true or false")
-        return text.lower() == "true"
-    if kind == FieldType.DATETIME:
-        moment = convert(spec, text)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if kind in (FieldType.PICKLIST, FieldType.EMAIL):
-        return convert(spec, text)
-    if kind in NUMERIC_SHAPES or kind == FieldType.DATE:
-        return convert(spec, text)
-    return text
+        return spec.kind.text_operand(spec, text)
+    return spec.kind.from_query(spec, text)

@@ -17,7 +17,6 @@ from functools import cache
 
 from sqlalchemy import Table
 
-from finite.crm.modules.fields import FieldType
 from finite.crm.records.query.grammar import ListQuery
 
 
@@ -27,7 +26,7 @@ def has_value_independent_plan(table: Table, query: ListQuery) -> bool:
         return False
     equal: set[str] = set()
     for found in query.filters:
-        if found.custom or found.op != "eq" or found.field.type == FieldType.MULTI_PICKLIST:
+        if found.custom or found.op != "eq" or found.field.kind.multiple:
             return False
         equal.add(found.field.key)
     order = ("id",) if query.sort.by_id else (query.sort.field.key, "id")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from finite.crm.engines.chosen import crm_engine
+from finite.crm.engine import crm_engine
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field
 from finite.crm.modules.kinds.base import SampleMaker as Maker

@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from finite.crm.engines.chosen import SQLITE
+from finite.crm.engines import SQLITE
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records.query import page_plans

@@ -16,7 +16,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import column, insert, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.crm.engines.chosen import SQLITE, crm_engine
+from finite.crm.engine import crm_engine
+from finite.crm.engines import SQLITE
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.schema import SYSTEM_FIELDS
 from finite.crm.modules.tables import MODULE_TABLES

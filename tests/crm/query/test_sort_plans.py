@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.crm.engines.chosen import crm_engine
+from finite.crm.engine import crm_engine
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field
 from finite.crm.modules.schema import SYSTEM_FIELDS

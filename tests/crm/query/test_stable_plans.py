@@ -15,7 +15,7 @@ import pytest
 
 from finite.core.auth.authenticate import authenticate
 from finite.crm.bulk import seed_records
-from finite.crm.engines.chosen import POSTGRES
+from finite.crm.engines import POSTGRES
 from finite.crm.fields.service import load_schema
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.fields import Field

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import ColumnElement, Table, and_, cast, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from finite.crm.engines.base import CrmEngine
+from finite.crm.engine import CrmEngine
 from finite.crm.export.records_csv import postgres_csv
 from finite.crm.records.postgres_json import postgres_record_json
 from finite.crm.records.query.search import postgres_word

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import ColumnElement, Table, exists, func, select
 
-from finite.crm.engines.base import CrmEngine
+from finite.crm.engine import CrmEngine
 from finite.crm.engines.sqlite_load import load_rows
 from finite.crm.export.records_csv import stream_csv
 from finite.crm.records.query.search import sqlite_clause, sqlite_fts_words

@@ -15,9 +15,8 @@ from typing import Any
 
 import msgspec
 
+from finite.kit.csv_injection import DANGEROUS_FIRST
 from finite.kit.exact_json import exact_numbers
-
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(value: str) -> str:

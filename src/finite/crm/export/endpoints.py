@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from finite.crm.auth import AUDIT, PERMISSION, ModuleAction, module_of_csv
-from finite.crm.engines.chosen import crm_engine
+from finite.crm.engine import crm_engine
 from finite.crm.fields.service import load_schema
 from finite.crm.openapi_shapes import FILTER_NOTE, LIST_FILTERS, csv_answer
 from finite.crm.records.query.grammar import parse_list_query

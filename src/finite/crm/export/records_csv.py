@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from finite.crm.engines.base import CrmEngine
+from finite.crm.engine import CrmEngine
 from finite.crm.export import postgres_lines
 from finite.crm.export.csv_format import header_chunk
 from finite.crm.export.postgres_copy import copy_statement, stream_copy

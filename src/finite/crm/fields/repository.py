@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.crm.engines.chosen import crm_engine
+from finite.crm.engine import crm_engine
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.fast_read import Source, fetch_rows
 from finite.models.accounts import Organization

@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.auth.principal import Principal
 from finite.core.events.outbox import look_up_endpoints, record_event
-from finite.crm.engines.base import CrmEngine
-from finite.crm.engines.chosen import crm_engine
+from finite.crm.engine import CrmEngine, crm_engine
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import page_json, repository
 from finite.crm.records.line_items import Line, out_of_range, totals

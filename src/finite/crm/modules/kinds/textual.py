@@ -9,8 +9,8 @@ from sqlalchemy import String, Text, and_, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
-from finite.crm.export.csv_format import DANGEROUS_FIRST
 from finite.crm.modules.kinds.base import ORDERING, FieldKind, InvalidValue, SampleMaker
+from finite.kit.csv_injection import DANGEROUS_FIRST
 
 if TYPE_CHECKING:
     from finite.crm.modules.fields import Field

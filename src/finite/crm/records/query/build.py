@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from finite.crm.engines.base import CrmEngine
+from finite.crm.engine import CrmEngine
 from finite.crm.modules.fields import Field
 from finite.crm.records.query.grammar import Filter, ListQuery, Sort
 from finite.crm.records.query.search import (

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, null
 from sqlalchemy.util import LRUCache
 
-from finite.crm.engines.base import CrmEngine
+from finite.crm.engine import CrmEngine
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository
 from finite.crm.records.postgres_json import stored_json

@@ -50,7 +50,7 @@ from finite.crm.modules.tables import EXPORT_LINE_COLUMN, RECORD_JSON_COLUMN
 if TYPE_CHECKING:
     from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
-    from finite.crm.engines.base import CrmEngine
+    from finite.crm.engine import CrmEngine
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 10

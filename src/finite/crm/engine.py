@@ -1,7 +1,11 @@
 """What the CRM does differently on each database engine: search, list pages, CSV export,
-bulk loads, custom-field upkeep. One subclass per engine (sqlite.py, postgres.py), one object
-each, picked by chosen.crm_engine from the kit's engine (kit/engines/) — per request, a lookup;
-the statements they build are cached per query shape (crm/query/page_plans.py)."""
+bulk loads, custom-field upkeep. One subclass per engine (crm/engines/sqlite.py, postgres.py),
+one object each, registered when the CRM is imported (crm/__init__.py) and picked by
+crm_engine from the kit's engine (kit/engines/) — per request, a lookup; the statements they
+build are cached per query shape (crm/records/query/page_plans.py).
+
+The implementations sit above the records, export and bulk code they drive, which reach them
+only through this interface: so no part of the CRM imports one that imports it back."""
 
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import ColumnElement, Table
 
+from finite.kit.db import Database, RawRead, engine_of
+from finite.kit.fast_read import Source
+
 if TYPE_CHECKING:
     from finite.crm.modules.fields import Field
     from finite.crm.modules.schema import RecordSchema
     from finite.crm.records.query.grammar import ListQuery
-    from finite.kit.db import Database
 
 
 class CrmEngine(ABC):
@@ -67,3 +73,18 @@ class CrmEngine(ABC):
     @abstractmethod
     def without_key(self, column: ColumnElement[Any], key: str) -> Any:
         """The JSON object in `column` without `key` (a deleted custom field's values)."""
+
+
+_ENGINES: dict[str, CrmEngine] = {}
+
+
+def register_crm_engine(engine: CrmEngine) -> CrmEngine:
+    _ENGINES[engine.name] = engine
+    return engine
+
+
+def crm_engine(source: Source | Database) -> CrmEngine:
+    """The CRM engine of a database, a session or a raw_read() connection."""
+    if isinstance(source, Database | RawRead):
+        return _ENGINES[source.backend.name]
+    return _ENGINES[engine_of(source).name]

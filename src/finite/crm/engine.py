@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 class CrmEngine(ABC):
     name: ClassVar[str]  # the kit engine's (kit/engines/)
 
-    # --- lists (crm/query/) --------------------------------------------------------------------
+    # --- lists (crm/records/query/) -----------------------------------------------------------
 
     @abstractmethod
     def words_clause(
         self, module: str, table: Table, q: str, words: list[str]
     ) -> ColumnElement[Any]:
         """Rows of `table` matching every one of `words` (q's, at least one) in the module's
-        searchable fields (crm/query/search.py)."""
+        searchable fields (crm/records/query/search.py)."""
 
     @abstractmethod
     def list_contains(

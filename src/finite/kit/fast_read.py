@@ -6,8 +6,8 @@ as much again (bench/list_request_parts.py: an empty session 0.36 ms, an empty r
 that work buys nothing. Statements are compiled by SQLAlchemy and cached (per dialect and
 statement shape, the way SQLAlchemy caches them itself); parameters go through the types' bind
 processors and each column through its type's result processor, so values are exactly
-SQLAlchemy's (tests/test_fast_read.py compares them). Authentication: 1.4 ms of CPU with the ORM,
-0.46 ms now.
+SQLAlchemy's (tests/kit/test_fast_read.py compares them). Authentication: 1.4 ms of CPU with the
+ORM, 0.46 ms now.
 
 - `fetch_rows`: a module-level constant statement whose parameters are all plain strings,
   given at execution (no cache key to compute).

@@ -41,7 +41,7 @@ SEAL_BATCH = 1000
 VERIFY_BATCH = 2000
 
 # Fixed on purpose: a column added later must not change the hashes of rows sealed before it.
-# tests/test_audit_chain.py fails when the table grows a column this list does not decide on.
+# tests/core/audit/test_chain.py fails when the table grows a column this list does not decide on.
 CONTENT_COLUMNS: tuple[str, ...] = (
     "org_id",
     "id",

@@ -55,8 +55,9 @@ def text_lines(rows: Iterable[Sequence[str]], width: int, *, whole_rows: bool = 
     Most rows have no cell to quote, and for those csv.writer's line is the cells joined by
     commas: one join and four scans of the line tell, at a fraction of the writer's per-cell
     cost (SQLite export, 1M leads: 55-63k → 92-100k rows/s in process). A row with a comma,
-    quote or line break in a cell goes through csv.writer (tests/test_csv_format.py compares
-    the two on arbitrary text). An empty line would be no row at all: csv.writer's "" it is."""
+    quote or line break in a cell goes through csv.writer (tests/crm/export/test_csv_format.py
+    compares the two on arbitrary text). An empty line would be no row at all: csv.writer's ""
+    it is."""
     commas = width - 1
     lines: list[str] = []
     quoting: _QuotingWriter | None = None

@@ -12,7 +12,7 @@ are still formatted in Python, from raw columns fetched alongside.
 This relies on how SQLAlchemy stores values in SQLite: date-times as
 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text (kit/db_types.UTCDateTime), dates as 'YYYY-MM-DD', flags as
 0/1, and amounts as integers of their smallest unit (kit/scaled_decimal.ScaledDecimal).
-tests/test_crm_export.py compares the cells with the API's values on both engines.
+tests/crm/export/test_export.py compares the cells with the API's values on both engines.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class PostgresEngine(DatabaseEngine):
     def generic_plans_engine(
         self, url: str, engine: AsyncEngine, *, echo: bool, pool_size: int
     ) -> AsyncEngine:
-        """Connections that plan each prepared statement once (crm/query/stable_plans says
+        """Connections that plan each prepared statement once (crm/records/query/stable_plans says
         which statements may)."""
         return _create_engine(url, echo=echo, pool_size=pool_size, generic_plans=True)
 

@@ -1,0 +1,131 @@
+"""Fault drills: services of a test's own that it may stop, break and start again.
+
+Never the shared PostgreSQL (127.0.0.1:5432): a drill starts a throwaway cluster on a free port
+(`initdb` + `pg_ctl` in a temporary folder) and removes it afterwards. Later drills (an SMTP
+server that goes away, an IMAP server that drops the connection) belong here too.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port
+
+_POSTGRES_BINARIES = "/usr/lib/postgresql/*/bin"
+_START_TIMEOUT_SECONDS = 30
+
+
+def postgres_binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl (the newest installed version), or None."""
+    for folder in sorted(glob.glob(_POSTGRES_BINARIES), reverse=True):
+        if os.access(Path(folder) / "initdb", os.X_OK) and os.access(
+            Path(folder) / "pg_ctl", os.X_OK
+        ):
+            return Path(folder)
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl and Path(initdb).parent == Path(pg_ctl).parent:
+        return Path(initdb).parent
+    return None
+
+
+@dataclass
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of the test's own on 127.0.0.1:`port` (user postgres, trust auth)."""
+
+    binaries: Path
+    data: Path
+    port: int
+    _as_user: list[str]
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of its `postgres` database."""
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [*self._as_user, str(self.binaries / "pg_ctl"), "-D", str(self.data), *args]
+        return subprocess.run(command, capture_output=True, text=True, check=check, timeout=60)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.data} -c fsync=off -c synchronous_commit=off"
+        )
+        log = self.data / "server.log"
+        self._pg_ctl(
+            "start", "-w", "-t", str(_START_TIMEOUT_SECONDS), "-o", options, "-l", str(log)
+        )
+
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate`: as a crash does — every connection cut, recovery at the next start."""
+        self._pg_ctl("stop", "-w", "-m", mode)
+
+    def running(self) -> bool:
+        return self._pg_ctl("status", check=False).returncode == 0
+
+    @property
+    def log(self) -> str:
+        path = self.data / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    """A fresh cluster, started; stopped and deleted after the block. Skips the test when no
+    PostgreSQL server binaries are installed. As root (initdb refuses root), the cluster runs as
+    the `postgres` user in a folder it owns."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip(f"no PostgreSQL server binaries (initdb, pg_ctl) in {_POSTGRES_BINARIES}")
+    as_user: list[str] = []
+    owner: str | None = None
+    if os.geteuid() == 0:
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            pytest.skip("running as root and no runuser to start PostgreSQL as another user")
+        owner = "postgres"
+        as_user = [runuser, "-u", owner, "--"]
+    root = Path(tempfile.mkdtemp(prefix="finite-drill-pg-"))
+    data = root / "data"
+    try:
+        if owner is not None:
+            shutil.chown(root, owner)
+        subprocess.run(
+            [*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres"]
+            + ["--auth=trust", "--encoding=UTF8", "--no-sync"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        cluster = ThrowawayPostgres(binaries, data, free_port(), as_user)
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            if cluster.running():
+                cluster.stop("immediate")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_for(condition: object, timeout: float, message: str) -> None:
+    """Until `condition()` is true, or fail the test after `timeout` seconds."""
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(message)

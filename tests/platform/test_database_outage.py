@@ -1,0 +1,207 @@
+"""Drill: PostgreSQL stops (`pg_ctl stop -m immediate`, as a crash) under GET and POST on both
+surfaces, then starts again. Meanwhile every answer is 503 UNAVAILABLE with Retry-After in the
+surface's format; afterwards the app serves again without a restart, every 2xx POST has its
+record, no failed POST left one, every call has its audit row and the chain is intact."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select, text
+
+from finite.app import create_app
+from finite.config import Settings
+from finite.core.audit.chain import verify_chain
+from finite.kit.db import Database
+from finite.kit.derived_keys import Peppers
+from finite.models.events import AuditEntry
+from finite.platform.migrations import migrate_to_head
+from finite.platform.state import Platform
+from tests.conftest import TEST_SECRET
+from tests.drills import ThrowawayPostgres, throwaway_postgres
+from tests.factories import OrgSetup, bearer, make_org
+
+pytestmark = pytest.mark.slow  # starts and stops a PostgreSQL cluster of its own
+
+Client = AsyncTestClient[Litestar]
+OUTAGE_SECONDS = 4.0
+RECOVERY_TIMEOUT_SECONDS = 30.0
+
+
+@pytest.fixture
+def cluster() -> Any:
+    with throwaway_postgres() as running:
+        migrate_to_head(running.url)
+        yield running
+
+
+class Calls:
+    """Every call the drill makes, and what it got."""
+
+    def __init__(self, client: Client, org: OrgSetup) -> None:
+        self.client = client
+        self.org = org
+        self.made: list[tuple[str, str, httpx.Response]] = []  # (surface, method, answer)
+        self.serial = 0
+
+    async def round(self) -> list[httpx.Response]:
+        """A GET and a POST on each surface."""
+        self.serial += 1
+        crm, handover = bearer(self.org.crm_key), bearer(self.org.handover_key)
+        name = f"drill {self.serial}"
+        answers = [
+            ("crm", "GET", await self.client.get("/api/records/leads", headers=crm)),
+            (
+                "crm",
+                "POST",
+                await self.client.post("/api/records/leads", json={"name": name}, headers=crm),
+            ),
+            ("handover", "GET", await self.client.get("/api/v1/clients", headers=handover)),
+            (
+                "handover",
+                "POST",
+                await self.client.post(
+                    "/api/v1/clients",
+                    json={"name": name, "email": f"drill{self.serial}@example.com"},
+                    headers=handover,
+                ),
+            ),
+        ]
+        self.made.extend(answers)
+        return [answer for _, _, answer in answers]
+
+
+def assert_unavailable(surface: str, answer: httpx.Response) -> None:
+    assert answer.status_code == 503, (surface, answer.status_code, answer.text)
+    retry_after = answer.headers.get("Retry-After")
+    assert retry_after is not None and retry_after.isdigit(), answer.headers
+    assert 1 <= int(retry_after) <= 30
+    request_id = answer.headers["X-Request-ID"]
+    body = answer.json()
+    if surface == "crm":
+        assert body["code"] == "UNAVAILABLE", body
+        assert body["request_id"] == request_id
+        assert body["error"]
+    else:
+        assert set(body) == {"data", "meta", "error"}, body
+        assert body["data"] is None
+        assert body["error"]["code"] == "UNAVAILABLE", body
+        assert body["meta"]["request_id"] == request_id
+
+
+async def test_postgres_restart_answers_503_then_recovers_losing_no_audit_row(
+    cluster: ThrowawayPostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        env="development",
+        data_dir=tmp_path,
+        database_url=cluster.url,
+        redis_url=None,
+        secret_key=TEST_SECRET,
+        demo_on_first_run=False,
+        inline_worker=False,
+    )
+    db = Database(cluster.url)
+    try:
+        org = await make_org(db, Peppers.from_secrets(TEST_SECRET))
+        app = create_app(settings)
+        platform = app.state.platform
+        assert isinstance(platform, Platform)
+        async with AsyncTestClient(app, timeout=30) as client:
+            calls = Calls(client, org)
+            for answer in await calls.round():
+                assert answer.status_code in (200, 201), answer.text
+            before = len(calls.made)
+
+            caplog.clear()
+            await asyncio.to_thread(cluster.stop, "immediate")
+            deadline = time.monotonic() + OUTAGE_SECONDS
+            while time.monotonic() < deadline:
+                await calls.round()
+            during = calls.made[before:]
+            for surface, _, answer in during:
+                assert_unavailable(surface, answer)
+            tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+            assert not tracebacks, [r.getMessage() for r in tracebacks]
+
+            await asyncio.to_thread(cluster.start)
+            # Recovery without restarting the app: within the timeout every call succeeds again.
+            deadline = time.monotonic() + RECOVERY_TIMEOUT_SECONDS
+            healthy_rounds = 0
+            while healthy_rounds < 3:
+                assert time.monotonic() < deadline, "no recovery after the database came back"
+                answers = await calls.round()
+                for surface, _, answer in calls.made[-4:]:
+                    if answer.status_code >= 500:
+                        assert_unavailable(surface, answer)
+                ok = all(answer.status_code in (200, 201) for answer in answers)
+                healthy_rounds = healthy_rounds + 1 if ok else 0
+                if not ok:
+                    await asyncio.sleep(0.2)
+        # The app has stopped: its audit writer flushed and its sealer sealed what was left.
+        assert platform.audit.dropped == 0
+        dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+        assert not dropped, dropped
+
+        await check_everything_was_kept(db, org, calls)
+    finally:
+        await db.dispose()
+
+
+async def check_everything_was_kept(db: Database, org: OrgSetup, calls: Calls) -> None:
+    request_ids = [answer.headers["X-Request-ID"] for _, _, answer in calls.made]
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(AuditEntry.request_id, AuditEntry.status).where(
+                    AuditEntry.org_id == org.org_id
+                )
+            )
+        ).all()
+        audited = {request_id: status for request_id, status in rows}
+        missing = [rid for rid in request_ids if rid not in audited]
+        assert not missing, f"{len(missing)} of {len(request_ids)} calls have no audit row"
+        for _, _, answer in calls.made:
+            assert audited[answer.headers["X-Request-ID"]] == answer.status_code
+        assert len(rows) == len(request_ids), "one audit row per call"
+
+        created = {
+            "crm": [
+                a.json()["id"]
+                for s, m, a in calls.made
+                if (s, m) == ("crm", "POST") and a.status_code == 201
+            ],
+            "handover": [
+                a.json()["data"]["id"]
+                for s, m, a in calls.made
+                if (s, m) == ("handover", "POST") and a.status_code == 201
+            ],
+        }
+    failed_posts = sum(1 for _, m, a in calls.made if m == "POST" and a.status_code == 503)
+    assert failed_posts > 0
+    # Every 2xx POST has its record, and no 503 left a partial one: exactly as many as answered.
+    for surface, ids in created.items():
+        assert ids, surface
+        assert await _count(db, org, surface) == len(ids), surface
+
+    verdict = await verify_chain(db, org.org_id)
+    assert verdict.intact, verdict.broken
+    assert verdict.pending == 0
+    assert verdict.rows == len(request_ids)
+
+
+async def _count(db: Database, org: OrgSetup, surface: str) -> int:
+    table = "crm_leads" if surface == "crm" else "handover_clients"
+    async with db.read() as session:
+        total = await session.scalar(
+            text(f"SELECT count(*) FROM {table} WHERE org_id = :org"), {"org": org.org_id}
+        )
+    return int(total or 0)

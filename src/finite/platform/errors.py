@@ -2,7 +2,8 @@
 product registered for its path prefix (the handover envelope on /api/v1/...).
 
 Nothing internal reaches the caller: unexpected exceptions are logged with the request id and
-answered with a generic INTERNAL error.
+answered with a generic INTERNAL error; a database outage (kit/db_errors.py) is 503 UNAVAILABLE
+with Retry-After, logged as one warning line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from finite.kit import db_errors
 from finite.kit.errors import AppError, ErrorDetail
 from finite.kit.exact_json import exact_numbers
 from finite.kit.request_id import request_id_of
@@ -95,6 +97,8 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[A
 
 
 def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
+    if db_errors.unavailable(exc):
+        return _database_unavailable(request, exc)
     logger.exception(
         "unhandled error on %s %s (request %s)",
         request.method,
@@ -103,6 +107,21 @@ def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     )
     message = "Something went wrong on our side; quote the request id when you contact support."
     return render(request, AppError(500, "INTERNAL", message))
+
+
+def _database_unavailable(request: AnyRequest, exc: Exception) -> Response[Any]:
+    """An outage, not a bug: 503 with Retry-After, and one warning line (no traceback)."""
+    logger.warning(
+        "database unavailable on %s %s (request %s): %s",
+        request.method,
+        request.url.path,
+        request_id_of(request.scope),
+        db_errors.reason(exc),
+    )
+    seconds = db_errors.RETRY_AFTER_SECONDS
+    message = f"The service is briefly unavailable; retry in {seconds} seconds."
+    headers = {"Retry-After": str(seconds)}
+    return render(request, AppError(503, "UNAVAILABLE", message, headers=headers))
 
 
 def _summary(details: list[ErrorDetail]) -> str:

@@ -83,6 +83,21 @@ class DatabaseEngine(ABC):
         """A driver connection of its own, outside the pools, for LISTEN."""
         raise NotImplementedError(f"{self.name} has no notifications")
 
+    # --- failures (kit/db_errors.py asks every engine about each cause of an error) -----------
+
+    @classmethod
+    def unavailable(cls, error: BaseException) -> bool:
+        """Whether `error` (one exception, not its causes) says the database cannot serve now
+        and will again: down, restarting, unreachable, out of connections. Not a lock or a
+        conflict a retry of the statement clears."""
+        return False
+
+    @classmethod
+    def refused(cls, error: BaseException) -> bool:
+        """Whether `error` (one exception) is the database refusing what was sent: a
+        constraint or a value it does not take, which sending it again would not change."""
+        return False
+
     # --- statements ----------------------------------------------------------------------------
 
     @abstractmethod

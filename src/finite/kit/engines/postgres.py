@@ -3,6 +3,8 @@ LISTEN on a connection of its own."""
 
 from __future__ import annotations
 
+import socket
+
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
@@ -19,6 +21,13 @@ from sqlalchemy.types import TypeEngine
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, json_dumps
 
 _NUMERIC_OID = 1700
+# SQLSTATEs of a server that cannot serve now: connection exceptions (class 08), shutting down
+# or starting up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), and
+# 53300 too_many_connections.
+_UNAVAILABLE_CLASSES = ("08",)
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# Data exceptions (22) and integrity constraint violations (23).
+_REFUSED_CLASSES = ("22", "23")
 _NOTHING: AbstractAsyncContextManager[None] = nullcontext()
 
 
@@ -60,6 +69,26 @@ class PostgresEngine(DatabaseEngine):
         ):
             options.pop(sqlalchemy_only, None)
         return await asyncpg.connect(*args, **options)
+
+    # --- failures ------------------------------------------------------------------------------
+
+    @classmethod
+    def unavailable(cls, error: BaseException) -> bool:
+        """asyncpg's errors carry `sqlstate`, SQLAlchemy's translations of them `pgcode`; a
+        server that is down or restarting refuses the TCP connection or cuts it (OSError,
+        asyncpg's "connection is closed")."""
+        state = _sqlstate(error)
+        if state is not None:
+            return state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_STATES
+        if isinstance(error, asyncpg.InterfaceError):
+            return "connection is closed" in str(error) or "connection was closed" in str(error)
+        # Refused, reset or timed out connections, a name that does not resolve.
+        return isinstance(error, ConnectionError | TimeoutError | socket.gaierror)
+
+    @classmethod
+    def refused(cls, error: BaseException) -> bool:
+        state = _sqlstate(error)
+        return state is not None and state.startswith(_REFUSED_CLASSES)
 
     # --- statements ----------------------------------------------------------------------------
 
@@ -128,6 +157,11 @@ async def copy_rows(
     assert driver is not None
     records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
     await driver.copy_records_to_table(table_name, records=records, columns=list(columns))
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return state if isinstance(state, str) else None
 
 
 def _copy_value(value: Any) -> Any:

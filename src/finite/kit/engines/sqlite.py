@@ -99,6 +99,12 @@ class SqliteEngine(DatabaseEngine):
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
+    @classmethod
+    def refused(cls, error: BaseException) -> bool:
+        """A constraint or a value SQLite does not take. (Nothing makes an embedded file
+        "unavailable": "database is locked" is a turn to wait for, not an outage.)"""
+        return isinstance(error, sqlite3.IntegrityError | sqlite3.DataError)
+
     def autocommit_options(self) -> dict[str, Any]:
         return {_NO_BEGIN: True}
 

@@ -60,7 +60,10 @@ class ThrowawayPostgres:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.data} -c fsync=off -c synchronous_commit=off"
+            # fsync off: a drill kills processes, never the machine, so what was written to the
+            # kernel survives. (Not synchronous_commit=off: an immediate stop would lose the
+            # last commits, which a drill checks are kept.)
+            f"-c unix_socket_directories={self.data} -c fsync=off"
         )
         log = self.data / "server.log"
         self._pg_ctl(

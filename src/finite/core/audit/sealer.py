@@ -11,6 +11,7 @@ import contextlib
 import logging
 
 from finite.core.audit.chain import seal_pending
+from finite.kit import db_errors
 from finite.kit.db import Database
 
 logger = logging.getLogger("finite.audit")
@@ -25,6 +26,7 @@ class AuditSealer:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
+        self._waiting_for_database = False
 
     async def start(self) -> None:
         self._stopping.clear()
@@ -52,7 +54,18 @@ class AuditSealer:
                 await self._seal_logging_failures()
 
     async def _seal_logging_failures(self) -> None:
+        """A failed round rolls back and leaves its rows waiting for the next: nothing is lost.
+        An outage is logged once, in one line."""
         try:
             await self.seal_now()
-        except Exception:  # the next round tries again
-            logger.warning("sealing the audit chain failed; retrying later", exc_info=True)
+        except Exception as error:  # the next round tries again
+            if not db_errors.unavailable(error):
+                logger.warning("sealing the audit chain failed; retrying later", exc_info=True)
+            elif not self._waiting_for_database:
+                logger.warning(
+                    "database unavailable (%s); sealing the audit chain waits",
+                    db_errors.reason(error),
+                )
+            self._waiting_for_database = db_errors.unavailable(error)
+        else:
+            self._waiting_for_database = False

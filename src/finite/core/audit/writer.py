@@ -4,6 +4,10 @@ Rows of changes are written by the handler inside the change's own transaction; 
 everything else (reads, refusals, failures) and inserts them already sealed into the
 tamper-evident chain (chain.seal_arriving). It flushes every half second or every 500 rows, and
 once more on shutdown, so a clean stop loses nothing.
+
+While the database is unavailable (kit/db_errors.py: down, restarting, unreachable) rows wait
+and the writer tries again, backing off up to every 5 s; only a row the database refuses (an
+integrity or data error) is dropped, on its own, and logged.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, cast
 
 from sqlalchemy import Table
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.chain import CHAIN_COLUMNS, CONTENT_COLUMNS, seal_arriving
+from finite.kit import db_errors
 from finite.kit.db import Database, engine_of
 from finite.models.events import AuditEntry
 
@@ -26,6 +31,8 @@ logger = logging.getLogger("finite.audit")
 FLUSH_INTERVAL_SECONDS = 0.5
 FLUSH_BATCH = 500
 MAX_BUFFERED = 50_000
+MAX_RETRY_INTERVAL_SECONDS = 5.0
+MAX_ATTEMPTS = 5  # of a row failing neither as refused nor for an outage (a lock, a conflict)
 
 _COLUMNS = (*CONTENT_COLUMNS, *CHAIN_COLUMNS)
 _ABSENT: dict[str, Any] = dict.fromkeys(_COLUMNS)
@@ -41,10 +48,14 @@ class AuditWriter:
         self._lock = asyncio.Lock()
         self._stopping = False
         self.dropped = 0
+        self._attempts: dict[str, int] = {}  # audit row id → failed writes so far
+        self._outage_since: float | None = None
 
     def add(self, entry: dict[str, Any]) -> None:
         """`entry`: the row's column values (entries.audit_values)."""
         if len(self._buffer) >= MAX_BUFFERED:
+            if not self.dropped:
+                logger.error("%d audit rows wait: dropping new ones until written", MAX_BUFFERED)
             self.dropped += 1  # bounded memory if the database stays down
             return
         self._buffer.append(entry)
@@ -63,23 +74,33 @@ class AuditWriter:
             self._wake.set()
             await self._task
             self._task = None
-        await self.flush()
+        if not await self.flush():
+            logger.error(
+                "stopping with %d audit rows the database did not take (unavailable?)",
+                len(self._buffer),
+            )
 
-    async def flush(self) -> None:
+    async def flush(self) -> bool:
+        """Write what is buffered; False when the database was unavailable (the rows wait)."""
         async with self._lock:
             while self._buffer:
                 batch, self._buffer = self._buffer[:FLUSH_BATCH], self._buffer[FLUSH_BATCH:]
                 try:
                     await self._write(batch)
-                except (OSError, OperationalError, InterfaceError):
-                    logger.warning("database unavailable; %d audit rows wait", len(batch))
-                    self._buffer[:0] = batch
-                    return
-                except Exception:  # noqa: BLE001 - a bad row must not block the rest
-                    await self._write_one_by_one(batch)
+                except Exception as error:  # noqa: BLE001 - a bad row must not block the rest
+                    if db_errors.unavailable(error):
+                        self._buffer[:0] = batch
+                        self._unavailable(error)
+                        return False
+                    kept = await self._write_one_by_one(batch)
+                    if kept:
+                        self._buffer[:0] = kept
+                        return False
                 except BaseException:  # cancelled: the batch was not written
                     self._buffer[:0] = batch
                     raise
+                self._available()
+            return True
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         # Copies, every column present: a failed write leaves the buffered rows as they were.
@@ -88,22 +109,71 @@ class AuditWriter:
             await seal_arriving(session, complete)
             await _insert(session, complete)
 
-    async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
+    async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows the database refuses are dropped; the rows it could not take now (it became
+        unavailable, or a failure a retry may clear: a lock, a conflict) are returned, to wait
+        for the next round. A row that keeps failing that way is dropped after MAX_ATTEMPTS."""
+        kept: list[dict[str, Any]] = []
+        for index, row in enumerate(rows):
             try:
                 await self._write([row])
-            except Exception:
-                self.dropped += 1
-                logger.exception(
-                    "dropped an audit row the database refused: %s %s", row["method"], row["path"]
-                )
+            except Exception as error:
+                if db_errors.unavailable(error):
+                    self._unavailable(error)
+                    return kept + rows[index:]
+                attempts = self._attempts.get(row["id"], 0) + 1
+                if db_errors.refused(error) or attempts >= MAX_ATTEMPTS:
+                    self._attempts.pop(row["id"], None)
+                    self.dropped += 1
+                    logger.exception(
+                        "dropped an audit row the database refused: %s %s",
+                        row["method"],
+                        row["path"],
+                    )
+                else:
+                    self._attempts[row["id"]] = attempts
+                    logger.warning(
+                        "an audit row could not be written (%s); it waits for the next round",
+                        db_errors.reason(error),
+                    )
+                    kept.append(row)
+            else:
+                self._attempts.pop(row["id"], None)
+        return kept
+
+    def _unavailable(self, error: BaseException) -> None:
+        """One warning per outage, not one per try."""
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            logger.warning(
+                "database unavailable (%s); audit rows wait, %d buffered",
+                db_errors.reason(error),
+                len(self._buffer),
+            )
+
+    def _available(self) -> None:
+        if self._outage_since is not None:
+            logger.warning(
+                "database available again after %.1f s; the audit rows that waited are written",
+                time.monotonic() - self._outage_since,
+            )
+            self._outage_since = None
 
     async def _run(self) -> None:
+        delay = FLUSH_INTERVAL_SECONDS
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
-            await self.flush()
+            try:
+                written = await self.flush()
+            except Exception:  # the next round tries again
+                logger.warning("writing audit rows failed; retrying later", exc_info=True)
+                written = False
+            # Back off while the database is down or failing: 0.5, 1, 2, 4, then every 5 s.
+            delay = (
+                FLUSH_INTERVAL_SECONDS if written else min(delay * 2, MAX_RETRY_INTERVAL_SECONDS)
+            )
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

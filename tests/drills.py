@@ -105,8 +105,12 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
         if owner is not None:
             shutil.chown(root, owner)
         subprocess.run(
-            [*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres"]
-            + ["--auth=trust", "--encoding=UTF8", "--no-sync"],
+            [
+                *as_user,
+                str(binaries / "initdb"),
+                *("-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8"),
+                "--no-sync",
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -4,7 +4,6 @@ LISTEN on a connection of its own."""
 from __future__ import annotations
 
 import socket
-
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime

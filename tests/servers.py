@@ -28,6 +28,10 @@ def server_env(**finite: str) -> dict[str, str]:
     """This process's environment without any FINITE_* variable, plus the given ones."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("FINITE_")}
     env["PYTHONUNBUFFERED"] = "1"
+    if env.get("PYTHONPATH"):  # the servers run in another folder: `PYTHONPATH=src` must hold there
+        env["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(entry) for entry in env["PYTHONPATH"].split(os.pathsep) if entry
+        )
     env.update({f"FINITE_{name.upper()}": value for name, value in finite.items()})
     return env
 

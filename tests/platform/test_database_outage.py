@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
 
@@ -28,10 +27,10 @@ from finite.platform.state import Platform
 from tests.conftest import TEST_SECRET
 from tests.drills import ThrowawayPostgres, throwaway_postgres
 from tests.factories import OrgSetup, bearer, make_org
+from tests.servers import Servers, server_env
 
 pytestmark = pytest.mark.slow  # starts and stops a PostgreSQL cluster of its own
 
-Client = AsyncTestClient[Litestar]
 OUTAGE_SECONDS = 3.0
 RECOVERY_TIMEOUT_SECONDS = 30.0
 
@@ -46,7 +45,7 @@ def cluster() -> Any:
 class Calls:
     """Every call the drill makes, and what it got."""
 
-    def __init__(self, client: Client, org: OrgSetup) -> None:
+    def __init__(self, client: httpx.AsyncClient, org: OrgSetup) -> None:
         self.client = client
         self.org = org
         self.made: list[tuple[str, str, httpx.Response]] = []  # (surface, method, answer)
@@ -100,6 +99,8 @@ def assert_unavailable(surface: str, answer: httpx.Response) -> None:
 async def test_postgres_restart_answers_503_then_recovers_losing_no_audit_row(
     cluster: ThrowawayPostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """In process: the app's own audit writer and logs are at hand."""
+    org = await make_test_org(cluster)
     settings = Settings(
         env="development",
         data_dir=tmp_path,
@@ -109,75 +110,113 @@ async def test_postgres_restart_answers_503_then_recovers_losing_no_audit_row(
         demo_on_first_run=False,
         inline_worker=False,
     )
-    db = Database(cluster.url)
-    try:
-        org = await make_org(db, Peppers.from_secrets(TEST_SECRET))
-    finally:
-        await db.dispose()
     app = create_app(settings)
     platform = app.state.platform
     assert isinstance(platform, Platform)
     async with AsyncTestClient(app, timeout=30) as client:
         calls = Calls(client, org)
-        for answer in await calls.round():
-            assert answer.status_code in (200, 201), answer.text
         caplog.clear()
-
-        # Rounds go on without a pause while the cluster stops, stays down and starts up
-        # ("the database system is starting up"), as they would from clients.
-        loading = True
-
-        async def load() -> None:
-            while loading:
-                await calls.round()
-                await asyncio.sleep(0.01)
-
-        loader = asyncio.create_task(load())
-        await asyncio.sleep(0.3)
-        await asyncio.to_thread(cluster.stop, "immediate")
-        down_from = len(calls.made)
-        await asyncio.sleep(OUTAGE_SECONDS)
-        down_until = len(calls.made)
-        await asyncio.to_thread(cluster.start)
-        await asyncio.sleep(1.0)
-        loading = False
-        await loader
-
-        assert down_until - down_from >= 8, "calls made while the database was down"
-        for surface, _, answer in calls.made[down_from + 4 : down_until]:
-            assert_unavailable(surface, answer)
-        for surface, _, answer in calls.made:
-            if answer.status_code >= 500:
-                assert_unavailable(surface, answer)  # never a 500
+        await drive_the_outage(cluster, calls)
         tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
         assert not tracebacks, [r.getMessage() for r in tracebacks]
-
-        # Recovery without restarting the app: within the timeout every call succeeds again.
-        deadline = time.monotonic() + RECOVERY_TIMEOUT_SECONDS
-        healthy_rounds = 0
-        while healthy_rounds < 3:
-            assert time.monotonic() < deadline, "no recovery after the database came back"
-            answers = await calls.round()
-            for surface, _, answer in calls.made[-4:]:
-                if answer.status_code >= 500:
-                    assert_unavailable(surface, answer)
-            ok = all(answer.status_code in (200, 201) for answer in answers)
-            healthy_rounds = healthy_rounds + 1 if ok else 0
-            if not ok:
-                await asyncio.sleep(0.2)
     # The app has stopped: its audit writer flushed and its sealer sealed what was left.
     assert platform.audit.dropped == 0
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     assert not dropped, dropped
+    await check_everything_was_kept(cluster, org, calls)
 
-    db = Database(cluster.url)  # the one above holds connections the restart cut
+
+async def test_a_served_process_rides_out_a_postgres_restart(
+    cluster: ThrowawayPostgres, tmp_path: Path, servers: Servers
+) -> None:
+    """`finite serve` (granian) as deployed: the same drill, judged by its answers and its log."""
+    org = await make_test_org(cluster)
+    env = server_env(
+        env="development",
+        data_dir=str(tmp_path / "data"),
+        database_url=cluster.url,
+        secret_key=TEST_SECRET,
+        demo="0",
+        inline_worker="0",
+    )
+    (server,) = await asyncio.to_thread(servers.start, env)
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+        calls = Calls(client, org)
+        await drive_the_outage(cluster, calls)
+    await asyncio.to_thread(server.stop)  # SIGTERM: the audit writer flushes, the sealer seals
+    log = server.stderr + server.stdout
+    assert "Traceback" not in log, log[-5000:]
+    assert "dropped" not in log, log[-5000:]
+    assert "database unavailable on " in log, log[-5000:]  # one warning line per 503
+    await check_everything_was_kept(cluster, org, calls)
+
+
+async def make_test_org(cluster: ThrowawayPostgres) -> OrgSetup:
+    db = Database(cluster.url)
     try:
-        await check_everything_was_kept(db, org, calls)
+        return await make_org(db, Peppers.from_secrets(TEST_SECRET))
     finally:
         await db.dispose()
 
 
-async def check_everything_was_kept(db: Database, org: OrgSetup, calls: Calls) -> None:
+async def drive_the_outage(cluster: ThrowawayPostgres, calls: Calls) -> None:
+    """Calls before, during and after `pg_ctl stop -m immediate`, until the app serves again."""
+    for answer in await calls.round():
+        assert answer.status_code in (200, 201), answer.text
+
+    # Rounds go on without a pause while the cluster stops, stays down and starts up
+    # ("the database system is starting up"), as they would from clients.
+    loading = True
+
+    async def load() -> None:
+        while loading:
+            await calls.round()
+            await asyncio.sleep(0.01)
+
+    loader = asyncio.create_task(load())
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(cluster.stop, "immediate")
+    down_from = len(calls.made)
+    await asyncio.sleep(OUTAGE_SECONDS)
+    down_until = len(calls.made)
+    await asyncio.to_thread(cluster.start)
+    await asyncio.sleep(1.0)
+    loading = False
+    await loader
+
+    assert down_until - down_from >= 8, "calls made while the database was down"
+    for surface, _, answer in calls.made[down_from + 4 : down_until]:
+        assert_unavailable(surface, answer)
+    for surface, _, answer in calls.made:
+        if answer.status_code >= 500:
+            assert_unavailable(surface, answer)  # never a 500
+
+    # Recovery without restarting the app: within the timeout every call succeeds again.
+    deadline = time.monotonic() + RECOVERY_TIMEOUT_SECONDS
+    healthy_rounds = 0
+    while healthy_rounds < 3:
+        assert time.monotonic() < deadline, "no recovery after the database came back"
+        answers = await calls.round()
+        for surface, _, answer in calls.made[-4:]:
+            if answer.status_code >= 500:
+                assert_unavailable(surface, answer)
+        ok = all(answer.status_code in (200, 201) for answer in answers)
+        healthy_rounds = healthy_rounds + 1 if ok else 0
+        if not ok:
+            await asyncio.sleep(0.2)
+
+
+async def check_everything_was_kept(
+    cluster: ThrowawayPostgres, org: OrgSetup, calls: Calls
+) -> None:
+    db = Database(cluster.url)  # a pool of its own: the app's lost its connections in the restart
+    try:
+        await _check_everything_was_kept(db, org, calls)
+    finally:
+        await db.dispose()
+
+
+async def _check_everything_was_kept(db: Database, org: OrgSetup, calls: Calls) -> None:
     request_ids = [answer.headers["X-Request-ID"] for _, _, answer in calls.made]
     async with db.read() as session:
         # A call the database was down for has no known organization (its key could not be

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from finite.core.auth.principal_cache import CHANNEL, PrincipalCache, principals_changed
+from finite.kit import db_errors
 from finite.kit.db import Database
 
 logger = logging.getLogger("finite.auth")
@@ -70,11 +71,13 @@ class AuthChangeListener(ChangeListener):
         while True:
             try:
                 await self._listen()
-            except Exception:  # any failure: no cache until the next try works
+            except Exception as error:  # any failure: no cache until the next try works
                 if not failing:
+                    outage = db_errors.unavailable(error)  # one line; a traceback for the rest
                     logger.warning(
-                        "not hearing key changes; keys are read on every request until then",
-                        exc_info=True,
+                        "not hearing key changes%s; keys are read on every request until then",
+                        f" (database unavailable: {db_errors.reason(error)})" if outage else "",
+                        exc_info=not outage,
                     )
                 failing = True
             else:

@@ -50,12 +50,14 @@ class AuditWriter:
         self.dropped = 0
         self._attempts: dict[str, int] = {}  # audit row id → failed writes so far
         self._outage_since: float | None = None
+        self._overflowing = False  # MAX_BUFFERED reached, logged once until the rows are written
 
     def add(self, entry: dict[str, Any]) -> None:
         """`entry`: the row's column values (entries.audit_values)."""
         if len(self._buffer) >= MAX_BUFFERED:
-            if not self.dropped:
+            if not self._overflowing:
                 logger.error("%d audit rows wait: dropping new ones until written", MAX_BUFFERED)
+                self._overflowing = True
             self.dropped += 1  # bounded memory if the database stays down
             return
         self._buffer.append(entry)
@@ -100,6 +102,7 @@ class AuditWriter:
                     self._buffer[:0] = batch
                     raise
                 self._available()
+            self._overflowing = False
             return True
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:

@@ -83,7 +83,8 @@ class AuditWriter:
             )
 
     async def flush(self) -> bool:
-        """Write what is buffered; False when the database was unavailable (the rows wait)."""
+        """Write what is buffered; False when rows still wait (the database was unavailable, or
+        a row failed in a way the next round may clear)."""
         async with self._lock:
             while self._buffer:
                 batch, self._buffer = self._buffer[:FLUSH_BATCH], self._buffer[FLUSH_BATCH:]
@@ -129,7 +130,8 @@ class AuditWriter:
                     self._attempts.pop(row["id"], None)
                     self.dropped += 1
                     logger.exception(
-                        "dropped an audit row the database refused: %s %s",
+                        "dropped an audit row the database %s: %s %s",
+                        "refused" if db_errors.refused(error) else f"failed {attempts} times",
                         row["method"],
                         row["path"],
                     )

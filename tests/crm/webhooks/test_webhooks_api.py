@@ -24,7 +24,7 @@ from finite.kit.secretbox import SecretBox
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
 
 Client = AsyncTestClient[Litestar]
-RECEIVER = "http://127.0.0.1:9/hooks"  # allowed in tests (webhooks_allow_private); never called
+RECEIVER = "http://127.0.0.1:9/hooks"  # allowed in tests (allow_private_targets)
 
 
 async def create_webhook(client: Client, key: str, **body: Any) -> dict[str, Any]:
@@ -357,7 +357,7 @@ async def test_invalid_patch_names_the_field_and_changes_nothing(
 
 @pytest.fixture
 async def public_only_client(settings: Settings) -> AsyncIterator[Client]:
-    app = create_app(dataclasses.replace(settings, webhooks_allow_private=False))
+    app = create_app(dataclasses.replace(settings, allow_private_targets=False))
     async with AsyncTestClient(app) as test_client:
         yield test_client
 

@@ -421,6 +421,40 @@ async def test_patch_refuses_an_unsafe_url(public_only_client: Client, org: OrgS
     assert after["url"] == "https://8.8.8.8/hooks"
 
 
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("http://127.0.0.1:18131/hooks", True),  # a receiver for local testing
+        ("http://localhost/hooks", True),
+        ("http://192.168.1.20/hooks", True),
+        ("https://8.8.8.8:8443/hooks", True),  # the port alone
+        ("http://169.254.169.254/", False),  # metadata: refused whatever the setting
+        ("gopher://example.com/", False),
+    ],
+)
+async def test_a_refusal_names_the_setting_that_admits_the_target(
+    public_only_client: Client, org: OrgSetup, url: str, named: bool
+) -> None:
+    """Local testing needs loopback receivers: the error says how to allow them, and only when
+    that setting would."""
+    response = await public_only_client.post(
+        "/api/webhooks", json={"url": url}, headers=bearer(org.crm_key)
+    )
+    assert_invalid_field(response, "url")
+    message = response.json()["details"][0]["message"]
+    assert ("FINITE_ALLOW_PRIVATE_TARGETS=1" in message) is named, message
+
+    created = await public_only_client.post(
+        "/api/webhooks", json={"url": "https://8.8.8.8/hooks"}, headers=bearer(org.crm_key)
+    )
+    assert created.status_code == 201, created.text
+    path = f"/api/webhooks/{created.json()['id']}"
+    refused = await public_only_client.patch(path, json={"url": url}, headers=bearer(org.crm_key))
+    assert_invalid_field(refused, "url")
+    message = refused.json()["details"][0]["message"]
+    assert ("FINITE_ALLOW_PRIVATE_TARGETS=1" in message) is named, message
+
+
 # --- the secret is never kept or shown in plain text ------------------------------------------
 
 

@@ -3,6 +3,7 @@ files), whichever command creates it; the first run's keys file never replaces a
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sqlite3
@@ -16,6 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from finite.cli import app
+from finite.platform import first_run
 
 
 def mode(path: Path) -> int:
@@ -93,3 +95,32 @@ def test_a_first_run_without_a_terminal_never_overwrites_an_earlier_keys_file(
     assert re.search(r"CRM key: +fsk_\w+", text), text
     assert re.search(r"Handover key: +fz_live_\w+", text), text
     assert "then delete this file" in text
+
+
+def test_a_first_run_that_cannot_save_its_keys_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys are written before the demo organization is committed: when the file cannot
+    be written (a full disk here), the error says so, nothing is created, and the next start
+    creates the organization and its keys file."""
+    monkeypatch.setattr(granian, "Granian", StartedGranian)
+    data_dir = tmp_path / "data"
+
+    def disk_full(path: Path | str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(first_run, "create_private", disk_full)
+    env = {"FINITE_DATA_DIR": str(data_dir), "FINITE_DATABASE_URL": "", "FINITE_SECRET_KEY": ""}
+    failed = CliRunner().invoke(app, ["serve", "--port", "8799"], env=env)
+    assert failed.exit_code == 1, failed.output
+    assert "error: cannot save the first run's keys: [Errno 28] No space left" in failed.stderr
+    assert "Traceback" not in failed.output
+    assert "fsk_" not in failed.output
+    assert finite(data_dir, "orgs", "list").stdout == ""
+
+    monkeypatch.undo()
+    monkeypatch.setattr(granian, "Granian", StartedGranian)
+    output = finite(data_dir, "serve", "--port", "8799").output
+    assert f"Its two API keys are in {data_dir / 'first-run-keys.txt'} " in output
+    (listed,) = finite(data_dir, "orgs", "list").stdout.splitlines()
+    assert "Demo Organization" in listed

@@ -50,7 +50,11 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     if settings.demo_on_first_run:
         base = f"http://{bind_host}:{bind_port}"
-        asyncio.run(_demo(settings, base, on_terminal=sys.stdout.isatty()))
+        try:
+            asyncio.run(_demo(settings, base, on_terminal=sys.stdout.isatty()))
+        except OSError as exc:  # the keys file: nothing was created, the next start tries again
+            typer.secho(f"error: cannot save the first run's keys: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
     Granian(
         "finite.app:create_served_app",

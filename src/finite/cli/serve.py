@@ -52,7 +52,7 @@ def serve(
         base = f"http://{bind_host}:{bind_port}"
         try:
             asyncio.run(_demo(settings, base, on_terminal=sys.stdout.isatty()))
-        except OSError as exc:  # the keys file: nothing was created, the next start tries again
+        except KeysNotSaved as exc:  # nothing was created; the next start tries again
             typer.secho(f"error: cannot save the first run's keys: {exc}", fg="red", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
@@ -71,6 +71,10 @@ def serve(
     ).serve()
 
 
+class KeysNotSaved(Exception):
+    """The first run's keys file could not be written (the organization is not created)."""
+
+
 async def _demo(settings: Settings, base: str, *, on_terminal: bool) -> None:
     """The keys go to an interactive terminal only: standard output that is not one ends up in
     journald or a container's log, which must never hold a key (docs/operations.md)."""
@@ -78,7 +82,11 @@ async def _demo(settings: Settings, base: str, *, on_terminal: bool) -> None:
 
     def hand_over(demo: DemoAccess) -> None:
         if not on_terminal:
-            saved.append(write_keys_file(settings.data_dir, _keys_text(demo, base, in_file=True)))
+            try:
+                text = _keys_text(demo, base, in_file=True)
+                saved.append(write_keys_file(settings.data_dir, text))
+            except OSError as exc:
+                raise KeysNotSaved(str(exc)) from exc
 
     db = Database(settings.database_url)
     try:

@@ -172,7 +172,7 @@ def start_workers(count: int, database_url: str) -> list[subprocess.Popen[bytes]
         **os.environ,
         "FINITE_DATABASE_URL": database_url,
         "FINITE_SECRET_KEY": SECRET,
-        "FINITE_WEBHOOKS_ALLOW_PRIVATE": "1",
+        "FINITE_ALLOW_PRIVATE_TARGETS": "1",
         "FINITE_LOG_LEVEL": "WARNING",
     }
     return [

@@ -106,7 +106,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,
         demo_on_first_run=False,
         inline_worker=False,  # webhook tests drive the worker themselves
-        webhooks_allow_private=True,  # receivers in tests listen on loopback
+        allow_private_targets=True,  # receivers in tests listen on loopback
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -91,20 +93,28 @@ class Servers:
         self.workdir = workdir
         self.started: list[Server] = []
 
-    def launch(self, env: dict[str, str]) -> Server:
+    def launch(self, env: dict[str, str], *, terminal: bool = False) -> Server:
+        """`terminal`: standard output is a pseudo-terminal (as when run by hand), copied to
+        the same file `Server.stdout` reads; otherwise a plain file (as under systemd)."""
         port = free_port()
         index = len(self.started)
         stdout_path = self.workdir / f"server-{index}.out"
         stderr_path = self.workdir / f"server-{index}.err"
+        controller, terminal_end = pty.openpty() if terminal else (-1, -1)
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "finite", "serve", "--port", str(port)],
                 env=env,
                 cwd=self.workdir,
-                stdout=out,
+                stdout=terminal_end if terminal else out,
                 stderr=err,
                 start_new_session=True,
             )
+        if terminal:
+            os.close(terminal_end)  # the server holds it now; reads end when the server does
+            threading.Thread(
+                target=_copy_terminal, args=(controller, stdout_path), daemon=True
+            ).start()
         server = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
         self.started.append(server)
         return server
@@ -119,6 +129,20 @@ class Servers:
     def stop_all(self) -> None:
         for server in self.started:
             server.stop()
+
+
+def _copy_terminal(controller: int, path: Path) -> None:
+    with path.open("ab") as copy:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: every process holding the terminal has ended
+                chunk = b""
+            if not chunk:
+                break
+            copy.write(chunk)
+            copy.flush()
+    os.close(controller)
 
 
 @pytest.fixture

@@ -86,3 +86,22 @@ def test_the_database_pool_size_is_read(tmp_path: Path) -> None:
     assert load_settings({"FINITE_DATA_DIR": str(tmp_path)}).db_pool_size == 16
     chosen = load_settings({"FINITE_DATA_DIR": str(tmp_path), "FINITE_DB_POOL_SIZE": "40"})
     assert chosen.db_pool_size == 40
+
+
+@pytest.mark.parametrize(
+    ("variables", "allowed"),
+    [
+        ({}, False),
+        ({"FINITE_ALLOW_PRIVATE_TARGETS": "1"}, True),
+        ({"FINITE_ALLOW_PRIVATE_TARGETS": "0"}, False),
+        # The deprecated name of the same setting is still read; the new one wins when both are.
+        ({"FINITE_WEBHOOKS_ALLOW_PRIVATE": "1"}, True),
+        ({"FINITE_ALLOW_PRIVATE_TARGETS": "0", "FINITE_WEBHOOKS_ALLOW_PRIVATE": "1"}, False),
+        ({"FINITE_ALLOW_PRIVATE_TARGETS": "1", "FINITE_WEBHOOKS_ALLOW_PRIVATE": "0"}, True),
+    ],
+)
+def test_one_setting_allows_private_outgoing_targets(
+    tmp_path: Path, variables: dict[str, str], allowed: bool
+) -> None:
+    settings = load_settings({"FINITE_DATA_DIR": str(tmp_path), **variables})
+    assert settings.allow_private_targets is allowed

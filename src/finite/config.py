@@ -10,10 +10,15 @@ from pathlib import Path
 from typing import Literal
 
 from finite.kit.db import DEFAULT_POOL_SIZE
+from finite.kit.private_files import private_folder
 
 Environment = Literal["development", "production"]
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
+# The one setting that lets outgoing requests (webhook deliveries, and every later kind) reach
+# loopback and private addresses on any port; refusals name it (core/webhooks/targets.py).
+ALLOW_PRIVATE_TARGETS = "FINITE_ALLOW_PRIVATE_TARGETS"
+ALLOW_PRIVATE_TARGETS_ALIASES = ("FINITE_WEBHOOKS_ALLOW_PRIVATE",)  # deprecated, still read
 MIN_SECRET_LENGTH = 32
 
 
@@ -34,7 +39,8 @@ class Settings:
     log_level: str = "INFO"
     demo_on_first_run: bool = True
     inline_worker: bool = True  # run the webhook delivery worker inside `finite serve`
-    webhooks_allow_private: bool = False  # loopback/private webhook targets (tests, local dev)
+    # Outgoing requests may reach loopback and private addresses on any port (tests, local dev).
+    allow_private_targets: bool = False
     webhook_disable_after_hours: int = 120  # failing this long without a success → disabled
     # How long a worker's claim on a delivery lasts: a worker that dies leaves its claims to
     # expire, then another worker sends them. Keep it above the 15 s a delivery may take (a
@@ -62,7 +68,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"FINITE_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
 
     if not database_url or not explicit_secret:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
     secret_key = explicit_secret or _secret_from_data_dir(data_dir)
     if not database_url:
         database_url = f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
@@ -81,7 +87,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         inline_worker=_flag(
             env_vars.get("FINITE_INLINE_WORKER", "1" if env == "development" else "0")
         ),
-        webhooks_allow_private=_flag(env_vars.get("FINITE_WEBHOOKS_ALLOW_PRIVATE", "0")),
+        allow_private_targets=_allow_private_targets(env_vars),
         webhook_disable_after_hours=_positive_int(
             "FINITE_WEBHOOK_DISABLE_AFTER_HOURS",
             env_vars.get("FINITE_WEBHOOK_DISABLE_AFTER_HOURS", "120"),
@@ -94,6 +100,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         key_cache=_flag(env_vars.get("FINITE_KEY_CACHE", "1")),
     )
+
+
+def _allow_private_targets(env_vars: Mapping[str, str]) -> bool:
+    """FINITE_ALLOW_PRIVATE_TARGETS when set; otherwise its deprecated alias."""
+    for name in (ALLOW_PRIVATE_TARGETS, *ALLOW_PRIVATE_TARGETS_ALIASES):
+        value = env_vars.get(name, "")
+        if value.strip():
+            return _flag(value)
+    return False
 
 
 def _environment(value: str) -> Environment:

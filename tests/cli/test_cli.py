@@ -493,6 +493,48 @@ def test_plans_set_override_shows_in_the_output_and_applies(cli: Invoke, databas
     ]
 
 
+def test_plans_set_changes_only_the_overrides_without_plan(cli: Invoke, database_url: str) -> None:
+    org_id, name = create_org(cli)
+    crm, _, _ = create_key(cli, "--org", org_id, "--product", "crm", "--name", "c")
+    plans_set = ("plans", "set", "--org", org_id, "--product", "crm")
+    ok(cli(*plans_set, "--plan", "standard", "--status", "trial", "--webhooks", "9"))
+
+    in_force = f"{name}: crm plan standard (trial, limits of enterprise)"
+
+    lines = ok(cli(*plans_set, "--rpm", "5000"))
+    assert lines == [f"{in_force}; 5000 requests/minute, 9 webhook endpoints"]
+
+    # The plan and its status stay; the overrides go.
+    lines = ok(cli(*plans_set, "--clear-overrides"))
+    assert lines == [f"{in_force}; 480 requests/minute, 25 webhook endpoints"]
+    entitlement = authenticate_key(database_url, crm, "crm").entitlement
+    assert (entitlement.plan, entitlement.status, entitlement.requests_per_minute) == (
+        "standard",
+        "trial",
+        480,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "--plan is required, unless only the overrides change"),
+        (["--status", "suspended"], "--status and --trial-days need --plan"),
+        (["--trial-days", "3"], "--status and --trial-days need --plan"),
+    ],
+)
+def test_plans_set_without_plan_needs_an_override_to_change(
+    cli: Invoke, args: list[str], message: str
+) -> None:
+    org_id, _ = create_org(cli)
+    result = cli("plans", "set", "--org", org_id, "--product", "crm", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    listed = next(line for line in org_lines(cli) if line.startswith(org_id))
+    assert listed.endswith("crm=free/active handover=free/active")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

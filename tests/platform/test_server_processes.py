@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,26 +31,54 @@ ISO_MILLIS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 # --- a. the embedded first run -------------------------------------------------------------
 
 
-def test_first_run_on_an_empty_data_dir_prints_working_keys_once(
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def the_two_keys(text: str) -> tuple[str, str]:
+    """The one CRM key and the one handover key in `text`, and no other key-like string."""
+    crm_keys, handover_keys = set(CRM_KEY.findall(text)), set(HANDOVER_KEY.findall(text))
+    assert len(crm_keys) == 1, text
+    assert len(handover_keys) == 1, text
+    assert len(ANY_KEY_PREFIX.findall(text)) == len(CRM_KEY.findall(text)) + len(
+        HANDOVER_KEY.findall(text)
+    ), "every key-like string is one of the two keys"
+    (crm_key,), (handover_key,) = crm_keys, handover_keys
+    return crm_key, handover_key
+
+
+def assert_private(data_dir: Path) -> None:
+    """The data folder is 0700 and everything in it 0600, the database's WAL files included."""
+    assert mode(data_dir) == 0o700
+    names = {path.name for path in data_dir.iterdir()}
+    assert {"finite.db", "finite.db-wal", "finite.db-shm", "secret_key"} <= names, names
+    for path in data_dir.iterdir():
+        assert mode(path) == 0o600, (path.name, oct(mode(path)))
+
+
+def test_first_run_without_a_terminal_keeps_the_keys_out_of_the_log_in_a_private_file(
     servers: Servers, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
+    """Standard output that is not a terminal goes to journald or a container's log, which
+    must never hold a key: the keys go to a 0600 file in the data folder, the log names it."""
+    data_dir = tmp_path / "data"  # the server creates it
     env = server_env(data_dir=str(data_dir))
     (server,) = servers.start(env)
 
     stdout = server.stdout
+    assert not ANY_KEY_PREFIX.search(stdout), stdout
+    assert not ANY_KEY_PREFIX.search(server.stderr), server.stderr
     org_match = re.search(r"created the demo organization (org_[0-9a-z]+)", stdout)
     assert org_match is not None, stdout
     org_id = org_match.group(1)
-    crm_keys, handover_keys = set(CRM_KEY.findall(stdout)), set(HANDOVER_KEY.findall(stdout))
-    assert len(crm_keys) == 1, stdout
-    assert len(handover_keys) == 1, stdout
-    (crm_key,), (handover_key,) = crm_keys, handover_keys
-    assert len(ANY_KEY_PREFIX.findall(stdout)) == len(CRM_KEY.findall(stdout)) + len(
-        HANDOVER_KEY.findall(stdout)
-    ), "every key-like string printed is one of the two keys"
-    assert not ANY_KEY_PREFIX.search(server.stderr)
+    keys_file = data_dir / "first-run-keys.txt"
+    assert f"Its two API keys are in {keys_file} " in stdout, stdout
+    assert "then delete the file" in stdout
+    assert mode(keys_file) == 0o600
+    keys_text = keys_file.read_text()
+    crm_key, handover_key = the_two_keys(keys_text)
+    assert org_id in keys_text
+    assert_private(data_dir)
 
     me = server.client.get("/api/me", headers=bearer(crm_key))
     assert me.status_code == 200, me.text
@@ -78,21 +107,46 @@ def test_first_run_on_an_empty_data_dir_prints_working_keys_once(
     assert echoed.json()["meta"]["request_id"] == "trace-123"
 
     secret_file = data_dir / "secret_key"
-    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert mode(secret_file) == 0o600
     secret = secret_file.read_text()
     assert len(secret.strip()) >= 32
     assert (data_dir / "finite.db").is_file()
 
-    # A restart on the same data dir keeps the secret and the keys, and prints no new keys.
+    # A restart on the same data dir keeps the secret and the keys, and writes no new keys.
     server.stop()
     (again,) = servers.start(env)
     assert not ANY_KEY_PREFIX.search(again.stdout), again.stdout
     assert "First run" not in again.stdout
+    assert sorted(path.name for path in data_dir.glob("first-run-keys*")) == [keys_file.name]
+    assert keys_file.read_text() == keys_text
     assert secret_file.read_text() == secret
     assert again.client.get("/api/me", headers=bearer(crm_key)).status_code == 200
     auth = again.client.get("/api/v1/auth", headers=bearer(handover_key))
     assert auth.status_code == 200
     assert auth.json()["data"]["organization"]["id"] == org_id
+    assert_private(data_dir)
+
+
+def test_first_run_on_a_terminal_shows_the_keys_there_and_writes_no_file(
+    servers: Servers, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    data_dir.chmod(0o755)  # made by hand, readable by others: narrowed to 0700
+    server = servers.launch(server_env(data_dir=str(data_dir)), terminal=True)
+    server.wait_until_healthy()
+    deadline = time.monotonic() + 10
+    while "Handover key" not in server.stdout and time.monotonic() < deadline:
+        time.sleep(0.05)  # the terminal's output is copied by a thread
+
+    stdout = server.stdout
+    crm_key, handover_key = the_two_keys(stdout)
+    assert "These keys are shown once" in stdout
+    assert not ANY_KEY_PREFIX.search(server.stderr), server.stderr
+    assert server.client.get("/api/me", headers=bearer(crm_key)).status_code == 200
+    assert server.client.get("/api/v1/auth", headers=bearer(handover_key)).status_code == 200
+    assert not list(data_dir.glob("first-run-keys*"))
+    assert_private(data_dir)
 
 
 # --- b. revocation across processes --------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -103,8 +103,16 @@ def members_add(
 def plans_set(
     org: OrgOption,
     product: ProductOption,
-    plan: Annotated[str, typer.Option(help="The plan name, e.g. professional or agency.")],
-    status: Annotated[str, typer.Option(help="trial, active, expired or suspended.")] = "active",
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            help="The plan name, e.g. professional or agency. Leave it out to change only the "
+            "overrides (--rpm, --webhooks, --clear-overrides) and keep the plan."
+        ),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="With --plan: trial, active, expired or suspended.")
+    ] = None,
     trial_days: Annotated[
         int | None, typer.Option(help="With --status trial: days until the trial ends.")
     ] = None,
@@ -112,23 +120,29 @@ def plans_set(
     webhooks: Annotated[int | None, typer.Option(help="Override: webhook endpoints.")] = None,
     clear_overrides: Annotated[bool, typer.Option(help="Drop earlier overrides.")] = False,
 ) -> None:
-    """Change a plan; it takes effect on the next request."""
+    """Change a plan or its overrides; it takes effect on the next request."""
     checked = _product(product)
-    if trial_days is not None and (status != "trial" or trial_days < 1):
-        typer.secho(
-            "error: --trial-days needs --status trial and a value of 1 or more", fg="red", err=True
+    if plan is None and (status is not None or trial_days is not None):
+        _usage_error("--status and --trial-days need --plan")
+    if plan is None and rpm is None and webhooks is None and not clear_overrides:
+        _usage_error(
+            "--plan is required, unless only the overrides change "
+            "(--rpm, --webhooks or --clear-overrides)"
         )
-        raise typer.Exit(2)
+    chosen_status = status or "active"
+    if trial_days is not None and (chosen_status != "trial" or trial_days < 1):
+        _usage_error("--trial-days needs --status trial and a value of 1 or more")
 
     async def work(settings: Settings) -> None:
         trial_ends = utcnow() + timedelta(days=trial_days) if trial_days is not None else None
+        choice = None if plan is None else PlanChoice(plan, chosen_status, trial_ends)
         async with transaction(settings) as session:
             found = await resolve_org(session, org)
             sub = await set_plan(
                 session,
                 found.id,
                 checked,
-                PlanChoice(plan, status, trial_ends),
+                choice,
                 rpm_override=rpm,
                 webhooks_override=webhooks,
                 clear_overrides=clear_overrides,
@@ -144,6 +158,11 @@ def plans_set(
         )
 
     run(work)
+
+
+def _usage_error(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(2)
 
 
 def _product(value: str) -> Product:

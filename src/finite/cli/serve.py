@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +13,8 @@ from finite.cli.common import settings_or_exit
 from finite.config import Settings
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.platform.first_run import DemoAccess, create_demo_if_empty
+from finite.kit.private_files import keep_new_files_private
+from finite.platform.first_run import DemoAccess, create_demo_if_empty, write_keys_file
 from finite.platform.logs import configure_logging
 from finite.platform.migrations import migrate_to_head
 
@@ -31,20 +34,27 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Migrate the schema before serving.")
     ] = True,
 ) -> None:
-    """Serve both APIs. On an empty database, first create a demo organization and print keys."""
+    """Serve both APIs. On an empty database, first create a demo organization and its keys:
+    shown on a terminal, otherwise written to a private file in the data folder."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
+    # Whatever the server and its workers write (the database's -wal and -shm files included)
+    # is readable by this user alone.
+    keep_new_files_private()
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     if migrate_first:
         migrate_to_head(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
     if settings.demo_on_first_run:
-        demo = asyncio.run(_demo(settings))
-        if demo is not None:
-            _print_demo(demo, bind_host, bind_port)
+        base = f"http://{bind_host}:{bind_port}"
+        try:
+            asyncio.run(_demo(settings, base, on_terminal=sys.stdout.isatty()))
+        except KeysNotSaved as exc:  # nothing was created; the next start tries again
+            typer.secho(f"error: cannot save the first run's keys: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
     Granian(
         "finite.app:create_served_app",
@@ -61,31 +71,66 @@ def serve(
     ).serve()
 
 
-async def _demo(settings: Settings) -> DemoAccess | None:
+class KeysNotSaved(Exception):
+    """The first run's keys file could not be written (the organization is not created)."""
+
+
+async def _demo(settings: Settings, base: str, *, on_terminal: bool) -> None:
+    """The keys go to an interactive terminal only: standard output that is not one ends up in
+    journald or a container's log, which must never hold a key (docs/operations.md)."""
+    saved: list[Path] = []
+
+    def hand_over(demo: DemoAccess) -> None:
+        if not on_terminal:
+            try:
+                text = _keys_text(demo, base, in_file=True)
+                saved.append(write_keys_file(settings.data_dir, text))
+            except OSError as exc:
+                raise KeysNotSaved(str(exc)) from exc
+
     db = Database(settings.database_url)
     try:
-        return await create_demo_if_empty(
-            db, Peppers.from_secrets(settings.secret_key, settings.old_secret_keys)
+        demo = await create_demo_if_empty(
+            db, Peppers.from_secrets(settings.secret_key, settings.old_secret_keys), hand_over
         )
     finally:
         await db.dispose()
-
-
-def _print_demo(demo: DemoAccess, host: str, port: int) -> None:
-    base = f"http://{host}:{port}"
+    if demo is None:
+        return
+    if on_terminal:
+        typer.echo(_keys_text(demo, base, in_file=False))
+        return
     typer.echo(
         "\n".join(
             [
                 "",
-                "First run: created the demo organization "
-                f"{demo.org_id} (owner {demo.owner_email}).",
-                "These keys are shown once and cannot be recovered; save them now.",
-                f"  CRM key:      {demo.crm_key}",
-                f"  Handover key: {demo.handover_key}",
-                "Try:",
-                f'  curl -H "Authorization: Bearer {demo.crm_key}" {base}/api/me',
-                f'  curl -H "Authorization: Bearer {demo.handover_key}" {base}/api/v1/auth',
+                _created(demo),
+                f"Its two API keys are in {saved[0]} (mode 0600, readable by this user only),",
+                "not printed: standard output is not a terminal, and logs must not hold keys.",
+                "Read the file, save the keys somewhere safe, then delete the file.",
                 "",
             ]
         )
     )
+
+
+def _created(demo: DemoAccess) -> str:
+    return f"First run: created the demo organization {demo.org_id} (owner {demo.owner_email})."
+
+
+def _keys_text(demo: DemoAccess, base: str, *, in_file: bool) -> str:
+    lines = [
+        "" if not in_file else "Finite: the demo organization's keys",
+        _created(demo),
+        "These keys are shown once and cannot be recovered; save them now.",
+        f"  CRM key:      {demo.crm_key}",
+        f"  Handover key: {demo.handover_key}",
+        "Try:",
+        f'  curl -H "Authorization: Bearer {demo.crm_key}" {base}/api/me',
+        f'  curl -H "Authorization: Bearer {demo.handover_key}" {base}/api/v1/auth',
+        "",
+    ]
+    if in_file:
+        lines[2] = "These keys are in this file only and cannot be recovered."
+        lines.append("Save them somewhere safe, then delete this file.\n")
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ import typer
 from finite.cli.common import settings_or_exit
 from finite.config import Settings
 from finite.kit.db import Database
+from finite.kit.private_files import keep_new_files_private
 from finite.kit.secretbox import SecretBox
 from finite.platform.logs import configure_logging
 from finite.platform.state import new_worker
@@ -25,6 +26,7 @@ def worker(
 
     On stop, deliveries in flight finish (at most 15 s) and unstarted claims are given back.
     """
+    keep_new_files_private()
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     typer.echo(f"Finite webhook worker ({settings.database_url.split('://')[0]})")

@@ -31,11 +31,21 @@ _SCHEME_PORTS = {"http": 80, "https": 443}
 class UnsafeTarget(Exception):
     """A URL or address refused as an outgoing target; `reason` is a stable machine code."""
 
-    def __init__(self, reason: str, message: str, *, address: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        address: str | None = None,
+        private_allows: bool = False,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
         self.address = address
+        # `allow_private=True` would have admitted it (a local address, a port other than the
+        # allowed ones): the caller may name the setting that turns it on.
+        self.private_allows = private_allows
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,10 @@ def _check(address: IPAddress, *, allow_private: bool, lead: str) -> None:
     if refused is not None:
         reason, phrase = refused
         raise UnsafeTarget(
-            reason, f"{lead}{phrase}; {_policy(allow_private)}", address=str(address)
+            reason,
+            f"{lead}{phrase}; {_policy(allow_private)}",
+            address=str(address),
+            private_allows=reason in _LOCAL_REASONS,
         )
 
 
@@ -296,7 +309,11 @@ def parse_target(
         port = _SCHEME_PORTS[scheme]
     if not allow_private and port not in allowed_ports:
         allowed = ", ".join(str(p) for p in sorted(allowed_ports))
-        raise UnsafeTarget("port", f"The URL's port {port} is not allowed; use one of {allowed}.")
+        raise UnsafeTarget(
+            "port",
+            f"The URL's port {port} is not allowed; use one of {allowed}.",
+            private_allows=True,
+        )
     address = _ip_or_none(host)
     if address is not None:
         _check(address, allow_private=allow_private, lead=f"The URL's host is {address}, ")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from finite.core.accounts import repository
 from finite.core.accounts.service import PlanChoice, create_org
 from finite.core.keys.service import create_key
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from finite.kit.private_files import create_private, private_folder
 
 DEMO_ORG_NAME = "Demo Organization"
 DEMO_OWNER_EMAIL = "admin@demo.example"
+KEYS_FILE_NAME = "first-run-keys.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +27,13 @@ class DemoAccess:
     handover_key: str
 
 
-async def create_demo_if_empty(db: Database, peppers: Peppers) -> DemoAccess | None:
-    """Only on a database without organizations; the keys are returned once and never stored."""
+async def create_demo_if_empty(
+    db: Database, peppers: Peppers, hand_over: Callable[[DemoAccess], None] | None = None
+) -> DemoAccess | None:
+    """Only on a database without organizations; the keys are returned once and never stored.
+
+    `hand_over` gets the keys before the organization is committed: if it fails (the keys file
+    cannot be written), nothing is created and the next start tries again."""
     async with db.transaction() as session:
         if await repository.count_orgs(session) > 0:
             return None
@@ -47,4 +57,25 @@ async def create_demo_if_empty(db: Database, peppers: Peppers) -> DemoAccess | N
             member_id=None,
             scopes=("read", "write", "admin"),
         )
-    return DemoAccess(org.id, owner.email, crm.token, handover.token)
+        access = DemoAccess(org.id, owner.email, crm.token, handover.token)
+        if hand_over is not None:
+            hand_over(access)
+    return access
+
+
+def write_keys_file(data_dir: Path, text: str) -> Path:
+    """A new file of mode 0600 in the (0700) data folder: `first-run-keys.txt`, or
+    `first-run-keys-2.txt`… when an earlier one is still there (never overwritten)."""
+    private_folder(data_dir)
+    number = 1
+    while True:
+        name = KEYS_FILE_NAME if number == 1 else KEYS_FILE_NAME.replace(".", f"-{number}.", 1)
+        path = data_dir / name
+        try:
+            fd = create_private(path)
+        except FileExistsError:
+            number += 1
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        return path

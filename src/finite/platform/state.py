@@ -81,7 +81,7 @@ def new_worker(settings: Settings, db: Database, secrets: SecretBox) -> Delivery
     return DeliveryWorker(
         db,
         secrets,
-        allow_private=settings.webhooks_allow_private,
+        allow_private=settings.allow_private_targets,
         disable_after=timedelta(hours=settings.webhook_disable_after_hours),
         lease=timedelta(seconds=settings.webhook_lease_seconds),
     )

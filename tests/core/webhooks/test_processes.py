@@ -92,7 +92,7 @@ def launch(
     env = server_env(
         database_url=database_url,
         secret_key=TEST_SECRET,
-        webhooks_allow_private="1",
+        allow_private_targets="1",
         env="development",
         demo="0",
         **extra,

@@ -192,6 +192,7 @@ async def test_a_hostname_with_any_private_answer_is_refused_at_dispatch(
     assert attempt.error is not None
     assert attempt.error.startswith("refused target")
     assert "169.254.169.254" in attempt.error
+    assert "FINITE_ALLOW_PRIVATE_TARGETS" not in attempt.error, "no setting admits metadata"
 
 
 async def test_the_production_client_refuses_a_loopback_target_stored_earlier(
@@ -213,3 +214,24 @@ async def test_the_production_client_refuses_a_loopback_target_stored_earlier(
     (shown,) = history.json()["deliveries"]
     assert shown["status"] == "failed"
     assert shown["attempts"][0]["error"].startswith("refused target")
+
+
+async def test_a_delivery_refused_as_local_records_the_setting_for_local_testing(
+    client: Client, org: OrgSetup, public_only_worker: DeliveryWorker, rx: Receiver
+) -> None:
+    """A receiver on loopback (port 18131, say) while testing locally: the failure reason the
+    history shows says which setting admits it."""
+    created = await client.post("/api/webhooks", json={"url": rx.url}, headers=bearer(org.crm_key))
+    assert created.status_code == 201
+    await lead(client, org)
+    assert await public_only_worker.run_once() == 1
+    (attempt,) = await attempts_of(public_only_worker.db, created.json()["id"])
+    assert attempt.error is not None
+    assert f"port {rx.port} is not allowed" in attempt.error
+    assert "FINITE_ALLOW_PRIVATE_TARGETS=1" in attempt.error
+    history = await client.get(
+        f"/api/webhooks/{created.json()['id']}/deliveries", headers=bearer(org.crm_key)
+    )
+    (shown,) = history.json()["deliveries"]
+    assert "FINITE_ALLOW_PRIVATE_TARGETS=1" in shown["attempts"][0]["error"]
+    assert "FINITE_ALLOW_PRIVATE_TARGETS=1" in shown["last_error"]

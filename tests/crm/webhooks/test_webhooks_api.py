@@ -24,7 +24,7 @@ from finite.kit.secretbox import SecretBox
 from tests.factories import OrgSetup, bearer, make_member_key, make_org
 
 Client = AsyncTestClient[Litestar]
-RECEIVER = "http://127.0.0.1:9/hooks"  # allowed in tests (webhooks_allow_private); never called
+RECEIVER = "http://127.0.0.1:9/hooks"  # allowed in tests (allow_private_targets)
 
 
 async def create_webhook(client: Client, key: str, **body: Any) -> dict[str, Any]:
@@ -357,7 +357,7 @@ async def test_invalid_patch_names_the_field_and_changes_nothing(
 
 @pytest.fixture
 async def public_only_client(settings: Settings) -> AsyncIterator[Client]:
-    app = create_app(dataclasses.replace(settings, webhooks_allow_private=False))
+    app = create_app(dataclasses.replace(settings, allow_private_targets=False))
     async with AsyncTestClient(app) as test_client:
         yield test_client
 
@@ -419,6 +419,40 @@ async def test_patch_refuses_an_unsafe_url(public_only_client: Client, org: OrgS
     assert_invalid_field(refused, "url")
     after = (await public_only_client.get(path, headers=bearer(org.crm_key))).json()
     assert after["url"] == "https://8.8.8.8/hooks"
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("http://127.0.0.1:18131/hooks", True),  # a receiver for local testing
+        ("http://localhost/hooks", True),
+        ("http://192.168.1.20/hooks", True),
+        ("https://8.8.8.8:8443/hooks", True),  # the port alone
+        ("http://169.254.169.254/", False),  # metadata: refused whatever the setting
+        ("gopher://example.com/", False),
+    ],
+)
+async def test_a_refusal_names_the_setting_that_admits_the_target(
+    public_only_client: Client, org: OrgSetup, url: str, named: bool
+) -> None:
+    """Local testing needs loopback receivers: the error says how to allow them, and only when
+    that setting would."""
+    response = await public_only_client.post(
+        "/api/webhooks", json={"url": url}, headers=bearer(org.crm_key)
+    )
+    assert_invalid_field(response, "url")
+    message = response.json()["details"][0]["message"]
+    assert ("FINITE_ALLOW_PRIVATE_TARGETS=1" in message) is named, message
+
+    created = await public_only_client.post(
+        "/api/webhooks", json={"url": "https://8.8.8.8/hooks"}, headers=bearer(org.crm_key)
+    )
+    assert created.status_code == 201, created.text
+    path = f"/api/webhooks/{created.json()['id']}"
+    refused = await public_only_client.patch(path, json={"url": url}, headers=bearer(org.crm_key))
+    assert_invalid_field(refused, "url")
+    message = refused.json()["details"][0]["message"]
+    assert ("FINITE_ALLOW_PRIVATE_TARGETS=1" in message) is named, message
 
 
 # --- the secret is never kept or shown in plain text ------------------------------------------

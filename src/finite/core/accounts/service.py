@@ -113,21 +113,32 @@ async def set_plan(
     session: AsyncSession,
     org_id: str,
     product: Product,
-    choice: PlanChoice,
+    choice: PlanChoice | None,
     *,
     rpm_override: int | None = None,
     webhooks_override: int | None = None,
     clear_overrides: bool = False,
 ) -> Subscription:
-    """Change a subscription; it applies on the next request, since nothing caches it."""
+    """Change a subscription; it applies on the next request, since nothing caches it.
+
+    Without a `choice`, the plan and its status stay and only the overrides change."""
     sub = await repository.subscription(session, org_id, product)
-    fresh = _subscription(org_id, product, choice)
-    if sub is None:
-        sub = fresh
-        session.add(sub)
+    if choice is None:
+        if sub is None:
+            raise invalid_field("plan", f"the organization has no {product} plan yet; choose one")
+        sub.updated_at = utcnow()
     else:
-        sub.plan, sub.status, sub.trial_ends_at = fresh.plan, fresh.status, fresh.trial_ends_at
-        sub.updated_at = fresh.updated_at
+        fresh = _subscription(org_id, product, choice)
+        if sub is None:
+            sub = fresh
+            session.add(sub)
+        else:
+            sub.plan, sub.status, sub.trial_ends_at = (
+                fresh.plan,
+                fresh.status,
+                fresh.trial_ends_at,
+            )
+            sub.updated_at = fresh.updated_at
     if clear_overrides:
         sub.rpm_override = sub.webhooks_override = None
     for field_name, value in (("rpm", rpm_override), ("webhooks", webhooks_override)):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import aiohttp
 
+from finite.config import ALLOW_PRIVATE_TARGETS
 from finite.core.webhooks.signing import signature_headers
 from finite.kit.ssrf import DEFAULT_PORTS, Resolver, UnsafeTarget, parse_target, resolve_checked
 from finite.kit.ssrf_resolver import CheckingResolver
@@ -59,6 +60,16 @@ class TargetRules:
     allow_private: bool
     resolver: Resolver | None = None  # the system's DNS by default
     allowed_ports: frozenset[int] = DEFAULT_PORTS
+
+
+def refusal_message(refused: UnsafeTarget) -> str:
+    """Why a target is refused; when the setting for local testing would admit it, its name."""
+    if not refused.private_allows:
+        return refused.message
+    return (
+        f"{refused.message} To reach loopback and private targets on any port (local testing "
+        f"only), start the server with {ALLOW_PRIVATE_TARGETS}=1."
+    )
 
 
 def new_session(rules: TargetRules, max_connections: int) -> aiohttp.ClientSession:
@@ -115,7 +126,7 @@ async def send(
                 retry_after = response.headers.get("Retry-After")
                 body = (await _read_start(response)).decode("utf-8", errors="replace")
     except UnsafeTarget as refused:
-        error = f"refused target: {refused.message}"
+        error = f"refused target: {refusal_message(refused)}"
     except aiohttp.ConnectionTimeoutError:
         error = f"could not connect within {CONNECT_TIMEOUT:.0f} s"
     except TimeoutError:

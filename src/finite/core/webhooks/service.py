@@ -15,6 +15,7 @@ from finite.core.plans.entitlement import Entitlement
 from finite.core.webhooks import repository
 from finite.core.webhooks.payloads import ping_payload
 from finite.core.webhooks.secrets import binding, seal_previous, seal_secret
+from finite.core.webhooks.sender import refusal_message
 from finite.core.webhooks.signing import new_signing_secret
 from finite.kit.errors import conflict, invalid_field, not_found, plan_limit
 from finite.kit.ids import new_id
@@ -58,7 +59,7 @@ async def checked_url(url: str, policy: TargetPolicy) -> str:
             url, allow_private=policy.allow_private, resolver=policy.resolver
         )
     except UnsafeTarget as refused:
-        raise invalid_field("url", refused.message) from None
+        raise invalid_field("url", refusal_message(refused)) from None
     return target.url
 
 

@@ -45,7 +45,7 @@ ADMINS_ONLY = {PERMISSION: ADMIN}
 
 
 def _policy(platform: Platform) -> webhooks.TargetPolicy:
-    return webhooks.TargetPolicy(allow_private=platform.settings.webhooks_allow_private)
+    return webhooks.TargetPolicy(allow_private=platform.settings.allow_private_targets)
 
 
 @get("/", opt=ADMINS_ONLY)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
+import os
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -23,6 +25,7 @@ from sqlalchemy.types import TypeEngine
 
 from finite.kit import sqlite_inline, sqlite_inline_driver
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert
+from finite.kit.private_files import create_private, private_sqlite_file
 
 WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
 _IMMEDIATE = "finite_sqlite_immediate"
@@ -43,6 +46,8 @@ class SqliteEngine(DatabaseEngine):
 
     def create_engine(self, url: str, *, echo: bool, pool_size: int) -> AsyncEngine:
         path = make_url(url).database or ":memory:"
+        if _is_file(path):
+            private_sqlite_file(path)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -89,10 +94,14 @@ class SqliteEngine(DatabaseEngine):
         second waited 5 s for SQLite's write lock, then failed, while the first rewrote the
         export lines (48 s a million leads)."""
         database = make_url(url).database
-        if database in (None, "", ":memory:"):
+        if database is None or not _is_file(database):
             yield
             return
-        with Path(f"{database}.migrate-lock").open("a") as lock_file:
+        private_sqlite_file(database)  # before Alembic's connection creates it
+        lock_path = Path(f"{database}.migrate-lock")
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.close(create_private(lock_path))
+        with lock_path.open("a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)  # waits for another process's migration
             try:
                 yield
@@ -199,6 +208,11 @@ class SqliteEngine(DatabaseEngine):
     @classmethod
     def utc_to_stored(cls, value: datetime) -> datetime:
         return value.replace(tzinfo=None)
+
+
+def _is_file(database: str) -> bool:
+    """A database on disk, not in memory (":memory:", "", or a URI's mode=memory)."""
+    return database not in ("", ":memory:") and not database.startswith("file:")
 
 
 def _reset_connection(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -45,6 +46,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
     if backends.REQUIRE_REDIS and not _REDIS:
         raise pytest.UsageError(f"Redis is required but unreachable at {backends.REDIS_URL}")
+
+
+@pytest.fixture(autouse=True)
+def session_umask() -> Iterator[None]:
+    """`finite serve` invoked in process (tests/cli) makes the process's umask private for good;
+    every test starts and ends with the session's own."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    yield
+    os.umask(umask)
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,9 @@ async def new_lead_to(client: Client, org: OrgSetup, url: str) -> str:
     created = await client.post("/api/webhooks", json={"url": url}, headers=bearer(org.crm_key))
     assert created.status_code == 201, created.text
     lead = await client.post(
-        "/api/records/leads", json={"name": "Asha Rao", "company": "Acme Pumps"}, headers=bearer(org.crm_key)
+        "/api/records/leads",
+        json={"name": "Asha Rao", "company": "Acme Pumps"},
+        headers=bearer(org.crm_key),
     )
     assert lead.status_code == 201, lead.text
     webhook_id: str = created.json()["id"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,20 @@ class Problems:
             if error.code != "VALIDATION_ERROR" or not error.details:
                 raise
             self.details.extend(error.details)
+
+    def clean(
+        self,
+        check: Callable[Concatenate[str, T, P], T],
+        field_name: str,
+        value: T,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`check(field_name, value, …)`'s cleaned value; when it refuses, the problem is kept
+        and `value` comes back unchanged (`raise_any` comes before anything uses it)."""
+        with self.check():
+            return check(field_name, value, *args, **kwargs)
+        return value
 
     def add(self, field_name: str, reason: str) -> None:
         self.details.append(ErrorDetail(field_name, reason))

@@ -17,13 +17,16 @@ from finite.core.audit.context import mark_written
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.openapi_shapes import Error
 from finite.handover.envelope import ErrorEnvelope, is_handover_path
+from finite.openapi.assets import ASSETS_ROUTE, INIT_JS, asset_url, docs_asset
 from finite.openapi.crm_modules import module_schemas
 from finite.openapi.document import Surface, build_document
 from finite.platform.http import AnyRequest
 
 CRM_JSON, CRM_DOCS = "/api/openapi.json", "/api/docs"
 HANDOVER_JSON, HANDOVER_DOCS = "/api/v1/openapi.json", "/api/v1/docs"
-PUBLIC_PATHS = frozenset({CRM_JSON, CRM_DOCS, HANDOVER_JSON, HANDOVER_DOCS})  # need no key
+PUBLIC_PATHS = frozenset(  # need no key
+    {CRM_JSON, CRM_DOCS, HANDOVER_JSON, HANDOVER_DOCS, ASSETS_ROUTE}
+)
 
 _ERROR_CODES = (
     "UNAUTHORIZED 401, FORBIDDEN 403, PLAN_LIMIT 403, NOT_FOUND 404, CONFLICT and "
@@ -114,8 +117,10 @@ def _document_response(request: AnyRequest, surface: Surface) -> Response[bytes]
 
 def _docs_page(request: AnyRequest, surface: Surface, json_path: str) -> Response[str]:
     mark_written(request.scope)
-    page = _PAGE.replace("__TITLE__", html.escape(surface.title)).replace(
-        "__JSON__", html.escape(json_path)
+    page = (
+        _PAGE.replace("__TITLE__", html.escape(surface.title))
+        .replace("__JSON__", html.escape(json_path))
+        .replace("__ASSETS__", html.escape(asset_url("")))
     )
     return Response(page, media_type="text/html")
 
@@ -140,16 +145,17 @@ def crm_docs(request: AnyRequest) -> Response[str]:
     return _docs_page(request, CRM, CRM_JSON)
 
 
-OPENAPI_HANDLERS = [handover_openapi, crm_openapi, handover_docs, crm_docs]
+OPENAPI_HANDLERS = [handover_openapi, crm_openapi, handover_docs, crm_docs, docs_asset]
 
-_SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+# Every file the page loads comes from this server (openapi/assets.py), none from a public CDN.
 _PAGE = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>__TITLE__</title>
-<link rel="stylesheet" href="{_SWAGGER_UI}/swagger-ui.css">
+<link rel="icon" type="image/png" href="__ASSETS__favicon-32x32.png">
+<link rel="stylesheet" href="__ASSETS__swagger-ui.css">
 </head>
 <body>
 <header style="font-family: sans-serif; margin: 1rem 2rem">
@@ -157,13 +163,9 @@ _PAGE = f"""<!doctype html>
 <p>OpenAPI document: <a href="__JSON__">__JSON__</a>. Import it into Postman or Insomnia,
 or generate a client from it.</p>
 </header>
-<div id="swagger-ui"></div>
-<script src="{_SWAGGER_UI}/swagger-ui-bundle.js" crossorigin="anonymous"></script>
-<script>
-window.addEventListener("load", function () {{
-  SwaggerUIBundle({{url: "__JSON__", dom_id: "#swagger-ui", deepLinking: true}});
-}});
-</script>
+<div id="swagger-ui" data-document="__JSON__"></div>
+<script src="__ASSETS__swagger-ui-bundle.js"></script>
+<script src="__ASSETS__{INIT_JS}"></script>
 </body>
 </html>
 """

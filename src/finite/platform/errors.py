@@ -19,6 +19,7 @@ from finite.kit import db_errors
 from finite.kit.errors import AppError, ErrorDetail
 from finite.kit.exact_json import exact_numbers
 from finite.kit.request_id import request_id_of
+from finite.platform.body_problems import body_problems
 from finite.platform.http import AnyRequest
 from finite.platform.validation_messages import field_and_reason
 
@@ -88,7 +89,7 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[A
     details: list[ErrorDetail] = []
     message = _MESSAGES.get(status) or (exc.detail if status < 500 else "") or "Request failed."
     if isinstance(exc, ValidationException):
-        details = _validation_details(exc.extra)
+        details = _validation_details(exc.extra, body_problems(request))
         message = _summary(details)
     if status >= 500:
         logger.error("HTTP %s on %s %s", status, request.method, request.url.path)
@@ -131,12 +132,13 @@ def _summary(details: list[ErrorDetail]) -> str:
     return "The request is not valid."
 
 
-def _validation_details(extra: Any) -> list[ErrorDetail]:
+def _validation_details(extra: Any, body: list[ErrorDetail]) -> list[ErrorDetail]:
+    """Litestar's problems, with the body's first one replaced by all of them (`body`)."""
     if not isinstance(extra, list):
-        return []
+        return body
     details = []
     for item in extra:
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or (body and item.get("source") == "body"):
             continue
         field, reason = field_and_reason(str(item.get("message", "is not valid")))
         key = item.get("key")
@@ -144,4 +146,4 @@ def _validation_details(extra: Any) -> list[ErrorDetail]:
             # A nested missing or unknown field: Litestar keeps the parent's path in the key.
             field = f"{key}.{field}" if field else key
         details.append(ErrorDetail(field, reason))
-    return details
+    return [*details, *body]

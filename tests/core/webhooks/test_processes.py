@@ -214,6 +214,12 @@ async def test_a_killed_worker_loses_no_delivery(
         repeated = [delivery for delivery, count in per_delivery.items() if count > 1]
         assert len(repeated) <= 200
         assert max(per_delivery.values()) <= 2
+        # Receivers drop the repeats by `webhook-id`: every send of a delivery carries its id.
+        sent = rx.snapshot()
+        for request in sent:
+            assert request.headers["webhook-id"] == request.json()["delivery_id"]
+            assert request.headers["x-finite-delivery"] == request.json()["delivery_id"]
+        assert len({request.headers["webhook-id"] for request in sent}) == EVENTS
         assert "Traceback" not in second.log, second.log
     finally:
         await db.dispose()

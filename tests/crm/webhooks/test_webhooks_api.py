@@ -352,6 +352,67 @@ async def test_invalid_patch_names_the_field_and_changes_nothing(
     assert after == {k: v for k, v in created.items() if k != "secret"}
 
 
+def problems_of(response: Any) -> dict[str, str]:
+    """Each bad field named in a 400 VALIDATION_ERROR, with its reason."""
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert body["request_id"]
+    named = {detail["field"]: detail["message"] for detail in body["details"]}
+    assert len(named) == len(body["details"]), "each field once"
+    return named
+
+
+async def test_creation_names_every_bad_value_at_once(client: Client, org: OrgSetup) -> None:
+    body = {"url": "ftp://example.com/", "modules": ["leads", "widgets", "gadgets"], "events": []}
+    response = await client.post("/api/webhooks", json=body, headers=bearer(org.crm_key))
+    named = problems_of(response)
+    assert set(named) == {"url", "modules", "events"}
+    assert "'widgets', 'gadgets'" in named["modules"], "every unknown name"
+    assert await webhook_count(client, org.crm_key) == 0
+
+
+async def test_creation_names_every_ill_formed_field_at_once(client: Client, org: OrgSetup) -> None:
+    body = {
+        "url": "",
+        "modules": [7, "leads", None],
+        "events": 5,
+        "description": "x" * 501,
+        "secret": "whsec_mine",
+    }
+    response = await client.post("/api/webhooks", json=body, headers=bearer(org.crm_key))
+    named = problems_of(response)
+    assert set(named) == {"url", "modules[0]", "modules[2]", "events", "description", "secret"}
+    assert named["secret"] == "is not a known field"
+    assert "500" in named["description"]
+    missing = await client.post(
+        "/api/webhooks", json={"description": 1, "colour": "red"}, headers=bearer(org.crm_key)
+    )
+    assert problems_of(missing) == {
+        "url": "is required",
+        "description": missing.json()["details"][-1]["message"],
+        "colour": "is not a known field",
+    }
+    assert await webhook_count(client, org.crm_key) == 0
+
+
+async def test_patch_names_every_bad_field_and_changes_nothing(
+    client: Client, org: OrgSetup
+) -> None:
+    created = await create_webhook(client, org.crm_key, modules=["leads"])
+    path = f"/api/webhooks/{created['id']}"
+    values = {"url": "gopher://example.com/", "modules": ["widgets"], "events": ["created"]}
+    response = await client.patch(
+        path, json={**values, "description": "changed"}, headers=bearer(org.crm_key)
+    )
+    assert set(problems_of(response)) == {"url", "modules", "events"}
+    shapes = {"modules": "leads", "events": [1], "enabled": "yes", "id": "wh_other"}
+    response = await client.patch(path, json=shapes, headers=bearer(org.crm_key))
+    assert set(problems_of(response)) == {"events[0]", "enabled", "id"}
+    after = (await client.get(path, headers=bearer(org.crm_key))).json()
+    assert after == {k: v for k, v in created.items() if k != "secret"}
+
+
 # --- the SSRF checklist through the API -------------------------------------------------------
 
 

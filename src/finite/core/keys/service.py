@@ -12,7 +12,7 @@ from finite.core.keys import repository, tokens
 from finite.core.plans.catalog import Product
 from finite.kit.clock import utcnow
 from finite.kit.derived_keys import Peppers, hmac_sha256_hex
-from finite.kit.errors import invalid_field, not_found
+from finite.kit.errors import Problems, invalid_field, not_found
 from finite.kit.ids import new_id
 from finite.kit.validate import clean_text
 from finite.models import ApiKey
@@ -36,13 +36,18 @@ async def create_key(
     member_id: str | None,
     scopes: Iterable[str] = (),
     expires_at: datetime | None = None,
+    problems: Problems | None = None,
+    expires_field: str = "expires_at",  # its name in the caller's body
 ) -> CreatedKey:
+    """One VALIDATION_ERROR names every bad field, with those the caller found (`problems`)."""
     now = utcnow()
-    clean_name = clean_text("name", name, max_length=100)
+    problems = problems or Problems()
+    clean_name = problems.clean(clean_text, "name", name, max_length=100)
     if expires_at is not None and expires_at <= now:
-        raise invalid_field("expires_at", "must be in the future")
+        problems.add(expires_field, "must be in the future")
     if product == "crm" and member_id is None:
-        raise invalid_field("member", "a CRM key belongs to a member")
+        problems.add("member", "a CRM key belongs to a member")
+    problems.raise_any()
     token = tokens.generate(product)
     record = ApiKey(
         id=new_id("key"),

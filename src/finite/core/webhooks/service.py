@@ -211,9 +211,7 @@ def check_choices(field: str, chosen: Sequence[str], allowed: Sequence[str]) -> 
         return ["*"]
     if not chosen:
         raise invalid_field(field, 'must be "*" or a non-empty list')
-    unknown = [name for name in chosen if name not in allowed]
+    unknown = ", ".join(repr(name) for name in dict.fromkeys(chosen) if name not in allowed)
     if unknown:
-        raise invalid_field(
-            field, f'unknown {unknown[0]!r}; choose from {", ".join(allowed)} or "*"'
-        )
+        raise invalid_field(field, f'unknown {unknown}; choose from {", ".join(allowed)} or "*"')
     return list(dict.fromkeys(chosen))

@@ -92,13 +92,12 @@ async def update_webhook(
     data: JSONBody[WebhookPatchIn],
 ) -> WebhookOut:
     """Change the URL, filters or description; `enabled` pauses or resumes deliveries."""
-    url = None
-    if data.url is not msgspec.UNSET:  # checked before the transaction: it resolves the host
-        url = await webhooks.checked_url(data.url, _policy(platform_of(request)))
+    # Checked before the transaction: the URL check resolves the host.
+    change = await service.checked_change(data, _policy(platform_of(request)))
     now = utcnow()
 
     async def work(session: AsyncSession) -> Changed[WebhookEndpoint]:
-        return await service.update_endpoint(session, principal.org_id, webhook_id, data, url, now)
+        return await service.update_endpoint(session, principal.org_id, webhook_id, change, now)
 
     return webhook_out(await commit_change(request, HTTP_200_OK, work))
 

@@ -3,6 +3,7 @@ changes. Never commits (platform/unit_of_work.py does)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -12,6 +13,7 @@ from finite.core.auth.principal import Principal
 from finite.core.webhooks import service as webhooks
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.webhooks.schemas import WebhookIn, WebhookPatchIn
+from finite.kit.errors import Problems
 from finite.kit.secretbox import SecretBox
 from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
 from finite.platform.unit_of_work import Changed
@@ -23,13 +25,53 @@ def _choices(field: str, value: list[str] | str, allowed: tuple[str, ...]) -> li
     return webhooks.check_choices(field, [value] if isinstance(value, str) else value, allowed)
 
 
+@dataclass(frozen=True, slots=True)
+class EndpointChange:
+    """A PATCH's checked values; None: not sent."""
+
+    url: str | None
+    modules: list[str] | None
+    events: list[str] | None
+    description: str | None
+    enabled: bool | None
+
+
 async def new_endpoint(data: WebhookIn, policy: webhooks.TargetPolicy) -> webhooks.NewEndpoint:
-    """Checked before the transaction: the URL check resolves the host."""
+    """Checked before the transaction (the URL check resolves the host); one error names every
+    bad field."""
+    problems = Problems()
+    with problems.check():
+        url = await webhooks.checked_url(data.url, policy)
+    with problems.check():
+        modules = _choices("modules", data.modules, CRM_MODULES)
+    with problems.check():
+        events = _choices("events", data.events, CRM_EVENTS)
+    problems.raise_any()
     return webhooks.NewEndpoint(
-        url=await webhooks.checked_url(data.url, policy),
-        modules=_choices("modules", data.modules, CRM_MODULES),
-        events=_choices("events", data.events, CRM_EVENTS),
-        description=data.description.strip(),
+        url=url, modules=modules, events=events, description=data.description.strip()
+    )
+
+
+async def checked_change(data: WebhookPatchIn, policy: webhooks.TargetPolicy) -> EndpointChange:
+    """Every field sent, checked before the transaction; one error names every bad field."""
+    problems = Problems()
+    url = modules = events = None
+    if data.url is not msgspec.UNSET:
+        with problems.check():
+            url = await webhooks.checked_url(data.url, policy)
+    if data.modules is not msgspec.UNSET:
+        with problems.check():
+            modules = _choices("modules", data.modules, CRM_MODULES)
+    if data.events is not msgspec.UNSET:
+        with problems.check():
+            events = _choices("events", data.events, CRM_EVENTS)
+    problems.raise_any()
+    return EndpointChange(
+        url=url,
+        modules=modules,
+        events=events,
+        description=None if data.description is msgspec.UNSET else data.description.strip(),
+        enabled=None if data.enabled is msgspec.UNSET else data.enabled,
     )
 
 
@@ -55,22 +97,21 @@ async def update_endpoint(
     session: AsyncSession,
     org_id: str,
     webhook_id: str,
-    data: WebhookPatchIn,
-    url: str | None,
+    change: EndpointChange,
     now: datetime,
 ) -> Changed[WebhookEndpoint]:
-    """Only the fields sent change; `url` is data.url already checked (None: not sent)."""
+    """Only the fields sent change; `change` comes from `checked_change`."""
     endpoint = await webhooks.endpoint_or_404(session, org_id, "crm", webhook_id, lock=True)
-    if url is not None:
-        endpoint.url = url
-    if data.modules is not msgspec.UNSET:
-        endpoint.modules = _choices("modules", data.modules, CRM_MODULES)
-    if data.events is not msgspec.UNSET:
-        endpoint.events = _choices("events", data.events, CRM_EVENTS)
-    if data.description is not msgspec.UNSET:
-        endpoint.description = data.description.strip()
-    if data.enabled is not msgspec.UNSET:
-        webhooks.set_enabled(endpoint, data.enabled, now)
+    if change.url is not None:
+        endpoint.url = change.url
+    if change.modules is not None:
+        endpoint.modules = change.modules
+    if change.events is not None:
+        endpoint.events = change.events
+    if change.description is not None:
+        endpoint.description = change.description
+    if change.enabled is not None:
+        webhooks.set_enabled(endpoint, change.enabled, now)
     endpoint.updated_at = now
     return Changed(endpoint)
 

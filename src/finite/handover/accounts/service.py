@@ -10,7 +10,7 @@ from finite.core.keys import service as keys
 from finite.handover.schemas import CreatedKeyOut, CreateKeyIn, RevokedKeyOut, key_out
 from finite.kit.clock import utcnow
 from finite.kit.derived_keys import Peppers
-from finite.kit.errors import forbidden
+from finite.kit.errors import Problems, forbidden
 from finite.platform.unit_of_work import Changed
 
 
@@ -18,7 +18,10 @@ async def create_key(
     session: AsyncSession, peppers: Peppers, principal: Principal, data: CreateKeyIn
 ) -> Changed[CreatedKeyOut]:
     """A key with `data.scopes` (the creator's own by default); its token shown once."""
-    scopes = keys.normalize_scopes(data.scopes if data.scopes is not None else principal.scopes)
+    problems = Problems()
+    scopes: list[str] = []
+    with problems.check():
+        scopes = keys.normalize_scopes(data.scopes if data.scopes is not None else principal.scopes)
     beyond = sorted(set(scopes) - principal.scopes)
     if beyond:
         raise forbidden(f"A key cannot grant the {beyond[0]!r} scope, which it does not hold.")
@@ -31,6 +34,8 @@ async def create_key(
         member_id=None,
         scopes=scopes,
         expires_at=data.expires_at,
+        problems=problems,
+        expires_field="expiresAt",
     )
     listed = key_out(created.record, utcnow())
     return Changed(CreatedKeyOut(**msgspec.structs.asdict(listed), key=created.token))

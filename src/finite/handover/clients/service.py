@@ -13,7 +13,7 @@ from finite.handover.clients.schemas import ClientIn, ClientOut, ClientPatch, cl
 from finite.handover.paging import window
 from finite.handover.unique import change_unique, insert_unique
 from finite.kit.clock import utcnow
-from finite.kit.errors import AppError, ErrorDetail, not_found
+from finite.kit.errors import AppError, ErrorDetail, Problems, not_found
 from finite.kit.ids import new_id
 from finite.kit.paging import Window
 from finite.kit.validate import normalize_email
@@ -70,9 +70,21 @@ async def find_or_create(
     *,
     name_field: str,
     email_field: str,
+    company_field: str = "company",
 ) -> Found:
     """The organization's client with this normalized email, or a new one. A concurrent insert
     of the same email is caught by the unique index and its row reused: never a duplicate."""
+    problems = Problems()
+    check_details(
+        problems,
+        name,
+        email,
+        company,
+        name_field=name_field,
+        email_field=email_field,
+        company_field=company_field,
+    )
+    problems.raise_any()
     normalized = normalize_email(email_field, email)
     clean_name = inputs.title(name_field, name)
     existing = await repository.by_email(session, org_id, normalized)
@@ -84,7 +96,7 @@ async def find_or_create(
         id=new_id("client"),
         name=clean_name,
         email=normalized,
-        company=inputs.optional_title("company", company),
+        company=inputs.optional_title(company_field, company),
         created_at=now,
         updated_at=now,
     )
@@ -96,17 +108,39 @@ async def find_or_create(
     return Found(winner, created=False)
 
 
+def check_details(
+    problems: Problems,
+    name: str,
+    email: str,
+    company: str | None,
+    *,
+    name_field: str,
+    email_field: str,
+    company_field: str = "company",
+) -> None:
+    """A client's name, email and company, each bad one noted in `problems`."""
+    problems.clean(inputs.title, name_field, name)
+    problems.clean(normalize_email, email_field, email)
+    problems.clean(inputs.optional_title, company_field, company)
+
+
 async def update_client(
     session: AsyncSession, org_id: str, client_id: str, patch: ClientPatch
 ) -> Changed[ClientOut]:
     client = await get_client(session, org_id, client_id)
-    name = client.name if patch.name is UNSET else inputs.title("name", patch.name)
-    email = client.email if patch.email is UNSET else normalize_email("email", patch.email)
+    problems = Problems()
+    name = client.name if patch.name is UNSET else problems.clean(inputs.title, "name", patch.name)
+    email = (
+        client.email
+        if patch.email is UNSET
+        else problems.clean(normalize_email, "email", patch.email)
+    )
     company = (
         client.company
         if patch.company is UNSET
-        else inputs.optional_title("company", patch.company)
+        else problems.clean(inputs.optional_title, "company", patch.company)
     )
+    problems.raise_any()
     diff = diffs.changed(
         {"name": client.name, "email": client.email, "company": client.company},
         {"name": name, "email": email, "company": company},

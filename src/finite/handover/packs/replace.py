@@ -15,7 +15,7 @@ from finite.handover.packs.credentials import clean_username, seal_password
 from finite.handover.packs.schemas import CredentialPut, PackOut, PackPut, SectionPut
 from finite.handover.templates.content import clean_support
 from finite.kit.clock import utcnow
-from finite.kit.errors import ErrorDetail, validation_error
+from finite.kit.errors import Problems
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.models import HandoverPack, PackCredential, PackItem, PackSection
@@ -27,11 +27,14 @@ async def replace_pack(
 ) -> Changed[PackOut]:
     project, pack = await lookup.editable(session, org_id, project_id)
     before = await pack_out(session, project, pack)
-    await _check_ids(session, pack, data)
+    problems = Problems()
+    await _check_ids(session, pack, data, problems)
+    _check_values(data, problems)
+    problems.raise_any()  # every bad field named before anything is written
     password_diff = await _replace_credentials(session, box, pack, data.credentials)
     await repository.clear_sections(session, org_id, pack.id)
     await _insert_sections(session, pack, data.sections)
-    support = clean_support(data.support_boundary)
+    support = clean_support(data.support_boundary, problems)
     pack.scope_summary = inputs.text("scopeSummary", data.scope_summary)
     pack.support_duration_days = support.duration_days
     pack.support_included, pack.support_excluded = support.included, support.excluded
@@ -44,7 +47,29 @@ async def replace_pack(
     )
 
 
-async def _check_ids(session: AsyncSession, pack: HandoverPack, data: PackPut) -> None:
+def _check_values(data: PackPut, problems: Problems) -> None:
+    problems.clean(inputs.text, "scopeSummary", data.scope_summary)
+    clean_support(data.support_boundary, problems)
+    for i, credential in enumerate(data.credentials):
+        path = f"credentials[{i}]"
+        problems.clean(inputs.title, f"{path}.platform", credential.platform)
+        problems.clean(inputs.url, f"{path}.url", credential.url)
+        problems.clean(clean_username, f"{path}.username", credential.username)
+        problems.clean(inputs.text, f"{path}.notes", credential.notes)
+    for i, section in enumerate(data.sections):
+        path = f"sections[{i}]"
+        problems.clean(inputs.title, f"{path}.title", section.title)
+        problems.clean(inputs.text, f"{path}.description", section.description)
+        for j, item in enumerate(section.items):
+            where = f"{path}.items[{j}]"
+            problems.clean(inputs.title, f"{where}.title", item.title)
+            problems.clean(inputs.url, f"{where}.url", item.url)
+            problems.clean(inputs.text, f"{where}.description", item.description)
+
+
+async def _check_ids(
+    session: AsyncSession, pack: HandoverPack, data: PackPut, problems: Problems
+) -> None:
     """Ids sent with PUT must be this pack's own, each at most once."""
     known = {
         "section": await repository.section_ids(session, pack.org_id, pack.id),
@@ -62,17 +87,14 @@ async def _check_ids(session: AsyncSession, pack: HandoverPack, data: PackPut) -
         ("credential", f"credentials[{i}].id", c.id) for i, c in enumerate(data.credentials)
     )
     seen: set[str] = set()
-    problems = []
     for kind, field, value in sent:
         if value is None:
             continue
         if value not in known[kind]:
-            problems.append(ErrorDetail(field, f"is not a {kind} of this pack"))
+            problems.add(field, f"is not a {kind} of this pack")
         elif value in seen:
-            problems.append(ErrorDetail(field, "is sent more than once"))
+            problems.add(field, "is sent more than once")
         seen.add(value)
-    if problems:
-        raise validation_error(problems, f"{problems[0].field}: {problems[0].message}")
 
 
 async def _replace_credentials(

@@ -21,7 +21,7 @@ from finite.handover.packs.schemas import (
 )
 from finite.handover.templates.schemas import DeletedOut
 from finite.kit.clock import utcnow
-from finite.kit.errors import invalid_field, not_found
+from finite.kit.errors import Problems, not_found
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.models import PackCredential, PackItem
@@ -37,16 +37,22 @@ async def add_credential(
     session: AsyncSession, box: SecretBox, org_id: str, project_id: str, data: CredentialIn
 ) -> Changed[CredentialOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
+    problems = Problems()
+    platform = problems.clean(inputs.title, "platform", data.platform)
+    url = problems.clean(inputs.url, "url", data.url)
+    username = problems.clean(clean_username, "username", data.username)
+    notes = problems.clean(inputs.text, "notes", data.notes)
+    problems.raise_any()
     now = utcnow()
     row = PackCredential(
         org_id=org_id,
         id=new_id("cred"),
         pack_id=pack.id,
         position=await repository.next_credential_position(session, org_id, pack.id),
-        platform=inputs.title("platform", data.platform),
-        url=inputs.url("url", data.url),
-        username=clean_username("username", data.username),
-        notes=inputs.text("notes", data.notes),
+        platform=platform,
+        url=url,
+        username=username,
+        notes=notes,
         created_at=now,
         updated_at=now,
     )
@@ -73,14 +79,21 @@ async def update_credential(
     if row is None:
         raise not_found("No credential with this id in this project's pack.")
     before = credential_out(row)
-    if patch.platform is not UNSET:
-        row.platform = inputs.title("platform", patch.platform)
-    if patch.url is not UNSET:
-        row.url = inputs.url("url", patch.url)
-    if patch.username is not UNSET:
-        row.username = clean_username("username", patch.username)
-    if patch.notes is not UNSET:
-        row.notes = inputs.text("notes", patch.notes)
+    problems = Problems()
+    platform = (
+        row.platform
+        if patch.platform is UNSET
+        else problems.clean(inputs.title, "platform", patch.platform)
+    )
+    url = row.url if patch.url is UNSET else problems.clean(inputs.url, "url", patch.url)
+    username = (
+        row.username
+        if patch.username is UNSET
+        else problems.clean(clean_username, "username", patch.username)
+    )
+    notes = row.notes if patch.notes is UNSET else problems.clean(inputs.text, "notes", patch.notes)
+    problems.raise_any()
+    row.platform, row.url, row.username, row.notes = platform, url, username, notes
     if patch.password is not UNSET:
         seal_password(box, row, patch.password)
     diff = diffs.changed(
@@ -117,8 +130,14 @@ async def add_item(
 ) -> Changed[ItemOut]:
     _, pack = await lookup.editable(session, org_id, project_id)
     section = await repository.section(session, org_id, pack.id, data.section_id)
+    problems = Problems()
     if section is None:
-        raise invalid_field("sectionId", "is not a section of this project's pack")
+        problems.add("sectionId", "is not a section of this project's pack")
+    title = problems.clean(inputs.title, "title", data.title)
+    url = problems.clean(inputs.url, "url", data.url)
+    description = problems.clean(inputs.text, "description", data.description)
+    problems.raise_any()
+    assert section is not None  # or raise_any raised
     row = PackItem(
         org_id=org_id,
         id=new_id("item"),
@@ -126,9 +145,9 @@ async def add_item(
         section_id=section.id,
         position=await repository.next_item_position(session, org_id, section.id),
         kind=data.kind,
-        title=inputs.title("title", data.title),
-        url=inputs.url("url", data.url),
-        description=inputs.text("description", data.description),
+        title=title,
+        url=url,
+        description=description,
     )
     session.add(row)
     pack.updated_at = utcnow()
@@ -145,20 +164,28 @@ async def update_item(
     if row is None:
         raise not_found("No item with this id in this project's pack.")
     before = item_out(row)
+    problems = Problems()
+    section = None
     if patch.section_id is not UNSET and patch.section_id != row.section_id:
         section = await repository.section(session, org_id, pack.id, patch.section_id)
         if section is None:
-            raise invalid_field("sectionId", "is not a section of this project's pack")
+            problems.add("sectionId", "is not a section of this project's pack")
+    title = (
+        row.title if patch.title is UNSET else problems.clean(inputs.title, "title", patch.title)
+    )
+    url = row.url if patch.url is UNSET else problems.clean(inputs.url, "url", patch.url)
+    description = (
+        row.description
+        if patch.description is UNSET
+        else problems.clean(inputs.text, "description", patch.description)
+    )
+    problems.raise_any()
+    if section is not None:
         row.section_id = section.id
         row.position = await repository.next_item_position(session, org_id, section.id)
     if patch.kind is not UNSET:
         row.kind = patch.kind
-    if patch.title is not UNSET:
-        row.title = inputs.title("title", patch.title)
-    if patch.url is not UNSET:
-        row.url = inputs.url("url", patch.url)
-    if patch.description is not UNSET:
-        row.description = inputs.text("description", patch.description)
+    row.title, row.url, row.description = title, url, description
     after = item_out(row)
     diff = diffs.changed(audited.fields_of(before), audited.fields_of(after))
     if diff:

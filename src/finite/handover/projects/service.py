@@ -20,7 +20,14 @@ from finite.handover.projects import repository
 from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
 from finite.handover.templates import service as templates
 from finite.kit.clock import utcnow
-from finite.kit.errors import AppError, ErrorDetail, invalid_field, not_found, plan_limit
+from finite.kit.errors import (
+    AppError,
+    ErrorDetail,
+    Problems,
+    invalid_field,
+    not_found,
+    plan_limit,
+)
 from finite.kit.ids import new_id
 from finite.kit.paging import Window
 from finite.models import HandoverClient, HandoverProject
@@ -49,9 +56,22 @@ async def create_project(
 ) -> Changed[ProjectOut]:
     """The client (found by id, or by email and else created), the project, its pack from the
     template for its type — all in the caller's one transaction."""
-    name = inputs.title("name", data.name)
-    project_type = inputs.title("projectType", data.project_type, TYPE_LENGTH)
-    new_client = _new_client_fields(data)
+    problems = Problems()
+    name = problems.clean(inputs.title, "name", data.name)
+    project_type = problems.clean(inputs.title, "projectType", data.project_type, TYPE_LENGTH)
+    new_client = None
+    with problems.check():
+        new_client = _new_client_fields(data)
+    if new_client is not None:
+        clients.check_details(
+            problems,
+            *new_client,
+            data.client_company,
+            name_field="clientName",
+            email_field="clientEmail",
+            company_field="clientCompany",
+        )
+    problems.raise_any()
     await _check_active_packs(session, org_id, entitlement)
     client_created = False
     if new_client is None:
@@ -64,6 +84,7 @@ async def create_project(
             data.client_company,
             name_field="clientName",
             email_field="clientEmail",
+            company_field="clientCompany",
         )
         client, client_created = found.client, found.created
     now = utcnow()
@@ -126,10 +147,15 @@ async def update_project(
 ) -> Changed[ProjectOut]:
     project = await _project(session, org_id, project_id)
     before = await _out(session, project)
-    if patch.name is not UNSET:
-        project.name = inputs.title("name", patch.name)
-    if patch.project_type is not UNSET:
-        project.project_type = inputs.title("projectType", patch.project_type, TYPE_LENGTH)
+    problems = Problems()
+    name = project.name if patch.name is UNSET else problems.clean(inputs.title, "name", patch.name)
+    project_type = (
+        project.project_type
+        if patch.project_type is UNSET
+        else problems.clean(inputs.title, "projectType", patch.project_type, TYPE_LENGTH)
+    )
+    problems.raise_any()
+    project.name, project.project_type = name, project_type
     if patch.launch_date is not UNSET:
         project.launch_date = patch.launch_date
     if patch.client_id is not UNSET:

@@ -22,7 +22,7 @@ from finite.handover.templates.schemas import (
 )
 from finite.handover.unique import change_unique, insert_unique
 from finite.kit.clock import utcnow
-from finite.kit.errors import AppError, ErrorDetail, conflict, not_found
+from finite.kit.errors import AppError, ErrorDetail, Problems, conflict, not_found
 from finite.kit.ids import new_id
 from finite.models import HandoverTemplate
 from finite.platform.unit_of_work import Changed
@@ -94,15 +94,18 @@ async def create_template(
 ) -> Changed[TemplateOut]:
     if await repository.count(session, org_id) >= MAX_CUSTOM_TEMPLATES:
         raise conflict(f"An organization keeps at most {MAX_CUSTOM_TEMPLATES} custom templates.")
+    problems = Problems()
+    name = problems.clean(inputs.title, "name", data.name)
+    project_type = problems.clean(inputs.title, "projectType", data.project_type, 100)
     content = clean_content(
-        data.scope_summary, data.sections, data.credentials, data.support_boundary
+        data.scope_summary, data.sections, data.credentials, data.support_boundary, problems
     )
-    project_type = inputs.title("projectType", data.project_type, 100)
+    problems.raise_any()
     now = utcnow()
     row = HandoverTemplate(
         org_id=org_id,
         id=new_id("template"),
-        name=inputs.title("name", data.name),
+        name=name,
         project_type=project_type,
         project_type_key=type_key(project_type),
         content=msgspec.to_builtins(content),
@@ -120,18 +123,21 @@ async def update_template(
 ) -> Changed[TemplateOut]:
     row = await _custom(session, org_id, template_id)
     before = custom_out(row)
+    problems = Problems()
+    name = before.name if patch.name is UNSET else problems.clean(inputs.title, "name", patch.name)
+    project_type = (
+        before.project_type
+        if patch.project_type is UNSET
+        else problems.clean(inputs.title, "projectType", patch.project_type, 100)
+    )
     content = clean_content(
         before.scope_summary if patch.scope_summary is UNSET else patch.scope_summary,
         before.sections if patch.sections is UNSET else patch.sections,
         before.credentials if patch.credentials is UNSET else patch.credentials,
         before.support_boundary if patch.support_boundary is UNSET else patch.support_boundary,
+        problems,
     )
-    name = before.name if patch.name is UNSET else inputs.title("name", patch.name)
-    project_type = (
-        before.project_type
-        if patch.project_type is UNSET
-        else inputs.title("projectType", patch.project_type, 100)
-    )
+    problems.raise_any()
 
     def apply() -> None:
         row.name, row.project_type = name, project_type

@@ -70,7 +70,7 @@ def deeper_than(limit: int, raw: bytes, value: Any) -> bool:
         inner: list[Any] = []
         for container in level:
             items = container.values() if isinstance(container, dict) else container
-            inner.extend(item for item in items if isinstance(item, (dict, list)))
+            inner += [item for item in items if isinstance(item, (dict, list))]
         if not inner:
             return False
         level = inner

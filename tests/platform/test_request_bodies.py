@@ -272,3 +272,20 @@ def test_json_media_types(content_type: str, is_json: bool) -> None:
 )
 def test_nesting_depth(raw: bytes, too_deep: bool) -> None:
     assert deeper_than(MAX_JSON_DEPTH, raw, msgspec.json.decode(raw)) is too_deep
+
+
+@pytest.mark.parametrize("url", ["/api/openapi.json", "/api/v1/openapi.json"])
+async def test_the_documents_show_415_where_a_body_is_taken(client: Client, url: str) -> None:
+    document = (await client.get(url)).json()
+    with_body = 0
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method in {"post", "put", "patch", "delete"}:
+                takes_body = "requestBody" in operation
+                assert ("415" in operation["responses"]) is takes_body, (method, operation)
+                with_body += takes_body
+    assert with_body >= 5
+    assert (
+        "UNSUPPORTED_MEDIA_TYPE"
+        in document["components"]["responses"]["UnsupportedMediaType"]["description"]
+    )

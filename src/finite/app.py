@@ -17,6 +17,7 @@ from finite.platform.health import healthz, readyz
 from finite.platform.heap_freeze import freeze_startup_heap
 from finite.platform.logs import configure_logging
 from finite.platform.rate_limits import add_rate_limit_headers
+from finite.platform.request_bodies import JsonBodyRequest
 from finite.platform.request_id import add_request_id_header
 from finite.platform.state import Platform
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         before_send=[add_request_id_header, add_rate_limit_headers, audit_api_calls],
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JsonBodyRequest,  # every JSON body: its type, syntax and nesting checked
         openapi_config=None,  # the documents are finite.openapi's
         logging_config=None,  # configure_logging() owns the process-wide setup
         on_startup=[platform.start],

@@ -212,8 +212,11 @@ def _finish(
         )
         answer["headers"] = headers
     for status, (name, _) in ERRORS.items():
-        if status != 413 or method in _BODY_METHODS:
-            responses[str(status)] = {"$ref": _RESPONSES + name}
+        if status == 413 and method not in _BODY_METHODS:
+            continue
+        if status == 415 and "requestBody" not in operation:
+            continue
+        responses[str(status)] = {"$ref": _RESPONSES + name}
 
 
 def _tag_of(path: str, prefix: str) -> str:
@@ -248,6 +251,11 @@ ERRORS: dict[int, tuple[str, str]] = {
         "changed since the version sent in If-Match).",
     ),
     413: ("PayloadTooLarge", "PAYLOAD_TOO_LARGE: the request body is over 1 MiB."),
+    415: (
+        "UnsupportedMediaType",
+        "UNSUPPORTED_MEDIA_TYPE: the request has a body that is not sent as JSON "
+        "(`Content-Type: application/json` or an `application/*+json` type).",
+    ),
     422: (
         "IdempotencyKeyReused",
         "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was already used for a different request.",

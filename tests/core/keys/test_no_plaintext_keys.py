@@ -105,7 +105,8 @@ async def test_keys_are_neither_stored_nor_logged_in_plain_text(
     assert bad.status_code == 400
     bad = await client.post("/api/v1/keys", json={"scopes": ["root"]}, headers=bearer(handover_key))
     assert bad.status_code == 400
-    bad = await client.post("/api/v1/keys", content=b"{not json", headers=bearer(handover_key))
+    headers = {**bearer(handover_key), "Content-Type": "application/json"}
+    bad = await client.post("/api/v1/keys", content=b"{not json", headers=headers)
     assert bad.status_code == 400
     assert (await client.get("/api/me", headers=bearer(handover_key))).status_code == 401
     assert (await client.get("/api/v1/auth", headers=bearer(crm_key))).status_code == 401

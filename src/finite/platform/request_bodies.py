@@ -1,0 +1,98 @@
+"""Reading a request's JSON body, the same way on both surfaces: the app's request class.
+
+Every JSON body is read through ``request.json()``: Litestar's ``data: JSONBody[X]`` parameters
+call it, and so does the CRM's ``json_object``. Reading it here checks, before any handler runs
+its work:
+
+- the type: a non-empty body must say it is JSON (``application/json`` or ``application/*+json``,
+  any parameters such as ``charset``), else 415 UNSUPPORTED_MEDIA_TYPE. A request without a body
+  needs no Content-Type, and a route that takes no body never reads one (it ignores it);
+- the syntax: malformed JSON is a 400 naming ``body``;
+- the nesting: at most ``MAX_JSON_DEPTH`` levels of arrays and objects (400 naming ``body``),
+  so that no deeply nested value reaches msgspec's conversion, the services or the encoders,
+  where it would exhaust Python's recursion limit.
+
+A request that reads no JSON body (every GET) pays nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import SerializationException
+
+from finite.kit.errors import AppError, ErrorDetail, invalid_field
+
+MAX_JSON_DEPTH = 32
+"""Arrays and objects inside one another; the deepest body either API takes needs 5."""
+
+_JSON_TYPE = "application/json"
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or ``application/<anything>+json``, parameters ignored."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type == _JSON_TYPE:
+        return True
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and subtype.endswith("+json") and len(subtype) > len("+json")
+
+
+def unsupported_media_type(content_type: str | None) -> AppError:
+    reason = (
+        "is missing: a request body must be JSON (application/json)"
+        if not content_type
+        else "must be application/json (or an application/*+json type) for a request body"
+    )
+    return AppError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "The request body must be JSON, sent with Content-Type: application/json.",
+        [ErrorDetail("Content-Type", reason)],
+    )
+
+
+def nested_too_deeply() -> AppError:
+    return invalid_field(
+        "body", f"is nested too deeply (at most {MAX_JSON_DEPTH} levels of arrays and objects)"
+    )
+
+
+def deeper_than(limit: int, raw: bytes, value: Any) -> bool:
+    """Whether the decoded `value` of the JSON text `raw` nests arrays and objects more than
+    `limit` levels deep. A text with no more than `limit` brackets cannot: answered by counting
+    them (most bodies), else by walking the value level by level, without recursion."""
+    if raw.count(b"[") + raw.count(b"{") <= limit or not isinstance(value, (dict, list)):
+        return False
+    level: list[Any] = [value]  # the arrays and objects one level deeper each round
+    for _ in range(limit):
+        inner: list[Any] = []
+        for container in level:
+            items = container.values() if isinstance(container, dict) else container
+            inner += [item for item in items if isinstance(item, (dict, list))]
+        if not inner:
+            return False
+        level = inner
+    return True
+
+
+class JsonBodyRequest(Request[Any, Any, Any]):
+    """The app's request class (``request_class`` in app.py): ``json()`` checks the body's type
+    and nesting and names the body in its errors."""
+
+    async def json(self) -> Any:
+        raw = await self.body()
+        if raw:
+            content_type = self.headers.get("content-type")
+            if not content_type or not is_json_media_type(content_type):
+                raise unsupported_media_type(content_type)
+        try:
+            value = await super().json()
+        except SerializationException:
+            raise invalid_field("body", "must be valid JSON") from None
+        except RecursionError:
+            raise nested_too_deeply() from None
+        if deeper_than(MAX_JSON_DEPTH, raw, value):
+            raise nested_too_deeply()
+        return value

@@ -1,7 +1,8 @@
 """Fault drills: services of a test's own that it may stop, break and start again.
 
-Never the shared PostgreSQL (127.0.0.1:5432): a drill starts a throwaway cluster on a free port
-(`initdb` + `pg_ctl` in a temporary folder) and removes it afterwards. Later drills (an SMTP
+Never the shared PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379): a drill starts a
+throwaway PostgreSQL cluster (`initdb` + `pg_ctl` in a temporary folder) or `redis-server` on a
+free port and removes it afterwards. Later drills (an SMTP
 server that goes away, an IMAP server that drops the connection) belong here too.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -136,3 +138,66 @@ def wait_for(condition: object, timeout: float, message: str) -> None:
             return
         time.sleep(0.1)
     pytest.fail(message)
+
+
+@dataclass
+class ThrowawayRedis:
+    """A `redis-server` of the test's own on 127.0.0.1:`port`, in memory only (no RDB, no AOF)."""
+
+    binary: str
+    port: int
+    _process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start it (again, on the same port: a restarted Redis begins empty) and wait until it
+        answers."""
+        assert self._process is None, "already running"
+        self._process = subprocess.Popen(
+            [
+                self.binary,
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(
+            self._answers, _START_TIMEOUT_SECONDS, f"redis-server on {self.port} never answered"
+        )
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash does: connections are cut, nothing is saved."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=30)
+            self._process = None
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[ThrowawayRedis]:
+    """A fresh `redis-server` on a free port, started; killed after the block. Skips the test
+    when redis-server is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server installed")
+    server = ThrowawayRedis(binary, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

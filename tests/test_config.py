@@ -105,3 +105,20 @@ def test_one_setting_allows_private_outgoing_targets(
 ) -> None:
     settings = load_settings({"FINITE_DATA_DIR": str(tmp_path), **variables})
     assert settings.allow_private_targets is allowed
+
+
+def test_rate_limit_outage_settings(tmp_path: Path) -> None:
+    defaults = load_settings({"FINITE_DATA_DIR": str(tmp_path)})
+    assert (defaults.processes, defaults.rate_limit_fail_closed) == (1, frozenset())
+    settings = load_settings(
+        {
+            "FINITE_DATA_DIR": str(tmp_path),
+            "FINITE_PROCESSES": "6",
+            "FINITE_RATE_LIMIT_FAIL_CLOSED": " free, crm:standard ,",
+        }
+    )
+    assert settings.processes == 6
+    assert settings.rate_limit_fail_closed == frozenset({"free", "crm:standard"})
+    for bad in ("0", "two"):
+        with pytest.raises(ConfigError, match="FINITE_PROCESSES"):
+            load_settings({"FINITE_DATA_DIR": str(tmp_path), "FINITE_PROCESSES": bad})

@@ -51,6 +51,11 @@ class Settings:
     # PostgreSQL: keep keys in use between requests, retired by LISTEN (core/auth/principal_cache).
     # Off behind a pooler that cannot LISTEN (PgBouncer in transaction mode).
     key_cache: bool = True
+    # How many `finite serve` processes share the rate limits, on all machines together: while
+    # Redis is down each admits limit / processes (core/ratelimit/limiter.py).
+    processes: int = 1
+    # Plans (`free`, or `crm:free` for one product) refused with 503 while Redis is down.
+    rate_limit_fail_closed: frozenset[str] = frozenset()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +104,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "FINITE_DB_POOL_SIZE", env_vars.get("FINITE_DB_POOL_SIZE", str(DEFAULT_POOL_SIZE))
         ),
         key_cache=_flag(env_vars.get("FINITE_KEY_CACHE", "1")),
+        processes=_positive_int("FINITE_PROCESSES", env_vars.get("FINITE_PROCESSES", "1")),
+        rate_limit_fail_closed=frozenset(
+            _split_list(env_vars.get("FINITE_RATE_LIMIT_FAIL_CLOSED", ""))
+        ),
     )
 
 

@@ -5,6 +5,7 @@ worker freezes its startup heap (platform/heap_freeze.py)."""
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ class RecordedGranian:
     made: dict[str, Any] = {}
 
     def __init__(self, target: str, **options: Any) -> None:
-        RecordedGranian.made = {"target": target, **options}
+        processes = os.environ.get("FINITE_PROCESSES")
+        RecordedGranian.made = {"target": target, "FINITE_PROCESSES": processes, **options}
 
     def serve(self) -> None:
         """Returns at once: the options are what this test is about."""
@@ -41,6 +43,25 @@ def test_serve_runs_the_asyncio_loop_whatever_is_installed(
     assert made["target"] == "finite.app:create_served_app"
     assert made["interface"] == Interfaces.ASGI
     assert made["loop"] == Loops.asyncio
+
+
+def test_serve_tells_its_workers_how_many_share_the_rate_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While Redis is down each worker admits limit / FINITE_PROCESSES (core/ratelimit)."""
+    monkeypatch.setattr(granian, "Granian", RecordedGranian)
+    monkeypatch.setenv("FINITE_PROCESSES", "1")
+    monkeypatch.delenv("FINITE_PROCESSES")  # absent now, and again after the test
+    env = {"FINITE_DATA_DIR": str(tmp_path), "FINITE_DEMO": "0"}
+    result = CliRunner().invoke(app, ["serve", "--workers", "3"], env=env)
+    assert result.exit_code == 0, result.output
+    assert RecordedGranian.made["workers"] == 3
+    assert RecordedGranian.made["FINITE_PROCESSES"] == "3"
+    # Set explicitly (servers on several machines), it wins over the local worker count.
+    monkeypatch.setenv("FINITE_PROCESSES", "8")
+    result = CliRunner().invoke(app, ["serve", "--workers", "3"], env=env)
+    assert result.exit_code == 0, result.output
+    assert RecordedGranian.made["FINITE_PROCESSES"] == "8"
 
 
 def test_a_served_worker_freezes_its_startup_heap(

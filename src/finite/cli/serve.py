@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -55,6 +56,9 @@ def serve(
         except KeysNotSaved as exc:  # nothing was created; the next start tries again
             typer.secho(f"error: cannot save the first run's keys: {exc}", fg="red", err=True)
             raise typer.Exit(1) from None
+    # The workers share the rate limits: while Redis is down each admits limit / processes.
+    # Servers on several machines set FINITE_PROCESSES to the count of them all, which wins.
+    os.environ.setdefault("FINITE_PROCESSES", str(workers))
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
     Granian(
         "finite.app:create_served_app",

@@ -17,10 +17,23 @@ _STATE_KEY = "finite_rate_limit"
 
 async def enforce_rate_limit(request: AnyRequest, principal: Principal) -> RateDecision:
     limiter = platform_of(request).limiter
+    entitlement = principal.entitlement
     decision = await limiter.hit(
-        principal.org_id, principal.product, principal.entitlement.requests_per_minute
+        principal.org_id,
+        principal.product,
+        entitlement.requests_per_minute,
+        entitlement.effective_plan,
     )
     request.scope["state"][_STATE_KEY] = decision
+    if decision.unavailable:
+        # Redis is down and this plan fails closed (FINITE_RATE_LIMIT_FAIL_CLOSED): an outage,
+        # not the caller's excess. Retry-After comes with the rate-limit headers.
+        raise AppError(
+            503,
+            "UNAVAILABLE",
+            "Rate limiting is temporarily unavailable; "
+            f"retry after {decision.reset_after} seconds.",
+        )
     if not decision.allowed:
         raise AppError(
             429,

@@ -45,7 +45,11 @@ class Platform:
             peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
             secrets=SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys),
             redis=redis,
-            limiter=RateLimiter(redis),
+            limiter=RateLimiter(
+                redis,
+                processes=settings.processes,
+                fail_closed=settings.rate_limit_fail_closed,
+            ),
             audit=AuditWriter(db),
             sealer=AuditSealer(db),
             principals=principals,

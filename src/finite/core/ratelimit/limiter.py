@@ -1,9 +1,13 @@
 """Requests per minute per organization and product, on a moving window.
 
 With Redis the window is shared by every process (one atomic script per check, see
-redis_window.py). Without Redis each process counts in its own memory (memory_window.py). If Redis
-stops answering, requests are counted in process memory instead — a warning is logged and a counter
-kept, never a 500 — and Redis is tried again after a short pause.
+redis_window.py). Without Redis each process counts in its own memory (memory_window.py).
+
+If Redis stops answering, each process admits at most its share of the limit (`limit /
+processes`, at least 1) counted in its own memory, so the server processes together stay within
+the limit during the outage instead of each admitting all of it; plans listed as fail-closed are
+refused instead (503). One warning marks the outage and one line its end, never one per request;
+Redis is tried again after a short back-off, and used again as soon as it answers.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from finite.core.ratelimit.redis_window import RedisMovingWindow
 logger = logging.getLogger("finite.ratelimit")
 
 WINDOW_SECONDS = 60
-REDIS_RETRY_AFTER_SECONDS = 5.0
+REDIS_RETRY_AFTER_SECONDS = 2.0
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
@@ -40,29 +44,55 @@ class RateDecision:
     reset_after: int  # whole seconds until a slot frees (Retry-After when refused)
     reset_at: int  # the same moment as Unix time
     window: int  # seconds
+    # Refused because Redis is down and the plan fails closed (503, not 429).
+    unavailable: bool = False
 
 
 class RateLimiter:
-    """Give it a Redis client (see `redis_client`) to share the window, or None to count locally."""
+    """Give it a Redis client (see `redis_client`) to share the window, or None to count locally.
 
-    def __init__(self, redis: Redis | None, *, window_seconds: int = WINDOW_SECONDS) -> None:
+    `processes` is how many server processes share the limit (their count across all machines);
+    `fail_closed` names plans (`free`, or `crm:free` for one product) refused while Redis is down.
+    """
+
+    def __init__(
+        self,
+        redis: Redis | None,
+        *,
+        window_seconds: int = WINDOW_SECONDS,
+        processes: int = 1,
+        fail_closed: frozenset[str] = frozenset(),
+    ) -> None:
         self.window_seconds = window_seconds
+        self.processes = max(1, processes)
+        self.fail_closed = fail_closed
         self._memory = MemoryMovingWindow()
         self._redis = RedisMovingWindow(redis) if redis is not None else None
         self._redis_paused_until = 0.0
+        self._outage_since: float | None = None  # monotonic time of the first failure
+        self._outage_failures = 0
         self.redis_failures = 0
 
-    async def hit(self, org_id: str, product: str, per_minute: int) -> RateDecision:
+    async def hit(self, org_id: str, product: str, per_minute: int, plan: str = "") -> RateDecision:
         """Count one request and say whether it is admitted."""
         if per_minute <= 0:
             window = self.window_seconds
             return RateDecision(False, 0, 0, window, math.ceil(time.time()) + window, window)
-        if self._redis is not None and time.monotonic() >= self._redis_paused_until:
+        if self._redis is None:
+            return self._hit_memory(org_id, product, per_minute, per_minute)
+        if time.monotonic() >= self._redis_paused_until:
             try:
-                return await self._hit_redis(self._redis, org_id, product, per_minute)
-            except Exception as exc:  # noqa: BLE001 - any storage failure falls back to memory
+                decision = await self._hit_redis(self._redis, org_id, product, per_minute)
+            except Exception as exc:  # noqa: BLE001 - any storage failure is an outage
                 self._redis_failed(exc)
-        return self._hit_memory(org_id, product, per_minute)
+            else:
+                if self._outage_since is not None:
+                    self._redis_back()
+                return decision
+        if plan and (plan in self.fail_closed or f"{product}:{plan}" in self.fail_closed):
+            return self._unavailable(per_minute)
+        share = max(1, per_minute // self.processes)
+        return self._hit_memory(org_id, product, per_minute, share)
 
     async def _hit_redis(
         self, window: RedisMovingWindow, org_id: str, product: str, per_minute: int
@@ -73,22 +103,52 @@ class RateLimiter:
         reset_seconds = (state.oldest_us + self.window_seconds * 1_000_000 - state.now_us) / 1e6
         return self._decision(state.admitted, per_minute, per_minute - state.count, reset_seconds)
 
-    def _hit_memory(self, org_id: str, product: str, per_minute: int) -> RateDecision:
-        state = self._memory.hit(f"{org_id}:{product}", per_minute, self.window_seconds)
-        return self._decision(
-            state.admitted, per_minute, per_minute - state.count, state.reset_seconds
+    def _hit_memory(self, org_id: str, product: str, per_minute: int, share: int) -> RateDecision:
+        """Count against `share` (the whole limit without Redis); the headers show the limit."""
+        state = self._memory.hit(f"{org_id}:{product}", share, self.window_seconds)
+        return self._decision(state.admitted, per_minute, share - state.count, state.reset_seconds)
+
+    def _unavailable(self, per_minute: int) -> RateDecision:
+        wait = max(1, math.ceil(self._redis_paused_until - time.monotonic()))
+        return RateDecision(
+            allowed=False,
+            limit=per_minute,
+            remaining=0,
+            reset_after=wait,
+            reset_at=math.ceil(time.time()) + wait,
+            window=self.window_seconds,
+            unavailable=True,
         )
 
     def _redis_failed(self, exc: Exception) -> None:
         self.redis_failures += 1
-        self._redis_paused_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+        now = time.monotonic()
+        self._redis_paused_until = now + REDIS_RETRY_AFTER_SECONDS
+        self._outage_failures += 1
+        if self._outage_since is not None:
+            return  # logged when the outage began
+        self._outage_since = now
         logger.warning(
-            "Redis rate-limit storage failed (%s); counting in process memory for %.0f s "
-            "(failures so far: %d)",
+            "Redis rate-limit storage failed (%s: %s); counting in process memory, each of %d "
+            "server process(es) admitting its share of every limit (fail-closed plans: %s), "
+            "and trying Redis again every %.0f s",
             type(exc).__name__,
+            exc,
+            self.processes,
+            ", ".join(sorted(self.fail_closed)) or "none",
             REDIS_RETRY_AFTER_SECONDS,
-            self.redis_failures,
         )
+
+    def _redis_back(self) -> None:
+        assert self._outage_since is not None
+        logger.info(
+            "Redis rate-limit storage answers again after %.1f s (%d failed attempts); "
+            "counting in Redis",
+            time.monotonic() - self._outage_since,
+            self._outage_failures,
+        )
+        self._outage_since = None
+        self._outage_failures = 0
 
     def _decision(
         self, admitted: bool, limit: int, remaining: int, reset_seconds: float

@@ -71,6 +71,7 @@ class RateLimiter:
         self._redis_paused_until = 0.0
         self._outage_since: float | None = None  # monotonic time of the first failure
         self._outage_failures = 0
+        self._reconciling = False  # one request adds the outage's hits; the others wait in memory
         self.redis_failures = 0
 
     async def hit(self, org_id: str, product: str, per_minute: int, plan: str = "") -> RateDecision:
@@ -80,15 +81,13 @@ class RateLimiter:
             return RateDecision(False, 0, 0, window, math.ceil(time.time()) + window, window)
         if self._redis is None:
             return self._hit_memory(org_id, product, per_minute, per_minute)
-        if time.monotonic() >= self._redis_paused_until:
+        if time.monotonic() >= self._redis_paused_until and not self._reconciling:
             try:
-                decision = await self._hit_redis(self._redis, org_id, product, per_minute)
+                if self._outage_since is not None:
+                    await self._redis_back(self._redis)  # fails while Redis is still down
+                return await self._hit_redis(self._redis, org_id, product, per_minute)
             except Exception as exc:  # noqa: BLE001 - any storage failure is an outage
                 self._redis_failed(exc)
-            else:
-                if self._outage_since is not None:
-                    self._redis_back()
-                return decision
         if plan and (plan in self.fail_closed or f"{product}:{plan}" in self.fail_closed):
             return self._unavailable(per_minute)
         share = max(1, per_minute // self.processes)
@@ -104,8 +103,9 @@ class RateLimiter:
         return self._decision(state.admitted, per_minute, per_minute - state.count, reset_seconds)
 
     def _hit_memory(self, org_id: str, product: str, per_minute: int, share: int) -> RateDecision:
-        """Count against `share` (the whole limit without Redis); the headers show the limit."""
-        state = self._memory.hit(f"{org_id}:{product}", share, self.window_seconds)
+        """Count against `share` (the whole limit without Redis); the headers show the limit.
+        The key is Redis's, so an outage's hits can be added there when it is back."""
+        state = self._memory.hit(f"rl:{{{org_id}}}:{product}", share, self.window_seconds)
         return self._decision(state.admitted, per_minute, share - state.count, state.reset_seconds)
 
     def _unavailable(self, per_minute: int) -> RateDecision:
@@ -139,16 +139,27 @@ class RateLimiter:
             REDIS_RETRY_AFTER_SECONDS,
         )
 
-    def _redis_back(self) -> None:
+    async def _redis_back(self, window: RedisMovingWindow) -> None:
+        """Reconcile: the hits this process admitted during the outage join the shared windows,
+        so the processes together stay within the limit for the rest of the minute."""
         assert self._outage_since is not None
+        hits = self._memory.ages(self.window_seconds)
+        self._reconciling = True
+        try:
+            await window.add(hits, self.window_seconds)
+        finally:
+            self._reconciling = False
+        self._memory.clear()
+        outage_seconds = time.monotonic() - self._outage_since
+        self._outage_since = None
+        failures, self._outage_failures = self._outage_failures, 0
         logger.info(
             "Redis rate-limit storage answers again after %.1f s (%d failed attempts); "
-            "counting in Redis",
-            time.monotonic() - self._outage_since,
-            self._outage_failures,
+            "counting in Redis, %d requests admitted meanwhile added to its windows",
+            outage_seconds,
+            failures,
+            sum(len(ages) for ages in hits.values()),
         )
-        self._outage_since = None
-        self._outage_failures = 0
 
     def _decision(
         self, admitted: bool, limit: int, remaining: int, reset_seconds: float

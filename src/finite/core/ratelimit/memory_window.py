@@ -37,3 +37,15 @@ class MemoryMovingWindow:
             hits.append(now)
         reset = hits[0] + window_seconds - now if hits else float(window_seconds)
         return WindowState(admitted, len(hits), reset)
+
+    def ages(self, window_seconds: int) -> dict[str, list[float]]:
+        """Every key's admitted hits still in the window, as ages in seconds."""
+        now = time.monotonic()
+        ages = {
+            key: [now - hit for hit in hits if now - hit < window_seconds]
+            for key, hits in self._hits.items()
+        }
+        return {key: hit_ages for key, hit_ages in ages.items() if hit_ages}
+
+    def clear(self) -> None:
+        self._hits.clear()

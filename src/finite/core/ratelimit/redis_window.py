@@ -36,6 +36,23 @@ return {admitted, count, oldest_time, now}
 """
 
 
+# KEYS[1] as above; ARGV: window (µs), unique member suffix, then the ages (µs) of hits counted
+# elsewhere (a process's memory during an outage), added at their times on the server's clock.
+_ADD_SCRIPT = """
+local key = KEYS[1]
+local window = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 3, #ARGV do
+  local at = now - tonumber(ARGV[i])
+  redis.call('ZADD', key, at, at .. ':' .. ARGV[2] .. ':' .. i)
+end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+redis.call('PEXPIRE', key, math.ceil(window / 1000) + 1000)
+return redis.call('ZCARD', key)
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class WindowState:
     admitted: bool
@@ -48,9 +65,20 @@ class RedisMovingWindow:
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._script = client.register_script(_SCRIPT)
+        self._add_script = client.register_script(_ADD_SCRIPT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> WindowState:
         admitted, count, oldest, now = await self._script(
             keys=[key], args=[limit, window_seconds * 1_000_000, secrets.token_hex(4)]
         )
         return WindowState(bool(admitted), int(count), int(oldest), int(now))
+
+    async def add(self, hits: dict[str, list[float]], window_seconds: int) -> None:
+        """Add hits counted elsewhere (key → ages in seconds) to the shared windows."""
+        window_us = window_seconds * 1_000_000
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key, ages in hits.items():
+                ages_us = [int(age * 1_000_000) for age in ages]
+                args = [window_us, secrets.token_hex(4), *ages_us]
+                await self._add_script(keys=[key], args=args, client=pipe)
+            await pipe.execute()

@@ -22,7 +22,7 @@ from finite.kit.ids import new_id
 from tests.drills import throwaway_redis
 from tests.factories import bearer, make_org
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # starts and kills a redis-server of its own
 
 BACK_OFF = 1.0  # seconds between attempts to reach a Redis that failed (2 s in production)
 

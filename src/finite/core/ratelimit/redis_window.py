@@ -78,7 +78,7 @@ class RedisMovingWindow:
         window_us = window_seconds * 1_000_000
         async with self._client.pipeline(transaction=False) as pipe:
             for key, ages in hits.items():
-                ages_us = [int(age * 1_000_000) for age in ages]
-                args = [window_us, secrets.token_hex(4), *ages_us]
+                args: list[int | str] = [window_us, secrets.token_hex(4)]
+                args.extend(int(age * 1_000_000) for age in ages)
                 await self._add_script(keys=[key], args=args, client=pipe)
             await pipe.execute()

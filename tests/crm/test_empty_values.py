@@ -29,7 +29,8 @@ async def test_an_empty_cursor_is_the_first_page(client: Client, org: OrgSetup) 
     await get_json(client, org, "/api/audit?cursor=")  # each call adds an entry: just 200
     listed = await get_json(client, org, "/api/records/leads")
     assert await get_json(client, org, "/api/records/leads?sort=") == listed, "the default order"
-    assert await get_json(client, org, "/api/records/leads?fields=") == listed, "every field"
+    only_ids = await get_json(client, org, "/api/records/leads?fields=")
+    assert [set(record) for record in only_ids["data"]] == [{"id"}], "no field asked: only id"
     webhook = await client.post(
         "/api/webhooks",
         json={"url": "http://127.0.0.1:9/hook"},

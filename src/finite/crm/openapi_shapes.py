@@ -218,7 +218,7 @@ LIST_FILTERS = (
     ),
     query(
         "fields",
-        "Comma-separated field keys to return (default, also when empty: every field).",
+        "Comma-separated field keys to return (default: every field; empty: only `id`).",
         _TEXT,
     ),
 )

@@ -145,7 +145,7 @@ def _fields(
     unknown = [key for key in keys if key not in SYSTEM_FIELDS and schema.field(key) is None]
     for key in unknown:
         problems.append(ErrorDetail("fields", f"unknown field {key!r}"))
-    if not unknown and keys:  # an empty list of fields is the default: every field
+    if not unknown:
         query.fields = keys
 
 

@@ -16,6 +16,7 @@ from finite.platform.errors import handle_app_error, handle_http_exception, hand
 from finite.platform.health import healthz, readyz
 from finite.platform.heap_freeze import freeze_startup_heap
 from finite.platform.logs import configure_logging
+from finite.platform.options_answers import answer_every_method
 from finite.platform.rate_limits import add_rate_limit_headers
 from finite.platform.request_bodies import JsonBodyRequest
 from finite.platform.request_id import add_request_id_header
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     platform = Platform.build(settings)
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, readyz, *OPENAPI_HANDLERS, CRM_ROUTER, HANDOVER_ROUTER],
         exception_handlers={
             AppError: handle_app_error,
@@ -54,3 +55,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"platform": platform}),
         debug=False,
     )
+    answer_every_method(app)
+    return app

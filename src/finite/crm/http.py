@@ -26,10 +26,11 @@ async def json_object(request: AnyRequest) -> dict[str, Any]:
 
 
 def if_match_version(request: AnyRequest) -> int | None:
-    value = request.headers.get("If-Match")
-    if value is None or value.strip() == "*":
+    """The version a change expects; none (no check) without the header, empty or `*`."""
+    value = (request.headers.get("If-Match") or "").strip()
+    if value in ("", "*"):
         return None
-    match = _IF_MATCH.match(value.strip())
+    match = _IF_MATCH.match(value)
     if not match:
         raise invalid_field("If-Match", 'must be the record\'s version as an ETag, e.g. "3"')
     return int(match.group(1))

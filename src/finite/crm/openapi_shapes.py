@@ -202,16 +202,25 @@ class AuditPage(msgspec.Struct):
 # --- query parameters ------------------------------------------------------------------------
 
 _TEXT: dict[str, Any] = {"type": "string"}
-_CURSOR = query("cursor", "The `next_cursor` of the previous page.", _TEXT)
+_CURSOR = query(
+    "cursor", "The `next_cursor` of the previous page; empty or absent: the first page.", _TEXT
+)
+# Audit filters fail loudly rather than widen the answer: an empty value is refused (400).
+_FILLED: dict[str, Any] = {"type": "string", "minLength": 1}
+_AN_ID: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 40}
 
 LIST_FILTERS = (
     query("q", "Full-text search over the module's searchable fields.", _TEXT),
     query(
         "sort",
-        "A field to sort by, `-` first for descending (default `id`).",
+        "A field to sort by, `-` first for descending (default, also when empty: `id`).",
         _TEXT,
     ),
-    query("fields", "Comma-separated field keys to return (default: every field).", _TEXT),
+    query(
+        "fields",
+        "Comma-separated field keys to return (default: every field; empty: only `id`).",
+        _TEXT,
+    ),
 )
 LIST_PARAMS: tuple[Param, ...] = (
     *LIST_FILTERS,
@@ -229,13 +238,17 @@ FILTER_NOTE = (
 )
 
 _AUDIT_FILTERS = (
-    query("from", "Entries at or after this ISO 8601 date-time.", {"type": "string"}),
-    query("to", "Entries before this ISO 8601 date-time.", {"type": "string"}),
-    query("key_id", "Calls made with this key.", _TEXT),
-    query("member_id", "Calls made by this member.", _TEXT),
-    query("module", "Calls on this module.", _TEXT),
+    query("from", "Entries at or after this ISO 8601 date-time.", _FILLED),
+    query("to", "Entries before this ISO 8601 date-time.", _FILLED),
+    query("key_id", "Calls made with this key.", _AN_ID),
+    query("member_id", "Calls made by this member.", _AN_ID),
+    query("module", "Calls on this module.", _AN_ID),
     query("record_id", "Calls on this record.", {"type": "integer", "minimum": 1}),
-    query("status", "An HTTP status such as 404, or a class: 2xx, 4xx, 5xx.", _TEXT),
+    query(
+        "status",
+        "An HTTP status such as 404, or a class: 2xx, 4xx, 5xx.",
+        {"type": "string", "minLength": 1, "pattern": "^(?:[1-5][0-9]{2}|[1-5][xX]{2})$"},
+    ),
 )
 PAGING = (
     query(

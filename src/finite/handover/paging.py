@@ -30,7 +30,10 @@ Limit = Annotated[
 ]
 Cursor = Annotated[
     str | None,
-    QueryParameter(max_length=200, description="The `nextCursor` of the previous page."),
+    QueryParameter(
+        max_length=200,
+        description="The `nextCursor` of the previous page; empty or absent: the first page.",
+    ),
 ]
 
 _ULID_ID = re.compile(r"^[a-z]+_[0-9a-hjkmnp-tv-z]{26}$")
@@ -53,8 +56,9 @@ _TAG = "id"  # the order of every handover list: id, newest first
 
 
 def decode_cursor(cursor: str | None, prefix: str) -> str | None:
-    """The id the page starts after; a cursor from another list or a made-up one is a 400."""
-    if cursor is None:
+    """The id the page starts after (none: the first page, also for an empty cursor); a cursor
+    from another list or a made-up one is a 400."""
+    if not cursor:
         return None
     match paging.decode_cursor(cursor, _TAG):
         case [str() as last_id] if _ULID_ID.match(last_id) and last_id.startswith(f"{prefix}_"):

@@ -85,7 +85,8 @@ IF_MATCH = Param(
     "If-Match",
     "header",
     'The version the change is based on, as the record\'s ETag (e.g. `"3"`); a stale version '
-    "is refused with 409 VERSION_CONFLICT. Without it the change applies to the latest version.",
+    "is refused with 409 VERSION_CONFLICT. Without it (or empty, or `*`) the change applies to "
+    "the latest version.",
     STRING,
 )
 ETAG = Header("ETag", 'The record\'s version, e.g. `"3"`; send it back as If-Match.', STRING)

@@ -73,7 +73,7 @@ def _paging(values: dict[str, str], problems: _Problems) -> Paging:
             limit = int(raw_limit)
     cursor = None
     raw_cursor = values.get("cursor")
-    if raw_cursor is not None:
+    if raw_cursor:  # an empty cursor is the first page
         cursor = Cursor.decode(raw_cursor) if len(raw_cursor) <= 400 else None
         if cursor is None:
             problems.add("cursor", "is not a cursor this API returned; start again without it")

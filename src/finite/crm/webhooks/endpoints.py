@@ -133,14 +133,19 @@ async def list_deliveries(
     principal: PrincipalDep,
     webhook_id: FromPath[str],
     limit: Annotated[int, Parameter(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Parameter(max_length=40)] = None,
+    cursor: Annotated[
+        str | None,
+        Parameter(
+            max_length=40, description="The `next_cursor` of the previous page; empty: the first."
+        ),
+    ] = None,
     status: Annotated[str | None, Parameter(pattern="^(pending|failed|succeeded|dead)$")] = None,
 ) -> DeliveryPageOut:
     """Delivery history, newest first, each with its attempts; pass `next_cursor` as `cursor`."""
     async with platform_of(request).db.read() as session:
         endpoint = await webhooks.endpoint_or_404(session, principal.org_id, "crm", webhook_id)
         page = await webhooks.delivery_page(
-            session, endpoint, limit=limit + 1, before_id=cursor, status=status
+            session, endpoint, limit=limit + 1, before_id=cursor or None, status=status
         )
     shown = page[:limit]
     next_cursor = shown[-1].delivery.id if len(page) > limit else None

@@ -112,14 +112,15 @@ def _reserved(
         if not paged:
             problems.append(ErrorDetail(name, "exports are not paged; they stream every match"))
         else:
-            query.cursor = value
+            query.cursor = value or None  # an empty cursor is the first page
     elif name == "q":
         if len(value) > MAX_QUERY_LENGTH:
             problems.append(ErrorDetail("q", f"must be at most {MAX_QUERY_LENGTH} characters"))
         elif value.strip():
             query.q = value.strip()
     elif name == "sort":
-        _sort(schema, query, value, problems)
+        if value.strip():  # an empty sort is the default order
+            _sort(schema, query, value, problems)
     elif name == "fields":
         _fields(schema, query, value, problems)
 

@@ -1,13 +1,22 @@
-"""Fixtures of the webhook engine's tests: a live receiver, and a queue free of earlier work."""
+"""Fixtures of the webhook engine's tests: a live receiver, a queue free of earlier work, and a
+delivery worker on a fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from finite.config import Settings
+from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
-from tests.webhook_receiver import Receiver, running_receiver, settle_waiting_webhook_work
+from tests.webhook_receiver import (
+    FakeClock,
+    Receiver,
+    new_worker,
+    running_receiver,
+    settle_waiting_webhook_work,
+)
 
 
 @pytest.fixture
@@ -20,3 +29,17 @@ def rx() -> Iterator[Receiver]:
 async def quiet_queue(db: Database) -> None:
     """For tests that count deliveries: `pytestmark = pytest.mark.usefixtures("quiet_queue")`."""
     await settle_waiting_webhook_work(db)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def worker(
+    db: Database, settings: Settings, clock: FakeClock
+) -> AsyncIterator[DeliveryWorker]:
+    delivery_worker = new_worker(db, settings, clock)
+    yield delivery_worker
+    await delivery_worker.stop()  # also closes the HTTP clients of a worker never started

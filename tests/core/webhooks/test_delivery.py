@@ -51,11 +51,6 @@ pytestmark = pytest.mark.usefixtures("quiet_queue")  # each test counts only its
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def worker(
     db: Database, settings: Settings, clock: FakeClock
 ) -> AsyncIterator[DeliveryWorker]:

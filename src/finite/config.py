@@ -56,6 +56,8 @@ class Settings:
     processes: int = 1
     # Plans (`free`, or `crm:free` for one product) refused with 503 while Redis is down.
     rate_limit_fail_closed: frozenset[str] = frozenset()
+    # FINITE_REDIS_URL names a node of a Redis Cluster rather than a single server.
+    redis_cluster: bool = False
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +110,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_fail_closed=frozenset(
             _split_list(env_vars.get("FINITE_RATE_LIMIT_FAIL_CLOSED", ""))
         ),
+        redis_cluster=_flag(env_vars.get("FINITE_REDIS_CLUSTER", "0")),
     )
 
 

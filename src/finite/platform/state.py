@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from redis.asyncio import Redis
-
 from finite.config import Settings
 from finite.core.audit.sealer import AuditSealer
 from finite.core.audit.writer import AuditWriter
 from finite.core.auth.principal_cache import PrincipalCache
-from finite.core.ratelimit.limiter import RateLimiter, redis_client
+from finite.core.ratelimit.limiter import RateLimiter, RedisClient, redis_client
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -26,7 +24,7 @@ class Platform:
     db: Database
     peppers: Peppers
     secrets: SecretBox
-    redis: Redis | None
+    redis: RedisClient | None
     limiter: RateLimiter
     audit: AuditWriter
     sealer: AuditSealer
@@ -36,7 +34,11 @@ class Platform:
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
-        redis = redis_client(settings.redis_url) if settings.redis_url else None
+        redis = (
+            redis_client(settings.redis_url, cluster=settings.redis_cluster)
+            if settings.redis_url
+            else None
+        )
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
         principals = PrincipalCache()
         return cls(

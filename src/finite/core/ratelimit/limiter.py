@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from finite.core.ratelimit.memory_window import MemoryMovingWindow
 from finite.core.ratelimit.redis_window import RedisMovingWindow
@@ -29,8 +30,16 @@ REDIS_RETRY_AFTER_SECONDS = 2.0
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
-def redis_client(url: str) -> Redis:
+# One Redis server, or a Redis Cluster (any node's address; the client learns the others).
+RedisClient = Redis | RedisCluster
+
+
+def redis_client(url: str, *, cluster: bool = False) -> RedisClient:
     """A client whose calls fail fast, so an unreachable Redis never stalls a request for long."""
+    if cluster:
+        return RedisCluster.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
     return Redis.from_url(
         url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )
@@ -57,7 +66,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        redis: Redis | None,
+        redis: RedisClient | None,
         *,
         window_seconds: int = WINDOW_SECONDS,
         processes: int = 1,

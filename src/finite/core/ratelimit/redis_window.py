@@ -7,10 +7,12 @@ server's clock, so processes with skewed clocks still agree.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 # KEYS[1]: a sorted set of request times (microseconds); ARGV: limit, window (µs), unique member
 # suffix. Returns {admitted 0/1, requests in window after this one, oldest time in window (µs)}.
@@ -53,6 +55,14 @@ return redis.call('ZCARD', key)
 """
 
 
+# Scripts in flight at once while an outage's hits are added (a pool connection each).
+_ADD_CONCURRENCY = 32
+
+
+def _microseconds(ages: list[float]) -> list[int]:
+    return [int(age * 1_000_000) for age in ages]
+
+
 @dataclass(frozen=True, slots=True)
 class WindowState:
     admitted: bool
@@ -62,7 +72,7 @@ class WindowState:
 
 
 class RedisMovingWindow:
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis | RedisCluster) -> None:
         self._client = client
         self._script = client.register_script(_SCRIPT)
         self._add_script = client.register_script(_ADD_SCRIPT)
@@ -76,9 +86,16 @@ class RedisMovingWindow:
     async def add(self, hits: dict[str, list[float]], window_seconds: int) -> None:
         """Add hits counted elsewhere (key → ages in seconds) to the shared windows."""
         window_us = window_seconds * 1_000_000
-        async with self._client.pipeline(transaction=False) as pipe:
-            for key, ages in hits.items():
-                args: list[int | str] = [window_us, secrets.token_hex(4)]
-                args.extend(int(age * 1_000_000) for age in ages)
-                await self._add_script(keys=[key], args=args, client=pipe)
-            await pipe.execute()
+        calls = list(hits.items())
+        # Concurrent script calls, not a pipeline: a Redis Cluster's pipeline cannot load a
+        # script on a node that has not seen it, and the keys span many nodes' slots.
+        for start in range(0, len(calls), _ADD_CONCURRENCY):
+            await asyncio.gather(
+                *(
+                    self._add_script(
+                        keys=[key],
+                        args=[window_us, secrets.token_hex(4), *_microseconds(ages)],
+                    )
+                    for key, ages in calls[start : start + _ADD_CONCURRENCY]
+                )
+            )

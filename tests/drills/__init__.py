@@ -1,15 +1,20 @@
 """Fault drills: services of a test's own that it may stop, break and start again.
 
 Never the shared PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379): a drill starts a
-throwaway PostgreSQL cluster (`initdb` + `pg_ctl` in a temporary folder) or `redis-server` on a
-free port and removes it afterwards. Later drills (an SMTP
-server that goes away, an IMAP server that drops the connection) belong here too.
+throwaway PostgreSQL cluster (`initdb` + `pg_ctl` in a temporary folder), `redis-server` or a
+three-node Redis Cluster on free ports, and removes it afterwards.
+
+The drills themselves live beside this module (tests/drills/test_*.py): a database restart, a
+Redis outage, killed workers, a hanging webhook receiver, a fleet of servers and workers, a Redis
+Cluster. Later drills (an SMTP server that goes away, an IMAP server that drops the connection)
+belong here too, with their throwaway services in this module.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -180,12 +185,7 @@ class ThrowawayRedis:
         return self._process is not None and self._process.poll() is None
 
     def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+        return _answers_ping(self.port)
 
 
 @contextmanager
@@ -201,3 +201,115 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
         yield server
     finally:
         server.kill()
+
+
+# A Redis Cluster node also listens on its port + 10000 (the cluster bus), so ports come from a
+# range where both fit below 65536, away from the kernel's ephemeral ports.
+_CLUSTER_PORTS = range(20000, 30000)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _cluster_ports(count: int) -> list[int]:
+    chosen: list[int] = []
+    while len(chosen) < count:
+        port = random.choice(_CLUSTER_PORTS)
+        if port not in chosen and _port_is_free(port) and _port_is_free(port + 10000):
+            chosen.append(port)
+    return chosen
+
+
+@dataclass
+class ThrowawayRedisCluster:
+    """Three `redis-server --cluster-enabled yes` masters on 127.0.0.1, the 16384 slots split
+    between them, in memory only."""
+
+    ports: list[int]
+
+    @property
+    def url(self) -> str:
+        """Any one node: a cluster client learns the others from it."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def command(self, port: int, *args: str) -> str:
+        result = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(port), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return result.stdout.strip()
+
+    def _ready(self) -> bool:
+        try:
+            return all(
+                "cluster_state:ok" in self.command(port, "CLUSTER", "INFO") for port in self.ports
+            )
+        except subprocess.CalledProcessError:
+            return False
+
+
+@contextmanager
+def throwaway_redis_cluster() -> Iterator[ThrowawayRedisCluster]:
+    """A fresh three-node Redis Cluster, formed and serving every slot; killed after the block.
+    Skips the test when redis-server or redis-cli is not installed."""
+    binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if binary is None or cli is None:
+        pytest.skip("no redis-server and redis-cli installed")
+    folder = Path(tempfile.mkdtemp(prefix="finite-drill-redis-cluster-"))
+    ports = _cluster_ports(3)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for port in ports:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        binary,
+                        *("--port", str(port), "--bind", "127.0.0.1"),
+                        *("--cluster-enabled", "yes"),
+                        *("--cluster-config-file", str(folder / f"nodes-{port}.conf")),
+                        *("--save", "", "--appendonly", "no", "--dir", str(folder)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        cluster = ThrowawayRedisCluster(ports)
+        for port in ports:
+            wait_for(
+                lambda port=port: _answers_ping(port), _START_TIMEOUT_SECONDS, f"node {port} down"
+            )
+        subprocess.run(
+            [
+                *(cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports)),
+                *("--cluster-replicas", "0", "--cluster-yes"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        wait_for(cluster._ready, _START_TIMEOUT_SECONDS, "the Redis Cluster never became ready")
+        yield cluster
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -27,6 +27,9 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+WORKERS_KILL_TIMEOUT_SECONDS = 20
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (FINITE_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (FINITE_PORT).")] = None,
@@ -72,6 +75,9 @@ def serve(
         # measured no faster here.
         loop=Loops.asyncio,
         log_level=LogLevels(settings.log_level.lower()),
+        # A worker sent SIGTERM while it is still starting may never stop (granian 2.8): after
+        # this long the server kills what is left, well within systemd's and docker's 30 s.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT_SECONDS,
     ).serve()
 
 

@@ -172,13 +172,13 @@ def test_the_units_commands_migrate_serve_work_and_stop_cleanly(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for name, line in (("serve", serve["ExecStart"][0]), ("worker", worker["ExecStart"][0])):
-            with (logs / f"{name}.log").open("wb") as log:
+            with (logs / f"{name}.log").open("wb") as output:
                 processes.append(
                     subprocess.Popen(
                         command(line),
                         env=env,
                         cwd=tmp_path,
-                        stdout=log,
+                        stdout=output,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )
@@ -205,6 +205,5 @@ def test_the_units_commands_migrate_serve_work_and_stop_cleanly(
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
     for name in ("serve", "worker"):
-        log = (logs / f"{name}.log").read_text()
-        print(f"--- {name}\n{log}")
-        assert "Traceback" not in log
+        output = (logs / f"{name}.log").read_text()
+        assert "Traceback" not in output, output

@@ -172,13 +172,13 @@ def test_the_units_commands_migrate_serve_work_and_stop_cleanly(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for name, line in (("serve", serve["ExecStart"][0]), ("worker", worker["ExecStart"][0])):
-            with (logs / f"{name}.log").open("wb") as output:
+            with (logs / f"{name}.log").open("wb") as sink:
                 processes.append(
                     subprocess.Popen(
                         command(line),
                         env=env,
                         cwd=tmp_path,
-                        stdout=output,
+                        stdout=sink,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )

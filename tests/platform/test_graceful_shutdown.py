@@ -1,10 +1,13 @@
 """SIGTERM to a real `finite serve`: the request in flight is answered, and the audit rows the
-process still holds are written before it exits."""
+process still holds are written before it exits. SIGTERM to a real `finite worker`: the
+delivery in flight is finished and recorded."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,14 +17,21 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from finite.core.events.outbox import record_event
+from finite.core.plans.entitlement import entitlement_for
+from finite.core.webhooks.service import NewEndpoint, create_endpoint
+from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from finite.kit.secretbox import SecretBox
 from finite.models.events import AuditEntry
+from finite.models.webhooks import WebhookDelivery
 from finite.platform.migrations import migrate_to_head
 from tests import backends
 from tests.conftest import TEST_SECRET
 from tests.factories import OrgSetup, bearer, make_org
 from tests.servers import Servers, server_env
+from tests.webhook_receiver import Answer, running_receiver
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +132,84 @@ def test_sigterm_answers_the_request_in_flight_and_writes_its_audit_row(
     assert server.process.wait(timeout=30) == 0, server.stderr
     rows = run(database_of_its_own, "audit", "shutdown-read", "shutdown-slow")
     assert rows == [(200, "/api/me"), (400, "/api/records/leads")], server.stderr
+
+
+async def one_event_for(database_url: str, url: str) -> str:
+    """An organization whose endpoint at `url` has one event to deliver; the endpoint's id."""
+    db = Database(database_url)
+    try:
+        org = await make_org(db, Peppers.from_secrets(TEST_SECRET))
+        now = utcnow()
+        async with db.transaction() as session:
+            created = await create_endpoint(
+                session,
+                SecretBox.from_secrets(TEST_SECRET),
+                org_id=org.org_id,
+                entitlement=entitlement_for("crm", "enterprise", "active", None, None, None, now),
+                new=NewEndpoint(url, ["*"], ["*"], "shutdown"),
+                now=now,
+            )
+            await record_event(
+                session,
+                org_id=org.org_id,
+                product="crm",
+                event="create",
+                module="leads",
+                record_id=1,
+                version=1,
+                data={"id": 1, "name": "Lead 1"},
+                changed_fields=[],
+            )
+        return created.endpoint.id
+    finally:
+        await db.dispose()
+
+
+async def delivery_statuses(database_url: str, endpoint_id: str) -> list[tuple[str, int]]:
+    db = Database(database_url)
+    try:
+        async with db.read() as session:
+            rows = await session.execute(
+                select(WebhookDelivery.status, WebhookDelivery.attempt_total).where(
+                    WebhookDelivery.endpoint_id == endpoint_id
+                )
+            )
+            return [(status, attempts) for status, attempts in rows]
+    finally:
+        await db.dispose()
+
+
+def test_sigterm_lets_the_worker_finish_the_delivery_in_flight(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'finite.db'}"
+    migrate_to_head(database_url)
+    with running_receiver() as receiver:
+        receiver.script = [Answer(delay=SLOW_BODY_SECONDS)]
+        endpoint_id = asyncio.run(one_event_for(database_url, receiver.url))
+        env = server_env(
+            data_dir=str(tmp_path / "data"),
+            database_url=database_url,
+            secret_key=TEST_SECRET,
+            allow_private_targets="1",
+        )
+        log_path = tmp_path / "worker.log"
+        with log_path.open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "finite", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            receiver.wait_for(1, timeout=20)  # the delivery is in flight: its answer is slow
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0, log_path.read_text()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    (request,) = receiver.snapshot()
+    assert request.answered_at is not None, "the worker waited for the answer"
+    statuses = asyncio.run(delivery_statuses(database_url, endpoint_id))
+    assert statuses == [("succeeded", 1)], log_path.read_text()

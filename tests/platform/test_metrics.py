@@ -22,6 +22,7 @@ from finite.core.metrics import exposition
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models.webhooks import WebhookDelivery
+from finite.platform.metrics import queue_families
 from finite.platform.metrics_sampler import sample
 from tests.factories import OrgSetup, bearer
 from tests.webhook_receiver import (
@@ -203,3 +204,14 @@ async def test_the_audit_backlog_and_the_pools_in_use_are_sampled(db: Database) 
     assert value(busy, in_use, pool=pool) == 1
     assert value(idle, in_use, pool=pool) == 0
     assert value(idle, "finite_db_pool_size", pool=pool) > 0
+
+
+async def test_the_queues_are_left_out_while_the_database_does_not_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = Database("postgresql+asyncpg://postgres@127.0.0.1:1/finite")
+    try:
+        assert await queue_families(unreachable) == []
+    finally:
+        await unreachable.dispose()
+    assert "the webhook queues could not be read" in caplog.text

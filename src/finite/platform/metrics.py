@@ -83,5 +83,5 @@ async def queue_families(db: Database) -> list[Metric]:
         labels=["queue"],
     )
     age.add_metric(["events"], backlog.oldest_event_seconds)
-    age.add_metric(["deliveries"], backlog.deliveries_due and backlog.oldest_due_seconds)
+    age.add_metric(["deliveries"], backlog.oldest_due_seconds)
     return [depth, age]

@@ -93,9 +93,12 @@ class Servers:
         self.workdir = workdir
         self.started: list[Server] = []
 
-    def launch(self, env: dict[str, str], *, terminal: bool = False) -> Server:
+    def launch(
+        self, env: dict[str, str], *, terminal: bool = False, args: tuple[str, ...] = ()
+    ) -> Server:
         """`terminal`: standard output is a pseudo-terminal (as when run by hand), copied to
-        the same file `Server.stdout` reads; otherwise a plain file (as under systemd)."""
+        the same file `Server.stdout` reads; otherwise a plain file (as under systemd).
+        `args`: more options of `finite serve` (`--workers 2`)."""
         port = free_port()
         index = len(self.started)
         stdout_path = self.workdir / f"server-{index}.out"
@@ -103,7 +106,7 @@ class Servers:
         controller, terminal_end = pty.openpty() if terminal else (-1, -1)
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
             process = subprocess.Popen(
-                [sys.executable, "-m", "finite", "serve", "--port", str(port)],
+                [sys.executable, "-m", "finite", "serve", "--port", str(port), *args],
                 env=env,
                 cwd=self.workdir,
                 stdout=terminal_end if terminal else out,
@@ -119,9 +122,11 @@ class Servers:
         self.started.append(server)
         return server
 
-    def start(self, env: dict[str, str], count: int = 1) -> list[Server]:
+    def start(
+        self, env: dict[str, str], count: int = 1, args: tuple[str, ...] = ()
+    ) -> list[Server]:
         """Launch `count` servers at once, then wait until each one answers."""
-        launched = [self.launch(env) for _ in range(count)]
+        launched = [self.launch(env, args=args) for _ in range(count)]
         for server in launched:
             server.wait_until_healthy()
         return launched

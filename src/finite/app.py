@@ -16,10 +16,12 @@ from finite.platform.errors import handle_app_error, handle_http_exception, hand
 from finite.platform.health import healthz, readyz
 from finite.platform.heap_freeze import freeze_startup_heap
 from finite.platform.logs import configure_logging
+from finite.platform.metrics import metrics_endpoint
 from finite.platform.options_answers import answer_every_method
 from finite.platform.rate_limits import add_rate_limit_headers
 from finite.platform.request_bodies import JsonBodyRequest
 from finite.platform.request_id import add_request_id_header
+from finite.platform.request_metrics import RequestMetrics
 from finite.platform.state import Platform
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -36,10 +38,17 @@ def create_served_app() -> Litestar:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     platform = Platform.build(settings)
     app = Litestar(
-        route_handlers=[healthz, readyz, *OPENAPI_HANDLERS, CRM_ROUTER, HANDOVER_ROUTER],
+        route_handlers=[
+            healthz,
+            readyz,
+            metrics_endpoint,
+            *OPENAPI_HANDLERS,
+            CRM_ROUTER,
+            HANDOVER_ROUTER,
+        ],
         exception_handlers={
             AppError: handle_app_error,
             HTTPException: handle_http_exception,
@@ -56,4 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     answer_every_method(app)
+    # Outermost, inside Litestar's entry: unknown paths are counted too, and the request id is
+    # set for every log line the request causes.
+    app.asgi_handler = RequestMetrics(app.asgi_handler)
     return app

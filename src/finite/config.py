@@ -13,6 +13,7 @@ from finite.kit.db import DEFAULT_POOL_SIZE
 from finite.kit.private_files import private_folder
 
 Environment = Literal["development", "production"]
+LogFormat = Literal["text", "json"]
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
 # The one setting that lets outgoing requests (webhook deliveries, and every later kind) reach
@@ -58,6 +59,9 @@ class Settings:
     rate_limit_fail_closed: frozenset[str] = frozenset()
     # FINITE_REDIS_URL names a node of a Redis Cluster rather than a single server.
     redis_cluster: bool = False
+    # /metrics is open unless this is set: then it wants `Authorization: Bearer <token>`.
+    metrics_token: str | None = field(repr=False, default=None)
+    log_format: LogFormat = "text"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +115,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             _split_list(env_vars.get("FINITE_RATE_LIMIT_FAIL_CLOSED", ""))
         ),
         redis_cluster=_flag(env_vars.get("FINITE_REDIS_CLUSTER", "0")),
+        metrics_token=env_vars.get("FINITE_METRICS_TOKEN", "").strip() or None,
+        log_format=_log_format(env_vars.get("FINITE_LOG_FORMAT", "text")),
     )
 
 
@@ -121,6 +127,15 @@ def _allow_private_targets(env_vars: Mapping[str, str]) -> bool:
         if value.strip():
             return _flag(value)
     return False
+
+
+def _log_format(value: str) -> LogFormat:
+    normalized = value.strip().lower()
+    if normalized in ("", "text"):
+        return "text"
+    if normalized == "json":
+        return "json"
+    raise ConfigError(f"FINITE_LOG_FORMAT must be 'text' or 'json', not {value!r}")
 
 
 def _environment(value: str) -> Environment:

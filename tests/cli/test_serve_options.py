@@ -26,7 +26,13 @@ class RecordedGranian:
 
     def __init__(self, target: str, **options: Any) -> None:
         processes = os.environ.get("FINITE_PROCESSES")
-        RecordedGranian.made = {"target": target, "FINITE_PROCESSES": processes, **options}
+        metrics_folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        RecordedGranian.made = {
+            "target": target,
+            "FINITE_PROCESSES": processes,
+            "PROMETHEUS_MULTIPROC_DIR": metrics_folder,
+            **options,
+        }
 
     def serve(self) -> None:
         """Returns at once: the options are what this test is about."""
@@ -62,6 +68,30 @@ def test_serve_tells_its_workers_how_many_share_the_rate_limits(
     result = CliRunner().invoke(app, ["serve", "--workers", "3"], env=env)
     assert result.exit_code == 0, result.output
     assert RecordedGranian.made["FINITE_PROCESSES"] == "8"
+
+
+def test_serve_bounds_its_workers_shutdown_and_shares_one_metrics_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(granian, "Granian", RecordedGranian)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    env = {"FINITE_DATA_DIR": str(tmp_path), "FINITE_DEMO": "0", "FINITE_LOG_FORMAT": "json"}
+    result = CliRunner().invoke(app, ["serve", "--shutdown-timeout", "12"], env=env)
+    assert result.exit_code == 0, result.output
+    made = RecordedGranian.made
+    assert made["workers_kill_timeout"] == 12
+    folder = made["PROMETHEUS_MULTIPROC_DIR"]
+    assert folder is not None
+    assert Path(folder).name.startswith("finite-metrics-")
+    assert not Path(folder).exists(), "removed when the server ends"
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    # JSON lines: granian's loggers hand their records to the root logger's JSON handler.
+    assert made["log_dictconfig"]["loggers"]["_granian"]["propagate"] is True
+
+    result = CliRunner().invoke(app, ["serve"], env={**env, "FINITE_LOG_FORMAT": "text"})
+    assert result.exit_code == 0, result.output
+    assert RecordedGranian.made["workers_kill_timeout"] == 20
+    assert RecordedGranian.made["log_dictconfig"] is None
 
 
 def test_a_served_worker_freezes_its_startup_heap(

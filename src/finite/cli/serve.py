@@ -12,11 +12,12 @@ import typer
 
 from finite.cli.common import settings_or_exit
 from finite.config import Settings
+from finite.core.metrics import multiprocess_folder
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.private_files import keep_new_files_private
 from finite.platform.first_run import DemoAccess, create_demo_if_empty, write_keys_file
-from finite.platform.logs import configure_logging
+from finite.platform.logs import configure_logging, granian_log_config
 from finite.platform.migrations import migrate_to_head
 
 
@@ -27,9 +28,6 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
-WORKERS_KILL_TIMEOUT_SECONDS = 20
-
-
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (FINITE_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (FINITE_PORT).")] = None,
@@ -37,6 +35,14 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Migrate the schema before serving.")
     ] = True,
+    shutdown_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds a worker process may take to stop on SIGTERM (finish its requests, "
+            "write its audit rows) before it is killed.",
+        ),
+    ] = 20,
 ) -> None:
     """Serve both APIs. On an empty database, first create a demo organization and its keys:
     shown on a terminal, otherwise written to a private file in the data folder."""
@@ -48,7 +54,7 @@ def serve(
     # is readable by this user alone.
     keep_new_files_private()
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if migrate_first:
         migrate_to_head(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -63,22 +69,27 @@ def serve(
     # Servers on several machines set FINITE_PROCESSES to the count of them all, which wins.
     os.environ.setdefault("FINITE_PROCESSES", str(workers))
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
-    Granian(
-        "finite.app:create_served_app",
-        factory=True,
-        address=bind_host,
-        port=bind_port,
-        workers=workers,
-        interface=Interfaces.ASGI,
-        # Not "auto": granian would take rloop whenever it is installed, and asyncpg cannot
-        # start TLS on its transports ("TCPTransport protocol cannot be changed"). uvloop
-        # measured no faster here.
-        loop=Loops.asyncio,
-        log_level=LogLevels(settings.log_level.lower()),
-        # A worker sent SIGTERM while it is still starting may never stop (granian 2.8): after
-        # this long the server kills what is left, well within systemd's and docker's 30 s.
-        workers_kill_timeout=WORKERS_KILL_TIMEOUT_SECONDS,
-    ).serve()
+    # /metrics sums the figures of every worker process through this folder (core/metrics.py).
+    with multiprocess_folder():
+        Granian(
+            "finite.app:create_served_app",
+            factory=True,
+            address=bind_host,
+            port=bind_port,
+            workers=workers,
+            interface=Interfaces.ASGI,
+            # Not "auto": granian would take rloop whenever it is installed, and asyncpg cannot
+            # start TLS on its transports ("TCPTransport protocol cannot be changed"). uvloop
+            # measured no faster here.
+            loop=Loops.asyncio,
+            log_level=LogLevels(settings.log_level.lower()),
+            log_dictconfig=granian_log_config(settings.log_format),
+            # On SIGTERM each worker stops accepting, lets requests in flight finish, then runs
+            # the app's shutdown (the audit rows it holds are written); one that takes longer
+            # is killed — as is one told to stop while still starting, which never would
+            # (granian 2.8). The default stays within systemd's and docker's 30 s.
+            workers_kill_timeout=shutdown_timeout,
+        ).serve()
 
 
 class KeysNotSaved(Exception):

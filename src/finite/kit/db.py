@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import Pool, PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from finite.kit.engines import engine_for, engine_for_url
@@ -117,6 +117,15 @@ class Database:
         """PostgreSQL: a new driver connection of its own, outside the pools (for LISTEN,
         which holds its connection for good)."""
         return await self.backend.dedicated_connection(self.engine)
+
+    def pools(self) -> dict[str, Pool]:
+        """The process's connection pools by name (for /metrics)."""
+        pools = {"main": self.engine.pool}
+        if self._generic_plans_engine is not self.engine:
+            pools["generic_plans"] = self._generic_plans_engine.pool
+        if self._inline_reads is not None:
+            pools["sqlite_reads"] = self._inline_reads.pool
+        return pools
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

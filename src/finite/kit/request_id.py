@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 import secrets
+from contextvars import ContextVar
 from typing import Any
 
 from litestar.types import Scope
 
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _STATE_KEY = "finite_request_id"
+
+# The id of the request the current task serves, for log lines (platform/logs.py); set when a
+# request arrives (platform/request_metrics.py), None outside requests.
+current_request_id: ContextVar[str | None] = ContextVar("finite_request_id", default=None)
 
 
 def request_id_of(scope: Scope) -> str:

@@ -6,6 +6,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from finite.core.auth.principal import Principal
+from finite.core.metrics import metrics
 from finite.core.ratelimit.headers import rate_limit_headers
 from finite.core.ratelimit.limiter import RateDecision
 from finite.kit.errors import AppError
@@ -26,6 +27,7 @@ async def enforce_rate_limit(request: AnyRequest, principal: Principal) -> RateD
     )
     request.scope["state"][_STATE_KEY] = decision
     if decision.unavailable:
+        _rejected(principal.product, "unavailable")
         # Redis is down and this plan fails closed (FINITE_RATE_LIMIT_FAIL_CLOSED): an outage,
         # not the caller's excess. Retry-After comes with the rate-limit headers.
         raise AppError(
@@ -35,6 +37,7 @@ async def enforce_rate_limit(request: AnyRequest, principal: Principal) -> RateD
             f"retry after {decision.reset_after} seconds.",
         )
     if not decision.allowed:
+        _rejected(principal.product, "limit")
         raise AppError(
             429,
             "RATE_LIMITED",
@@ -42,6 +45,10 @@ async def enforce_rate_limit(request: AnyRequest, principal: Principal) -> RateD
             f"retry after {decision.reset_after} seconds.",
         )
     return decision
+
+
+def _rejected(product: str, reason: str) -> None:
+    metrics().rate_limit_rejections.labels(product, reason).inc()
 
 
 def decision_of(scope: Scope) -> RateDecision | None:

@@ -16,6 +16,7 @@ from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
 from finite.platform.auth_listener import ChangeListener, change_listener
 from finite.platform.http import AnyRequest
+from finite.platform.metrics_sampler import Sampler
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class Platform:
     sealer: AuditSealer
     principals: PrincipalCache
     auth_listener: ChangeListener
+    sampler: Sampler
     worker: DeliveryWorker | None = field(default=None)
 
     @classmethod
@@ -41,6 +43,7 @@ class Platform:
         )
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
         principals = PrincipalCache()
+        audit = AuditWriter(db)
         return cls(
             settings=settings,
             db=db,
@@ -52,10 +55,11 @@ class Platform:
                 processes=settings.processes,
                 fail_closed=settings.rate_limit_fail_closed,
             ),
-            audit=AuditWriter(db),
+            audit=audit,
             sealer=AuditSealer(db),
             principals=principals,
             auth_listener=change_listener(db, principals),
+            sampler=Sampler(db, audit),
         )
 
     async def start(self) -> None:
@@ -66,6 +70,8 @@ class Platform:
         if self.settings.inline_worker:
             self.worker = new_worker(self.settings, self.db, self.secrets)
             self.worker.start()
+        self.sampler.worker = self.worker
+        self.sampler.start()
 
     def nudge_worker(self) -> None:
         """A change was committed: the in-process worker looks for it now, not at its next poll."""
@@ -73,6 +79,7 @@ class Platform:
             self.worker.nudge()
 
     async def close(self) -> None:
+        await self.sampler.stop()
         if self.worker is not None:
             await self.worker.stop()  # finishes or gives back deliveries in flight
         await self.audit.stop()

@@ -22,6 +22,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.chain import CHAIN_COLUMNS, CONTENT_COLUMNS, seal_arriving
+from finite.core.metrics import metrics
 from finite.kit import db_errors
 from finite.kit.db import Database, engine_of
 from finite.models.events import AuditEntry
@@ -58,11 +59,20 @@ class AuditWriter:
             if not self._overflowing:
                 logger.error("%d audit rows wait: dropping new ones until written", MAX_BUFFERED)
                 self._overflowing = True
-            self.dropped += 1  # bounded memory if the database stays down
+            self._dropped()  # bounded memory if the database stays down
             return
         self._buffer.append(entry)
         if len(self._buffer) >= FLUSH_BATCH:
             self._wake.set()
+
+    @property
+    def backlog(self) -> int:
+        """Rows waiting to be written (/metrics reports it)."""
+        return len(self._buffer)
+
+    def _dropped(self) -> None:
+        self.dropped += 1
+        metrics().audit_dropped.inc()
 
     async def start(self) -> None:
         self._stopping = False
@@ -128,7 +138,7 @@ class AuditWriter:
                 attempts = self._attempts.get(row["id"], 0) + 1
                 if db_errors.refused(error) or attempts >= MAX_ATTEMPTS:
                     self._attempts.pop(row["id"], None)
-                    self.dropped += 1
+                    self._dropped()
                     logger.exception(
                         "dropped an audit row the database %s: %s %s",
                         "refused" if db_errors.refused(error) else f"failed {attempts} times",

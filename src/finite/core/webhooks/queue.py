@@ -200,8 +200,9 @@ async def record(
     *,
     now: datetime,
     disable_after: timedelta,
-) -> None:
-    """Store the attempts, move each delivery on, and keep each endpoint's health.
+) -> Counter[str]:
+    """Store the attempts, move each delivery on, and keep each endpoint's health. Returns
+    how many deliveries each new status (succeeded, failed, dead) got.
 
     An endpoint deleted while its deliveries were in flight took them with it: their outcomes
     are dropped, and the rest of the batch is recorded.
@@ -210,8 +211,9 @@ async def record(
         session, {(c.outgoing.org_id, c.outgoing.endpoint_id) for c, _ in results}
     )
     results = [r for r in results if (r[0].outgoing.org_id, r[0].outgoing.endpoint_id) in live]
+    statuses: Counter[str] = Counter()
     if not results:
-        return
+        return statuses
     attempts = []
     deliveries = []
     healthy: dict[tuple[str, str], datetime] = {}
@@ -250,6 +252,7 @@ async def record(
                     retry_after = parse_retry_after(outcome.retry_after, outcome.attempted_at)
                 next_at = next_attempt_at(in_round, outcome.attempted_at, retry_after)
             status = "failed" if next_at is not None else "dead"
+        statuses[status] += 1
         deliveries.append(
             {
                 "org_id": out.org_id,
@@ -268,6 +271,7 @@ async def record(
     await session.execute(insert(WebhookAttempt), attempts)
     await session.execute(update(WebhookDelivery), deliveries)
     await _endpoint_health(session, healthy, failing - healthy.keys(), gone, now, disable_after)
+    return statuses
 
 
 async def _endpoint_health(

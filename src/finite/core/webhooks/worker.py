@@ -17,6 +17,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from finite.core.metrics import metrics
 from finite.core.webhooks import queue
 from finite.core.webhooks.clients import EndpointClients
 from finite.core.webhooks.fanout import fan_out
@@ -144,12 +145,13 @@ class DeliveryWorker:
             tasks = [asyncio.create_task(self._send(item)) for item in claimed]
             outcomes = await asyncio.gather(*tasks)
             async with self.db.transaction() as session:
-                await queue.record(
+                statuses = await queue.record(
                     session,
                     list(zip(claimed, outcomes, strict=True)),
                     now=self.clock(),
                     disable_after=self.disable_after,
                 )
+            _count(statuses)
             attempted += len(claimed)
 
     async def _step(self) -> bool:
@@ -262,5 +264,19 @@ class DeliveryWorker:
             return 0
         results, self._results = self._results, []
         async with self.db.transaction() as session:
-            await queue.record(session, results, now=self.clock(), disable_after=self.disable_after)
+            statuses = await queue.record(
+                session, results, now=self.clock(), disable_after=self.disable_after
+            )
+        _count(statuses)
         return len(results)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+
+def _count(statuses: Counter[str]) -> None:
+    """After the commit: what /metrics counts was recorded."""
+    deliveries = metrics().webhook_deliveries
+    for status, count in statuses.items():
+        deliveries.labels(status).inc(count)

@@ -1,7 +1,8 @@
 """The list query of GET /api/records/{module}, on SQLite and PostgreSQL: field filters with every
 operator (standard and custom fields), AND-combination, sorting with empty values last in both
-directions and an id tie-break, `fields`, page and keyset-cursor paging (also while records are inserted),
-`total` / `total_relation`, 400s that name every bad parameter, and organization isolation.
+directions and an id tie-break, `fields`, page and keyset-cursor paging (also while records are
+inserted), `total` / `total_relation`, 400s that name every bad parameter, and organization
+isolation.
 
 `q` is only checked for behaviour (name word, email fragment, company; never another org's):
 its implementation is being replaced by indexed search.

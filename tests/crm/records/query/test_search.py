@@ -580,7 +580,8 @@ async def test_searches_sorted_by_another_field_page_alike_either_way(
 ) -> None:
     """SQLite reads a search sorted by a field from the FTS5 index and sorts it when it
     matches few records, else walks the sort's index: the pages are the same either way (nulls
-    last in both directions, equal values by id, filters, short words, another org's matches ignored)."""
+    last in both directions, equal values by id, filters, short words, another org's matches
+    ignored)."""
     monkeypatch.setattr(service, "FEW_SEARCH_MATCHES", few)
     other = await make_org(db, peppers)
     bodies = [

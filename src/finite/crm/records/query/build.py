@@ -9,6 +9,7 @@ after_segments, in_segment_order)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -142,14 +143,14 @@ def page_parts(
     sort: Sort,
     selected: Select[Any],
     matching: Select[Any],
-    segments: list[ColumnElement[Any] | None],
+    segments: Sequence[ColumnElement[Any] | None],
     offset: Any = None,
 ) -> list[Select[Any]]:
     """The statements of a page, one per segment (first_segments' or a cursor's
     after_segments), read one after another until the page is full: `selected` (list_select's
     `matching`, its columns chosen) in each segment, in the segment's order. `offset`: a page
-    numbered past the first starts that many rows in; a later segment then skips what the
-    earlier ones do not hold (counted no further than the offset)."""
+    numbered past the first starts that many rows in; a later segment skips what is left of it,
+    the offset less the earlier segments' rows (counted no further than the offset)."""
     parts = []
     for at, segment in enumerate(segments):
         part = selected
@@ -158,7 +159,8 @@ def page_parts(
         if offset is not None and at == 0:
             part = part.offset(offset)
         elif offset is not None:
-            earlier = matching.where(or_(*segments[:at])).with_only_columns(text("1"))
+            before = or_(*(earlier for earlier in segments[:at] if earlier is not None))
+            earlier = matching.where(before).with_only_columns(text("1"))
             counted = earlier.order_by(None).limit(offset).subquery()
             part = part.offset(offset - select(func.count()).select_from(counted).scalar_subquery())
         parts.append(part)

@@ -12,7 +12,7 @@ statement, and in the shape: one plan per value.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +113,7 @@ def _built(
     matching = list_select(
         engine, table, module, org_id, query, few_matches=few_matches, placeholders=placeholders
     )
-    segments = first_segments(table, query.sort)
+    segments: Sequence[Any] = first_segments(table, query.sort)
     if cursor is not None:
         segments = continue_after(
             engine, table, module, org_id, query, *cursor, placeholders=placeholders

@@ -1,11 +1,11 @@
 """Turn a ListQuery into SQL: filters, search, stable ordering and keyset continuation.
 
 Empty values (nulls) sort last in both directions, on both engines; equal values (nulls too)
-by id, which a descending sort reverses. No one scan of an (org_id, field, id) b-tree gives
-values descending and then the nulls on PostgreSQL (nulls are the largest there), nor on
-SQLite ascending (nulls are the smallest), so such a list is read as consecutive segments: its
-values, then its nulls, each one index range in the index's own order (first_segments,
-after_segments, in_segment_order)."""
+by id, which a descending sort reverses. Ascending, one scan of the (org_id, field, id) index
+gives that order on both (PostgreSQL's own; SQLite reads `NULLS LAST` from an index in two
+passes). Descending, no scan of it does on PostgreSQL (nulls are the largest there), so such a
+list is read as consecutive segments, its values then its nulls, each one index range in the
+index's own order (first_segments, after_segments, in_segment_order)."""
 
 from __future__ import annotations
 

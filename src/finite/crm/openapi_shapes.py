@@ -213,7 +213,8 @@ LIST_FILTERS = (
     query("q", "Full-text search over the module's searchable fields.", _TEXT),
     query(
         "sort",
-        "A field to sort by, `-` first for descending (default, also when empty: `id`).",
+        "A field to sort by, `-` first for descending (default, also when empty: `id`); "
+        "ties by id, records without a value last in both directions.",
         _TEXT,
     ),
     query(

@@ -270,10 +270,12 @@ async def test_filters_q_sort_and_fields_are_honoured(client: Client, org: OrgSe
         records = await listed(client, key, "leads", params)
         assert_rows_match(types, records, rows)
 
-    # The same order as the list, nulls as the largest value.
+    # The same order as the list, empty values last in both directions.
     _, rows = parse(await export(client, key, "leads", [("sort", "-value")]))
     ids = [m["id"] for m in made]
-    assert [int(r["id"]) for r in rows] == [ids[3], ids[2], ids[4], ids[1], ids[0]]
+    assert [int(r["id"]) for r in rows] == [ids[2], ids[4], ids[1], ids[0], ids[3]]
+    _, rows = parse(await export(client, key, "leads", [("sort", "value")]))
+    assert [int(r["id"]) for r in rows] == [ids[0], ids[1], ids[4], ids[2], ids[3]]
     _, rows = parse(await export(client, key, "leads", [("q", "acme")]))
     assert [r["name"] for r in rows] == ["Asha Rao", "Chen Wei"]
 
@@ -613,7 +615,7 @@ async def test_a_large_export_streams_every_row_across_batches(
     kept = [n for n in range(1, count + 1) if n % 7 != 3]
     assert len(rows) == len(kept) > BATCH_ROWS
     assert len({r["id"] for r in rows}) == len(rows)
-    expected = sorted(kept, key=lambda n: (n % 7 == 0, n % 7, n), reverse=True)
+    expected = sorted(kept, key=lambda n: (n % 7 != 0, n % 7, n), reverse=True)  # nulls last
     assert [int(r["id"]) for r in rows] == expected
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, Table, Text, cast, func, literal, select
@@ -98,11 +98,17 @@ def copy_statement(
 
 
 async def stream_copy(
-    db: Database, statement: Select[Any], *, lines: bool = False
+    db: Database, statement: Select[Any] | Sequence[Select[Any]], *, lines: bool = False
 ) -> AsyncIterator[bytes]:
     """COPY (statement) TO STDOUT with CRLF line ends, through a bounded queue: as CSV with a
-    header, or (`lines`) a statement of one column holding each row's CSV line, without one."""
-    sql = str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+    header, or (`lines`) a statement of one column holding each row's CSV line, without one.
+    Several statements (a list read in segments: build.page_parts) are copied one after
+    another from one snapshot, as one CSV."""
+    statements = [statement] if isinstance(statement, Select) else list(statement)
+    sqls = [
+        str(each.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+        for each in statements
+    ]
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUE_CHUNKS)
     to_crlf: LineEnds | TextLines = TextLines() if lines else LineEnds()
     options: dict[str, Any] = {"format": "text"} if lines else {"format": "csv", "header": True}
@@ -125,9 +131,12 @@ async def stream_copy(
                 raw = await connection.get_raw_connection()
                 driver = raw.driver_connection
                 assert driver is not None
-                async with driver.transaction(readonly=True):
+                isolation = "repeatable_read" if len(sqls) > 1 else "read_committed"
+                async with driver.transaction(isolation=isolation, readonly=True):
                     await driver.execute(_SETTINGS)
-                    await driver.copy_from_query(sql, output=output, **options)
+                    for at, sql in enumerate(sqls):
+                        once = {**options, "header": False} if at and not lines else options
+                        await driver.copy_from_query(sql, output=output, **once)
             if pending:
                 await queue.put(to_crlf(b"".join(pending)))
         finally:  # also when COPY fails: the consumer stops waiting and raises its error

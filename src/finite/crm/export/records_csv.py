@@ -13,7 +13,7 @@ from finite.crm.export.sqlite_lines import lines_are_current, stored_line
 from finite.crm.export.stored_rows import StoredRows, worth_reading
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository
-from finite.crm.records.query.build import list_select
+from finite.crm.records.query.build import first_segments, list_select, page_parts
 from finite.crm.records.query.grammar import ListQuery
 from finite.crm.records.serialize import SYSTEM_OUTPUT
 from finite.kit.db import Database
@@ -64,6 +64,9 @@ async def postgres_csv(
     lines are this code's, else every cell computed (see postgres_copy.py)."""
     table = repository.table(schema.name)
     matching = list_select(engine, table, schema.name, org_id, query)
+    # Read in segments where one index scan cannot give the order (build.first_segments): a
+    # COPY of `sort=-value` sorted every match instead.
+    parts = page_parts(table, query.sort, matching, matching, first_segments(table, query.sort))
     columns = export_columns(schema, query)
     line = postgres_lines.postgres_line(schema.name)
     if line is not None and line.holds_first(columns):
@@ -71,9 +74,12 @@ async def postgres_csv(
             current = await postgres_lines.lines_are_current(session, schema.name)
         if current:
             yield header_chunk(columns)
-            statement = postgres_lines.lines_statement(schema, table, columns, matching)
-            async for chunk in stream_copy(db, statement, lines=True):
+            statements = [
+                postgres_lines.lines_statement(schema, table, columns, part) for part in parts
+            ]
+            async for chunk in stream_copy(db, statements, lines=True):
                 yield chunk
             return
-    async for chunk in stream_copy(db, copy_statement(schema, table, columns, matching)):
+    statements = [copy_statement(schema, table, columns, part) for part in parts]
+    async for chunk in stream_copy(db, statements):
         yield chunk

@@ -1,7 +1,8 @@
 """The list query of GET /api/records/{module}, on SQLite and PostgreSQL: field filters with every
-operator (standard and custom fields), AND-combination, sorting with nulls as the largest value
-and an id tie-break, `fields`, page and keyset-cursor paging (also while records are inserted),
-`total` / `total_relation`, 400s that name every bad parameter, and organization isolation.
+operator (standard and custom fields), AND-combination, sorting with empty values last in both
+directions and an id tie-break, `fields`, page and keyset-cursor paging (also while records are
+inserted), `total` / `total_relation`, 400s that name every bad parameter, and organization
+isolation.
 
 `q` is only checked for behaviour (name word, email fragment, company; never another org's):
 its implementation is being replaced by indexed search.
@@ -114,13 +115,17 @@ async def walk_pages(
 def ordered(
     records: list[dict[str, Any]], key: str, descending: bool, parse: Callable[[Any], Any]
 ) -> list[int]:
-    """The contract's order: the value (nulls largest), then id; descending reverses both."""
-    ascending = sorted(
-        records,
-        key=lambda r: (r[key] is None, parse(r[key]) if r[key] is not None else 0, r["id"]),
+    """The contract's order: the value, then id (descending reverses both); empty values (null)
+    last in both directions, among themselves by id (descending: reversed)."""
+    valued = sorted(
+        (r for r in records if r[key] is not None),
+        key=lambda r: (parse(r[key]), r["id"]),
+        reverse=descending,
     )
-    result = [r["id"] for r in ascending]
-    return result[::-1] if descending else result
+    empty = sorted(
+        (r for r in records if r[key] is None), key=lambda r: r["id"], reverse=descending
+    )
+    return [r["id"] for r in (*valued, *empty)]
 
 
 def when(text: str) -> datetime:
@@ -568,8 +573,8 @@ async def forty_leads(client: Client, key: str) -> list[dict[str, Any]]:
 async def test_sorting_paging_and_cursor_walks_agree_with_the_contract(
     client: Client, org: OrgSetup
 ) -> None:
-    """For every sort: the full list is in contract order (nulls last ascending, first
-    descending; equal values by id), and both a page walk and a cursor walk with per_page 7
+    """For every sort: the full list is in contract order (nulls last in both directions;
+    equal values by id), and both a page walk and a cursor walk with per_page 7
     visit every record exactly once in that order (cursor walks: on keys that are never null;
     nullable and boolean keys have their own tests below)."""
     key = org.crm_key
@@ -602,17 +607,17 @@ async def test_sorting_paging_and_cursor_walks_agree_with_the_contract(
         walked = await walk_cursor(client, key, "leads", params)
         assert [r["id"] for r in walked] == ordered(chosen, field, sort.startswith("-"), parse)
 
-    # Nulls are the largest value: last ascending, first descending.
+    # Empty values come last in both directions (`-value` used to start with them).
     ascending = await ids(client, key, "leads", [("sort", "value")])
     descending = await ids(client, key, "leads", [("sort", "-value")])
-    nulls = {r["id"] for r in records if r["value"] is None}
-    assert set(ascending[-len(nulls) :]) == nulls
-    assert set(descending[: len(nulls)]) == nulls
+    nulls = [r["id"] for r in records if r["value"] is None]
+    assert ascending[-len(nulls) :] == nulls
+    assert descending[-len(nulls) :] == nulls[::-1]
 
 
 async def test_a_cursor_walk_crosses_null_sort_values(client: Client, org: OrgSetup) -> None:
-    """Nulls are the largest value: an ascending walk ends with them, a descending one starts
-    with them; pages that end on a null continue correctly."""
+    """Empty values come last: a walk in either direction ends with them; pages that end on
+    a null continue correctly."""
     key = org.crm_key
     records = await forty_leads(client, key)
     failures = []
@@ -641,7 +646,7 @@ async def test_a_page_that_straddles_values_and_nulls_keeps_its_total(
     await create(client, key, "leads", {"name": "Other", "value": 9, "status": "Lost"})
     ascending = [r["id"] for r in sorted(valued, key=lambda r: Decimal(r["value"]))]
     nulls = [r["id"] for r in empty]
-    orders = {"value": [*ascending, *nulls], "-value": [*nulls[::-1], *ascending[::-1]]}
+    orders = {"value": [*ascending, *nulls], "-value": [*ascending[::-1], *nulls[::-1]]}
     for (sort, expected), per_page in itertools.product(orders.items(), (2, 3)):
         # per_page 2: a page holds a value and a null; 3: a page starts right at the boundary
         params = [("sort", sort), ("status[ne]", "Lost"), ("per_page", str(per_page))]
@@ -657,6 +662,45 @@ async def test_a_page_that_straddles_values_and_nulls_keeps_its_total(
             cursor = body["next_cursor"]
         chunks = [expected[at : at + per_page] for at in range(0, 6, per_page)]
         assert pages == chunks, (sort, per_page)
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5])
+async def test_empty_values_come_last_in_both_directions_on_every_page(
+    client: Client, org: OrgSetup, per_page: int
+) -> None:
+    """Issue 23, defect 7: `sort=-value` started with the records without a value. In both
+    directions, on standard money, text and integer keys and a custom field, the list ends
+    with its empty values, and cursor walks and numbered pages of every size read each record
+    once, in that order, across the boundary between values and empties."""
+    key = org.crm_key
+    await add_field(client, key, "leads", {"key": "cf_code", "label": "C", "type": "text"})
+    records = []
+    for n in range(11):
+        body: dict[str, Any] = {"name": f"L{n}"}
+        if n % 3:
+            body["value"] = (n * 37) % 5
+            body["company"] = f"Co {(n * 7) % 4}"
+            body["cf_code"] = f"C{n % 2}"
+            body["employees"] = n % 4
+        records.append(await create(client, key, "leads", body))
+    empty = {r["id"] for r in records if r["value"] is None}
+    parse: dict[str, Callable[[Any], Any]] = {"value": Decimal}
+    for field in ("value", "company", "cf_code", "employees"):
+        for sort in (field, f"-{field}"):
+            expected = ordered(records, field, sort.startswith("-"), parse.get(field, same))
+            assert set(expected[-len(empty) :]) == empty, sort
+            params = [("sort", sort)]
+            assert await ids(client, key, "leads", params) == expected, sort
+            walked = await walk_cursor(client, key, "leads", params, per_page=per_page)
+            assert [r["id"] for r in walked] == expected, (sort, per_page)
+            paged = await walk_pages(client, key, "leads", params, per_page=per_page)
+            assert [r["id"] for r in paged] == expected, (sort, per_page)
+            # A filter that keeps some of each: the count and the order hold.
+            narrowed = [*params, ("name[ne]", "L1"), ("per_page", str(per_page))]
+            body = await page_of(client, key, "leads", narrowed)
+            assert (body["total"], body["total_relation"]) == (10, "eq")
+            kept = [i for i in expected if i != records[1]["id"]]
+            assert [r["id"] for r in body["data"]] == kept[:per_page], sort
 
 
 async def test_a_cursor_walk_on_a_boolean_sort_key(client: Client, org: OrgSetup) -> None:

@@ -159,6 +159,10 @@ def test_the_values_that_shape_the_sql_get_their_own_plans() -> None:
     assert plan_of(at_null) is not plan_of(at_value)
     assert len(plan_of(at_value).parts) == 2  # the names beyond the cursor, then the nulls
     assert plan_of(f"sort=name&cursor={encode_cursor(sort, 'Zed', 9)}") is plan_of(at_value)
+    # Empty values last: a descending first page reads the values, then the empties.
+    assert len(plan_of("sort=-value").parts) == 2
+    assert len(plan_of("sort=-value&page=3").parts) == 2
+    assert len(plan_of("sort=value").parts) == len(plan_of("sort=-updated_at").parts) == 1
 
 
 def test_searches_are_built_for_their_words() -> None:

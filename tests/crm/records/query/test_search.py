@@ -580,7 +580,8 @@ async def test_searches_sorted_by_another_field_page_alike_either_way(
 ) -> None:
     """SQLite reads a search sorted by a field from the FTS5 index and sorts it when it
     matches few records, else walks the sort's index: the pages are the same either way (nulls
-    last ascending, equal values by id, filters, short words, another org's matches ignored)."""
+    last in both directions, equal values by id, filters, short words, another org's matches
+    ignored)."""
     monkeypatch.setattr(service, "FEW_SEARCH_MATCHES", few)
     other = await make_org(db, peppers)
     bodies = [
@@ -597,7 +598,7 @@ async def test_searches_sorted_by_another_field_page_alike_either_way(
     def by_city(ids: list[int], descending: bool) -> list[int]:
         valued = sorted((i for i in ids if mine[i]["city"]), key=lambda i: (mine[i]["city"], i))
         nulls = sorted(i for i in ids if not mine[i]["city"])
-        return [*nulls[::-1], *valued[::-1]] if descending else [*valued, *nulls]
+        return [*valued[::-1], *nulls[::-1]] if descending else [*valued, *nulls]
 
     acme = [i for i, body in mine.items() if body["company"] == "Acme Pumps"]
     new_acme = [i for i in acme if mine[i]["status"] == "New"]

@@ -1,11 +1,15 @@
 """Turn a ListQuery into SQL: filters, search, stable ordering and keyset continuation.
 
-Nulls sort as the largest value on both engines (PostgreSQL's natural order, so its b-tree
-indexes serve both directions): last when ascending, first when descending.
-"""
+Empty values (nulls) sort last in both directions, on both engines; equal values (nulls too)
+by id, which a descending sort reverses. Ascending, one scan of the (org_id, field, id) index
+gives that order on both (PostgreSQL's own; SQLite reads `NULLS LAST` from an index in two
+passes). Descending, no scan of it does on PostgreSQL (nulls are the largest there), so such a
+list is read as consecutive segments, its values then its nulls, each one index range in the
+index's own order (first_segments, after_segments, in_segment_order)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -102,15 +106,65 @@ def filter_clause(
     return comparisons[op](value)
 
 
-def order_by(table: Table, sort: Sort) -> list[Any]:
+def order_by(table: Table, sort: Sort, *, nulls_apart: bool = False) -> list[Any]:
+    """The sort's ORDER BY: the value, nulls last, then id. `nulls_apart`: for a statement
+    whose rows are all nulls or all values (a segment), where the engine's own null order
+    (the index's) is the same order."""
     column = column_of(table, sort.field, sort.custom)
     if sort.by_id:
         return [table.c.id.desc() if sort.descending else table.c.id.asc()]
-    if _never_null(sort):
+    if nulls_apart or _never_null(sort):
         primary = column.desc() if sort.descending else column.asc()
     else:
-        primary = column.desc().nulls_first() if sort.descending else column.asc().nulls_last()
+        primary = column.desc().nulls_last() if sort.descending else column.asc().nulls_last()
     return [primary, table.c.id.desc() if sort.descending else table.c.id.asc()]
+
+
+def first_segments(table: Table, sort: Sort) -> list[ColumnElement[Any] | None]:
+    """The whole list as after_segments' consecutive segments (None: one, the whole list). A
+    descending sort on a nullable key takes two, its values then its nulls: PostgreSQL reads
+    `DESC NULLS LAST` from no index of ours, and sorted every match for it instead."""
+    if sort.by_id or not sort.descending or _never_null(sort):
+        return [None]
+    column = column_of(table, sort.field, sort.custom)
+    return [column.is_not(None), column.is_(None)]
+
+
+def in_segment_order(statement: Select[Any], table: Table, sort: Sort) -> Select[Any]:
+    """`statement`, restricted to one segment, in the index's own order (order_by's
+    `nulls_apart`); FTS-driven lists (by id) keep their rowid order."""
+    if sort.by_id or _never_null(sort):
+        return statement
+    return statement.order_by(None).order_by(*order_by(table, sort, nulls_apart=True))
+
+
+def page_parts(
+    table: Table,
+    sort: Sort,
+    selected: Select[Any],
+    matching: Select[Any],
+    segments: Sequence[ColumnElement[Any] | None],
+    offset: Any = None,
+) -> list[Select[Any]]:
+    """The statements of a page, one per segment (first_segments' or a cursor's
+    after_segments), read one after another until the page is full: `selected` (list_select's
+    `matching`, its columns chosen) in each segment, in the segment's order. `offset`: a page
+    numbered past the first starts that many rows in; a later segment skips what is left of it,
+    the offset less the earlier segments' rows (counted no further than the offset)."""
+    parts = []
+    for at, segment in enumerate(segments):
+        part = selected
+        if segment is not None:
+            part = in_segment_order(selected.where(segment), table, sort)
+        if offset is not None and at == 0:
+            part = part.offset(offset)
+        elif offset is not None:
+            before = or_(*(earlier for earlier in segments[:at] if earlier is not None))
+            earlier = matching.where(before).with_only_columns(text("1"))
+            counted = earlier.order_by(None).limit(offset).subquery()
+            part = part.offset(offset - select(func.count()).select_from(counted).scalar_subquery())
+        parts.append(part)
+    return parts
 
 
 def after_segments(
@@ -119,9 +173,10 @@ def after_segments(
     """The rows after (last_value, last_id) in the order of `order_by`, as consecutive segments:
     every row of a segment comes before every row of the next, and each segment is one range of
     the (org_id, field, id) index, so a page seeks to its first row instead of walking every
-    earlier one. A nullable key may need two: nulls are the largest value, and no one index
-    range holds both the values beyond the cursor and the nulls (an OR of the two made
+    earlier one. A nullable key may need two: nulls come last, and no one index range
+    holds both the values beyond the cursor and the nulls (an OR of the two made
     PostgreSQL and SQLite scan the organization from its first row: 3.6 s deep into 1M rows).
+    Each segment is read in the index's order (in_segment_order).
 
     `placeholders`: the cursor's values as the bindparams after_params fills (only whether
     last_value is None shapes the clauses)."""
@@ -131,9 +186,8 @@ def after_segments(
     later_id = table.c.id < after_id if sort.descending else table.c.id > after_id
     if sort.by_id:
         return [later_id]
-    if last_value is None:  # among the nulls, which sort by id
-        nulls_after = and_(column.is_(None), later_id)
-        return [nulls_after, column.is_not(None)] if sort.descending else [nulls_after]
+    if last_value is None:  # among the nulls, last in both directions and ordered by id
+        return [and_(column.is_(None), later_id)]
     # A row-value comparison is one index range; a null sort value never satisfies it.
     pair = tuple_(column, table.c.id)
     bound = (
@@ -143,9 +197,8 @@ def after_segments(
             literal(bindable(sort.field, sort.custom, last_value), value_type), literal(last_id)
         )
     )
-    if sort.descending or _never_null(sort):
-        return [pair < bound if sort.descending else pair > bound]
-    return [pair > bound, column.is_(None)]
+    beyond = pair < bound if sort.descending else pair > bound
+    return [beyond] if _never_null(sort) else [beyond, column.is_(None)]
 
 
 def list_select(

@@ -12,7 +12,7 @@ statement, and in the shape: one plan per value.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,11 @@ from finite.crm.records.query.build import (
     after_params,
     capped_count,
     continue_after,
+    first_segments,
     holds_values,
     list_params,
     list_select,
+    page_parts,
 )
 from finite.crm.records.query.cursor import decode_cursor
 from finite.crm.records.query.grammar import ListQuery
@@ -111,14 +113,12 @@ def _built(
     matching = list_select(
         engine, table, module, org_id, query, few_matches=few_matches, placeholders=placeholders
     )
-    statement = matching
-    segments: list[Any] = [None]
+    segments: Sequence[Any] = first_segments(table, query.sort)
     if cursor is not None:
         segments = continue_after(
             engine, table, module, org_id, query, *cursor, placeholders=placeholders
         )
-    elif query.page > 1:
-        statement = statement.offset(bindparam("page_offset"))
+    offset: Any = bindparam("page_offset") if cursor is None and query.page > 1 else None
     # The total rides along with the page as one more column: one round trip fewer.
     counted_along = not query.q
     total: list[Any] = []
@@ -128,16 +128,14 @@ def _built(
         total = [capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")]
 
     def paged_parts(selected: Select[Any]) -> tuple[Select[Any], ...]:
-        return tuple(
-            (selected if segment is None else selected.where(segment)).limit(bindparam(PAGE_LIMIT))
-            for segment in segments
-        )
+        parts = page_parts(table, query.sort, selected, matching, segments, offset)
+        return tuple(part.limit(bindparam(PAGE_LIMIT)) for part in parts)
 
-    parts = paged_parts(statement.add_columns(*total))
+    parts = paged_parts(matching.add_columns(*total))
     json_parts = None
     if query.fields is None and engine.stored_record_json(module):
         json_columns = _json_columns(schema, table, query)
-        json_parts = paged_parts(statement.with_only_columns(*json_columns, *total))
+        json_parts = paged_parts(matching.with_only_columns(*json_columns, *total))
     return PagePlan(matching, parts, counted_along, placeholders, json_parts)
 
 

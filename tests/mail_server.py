@@ -132,14 +132,15 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
 
 @contextmanager
 def running_mail_server(
-    security: str = "none", login: tuple[str, str] | None = None
+    security: str = "none", login: tuple[str, str] | None = None, port: int | None = None
 ) -> Iterator[MailServer]:
-    """`security`: `none` (plain), `starttls` (required before MAIL), `tls` (implicit)."""
+    """`security`: `none` (plain), `starttls` (required before MAIL), `tls` (implicit); on a
+    free port unless given one (a drill starts it where a client already points)."""
     with tempfile.TemporaryDirectory(prefix="finite-smtp-") as folder:
         cert, key = _certificate(Path(folder))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
-        server = MailServer(free_port(), security, str(cert), login)
+        server = MailServer(port or free_port(), security, str(cert), login)
 
         def authenticate(
             smtp: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any

@@ -64,6 +64,8 @@ def test_production_with_secrets_and_postgres(tmp_path: Path) -> None:
         ({"FINITE_PORT": "70000"}, "FINITE_PORT"),
         ({"FINITE_DB_POOL_SIZE": "0"}, "FINITE_DB_POOL_SIZE"),
         ({"FINITE_DB_POOL_SIZE": "many"}, "FINITE_DB_POOL_SIZE"),
+        ({"FINITE_SMTP_URL": "mail.example:587"}, "FINITE_SMTP_URL: scheme"),
+        ({"FINITE_SMTP_URL": "smtps://me:pw@mail.example?verify=0"}, "FINITE_SMTP_URL: unknown"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, variables: dict[str, str], message: str) -> None:
@@ -122,3 +124,24 @@ def test_rate_limit_outage_settings(tmp_path: Path) -> None:
     for bad in ("0", "two"):
         with pytest.raises(ConfigError, match="FINITE_PROCESSES"):
             load_settings({"FINITE_DATA_DIR": str(tmp_path), "FINITE_PROCESSES": bad})
+
+
+def test_mail_goes_to_files_unless_a_server_is_named(tmp_path: Path) -> None:
+    plain = load_settings({"FINITE_DATA_DIR": str(tmp_path)})
+    assert plain.smtp is None
+    assert plain.mail_from == "Finite <finite@localhost>"
+    named = load_settings(
+        {
+            "FINITE_DATA_DIR": str(tmp_path),
+            "FINITE_SMTP_URL": "smtp+starttls://me:hunter2@mail.example",
+            "FINITE_MAIL_FROM": "Acme <hello@acme.example>",
+        }
+    )
+    assert named.smtp is not None
+    assert (named.smtp.host, named.smtp.port, named.smtp.security) == (
+        "mail.example",
+        587,
+        "starttls",
+    )
+    assert named.mail_from == "Acme <hello@acme.example>"
+    assert "hunter2" not in repr(named)

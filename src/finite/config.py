@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from finite.kit.db import DEFAULT_POOL_SIZE
+from finite.kit.mail.smtp_url import SmtpSettings, SmtpUrlError, parse_smtp_url
 from finite.kit.private_files import private_folder
 
 Environment = Literal["development", "production"]
@@ -21,6 +22,7 @@ SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
 ALLOW_PRIVATE_TARGETS = "FINITE_ALLOW_PRIVATE_TARGETS"
 ALLOW_PRIVATE_TARGETS_ALIASES = ("FINITE_WEBHOOKS_ALLOW_PRIVATE",)  # deprecated, still read
 MIN_SECRET_LENGTH = 32
+DEFAULT_MAIL_FROM = "Finite <finite@localhost>"
 
 
 class ConfigError(Exception):
@@ -62,6 +64,9 @@ class Settings:
     # /metrics is open unless this is set: then it wants `Authorization: Bearer <token>`.
     metrics_token: str | None = field(repr=False, default=None)
     log_format: LogFormat = "text"
+    # Where mail goes: an SMTP server, or (None) `.eml` files in the data folder's `mail/`.
+    smtp: SmtpSettings | None = field(repr=False, default=None)
+    mail_from: str = DEFAULT_MAIL_FROM
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -117,6 +122,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_cluster=_flag(env_vars.get("FINITE_REDIS_CLUSTER", "0")),
         metrics_token=env_vars.get("FINITE_METRICS_TOKEN", "").strip() or None,
         log_format=_log_format(env_vars.get("FINITE_LOG_FORMAT", "text")),
+        smtp=_smtp(env_vars.get("FINITE_SMTP_URL", "")),
+        mail_from=env_vars.get("FINITE_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
     )
 
 
@@ -188,6 +195,15 @@ def _port(value: str) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"FINITE_PORT must be between 1 and 65535, not {port}")
     return port
+
+
+def _smtp(value: str) -> SmtpSettings | None:
+    if not value.strip():
+        return None
+    try:
+        return parse_smtp_url(value.strip())
+    except SmtpUrlError as exc:
+        raise ConfigError(f"FINITE_SMTP_URL: {exc}") from None
 
 
 def _flag(value: str) -> bool:

@@ -1,4 +1,4 @@
-"""`finite worker`: deliver webhooks. Run any number of them next to `finite serve`."""
+"""`finite worker`: deliver webhooks and send mail; run any number beside `finite serve`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from finite.kit.db import Database
 from finite.kit.private_files import keep_new_files_private
 from finite.kit.secretbox import SecretBox
 from finite.platform.logs import configure_logging
-from finite.platform.state import new_worker
+from finite.platform.state import new_mail_worker, new_worker
 from finite.platform.worker_metrics import start_metrics_server
 
 
@@ -36,9 +36,10 @@ def worker(
         str, typer.Option(help="Address the metrics port binds.")
     ] = "127.0.0.1",
 ) -> None:
-    """Claim due webhook deliveries and send them until stopped (SIGTERM or Ctrl-C).
+    """Claim due webhook deliveries and mail and send them until stopped (SIGTERM or Ctrl-C).
 
-    On stop, deliveries in flight finish (at most 15 s) and unstarted claims are given back.
+    On stop, deliveries and mail in flight finish (at most 15 s) and unstarted claims are given
+    back.
     """
     keep_new_files_private()
     settings = settings_or_exit()
@@ -58,6 +59,8 @@ async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int]
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     delivery_worker.start()
+    mail_worker = new_mail_worker(settings, db, box)
+    mail_worker.start()
     metrics_server = None
     if metrics_at is not None:
         host, port = metrics_at
@@ -70,6 +73,6 @@ async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int]
     finally:
         if metrics_server is not None:
             await metrics_server.cleanup()
-        await delivery_worker.stop()
+        await asyncio.gather(delivery_worker.stop(), mail_worker.stop())
         await db.dispose()
         process_ended()

@@ -20,6 +20,7 @@ from finite.models.handover import (
     Signoff,
 )
 from finite.models.keys import ApiKey
+from finite.models.mail import OutgoingMail
 from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "LineItem",
     "Member",
     "Organization",
+    "OutgoingMail",
     "PackCredential",
     "PackItem",
     "PackSection",

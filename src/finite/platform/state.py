@@ -9,10 +9,12 @@ from finite.config import Settings
 from finite.core.audit.sealer import AuditSealer
 from finite.core.audit.writer import AuditWriter
 from finite.core.auth.principal_cache import PrincipalCache
+from finite.core.mail.worker import MailWorker
 from finite.core.ratelimit.limiter import RateLimiter, RedisClient, redis_client
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from finite.kit.mail.transports import FolderTransport, MailTransport, SmtpTransport
 from finite.kit.secretbox import SecretBox
 from finite.platform.auth_listener import ChangeListener, change_listener
 from finite.platform.http import AnyRequest
@@ -33,6 +35,7 @@ class Platform:
     auth_listener: ChangeListener
     sampler: Sampler
     worker: DeliveryWorker | None = field(default=None)
+    mail_worker: MailWorker | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -70,6 +73,8 @@ class Platform:
         if self.settings.inline_worker:
             self.worker = new_worker(self.settings, self.db, self.secrets)
             self.worker.start()
+            self.mail_worker = new_mail_worker(self.settings, self.db, self.secrets)
+            self.mail_worker.start()
         self.sampler.worker = self.worker
         self.sampler.start()
 
@@ -77,11 +82,15 @@ class Platform:
         """A change was committed: the in-process worker looks for it now, not at its next poll."""
         if self.worker is not None:
             self.worker.nudge()
+        if self.mail_worker is not None:
+            self.mail_worker.nudge()
 
     async def close(self) -> None:
         await self.sampler.stop()
         if self.worker is not None:
             await self.worker.stop()  # finishes or gives back deliveries in flight
+        if self.mail_worker is not None:
+            await self.mail_worker.stop()
         await self.audit.stop()
         await self.sealer.stop()  # after the last flush, so those rows are sealed too
         await self.auth_listener.stop()
@@ -98,6 +107,17 @@ def new_worker(settings: Settings, db: Database, secrets: SecretBox) -> Delivery
         disable_after=timedelta(hours=settings.webhook_disable_after_hours),
         lease=timedelta(seconds=settings.webhook_lease_seconds),
     )
+
+
+def mail_transport(settings: Settings) -> MailTransport:
+    """FINITE_SMTP_URL's server, or `.eml` files in the data folder's `mail/` without one."""
+    if settings.smtp is not None:
+        return SmtpTransport(settings.smtp)
+    return FolderTransport(settings.data_dir / "mail")
+
+
+def new_mail_worker(settings: Settings, db: Database, secrets: SecretBox) -> MailWorker:
+    return MailWorker(db, secrets, mail_transport(settings))
 
 
 def platform_of(request: AnyRequest) -> Platform:

@@ -78,6 +78,13 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.mail = Counter(
+            "finite_mail",
+            "Mail hand-overs recorded, by the mail's state after the attempt: sent, failed (a "
+            "retry is scheduled) or dead (no more retries).",
+            ["outcome"],
+            registry=registry,
+        )
         self.audit_backlog = Gauge(
             "finite_audit_backlog_rows",
             "Audit rows buffered in memory, not yet written (they wait while the database is "

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from finite.config import Settings
 from finite.core.mail import outbox
 from finite.core.mail.worker import MailWorker
+from finite.core.metrics import metrics
 from finite.kit.db import Database
 from finite.kit.mail.message import Mail
 from finite.kit.mail.smtp_url import parse_smtp_url
@@ -63,6 +64,13 @@ async def queue(db: Database, org: OrgSetup, mail: Mail, clock: FakeClock, refer
 async def statuses(db: Database, org: OrgSetup, reference: str) -> list[outbox.MailStatus]:
     async with db.read() as session:
         return await outbox.history(session, org_id=org.org_id, reference=reference)
+
+
+def counted(outcome: str) -> float:
+    """What /metrics shows of `finite_mail_total{outcome=…}` in this process."""
+    registry = metrics().registry
+    assert registry is not None
+    return registry.get_sample_value("finite_mail_total", {"outcome": outcome}) or 0.0
 
 
 def worker_for(db: Database, transport: MailTransport, clock: FakeClock) -> MailWorker:
@@ -128,8 +136,10 @@ async def test_a_refusal_for_now_is_retried_on_the_schedule_with_the_same_messag
     await queue(db, org, mail, clock, "proj_retry")
     worker = worker_for(db, SmtpTransport(parse_smtp_url(smtp.url())), clock)
     smtp.refuse["busy@example.com"] = "451 4.3.0 Mailbox busy, try later"
+    failed_before, sent_before = counted("failed"), counted("sent")
 
     await worker.run_once()
+    assert counted("failed") == failed_before + 1
     (failed,) = await statuses(db, org, "proj_retry")
     assert (failed.status, failed.attempts) == ("failed", 1)
     assert failed.last_error is not None
@@ -146,6 +156,7 @@ async def test_a_refusal_for_now_is_retried_on_the_schedule_with_the_same_messag
     await worker.run_once()
     (sent,) = await statuses(db, org, "proj_retry")
     assert (sent.status, sent.attempts, sent.last_error) == ("sent", 2, None)
+    assert counted("sent") == sent_before + 1
     ids = [
         item.message()["Message-ID"]
         for item in smtp.accepted

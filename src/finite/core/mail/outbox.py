@@ -153,20 +153,22 @@ async def record_sent(
 
 async def record_failed(
     session: AsyncSession, claimed: ClaimedMail, *, reason: str, permanent: bool, now: datetime
-) -> None:
+) -> str:
     """A permanent failure, or the last attempt, is `dead`; otherwise the mail is tried again
-    on the webhooks' schedule (1 min, 5 min, 30 min, 2 h, 6 h)."""
+    on the webhooks' schedule (1 min, 5 min, 30 min, 2 h, 6 h). Returns the new status."""
     attempts = claimed.attempts + 1
     retry_at = None if permanent else next_attempt_at(attempts, now)
+    status = "failed" if retry_at is not None else "dead"
     await _update(
         session,
         claimed,
-        status="failed" if retry_at is not None else "dead",
+        status=status,
         attempts=attempts,
         next_attempt_at=retry_at,
         lease_until=None,
         last_error=reason,
     )
+    return status
 
 
 async def release(session: AsyncSession, claimed: Sequence[ClaimedMail]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import exists, or_, select
 
 from finite.core.mail import outbox
 from finite.core.mail.outbox import LEASE, ClaimedMail
+from finite.core.metrics import metrics
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.mail.transports import MailFailed, MailTransport, Sent
@@ -119,14 +121,25 @@ class MailWorker:
         room = asyncio.Semaphore(self.concurrency)
         results = await asyncio.gather(*(self._send(item, room) for item in self._claimed))
         now = self.clock()
+        outcomes: Counter[str] = Counter()
         async with self.db.transaction() as session:
             for item, result in zip(self._claimed, results, strict=True):
                 if isinstance(result, Sent):
                     await outbox.record_sent(session, item, sent_to=result.where, now=now)
+                    outcomes["sent"] += 1
                 else:
-                    await outbox.record_failed(
-                        session, item, reason=result.reason, permanent=result.permanent, now=now
-                    )
+                    outcomes[
+                        await outbox.record_failed(
+                            session,
+                            item,
+                            reason=result.reason,
+                            permanent=result.permanent,
+                            now=now,
+                        )
+                    ] += 1
+        counter = metrics().mail  # after the commit: what /metrics counts was recorded
+        for outcome, count in outcomes.items():
+            counter.labels(outcome).inc(count)
         tried = len(self._claimed)
         self._claimed = []
         return tried

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.config import public_base_url
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, encode_ok, ok
-from finite.handover.http import created
+from finite.handover.http import answered, created
 from finite.handover.packs import replace, send, service
 from finite.handover.packs.schemas import (
     CredentialIn,
@@ -167,7 +167,12 @@ async def delete_item(
     return ok(request, await commit_change(request, 200, work))
 
 
-@post("/send", status_code=200, opt={"scope": "write"})
+@post(
+    "/send",
+    status_code=200,
+    responses=answered(SentOut, "This sending: one entry per recipient, its mail queued."),
+    opt={"scope": "write"},
+)
 async def send_pack(
     request: AnyRequest,
     principal: PrincipalDep,

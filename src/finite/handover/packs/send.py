@@ -109,9 +109,8 @@ async def send_pack(
     before = project.status
     project_status.advance(project, "pack_sent", now)
     await session.flush()
-    sends = [
-        item for item in await history.send_history(session, org_id, pack.id) if item.id in send_ids
-    ]
+    shown = {item.id: item for item in await history.send_history(session, org_id, pack.id)}
+    sends = [shown[send_id] for send_id in send_ids]  # in the recipients' order
     diff: dict[str, Any] = {"recipients": {"before": None, "after": recipients}}
     if project.status != before:
         diff["status"] = {"before": before, "after": project.status}

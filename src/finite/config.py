@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from finite.kit.db import DEFAULT_POOL_SIZE
 from finite.kit.mail.smtp_url import SmtpSettings, SmtpUrlError, parse_smtp_url
@@ -67,6 +68,9 @@ class Settings:
     # Where mail goes: an SMTP server, or (None) `.eml` files in the data folder's `mail/`.
     smtp: SmtpSettings | None = field(repr=False, default=None)
     mail_from: str = DEFAULT_MAIL_FROM
+    # The address clients reach this server at, for the links in mail; by default the one
+    # `finite serve` listens on (public_base_url).
+    public_url: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +128,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_log_format(env_vars.get("FINITE_LOG_FORMAT", "text")),
         smtp=_smtp(env_vars.get("FINITE_SMTP_URL", "")),
         mail_from=env_vars.get("FINITE_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
+        public_url=_public_url(env_vars.get("FINITE_PUBLIC_URL", "")),
     )
 
 
@@ -195,6 +200,28 @@ def _port(value: str) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"FINITE_PORT must be between 1 and 65535, not {port}")
     return port
+
+
+def public_base_url(settings: Settings) -> str:
+    """Where links in mail point: FINITE_PUBLIC_URL, or the address `finite serve` listens on."""
+    if settings.public_url:
+        return settings.public_url
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    return f"http://{host}:{settings.port}"
+
+
+def _public_url(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "FINITE_PUBLIC_URL must be an http(s) address, e.g. https://handover.agency.example"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError("FINITE_PUBLIC_URL must not have a query or a fragment")
+    return value.rstrip("/")
 
 
 def _smtp(value: str) -> SmtpSettings | None:

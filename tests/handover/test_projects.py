@@ -15,9 +15,9 @@ from finite.core.accounts.service import PlanChoice
 from finite.core.plans.catalog import HANDOVER_PLANS
 from finite.core.plans.entitlement import Entitlement, entitlement_for
 from finite.handover.clients import service as clients_service
+from finite.handover.project_status import advance
 from finite.handover.projects import service as projects_service
 from finite.handover.projects.schemas import ProjectIn
-from finite.handover.projects.status import advance
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers

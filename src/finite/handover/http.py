@@ -12,3 +12,8 @@ from finite.handover.envelope import Envelope
 def created(model: Any, description: str) -> dict[int, ResponseSpec]:
     """`responses=` for a POST answering 201 with ``Envelope[model]`` as raw bytes."""
     return {201: ResponseSpec(data_container=Envelope[model], description=description)}
+
+
+def answered(model: Any, description: str) -> dict[int, ResponseSpec]:
+    """`responses=` for a POST answering 200 with ``Envelope[model]`` as raw bytes."""
+    return {200: ResponseSpec(data_container=Envelope[model], description=description)}

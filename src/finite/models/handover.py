@@ -181,6 +181,37 @@ class PackSend(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PackLink(Base):
+    """A client's way in to a pack: the link emailed to one recipient. Only the token's SHA-256
+    is stored; sending the pack again replaces every earlier link of the project. The lookup
+    by token crosses organizations by nature (the client has no key), so the hash is unique on
+    its own."""
+
+    __tablename__ = "handover_pack_links"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "pack_id"],
+            ["handover_packs.org_id", "handover_packs.id"],
+            ondelete="CASCADE",
+        ),
+        Index("uq_handover_pack_links_token", "token_hash", unique=True),
+        Index("ix_handover_pack_links_org_project", "org_id", "project_id", "created_at"),
+    )
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(40))
+    pack_id: Mapped[str] = mapped_column(String(40))
+    send_id: Mapped[str] = mapped_column(String(40))
+    recipient_email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    first_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class HandoverTemplate(Base):
     """An organization's own template for one project type; `content` is the pack to copy."""
 

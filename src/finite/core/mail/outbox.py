@@ -195,18 +195,35 @@ async def history(session: AsyncSession, *, org_id: str, reference: str) -> list
             .order_by(OutgoingMail.created_at.desc(), OutgoingMail.id.desc())
         )
     ).all()
-    return [
-        MailStatus(
-            id=row.id,
-            purpose=row.purpose,
-            recipient=row.recipient,
-            status=row.status,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            sent_to=row.sent_to,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            next_attempt_at=row.next_attempt_at,
+    return [_status(row) for row in rows]
+
+
+async def latest_by_reference(
+    session: AsyncSession, *, org_id: str, references: Sequence[str]
+) -> dict[str, MailStatus]:
+    """The newest mail about each of `references` (those with any)."""
+    if not references:
+        return {}
+    rows = (
+        await session.scalars(
+            select(OutgoingMail)
+            .where(OutgoingMail.org_id == org_id, OutgoingMail.reference.in_(list(references)))
+            .order_by(OutgoingMail.created_at, OutgoingMail.id)
         )
-        for row in rows
-    ]
+    ).all()
+    return {row.reference: _status(row) for row in rows}  # later rows win
+
+
+def _status(row: OutgoingMail) -> MailStatus:
+    return MailStatus(
+        id=row.id,
+        purpose=row.purpose,
+        recipient=row.recipient,
+        status=row.status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        sent_to=row.sent_to,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        next_attempt_at=row.next_attempt_at,
+    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.handover.packs import repository
+from finite.handover.packs import history, repository
 from finite.handover.packs.credentials import credential_out
-from finite.handover.packs.schemas import ItemOut, PackOut, SectionOut, SendOut
+from finite.handover.packs.schemas import ItemOut, PackOut, SectionOut
 from finite.handover.templates.schemas import ItemKind, SectionKind, SupportBoundary
-from finite.models import HandoverPack, HandoverProject, PackItem, PackSection, PackSend
+from finite.models import HandoverPack, HandoverProject, PackItem, PackSection
 
 
 def item_out(row: PackItem) -> ItemOut:
@@ -27,12 +27,6 @@ def section_out(row: PackSection, items: list[ItemOut]) -> SectionOut:
     kind: SectionKind = row.kind  # type: ignore[assignment]  # written only from SectionKind
     return SectionOut(
         id=row.id, kind=kind, title=row.title, description=row.description, items=items
-    )
-
-
-def send_out(row: PackSend) -> SendOut:
-    return SendOut(
-        id=row.id, recipient_email=row.recipient_email, message=row.message, sent_at=row.sent_at
     )
 
 
@@ -60,7 +54,7 @@ async def pack_out(session: AsyncSession, project: HandoverProject, pack: Handov
             included=list(pack.support_included),
             excluded=list(pack.support_excluded),
         ),
-        send_history=[send_out(s) for s in await repository.sends(session, org_id, pack.id)],
+        send_history=await history.send_history(session, org_id, pack.id),
         created_at=pack.created_at,
         updated_at=pack.updated_at,
     )

@@ -7,10 +7,11 @@ from litestar import Response, Router, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.config import public_base_url
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, encode_ok, ok
-from finite.handover.http import created
-from finite.handover.packs import replace, service
+from finite.handover.http import answered, created
+from finite.handover.packs import replace, send, service
 from finite.handover.packs.schemas import (
     CredentialIn,
     CredentialOut,
@@ -20,8 +21,11 @@ from finite.handover.packs.schemas import (
     ItemPatch,
     PackOut,
     PackPut,
+    SendIn,
+    SentOut,
 )
 from finite.handover.templates.schemas import DeletedOut
+from finite.kit.clock import utcnow
 from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
 from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
@@ -163,10 +167,40 @@ async def delete_item(
     return ok(request, await commit_change(request, 200, work))
 
 
+@post(
+    "/send",
+    status_code=200,
+    responses=answered(SentOut, "This sending: one entry per recipient, its mail queued."),
+    opt={"scope": "write"},
+)
+async def send_pack(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    data: JSONBody[SendIn],
+) -> Response[bytes]:
+    """Send the pack: a link for each recipient (the project's client unless `recipients` are
+    given), by email after the commit; the project becomes `pack_sent`. Sending again replaces
+    every earlier link. The mail's progress shows in the pack's `sendHistory`."""
+    set_subject(request.scope, MODULE, action="send")
+    platform = platform_of(request)
+    mailer = send.Mailer(
+        box=platform.secrets,
+        sender=platform.settings.mail_from,
+        public_url=public_base_url(platform.settings),
+    )
+
+    async def work(session: AsyncSession) -> Changed[SentOut]:
+        return await send.send_pack(session, mailer, principal.org_id, project_id, data, utcnow())
+
+    return await commit_idempotent(request, principal, 200, work, encode_ok)
+
+
 router = Router(
     "/projects/{project_id:str}/pack",
     route_handlers=[
         get_pack,
+        send_pack,
         replace_pack,
         add_credential,
         update_credential,

@@ -4,7 +4,7 @@ edited one credential or item at a time."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -56,11 +56,43 @@ class CredentialOut(Camel):
     updated_at: datetime
 
 
+MailStatus = Literal["queued", "sent", "failed", "dead"]
+
+
 class SendOut(Camel):
+    """One sending of the pack to one recipient, and what became of its mail."""
+
     id: str
     recipient_email: str
     message: str | None
-    sent_at: datetime
+    sent_at: datetime  # when the pack was sent (the request)
+    # queued (waiting to go), sent (handed to the mail server), failed (tried again at
+    # nextAttemptAt), dead (given up: lastError says why). Null for sends before mail existed.
+    mail_status: MailStatus | None
+    mail_error: str | None
+    delivered_at: datetime | None  # when the mail server took it
+    next_attempt_at: datetime | None
+    link_expires_at: datetime | None
+    link_replaced: bool  # a later sending replaced this one's link
+
+
+Recipient = Annotated[str, msgspec.Meta(max_length=320)]
+PersonalMessage = Annotated[str, msgspec.Meta(max_length=2000)]
+LinkDays = Annotated[int, msgspec.Meta(ge=1, le=365)]
+
+
+class SendIn(Camel, forbid_unknown_fields=True):
+    """Send the pack: a link for each recipient (default: the project's client), by email."""
+
+    personal_message: PersonalMessage | None = None
+    recipients: Annotated[list[Recipient], msgspec.Meta(min_length=1, max_length=10)] | None = None
+    link_expires_in_days: LinkDays = 30
+
+
+class SentOut(Camel):
+    project_id: str
+    status: str  # the project's, now at least pack_sent
+    sends: list[SendOut]  # this sending's, one per recipient
 
 
 class PackOut(Camel):

@@ -12,8 +12,9 @@ from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, encode_ok, ok
 from finite.handover.http import created
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
+from finite.handover.project_status import ProjectStatus
 from finite.handover.projects import service
-from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
+from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch
 from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
 from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from finite.handover.clients.schemas import ClientOut, Company, Email, Name
+from finite.handover.project_status import ProjectStatus
 from finite.handover.schemas import Camel
 from finite.handover.templates.schemas import ProjectType
 
-ProjectStatus = Literal["draft", "pack_sent", "viewed", "signed_off"]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 

@@ -16,8 +16,9 @@ from finite.handover.clients.schemas import client_out
 from finite.handover.packs import build as packs
 from finite.handover.packs import repository as packs_repository
 from finite.handover.paging import window
+from finite.handover.project_status import ProjectStatus
 from finite.handover.projects import repository
-from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch, ProjectStatus
+from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch
 from finite.handover.templates import service as templates
 from finite.kit.clock import utcnow
 from finite.kit.errors import (

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover.packs import repository as packs
 from finite.handover.paging import window
+from finite.handover.project_status import advance
 from finite.handover.projects import repository as projects
-from finite.handover.projects.status import advance
 from finite.handover.signoffs import repository
 from finite.handover.signoffs.schemas import SignoffOut, signoff_out
 from finite.handover.unique import insert_unique

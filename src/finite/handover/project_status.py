@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from finite.handover.projects.schemas import ProjectStatus
 from finite.models import HandoverProject
+
+ProjectStatus = Literal["draft", "pack_sent", "viewed", "signed_off"]
 
 ORDER: tuple[ProjectStatus, ...] = ("draft", "pack_sent", "viewed", "signed_off")
 

@@ -1,0 +1,130 @@
+"""Send a pack: a fresh link for each recipient, its mail queued in the same transaction (so it
+goes if and only if the send commits), the project moved to `pack_sent`. Sending again replaces
+every earlier link of the project; the mail goes after the commit (core/mail/worker.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.core.mail.outbox import queue_mail
+from finite.handover import project_status
+from finite.handover.packs import history, lookup
+from finite.handover.packs.links import new_token, token_hash
+from finite.handover.packs.pack_mail import PackMail, pack_sent_mail
+from finite.handover.packs.schemas import SendIn, SentOut
+from finite.kit.errors import Problems
+from finite.kit.ids import new_id
+from finite.kit.secretbox import SecretBox
+from finite.kit.validate import normalize_email
+from finite.models import HandoverClient, Organization, PackLink, PackSend
+from finite.platform.unit_of_work import Changed
+
+PURPOSE = "pack.sent"
+CLIENT_PAGE = "/p/"
+
+
+@dataclass(frozen=True, slots=True)
+class Mailer:
+    """What a send needs from the server's settings."""
+
+    box: SecretBox
+    sender: str  # FINITE_MAIL_FROM
+    public_url: str  # where the client page is reached, without a trailing slash
+
+
+async def send_pack(
+    session: AsyncSession, mailer: Mailer, org_id: str, project_id: str, data: SendIn, now: datetime
+) -> Changed[SentOut]:
+    project, pack = await lookup.editable(session, org_id, project_id)
+    client = await session.get(HandoverClient, (org_id, project.client_id))
+    organization = await session.get(Organization, org_id)
+    assert client is not None  # foreign keys
+    assert organization is not None
+    recipients = _recipients(data, client.email)
+    message = (data.personal_message or "").strip() or None
+    expires_at = now + timedelta(days=data.link_expires_in_days)
+
+    await session.execute(
+        update(PackLink)
+        .where(
+            PackLink.org_id == org_id,
+            PackLink.project_id == project.id,
+            PackLink.replaced_at.is_(None),
+        )
+        .values(replaced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    send_ids: list[str] = []
+    for recipient in recipients:
+        send = PackSend(
+            org_id=org_id,
+            id=new_id("send"),
+            pack_id=pack.id,
+            recipient_email=recipient,
+            message=message,
+            sent_at=now,
+        )
+        token = new_token()
+        session.add(send)
+        session.add(
+            PackLink(
+                org_id=org_id,
+                id=new_id("link"),
+                project_id=project.id,
+                pack_id=pack.id,
+                send_id=send.id,
+                recipient_email=recipient,
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=expires_at,
+                views=0,
+            )
+        )
+        await queue_mail(
+            session,
+            mailer.box,
+            org_id=org_id,
+            purpose=PURPOSE,
+            reference=send.id,
+            mail=pack_sent_mail(
+                PackMail(
+                    sender=mailer.sender,
+                    agency=organization.name,
+                    project=project.name,
+                    client_name=client.name if recipient == client.email else recipient,
+                    to=recipient,
+                    link=f"{mailer.public_url}{CLIENT_PAGE}{token}",
+                    expires_at=expires_at,
+                    message=message,
+                )
+            ),
+            now=now,
+        )
+        send_ids.append(send.id)
+    before = project.status
+    project_status.advance(project, "pack_sent", now)
+    await session.flush()
+    shown = {item.id: item for item in await history.send_history(session, org_id, pack.id)}
+    sends = [shown[send_id] for send_id in send_ids]  # in the recipients' order
+    diff: dict[str, Any] = {"recipients": {"before": None, "after": recipients}}
+    if project.status != before:
+        diff["status"] = {"before": before, "after": project.status}
+    return Changed(SentOut(project_id=project.id, status=project.status, sends=sends), diff)
+
+
+def _recipients(data: SendIn, client_email: str) -> list[str]:
+    """The given addresses (normalized, each once), or the client's; every bad one named."""
+    if data.recipients is None:
+        return [client_email]
+    problems = Problems()
+    cleaned = [
+        problems.clean(normalize_email, f"recipients[{index}]", address)
+        for index, address in enumerate(data.recipients)
+    ]
+    problems.raise_any()
+    return list(dict.fromkeys(cleaned))

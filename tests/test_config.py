@@ -64,6 +64,9 @@ def test_production_with_secrets_and_postgres(tmp_path: Path) -> None:
         ({"FINITE_PORT": "70000"}, "FINITE_PORT"),
         ({"FINITE_DB_POOL_SIZE": "0"}, "FINITE_DB_POOL_SIZE"),
         ({"FINITE_DB_POOL_SIZE": "many"}, "FINITE_DB_POOL_SIZE"),
+        ({"FINITE_RETENTION_EVENTS_DAYS": "-1"}, "FINITE_RETENTION_EVENTS_DAYS"),
+        ({"FINITE_RETENTION_EVENTS_DAYS": "ninety"}, "FINITE_RETENTION_EVENTS_DAYS"),
+        ({"FINITE_RETENTION_BATCH_SIZE": "0"}, "FINITE_RETENTION_BATCH_SIZE"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, variables: dict[str, str], message: str) -> None:
@@ -122,3 +125,17 @@ def test_rate_limit_outage_settings(tmp_path: Path) -> None:
     for bad in ("0", "two"):
         with pytest.raises(ConfigError, match="FINITE_PROCESSES"):
             load_settings({"FINITE_DATA_DIR": str(tmp_path), "FINITE_PROCESSES": bad})
+
+
+def test_retention_days_are_read_per_kind(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FINITE_DATA_DIR": str(tmp_path),
+            "FINITE_RETENTION_EVENTS_DAYS": "30",
+            "FINITE_RETENTION_WEBHOOK_ATTEMPTS_DAYS": "0",
+            "FINITE_RETENTION_INTERVAL_SECONDS": "600",
+        }
+    )
+    assert settings.retention_days == {"events": 30, "webhook_attempts": 0}
+    assert settings.retention_interval_seconds == 600
+    assert settings.retention_batch_size == 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
 ALLOW_PRIVATE_TARGETS = "FINITE_ALLOW_PRIVATE_TARGETS"
 ALLOW_PRIVATE_TARGETS_ALIASES = ("FINITE_WEBHOOKS_ALLOW_PRIVATE",)  # deprecated, still read
 MIN_SECRET_LENGTH = 32
+# FINITE_RETENTION_<KIND>_DAYS: days a kind of row is kept (core/retention/ knows the kinds).
+_RETENTION_DAYS = re.compile(r"FINITE_RETENTION_([A-Z0-9_]+)_DAYS")
 
 
 class ConfigError(Exception):
@@ -56,6 +59,12 @@ class Settings:
     processes: int = 1
     # Plans (`free`, or `crm:free` for one product) refused with 503 while Redis is down.
     rate_limit_fail_closed: frozenset[str] = frozenset()
+    # Days each kind of row is kept, by kind name (`events`), where set; 0 keeps them for good.
+    retention_days: Mapping[str, int] = field(default_factory=dict)
+    # How often `finite worker` (and the inline worker) deletes what retention allows, and how
+    # many rows one delete statement takes at most.
+    retention_interval_seconds: int = 3600
+    retention_batch_size: int = 500
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,7 +117,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_fail_closed=frozenset(
             _split_list(env_vars.get("FINITE_RATE_LIMIT_FAIL_CLOSED", ""))
         ),
+        retention_days=_retention_days(env_vars),
+        retention_interval_seconds=_positive_int(
+            "FINITE_RETENTION_INTERVAL_SECONDS",
+            env_vars.get("FINITE_RETENTION_INTERVAL_SECONDS", "3600"),
+        ),
+        retention_batch_size=_positive_int(
+            "FINITE_RETENTION_BATCH_SIZE", env_vars.get("FINITE_RETENTION_BATCH_SIZE", "500")
+        ),
     )
+
+
+def _retention_days(env_vars: Mapping[str, str]) -> dict[str, int]:
+    """Every FINITE_RETENTION_<KIND>_DAYS set; whether the kind exists is checked where the
+    kinds are known (core/retention/)."""
+    days: dict[str, int] = {}
+    for name, value in env_vars.items():
+        match = _RETENTION_DAYS.fullmatch(name)
+        if match is None or not value.strip():
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number of days, not {value!r}") from None
+        if number < 0:
+            raise ConfigError(f"{name} must be 0 (keep for good) or more, not {number}")
+        days[match.group(1).lower()] = number
+    return days
 
 
 def _allow_private_targets(env_vars: Mapping[str, str]) -> bool:

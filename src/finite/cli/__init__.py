@@ -8,6 +8,7 @@ from finite.cli.accounts import members_app, orgs_app, plans_app
 from finite.cli.audit import audit_app
 from finite.cli.bench import bench_app
 from finite.cli.keys import keys_app
+from finite.cli.retention import retention_app
 from finite.cli.serve import migrate, serve
 from finite.cli.worker import worker
 
@@ -25,6 +26,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(plans_app, name="plans")
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from finite.kit.db import Database
 from finite.kit.private_files import keep_new_files_private
 from finite.kit.secretbox import SecretBox
 from finite.platform.logs import configure_logging
-from finite.platform.state import new_worker
+from finite.platform.state import new_retention_job, new_worker
 
 
 def worker(
@@ -22,7 +22,8 @@ def worker(
         int, typer.Option(min=1, max=5000, help="Deliveries in flight at once.")
     ] = 256,
 ) -> None:
-    """Claim due webhook deliveries and send them until stopped (SIGTERM or Ctrl-C).
+    """Claim due webhook deliveries and send them until stopped (SIGTERM or Ctrl-C); delete
+    what retention allows every FINITE_RETENTION_INTERVAL_SECONDS.
 
     On stop, deliveries in flight finish (at most 15 s) and unstarted claims are given back.
     """
@@ -35,6 +36,7 @@ def worker(
 
 async def _run(settings: Settings, concurrency: int) -> None:
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    retention = new_retention_job(settings, db)
     box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)
     delivery_worker = new_worker(settings, db, box)
     delivery_worker.max_in_flight = concurrency
@@ -43,8 +45,10 @@ async def _run(settings: Settings, concurrency: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     delivery_worker.start()
+    retention.start()
     try:
         await stop.wait()
     finally:
+        await retention.stop()
         await delivery_worker.stop()
         await db.dispose()

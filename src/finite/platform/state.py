@@ -12,6 +12,8 @@ from finite.core.audit.sealer import AuditSealer
 from finite.core.audit.writer import AuditWriter
 from finite.core.auth.principal_cache import PrincipalCache
 from finite.core.ratelimit.limiter import RateLimiter, redis_client
+from finite.core.retention import retention_plan
+from finite.core.retention.job import RetentionJob
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -33,6 +35,7 @@ class Platform:
     principals: PrincipalCache
     auth_listener: ChangeListener
     worker: DeliveryWorker | None = field(default=None)
+    retention: RetentionJob | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -64,6 +67,8 @@ class Platform:
         if self.settings.inline_worker:
             self.worker = new_worker(self.settings, self.db, self.secrets)
             self.worker.start()
+            self.retention = new_retention_job(self.settings, self.db)
+            self.retention.start()
 
     def nudge_worker(self) -> None:
         """A change was committed: the in-process worker looks for it now, not at its next poll."""
@@ -71,6 +76,8 @@ class Platform:
             self.worker.nudge()
 
     async def close(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()  # after its batch in progress
         if self.worker is not None:
             await self.worker.stop()  # finishes or gives back deliveries in flight
         await self.audit.stop()
@@ -88,6 +95,16 @@ def new_worker(settings: Settings, db: Database, secrets: SecretBox) -> Delivery
         allow_private=settings.allow_private_targets,
         disable_after=timedelta(hours=settings.webhook_disable_after_hours),
         lease=timedelta(seconds=settings.webhook_lease_seconds),
+    )
+
+
+def new_retention_job(settings: Settings, db: Database) -> RetentionJob:
+    """Raises RetentionConfigError when a FINITE_RETENTION_<NAME>_DAYS names no kind."""
+    return RetentionJob(
+        db,
+        retention_plan(settings.retention_days),
+        interval=settings.retention_interval_seconds,
+        batch_size=settings.retention_batch_size,
     )
 
 

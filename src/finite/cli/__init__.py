@@ -9,6 +9,7 @@ from finite.cli.audit import audit_app
 from finite.cli.bench import bench_app
 from finite.cli.keys import keys_app
 from finite.cli.retention import retention_app
+from finite.cli.rotation import secrets_app
 from finite.cli.serve import migrate, serve
 from finite.cli.worker import worker
 
@@ -27,6 +28,7 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
+app.add_typer(secrets_app, name="secrets")
 
 
 def main() -> None:

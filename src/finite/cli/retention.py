@@ -38,8 +38,10 @@ def retention_run(
         bool, typer.Option("--dry-run", help="Count the rows that would go; delete nothing.")
     ] = False,
 ) -> None:
-    """Delete every row past its time now, in small batches (`finite worker` does this every
-    FINITE_RETENTION_INTERVAL_SECONDS); safe beside running servers and workers."""
+    """Delete every row past its time now, in small batches.
+
+    `finite worker` does this every FINITE_RETENTION_INTERVAL_SECONDS; safe beside running
+    servers and workers."""
 
     async def work(settings: Settings) -> list[str]:
         plan = retention_plan(settings.retention_days)

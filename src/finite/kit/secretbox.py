@@ -45,6 +45,24 @@ class SecretBox:
         sealed = AESGCM(self.current.key).encrypt(nonce, plaintext.encode(), binding)
         return _VERSION + self.current.key_id.encode() + nonce + sealed
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The current key's id, then the previous ones'."""
+        return (self.current.key_id, *(key.key_id for key in self.previous))
+
+    @staticmethod
+    def key_id_of(blob: bytes) -> str | None:
+        """The id of the key `blob` was sealed under (None: not a sealed value)."""
+        if len(blob) < 1 + _KEY_ID_LENGTH or blob[:1] != _VERSION:
+            return None
+        return blob[1 : 1 + _KEY_ID_LENGTH].decode("ascii", errors="replace")
+
+    def reseal(self, blob: bytes, binding: bytes) -> bytes | None:
+        """`blob` sealed again under the current key; None when it already is."""
+        if self.key_id_of(blob) == self.current.key_id:
+            return None
+        return self.seal(self.open(blob, binding), binding)
+
     def open(self, blob: bytes, binding: bytes) -> str:
         header = 1 + _KEY_ID_LENGTH
         if len(blob) < header + _NONCE_LENGTH + 16 or blob[:1] != _VERSION:

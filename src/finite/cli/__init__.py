@@ -6,6 +6,7 @@ import typer
 
 from finite.cli.accounts import members_app, orgs_app, plans_app
 from finite.cli.audit import audit_app
+from finite.cli.backup import backup
 from finite.cli.bench import bench_app
 from finite.cli.keys import keys_app
 from finite.cli.retention import retention_app
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command("serve")(serve)
 app.command("migrate")(migrate)
 app.command("worker")(worker)
+app.command("backup")(backup)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.cli.products import load_products
 from finite.config import ConfigError, Settings, load_settings
 from finite.core.retention import RetentionConfigError, retention_plan
 from finite.kit.db import Database
@@ -22,6 +23,7 @@ T = TypeVar("T")
 def settings_or_exit() -> Settings:
     try:
         settings = load_settings()
+        load_products()  # their kinds of rows for retention too
         retention_plan(settings.retention_days)  # every FINITE_RETENTION_<NAME>_DAYS is known
     except (ConfigError, RetentionConfigError) as exc:
         typer.secho(f"configuration error: {exc}", fg="red", err=True)

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from finite.cli.common import run
-from finite.cli.products import load_products
 from finite.config import Settings
 from finite.core.keys.repository import usable_keys_by_pepper
 from finite.core.sealing import sealed_columns
@@ -37,7 +36,6 @@ def secrets_rotate(
     Webhook signing secrets and credential passwords sealed under FINITE_OLD_SECRET_KEYS are
     sealed again under the current key; servers holding both keys keep working meanwhile.
     Exits 1 when a value opens under no configured key."""
-    load_products()
 
     async def work(settings: Settings) -> dict[str, Resealed]:
         box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)
@@ -81,7 +79,6 @@ def secrets_status() -> None:
 
     Sealed values and usable API keys under the current key, under an old one
     (FINITE_OLD_SECRET_KEYS), and under none configured."""
-    load_products()
 
     async def work(settings: Settings) -> tuple[dict[str, Counter[str]], Counter[str]]:
         box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)

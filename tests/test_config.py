@@ -66,6 +66,7 @@ def test_production_with_secrets_and_postgres(tmp_path: Path) -> None:
         ({"FINITE_DB_POOL_SIZE": "many"}, "FINITE_DB_POOL_SIZE"),
         ({"FINITE_RETENTION_EVENTS_DAYS": "-1"}, "FINITE_RETENTION_EVENTS_DAYS"),
         ({"FINITE_RETENTION_EVENTS_DAYS": "ninety"}, "FINITE_RETENTION_EVENTS_DAYS"),
+        ({"FINITE_RETENTION_EVENTS_DAYS": "99999999999"}, "FINITE_RETENTION_EVENTS_DAYS"),
         ({"FINITE_RETENTION_BATCH_SIZE": "0"}, "FINITE_RETENTION_BATCH_SIZE"),
     ],
 )

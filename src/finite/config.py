@@ -23,6 +23,7 @@ ALLOW_PRIVATE_TARGETS_ALIASES = ("FINITE_WEBHOOKS_ALLOW_PRIVATE",)  # deprecated
 MIN_SECRET_LENGTH = 32
 # FINITE_RETENTION_<KIND>_DAYS: days a kind of row is kept (core/retention/ knows the kinds).
 _RETENTION_DAYS = re.compile(r"FINITE_RETENTION_([A-Z0-9_]+)_DAYS")
+MAX_RETENTION_DAYS = 36_500
 
 
 class ConfigError(Exception):
@@ -140,8 +141,10 @@ def _retention_days(env_vars: Mapping[str, str]) -> dict[str, int]:
             number = int(value)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number of days, not {value!r}") from None
-        if number < 0:
-            raise ConfigError(f"{name} must be 0 (keep for good) or more, not {number}")
+        if not 0 <= number <= MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"{name} must be 0 (keep for good) to {MAX_RETENTION_DAYS}, not {number}"
+            )
         days[match.group(1).lower()] = number
     return days
 

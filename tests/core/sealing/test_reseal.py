@@ -4,7 +4,9 @@ PostgreSQL). Each test has a database of its own: re-sealing walks every row."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,9 @@ from finite.cli.products import load_products
 from finite.config import Settings
 from finite.core.sealing import sealed_columns
 from finite.core.sealing.reseal import key_counts, reseal_column
-from finite.core.webhooks.secrets import binding
+from finite.core.webhooks.secrets import SEALED_SECRET, binding, seal_secret
 from finite.handover.packs.credentials import open_password
+from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.secretbox import SecretBox
@@ -158,3 +161,60 @@ def test_every_sealed_column_is_registered() -> None:
     }
     assert in_tables
     assert in_tables == registered
+
+
+@dataclass(frozen=True, slots=True)
+class _RacingBox(SecretBox):
+    """Re-seals like any box, but first a server rotates the endpoint's secret behind its back
+    (SQLite: a plain connection writes while the batch is between its read and its write)."""
+
+    database: str = ""
+
+    def reseal(self, blob: bytes, binding: bytes) -> bytes | None:
+        with sqlite3.connect(self.database) as connection:
+            connection.execute("UPDATE webhook_endpoints SET secret_sealed = ?", (b"rotated",))
+        return SecretBox.reseal(self, blob, binding)
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    path = tmp_path / "racing.db"
+    migrate_to_head(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def test_a_value_changed_during_the_batch_is_left_as_the_server_wrote_it(
+    sqlite_path: Path,
+) -> None:
+    path = sqlite_path
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        org = await make_org(db, Peppers.from_secrets(TEST_SECRET))
+        old = SecretBox.from_secrets(TEST_SECRET)
+        now = utcnow()
+        endpoint = WebhookEndpoint(
+            org_id=org.org_id,
+            id="wh_racing",
+            product="crm",
+            url="https://example.com/h",
+            description="",
+            modules=["*"],
+            events=["*"],
+            secret_sealed=b"",
+            status="active",
+            created_at=now,
+            updated_at=now,
+        )
+        endpoint.secret_sealed = seal_secret(old, endpoint, "whsec_first")
+        async with db.transaction() as session:
+            session.add(endpoint)
+        rotating = SecretBox.from_secrets(NEW_SECRET, (TEST_SECRET,))
+        racing = _RacingBox(rotating.current, rotating.previous, database=str(path))
+        outcome = await reseal_column(db, racing, SEALED_SECRET)
+        assert (outcome.resealed, outcome.changed) == (0, 1)
+        async with db.read() as session:
+            stored = await session.get(WebhookEndpoint, (org.org_id, "wh_racing"))
+        assert stored is not None
+        assert stored.secret_sealed == b"rotated"  # the server's write stands
+    finally:
+        await db.dispose()

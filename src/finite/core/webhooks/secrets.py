@@ -10,8 +10,8 @@ from finite.models.webhooks import WebhookEndpoint
 
 TABLE = WebhookEndpoint.__tablename__
 # `finite secrets rotate` re-seals them (core/sealing/).
-register_sealed(WebhookEndpoint, "secret_sealed", "secret")
-register_sealed(WebhookEndpoint, "previous_secret_sealed", "previous_secret")
+SEALED_SECRET = register_sealed(WebhookEndpoint, "secret_sealed", "secret")
+SEALED_PREVIOUS = register_sealed(WebhookEndpoint, "previous_secret_sealed", "previous_secret")
 
 
 def binding(org_id: str, endpoint_id: str, column: str) -> bytes:

@@ -140,3 +140,16 @@ def test_retention_days_are_read_per_kind(tmp_path: Path) -> None:
     assert settings.retention_days == {"events": 30, "webhook_attempts": 0}
     assert settings.retention_interval_seconds == 600
     assert settings.retention_batch_size == 500
+
+
+def test_old_and_next_secret_keys_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FINITE_DATA_DIR": str(tmp_path),
+            "FINITE_OLD_SECRET_KEYS": "o" * 40,
+            "FINITE_NEXT_SECRET_KEYS": "n" * 40 + ", " + "m" * 40,
+        }
+    )
+    assert settings.old_secret_keys == ("o" * 40,)
+    assert settings.next_secret_keys == ("n" * 40, "m" * 40)
+    assert "nnnn" not in repr(settings)

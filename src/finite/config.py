@@ -38,6 +38,8 @@ class Settings:
     redis_url: str | None
     secret_key: str = field(repr=False)
     old_secret_keys: tuple[str, ...] = field(repr=False, default=())
+    # A rotation's new secret before it becomes current: opens and verifies, never seals.
+    next_secret_keys: tuple[str, ...] = field(repr=False, default=())
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -95,6 +97,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         secret_key=secret_key,
         old_secret_keys=_split_list(env_vars.get("FINITE_OLD_SECRET_KEYS", "")),
+        next_secret_keys=_split_list(env_vars.get("FINITE_NEXT_SECRET_KEYS", "")),
         host=env_vars.get("FINITE_HOST", "127.0.0.1"),
         port=_port(env_vars.get("FINITE_PORT", "8000")),
         log_level=env_vars.get("FINITE_LOG_LEVEL", "INFO").upper(),

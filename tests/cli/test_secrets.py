@@ -97,10 +97,14 @@ def test_rotate_reseals_and_status_tells_when_the_old_secret_can_go(
 
     status = _finite(url, tmp_path, "secrets", "status")
     assert status.exit_code == 0, status.output
-    assert "webhook_endpoints.secret_sealed: 0 under the current key, 1 under an old one" in (
-        status.output
+    assert (
+        "webhook_endpoints.secret_sealed: 0 under the current key, 1 under another configured one"
+        in (status.output)
     )
-    assert "api_keys (usable): 0 under the current key, 2 under an old one" in status.output
+    assert (
+        "api_keys (usable): 0 under the current key, 2 under another configured one"
+        in status.output
+    )
     assert "keep FINITE_OLD_SECRET_KEYS" in status.output
 
     rotated = _finite(url, tmp_path, "secrets", "rotate", "--batch-size", "1")
@@ -112,17 +116,22 @@ def test_rotate_reseals_and_status_tells_when_the_old_secret_can_go(
     both = Peppers.from_secrets(NEW_SECRET, (TEST_SECRET,))
     assert _with_db(url, lambda db: _sign_in(db, both, org.crm_key))
     status = _finite(url, tmp_path, "secrets", "status")
-    assert "webhook_endpoints.secret_sealed: 1 under the current key, 0 under an old one" in (
-        status.output
+    assert (
+        "webhook_endpoints.secret_sealed: 1 under the current key, 0 under another configured one"
+        in (status.output)
     )
-    assert "api_keys (usable): 1 under the current key, 1 under an old one" in status.output
+    assert (
+        "api_keys (usable): 1 under the current key, 1 under another configured one"
+        in status.output
+    )
 
     # Dropping the old secret now: the moved key works, the unused one no longer does.
     new_only = Peppers.from_secrets(NEW_SECRET)
     assert _with_db(url, lambda db: _sign_in(db, new_only, org.crm_key))
     handover = _finite(url, tmp_path, "secrets", "status", old="")
-    assert "api_keys (usable): 1 under the current key, 0 under an old one, 1 under none" in (
-        handover.output
+    assert (
+        "api_keys (usable): 1 under the current key, 0 under another configured one, 1 under none"
+        in (handover.output)
     )
 
 

@@ -38,7 +38,9 @@ def secrets_rotate(
     Exits 1 when a value opens under no configured key."""
 
     async def work(settings: Settings) -> dict[str, Resealed]:
-        box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)
+        box = SecretBox.from_secrets(
+            settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+        )
         db = Database(settings.database_url)
         try:
             return {
@@ -77,12 +79,16 @@ def secrets_rotate(
 def secrets_status() -> None:
     """Count what is still under an old secret key.
 
-    Sealed values and usable API keys under the current key, under an old one
-    (FINITE_OLD_SECRET_KEYS), and under none configured."""
+    Sealed values and usable API keys under the current key, under another configured one
+    (FINITE_OLD_SECRET_KEYS, FINITE_NEXT_SECRET_KEYS), and under none configured."""
 
     async def work(settings: Settings) -> tuple[dict[str, Counter[str]], Counter[str]]:
-        box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)
-        peppers = Peppers.from_secrets(settings.secret_key, settings.old_secret_keys)
+        box = SecretBox.from_secrets(
+            settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+        )
+        peppers = Peppers.from_secrets(
+            settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+        )
         db = Database(settings.database_url)
         try:
             columns = {
@@ -92,25 +98,25 @@ def secrets_status() -> None:
                 by_pepper = await usable_keys_by_pepper(session, utcnow())
         finally:
             await db.dispose()
-        previous = {pepper.key_id for pepper in peppers.previous}
+        others = {pepper.key_id for pepper in peppers.all()[1:]}
         keys: Counter[str] = Counter()
         for pepper_id, count in by_pepper.items():
             if pepper_id == peppers.current.key_id:
                 keys["current"] += count
             else:
-                keys["previous" if pepper_id in previous else "unknown"] += count
+                keys["previous" if pepper_id in others else "unknown"] += count
         return columns, keys
 
     columns, keys = run(work)
     for name, counts in [*columns.items(), ("api_keys (usable)", keys)]:
         typer.echo(
             f"{name}: {counts['current']} under the current key, {counts['previous']} under"
-            f" an old one, {counts['unknown']} under none configured"
+            f" another configured one, {counts['unknown']} under none configured"
         )
     old_left = keys["previous"] + sum(counts["previous"] for counts in columns.values())
     if old_left:
         typer.echo(
-            "keep FINITE_OLD_SECRET_KEYS: values or keys still need an old secret"
+            "keep FINITE_OLD_SECRET_KEYS: values or keys still need another secret"
             " (run `finite secrets rotate`; API keys move at their next use)"
         )
     else:

@@ -37,7 +37,9 @@ def worker(
 async def _run(settings: Settings, concurrency: int) -> None:
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     retention = new_retention_job(settings, db)
-    box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)
+    box = SecretBox.from_secrets(
+        settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+    )
     delivery_worker = new_worker(settings, db, box)
     delivery_worker.max_in_flight = concurrency
     stop = asyncio.Event()

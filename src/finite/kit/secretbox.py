@@ -1,8 +1,9 @@
 """AES-GCM for secrets at rest (webhook secrets, pack credentials), bound to their row.
 
 A sealed value is ``version byte | key id (12 ascii) | nonce (12) | ciphertext+tag``. The key is
-derived from the server secret; values sealed under an old secret (``FINITE_OLD_SECRET_KEYS``)
-still open, so the secret can be rotated without downtime. The associated data names the row and
+derived from the server secret; values sealed under another configured secret
+(``FINITE_OLD_SECRET_KEYS``, ``FINITE_NEXT_SECRET_KEYS``) still open, so the secret can be
+rotated without downtime. The associated data names the row and
 column, so a ciphertext copied into another row or column does not open.
 """
 
@@ -36,9 +37,13 @@ class SecretBox:
     previous: tuple[DerivedKey, ...] = ()
 
     @classmethod
-    def from_secrets(cls, secret: str, old_secrets: tuple[str, ...] = ()) -> SecretBox:
-        previous = tuple(derive_key(old, _PURPOSE) for old in old_secrets)
-        return cls(derive_key(secret, _PURPOSE), previous)
+    def from_secrets(
+        cls, secret: str, old_secrets: tuple[str, ...] = (), next_secrets: tuple[str, ...] = ()
+    ) -> SecretBox:
+        """`old_secrets` and `next_secrets` (a rotation's new secret, before it is current)
+        open values; only `secret` seals."""
+        others = (*old_secrets, *next_secrets)
+        return cls(derive_key(secret, _PURPOSE), tuple(derive_key(s, _PURPOSE) for s in others))
 
     def seal(self, plaintext: str, binding: bytes) -> bytes:
         nonce = os.urandom(_NONCE_LENGTH)

@@ -45,8 +45,12 @@ class Platform:
         return cls(
             settings=settings,
             db=db,
-            peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
-            secrets=SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys),
+            peppers=Peppers.from_secrets(
+                settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+            ),
+            secrets=SecretBox.from_secrets(
+                settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+            ),
             redis=redis,
             limiter=RateLimiter(
                 redis,

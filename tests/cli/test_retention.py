@@ -90,7 +90,7 @@ def test_show_lists_each_kind_with_its_setting(database_url: str, tmp_path: Path
     assert "webhook_attempts: kept 90 days (FINITE_RETENTION_WEBHOOK_ATTEMPTS_DAYS)" in (
         result.output
     )
-    assert "idempotency_keys: kept 1 days" in result.output
+    assert "idempotency_keys: kept 1 day (" in result.output
 
 
 def test_a_setting_for_no_kind_stops_the_command(database_url: str, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from finite.cli.common import run, settings_or_exit
 from finite.config import Settings
@@ -20,7 +21,9 @@ retention_app = typer.Typer(
 
 
 def _kept(retained: Retained) -> str:
-    return "for good" if retained.days is None else f"{retained.days} days"
+    if retained.days is None:
+        return "for good"
+    return f"{retained.days} day" + ("" if retained.days == 1 else "s")
 
 
 @retention_app.command("show")
@@ -57,7 +60,25 @@ def retention_run(
                         f"{retained.kind.name}: {count} would be deleted (kept {_kept(retained)})"
                     )
                 return lines
-            purged = await purge(db, plan, now, batch_size=settings.retention_batch_size)
+            due = {
+                retained.kind.name: await count_old(db, retained.kind, cutoff)
+                for retained in plan
+                if (cutoff := retained.cutoff(now)) is not None
+            }
+            with Progress(
+                TextColumn("[bold]deleting rows past their time"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            ) as progress:
+                task = progress.add_task("retention", total=sum(due.values()))
+                purged = await purge(
+                    db,
+                    plan,
+                    now,
+                    batch_size=settings.retention_batch_size,
+                    on_batch=lambda _kind, deleted: progress.advance(task, deleted),
+                )
         finally:
             await db.dispose()
         for retained in plan:

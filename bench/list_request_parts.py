@@ -40,7 +40,9 @@ async def measure(name: str, part: Callable[[], Awaitable[object]], rounds: int)
 async def main(key: str, module: str, query: str, rounds: int) -> None:
     settings = load_settings()
     db = Database(settings.database_url)
-    peppers = Peppers.from_secrets(settings.secret_key, settings.old_secret_keys)
+    peppers = Peppers.from_secrets(
+        settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+    )
     headers = [(b"authorization", f"Bearer {key}".encode())]
     params = parse_qsl(query)
     principal = await authenticate(db, peppers, headers, "crm")

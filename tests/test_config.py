@@ -66,6 +66,10 @@ def test_production_with_secrets_and_postgres(tmp_path: Path) -> None:
         ({"FINITE_DB_POOL_SIZE": "many"}, "FINITE_DB_POOL_SIZE"),
         ({"FINITE_SMTP_URL": "mail.example:587"}, "FINITE_SMTP_URL: scheme"),
         ({"FINITE_SMTP_URL": "smtps://me:pw@mail.example?verify=0"}, "FINITE_SMTP_URL: unknown"),
+        ({"FINITE_RETENTION_EVENTS_DAYS": "-1"}, "FINITE_RETENTION_EVENTS_DAYS"),
+        ({"FINITE_RETENTION_EVENTS_DAYS": "ninety"}, "FINITE_RETENTION_EVENTS_DAYS"),
+        ({"FINITE_RETENTION_EVENTS_DAYS": "99999999999"}, "FINITE_RETENTION_EVENTS_DAYS"),
+        ({"FINITE_RETENTION_BATCH_SIZE": "0"}, "FINITE_RETENTION_BATCH_SIZE"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, variables: dict[str, str], message: str) -> None:
@@ -145,3 +149,30 @@ def test_mail_goes_to_files_unless_a_server_is_named(tmp_path: Path) -> None:
     )
     assert named.mail_from == "Acme <hello@acme.example>"
     assert "hunter2" not in repr(named)
+
+
+def test_retention_days_are_read_per_kind(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FINITE_DATA_DIR": str(tmp_path),
+            "FINITE_RETENTION_EVENTS_DAYS": "30",
+            "FINITE_RETENTION_WEBHOOK_ATTEMPTS_DAYS": "0",
+            "FINITE_RETENTION_INTERVAL_SECONDS": "600",
+        }
+    )
+    assert settings.retention_days == {"events": 30, "webhook_attempts": 0}
+    assert settings.retention_interval_seconds == 600
+    assert settings.retention_batch_size == 500
+
+
+def test_old_and_next_secret_keys_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FINITE_DATA_DIR": str(tmp_path),
+            "FINITE_OLD_SECRET_KEYS": "o" * 40,
+            "FINITE_NEXT_SECRET_KEYS": "n" * 40 + ", " + "m" * 40,
+        }
+    )
+    assert settings.old_secret_keys == ("o" * 40,)
+    assert settings.next_secret_keys == ("n" * 40, "m" * 40)
+    assert "nnnn" not in repr(settings)

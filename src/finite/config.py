@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ ALLOW_PRIVATE_TARGETS = "FINITE_ALLOW_PRIVATE_TARGETS"
 ALLOW_PRIVATE_TARGETS_ALIASES = ("FINITE_WEBHOOKS_ALLOW_PRIVATE",)  # deprecated, still read
 MIN_SECRET_LENGTH = 32
 DEFAULT_MAIL_FROM = "Finite <finite@localhost>"
+# FINITE_RETENTION_<KIND>_DAYS: days a kind of row is kept (core/retention/ knows the kinds).
+_RETENTION_DAYS = re.compile(r"FINITE_RETENTION_([A-Z0-9_]+)_DAYS")
+MAX_RETENTION_DAYS = 36_500
 
 
 class ConfigError(Exception):
@@ -38,6 +42,8 @@ class Settings:
     redis_url: str | None
     secret_key: str = field(repr=False)
     old_secret_keys: tuple[str, ...] = field(repr=False, default=())
+    # A rotation's new secret before it becomes current: opens and verifies, never seals.
+    next_secret_keys: tuple[str, ...] = field(repr=False, default=())
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -71,6 +77,12 @@ class Settings:
     # The address clients reach this server at, for the links in mail; by default the one
     # `finite serve` listens on (public_base_url).
     public_url: str | None = None
+    # Days each kind of row is kept, by kind name (`events`), where set; 0 keeps them for good.
+    retention_days: Mapping[str, int] = field(default_factory=dict)
+    # How often `finite worker` (and the inline worker) deletes what retention allows, and how
+    # many rows one delete statement takes at most.
+    retention_interval_seconds: int = 3600
+    retention_batch_size: int = 500
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         secret_key=secret_key,
         old_secret_keys=_split_list(env_vars.get("FINITE_OLD_SECRET_KEYS", "")),
+        next_secret_keys=_split_list(env_vars.get("FINITE_NEXT_SECRET_KEYS", "")),
         host=env_vars.get("FINITE_HOST", "127.0.0.1"),
         port=_port(env_vars.get("FINITE_PORT", "8000")),
         log_level=env_vars.get("FINITE_LOG_LEVEL", "INFO").upper(),
@@ -129,7 +142,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp=_smtp(env_vars.get("FINITE_SMTP_URL", "")),
         mail_from=env_vars.get("FINITE_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
         public_url=_public_url(env_vars.get("FINITE_PUBLIC_URL", "")),
+        retention_days=_retention_days(env_vars),
+        retention_interval_seconds=_positive_int(
+            "FINITE_RETENTION_INTERVAL_SECONDS",
+            env_vars.get("FINITE_RETENTION_INTERVAL_SECONDS", "3600"),
+        ),
+        retention_batch_size=_positive_int(
+            "FINITE_RETENTION_BATCH_SIZE", env_vars.get("FINITE_RETENTION_BATCH_SIZE", "500")
+        ),
     )
+
+
+def _retention_days(env_vars: Mapping[str, str]) -> dict[str, int]:
+    """Every FINITE_RETENTION_<KIND>_DAYS set; whether the kind exists is checked where the
+    kinds are known (core/retention/)."""
+    days: dict[str, int] = {}
+    for name, value in env_vars.items():
+        match = _RETENTION_DAYS.fullmatch(name)
+        if match is None or not value.strip():
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number of days, not {value!r}") from None
+        if not 0 <= number <= MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"{name} must be 0 (keep for good) to {MAX_RETENTION_DAYS}, not {number}"
+            )
+        days[match.group(1).lower()] = number
+    return days
 
 
 def _allow_private_targets(env_vars: Mapping[str, str]) -> bool:

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.cli.products import load_products
 from finite.config import ConfigError, Settings, load_settings
+from finite.core.retention import RetentionConfigError, retention_plan
 from finite.kit.db import Database
 from finite.kit.errors import AppError
 from finite.platform.migrations import migrate_to_head
@@ -20,10 +22,13 @@ T = TypeVar("T")
 
 def settings_or_exit() -> Settings:
     try:
-        return load_settings()
-    except ConfigError as exc:
+        settings = load_settings()
+        load_products()  # their kinds of rows for retention too
+        retention_plan(settings.retention_days)  # every FINITE_RETENTION_<NAME>_DAYS is known
+    except (ConfigError, RetentionConfigError) as exc:
         typer.secho(f"configuration error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
+    return settings
 
 
 def run(work: Callable[[Settings], Coroutine[Any, Any, T]], *, migrate: bool = True) -> T:

@@ -40,7 +40,9 @@ def keys_create(
     checked = _product(product)
 
     async def work(settings: Settings) -> None:
-        peppers = Peppers.from_secrets(settings.secret_key, settings.old_secret_keys)
+        peppers = Peppers.from_secrets(
+            settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+        )
         expires = (
             utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
         )

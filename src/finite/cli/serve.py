@@ -112,7 +112,11 @@ async def _demo(settings: Settings, base: str, *, on_terminal: bool) -> None:
     db = Database(settings.database_url)
     try:
         demo = await create_demo_if_empty(
-            db, Peppers.from_secrets(settings.secret_key, settings.old_secret_keys), hand_over
+            db,
+            Peppers.from_secrets(
+                settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+            ),
+            hand_over,
         )
     finally:
         await db.dispose()

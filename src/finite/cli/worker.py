@@ -15,7 +15,7 @@ from finite.kit.db import Database
 from finite.kit.private_files import keep_new_files_private
 from finite.kit.secretbox import SecretBox
 from finite.platform.logs import configure_logging
-from finite.platform.state import new_mail_worker, new_worker
+from finite.platform.state import new_mail_worker, new_retention_job, new_worker
 from finite.platform.worker_metrics import start_metrics_server
 
 
@@ -36,7 +36,8 @@ def worker(
         str, typer.Option(help="Address the metrics port binds.")
     ] = "127.0.0.1",
 ) -> None:
-    """Claim due webhook deliveries and mail and send them until stopped (SIGTERM or Ctrl-C).
+    """Claim due webhook deliveries and mail and send them until stopped (SIGTERM or
+    Ctrl-C); delete what retention allows every FINITE_RETENTION_INTERVAL_SECONDS.
 
     On stop, deliveries and mail in flight finish (at most 15 s) and unstarted claims are given
     back.
@@ -51,7 +52,10 @@ def worker(
 
 async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int] | None) -> None:
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
-    box = SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys)
+    retention = new_retention_job(settings, db)
+    box = SecretBox.from_secrets(
+        settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+    )
     delivery_worker = new_worker(settings, db, box)
     delivery_worker.max_in_flight = concurrency
     stop = asyncio.Event()
@@ -61,6 +65,7 @@ async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int]
     delivery_worker.start()
     mail_worker = new_mail_worker(settings, db, box)
     mail_worker.start()
+    retention.start()
     metrics_server = None
     if metrics_at is not None:
         host, port = metrics_at
@@ -73,6 +78,7 @@ async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int]
     finally:
         if metrics_server is not None:
             await metrics_server.cleanup()
+        await retention.stop()
         await asyncio.gather(delivery_worker.stop(), mail_worker.stop())
         await db.dispose()
         process_ended()

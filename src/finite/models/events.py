@@ -25,6 +25,8 @@ class Event(Base):
             postgresql_where=text("fanned_out_at IS NULL"),
             sqlite_where=text("fanned_out_at IS NULL"),
         ),
+        # Retention (core/retention/) deletes the oldest first, a batch at a time.
+        Index("ix_events_occurred", "occurred_at"),
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -89,6 +91,7 @@ class IdempotentRequest(Base):
     """A POST's answer kept for 24 hours under its Idempotency-Key, per organization and key."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)  # for retention
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -20,6 +20,7 @@ MAIL_STATUSES = ("queued", "failed", "sent", "dead")
 # history grows.
 MAIL_DUE_STATUSES = ("queued", "failed")
 MAIL_DUE_CONDITION = text("status IN ('queued', 'failed')")
+MAIL_FINISHED_STATUSES = ("sent", "dead")
 
 
 class OutgoingMail(Base):
@@ -27,6 +28,7 @@ class OutgoingMail(Base):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'failed', 'sent', 'dead')", name="status"),
         Index("ix_mail_outbox_org_reference", "org_id", "reference", "created_at"),
+        Index("ix_mail_outbox_created", "created_at"),  # retention's oldest-first batches
         Index(
             "ix_mail_outbox_due",
             "next_attempt_at",

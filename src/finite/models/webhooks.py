@@ -23,6 +23,8 @@ from finite.models.base import Base
 # the history grows.
 DUE_STATUSES = ("pending", "failed")
 DUE_CONDITION = text("status IN ('pending', 'failed')")
+# Deliveries done with: retention may delete them (never one still pending or retrying).
+FINISHED_STATUSES = ("succeeded", "dead")
 
 
 class WebhookEndpoint(Base):
@@ -67,6 +69,7 @@ class WebhookDelivery(Base):
             postgresql_where=DUE_CONDITION,
             sqlite_where=DUE_CONDITION,
         ),
+        Index("ix_webhook_deliveries_created", "created_at"),  # for retention
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -97,6 +100,7 @@ class WebhookAttempt(Base):
             ["webhook_deliveries.org_id", "webhook_deliveries.id"],
             ondelete="CASCADE",
         ),
+        Index("ix_webhook_attempts_attempted", "attempted_at"),  # for retention
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -11,6 +11,8 @@ from finite.core.audit.writer import AuditWriter
 from finite.core.auth.principal_cache import PrincipalCache
 from finite.core.mail.worker import MailWorker
 from finite.core.ratelimit.limiter import RateLimiter, RedisClient, redis_client
+from finite.core.retention import retention_plan
+from finite.core.retention.job import RetentionJob
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -36,6 +38,7 @@ class Platform:
     sampler: Sampler
     worker: DeliveryWorker | None = field(default=None)
     mail_worker: MailWorker | None = field(default=None)
+    retention: RetentionJob | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -50,8 +53,12 @@ class Platform:
         return cls(
             settings=settings,
             db=db,
-            peppers=Peppers.from_secrets(settings.secret_key, settings.old_secret_keys),
-            secrets=SecretBox.from_secrets(settings.secret_key, settings.old_secret_keys),
+            peppers=Peppers.from_secrets(
+                settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+            ),
+            secrets=SecretBox.from_secrets(
+                settings.secret_key, settings.old_secret_keys, settings.next_secret_keys
+            ),
             redis=redis,
             limiter=RateLimiter(
                 redis,
@@ -75,6 +82,8 @@ class Platform:
             self.worker.start()
             self.mail_worker = new_mail_worker(self.settings, self.db, self.secrets)
             self.mail_worker.start()
+            self.retention = new_retention_job(self.settings, self.db)
+            self.retention.start()
         self.sampler.worker = self.worker
         self.sampler.start()
 
@@ -87,6 +96,8 @@ class Platform:
 
     async def close(self) -> None:
         await self.sampler.stop()
+        if self.retention is not None:
+            await self.retention.stop()  # after its batch in progress
         if self.worker is not None:
             await self.worker.stop()  # finishes or gives back deliveries in flight
         if self.mail_worker is not None:
@@ -118,6 +129,16 @@ def mail_transport(settings: Settings) -> MailTransport:
 
 def new_mail_worker(settings: Settings, db: Database, secrets: SecretBox) -> MailWorker:
     return MailWorker(db, secrets, mail_transport(settings))
+
+
+def new_retention_job(settings: Settings, db: Database) -> RetentionJob:
+    """Raises RetentionConfigError when a FINITE_RETENTION_<NAME>_DAYS names no kind."""
+    return RetentionJob(
+        db,
+        retention_plan(settings.retention_days),
+        interval=settings.retention_interval_seconds,
+        batch_size=settings.retention_batch_size,
+    )
 
 
 def platform_of(request: AnyRequest) -> Platform:

@@ -173,3 +173,31 @@ async def test_keys_hashed_under_an_old_pepper_still_work_and_are_rehashed(
         assert (await client.get(CRM_PATH, headers=bearer(org.crm_key))).status_code == 200
     finally:
         platform.peppers = old
+
+
+async def test_a_process_not_yet_switched_accepts_the_next_secret_and_moves_nothing_back(
+    client: Client, app: Litestar, db: Database, org: OrgSetup
+) -> None:
+    """A rotation's rolling restart: a process switched to the new secret moved the key to the
+    new pepper; a process still on the old secret, holding the new one as FINITE_NEXT_SECRET_KEYS,
+    accepts the key and leaves its hash alone (it would otherwise move it back, and the two
+    kinds of process would re-hash it at every change of side)."""
+    from finite.kit.derived_keys import Peppers
+
+    platform: Platform = app.state.platform
+    old_secret = platform.settings.secret_key
+    new_secret = "a-brand-new-secret-key-" + "y" * 32
+    original = platform.peppers
+    switched = Peppers.from_secrets(new_secret, (old_secret,))
+    not_yet = Peppers.from_secrets(old_secret, (), (new_secret,))
+    try:
+        platform.peppers = switched
+        assert (await client.get(CRM_PATH, headers=bearer(org.crm_key))).status_code == 200
+        platform.peppers = not_yet
+        assert (await client.get(CRM_PATH, headers=bearer(org.crm_key))).status_code == 200
+        async with db.read() as session:
+            key = await session.get(ApiKey, org.crm_key_id)
+        assert key is not None
+        assert key.pepper_id == switched.current.key_id  # still under the new pepper
+    finally:
+        platform.peppers = original

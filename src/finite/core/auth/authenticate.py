@@ -54,7 +54,7 @@ async def authenticate(
         raise unauthorized()
 
     stale_use = row.last_used_at is None or row.last_used_at < now - LAST_USED_GRANULARITY
-    old_pepper = row.pepper_id != peppers.current.key_id
+    old_pepper = peppers.is_previous(row.pepper_id)
     if stale_use or old_pepper:
         async with db.transaction() as session:
             if old_pepper:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
@@ -117,6 +117,19 @@ async def rehash(session: AsyncSession, key_id: str, secret_hash: str, pepper_id
         .where(ApiKey.id == key_id)
         .values(secret_hash=secret_hash, pepper_id=pepper_id)
     )
+
+
+async def usable_keys_by_pepper(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """Keys neither revoked nor expired, counted by the pepper their hash is under."""
+    query = (
+        select(ApiKey.pepper_id, func.count())
+        .where(
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+        )
+        .group_by(ApiKey.pepper_id)
+    )
+    return {pepper_id: int(count) for pepper_id, count in (await session.execute(query)).all()}
 
 
 async def keys_of(

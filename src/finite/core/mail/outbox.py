@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.core.retention.registry import register
+from finite.core.sealing import register_sealed
 from finite.core.webhooks.schedule import next_attempt_at
 from finite.kit.ids import new_id
 from finite.kit.mail.message import Mail
-from finite.kit.secretbox import SecretBox, row_binding
-from finite.models.mail import MAIL_DUE_CONDITION, OutgoingMail
+from finite.kit.secretbox import SecretBox
+from finite.models.mail import MAIL_DUE_CONDITION, MAIL_FINISHED_STATUSES, OutgoingMail
 
 LEASE = timedelta(minutes=2)  # well beyond the 30 s each step of an SMTP exchange may take
 
@@ -50,8 +52,21 @@ class MailStatus:
     next_attempt_at: datetime | None
 
 
+# `finite secrets rotate` re-seals them (core/sealing/).
+SEALED = register_sealed(OutgoingMail, "sealed", "sealed")
+# Mail that went, or gave up, goes after 90 days (FINITE_RETENTION_MAIL_DAYS).
+RETAINED = register(
+    "mail",
+    OutgoingMail,
+    OutgoingMail.created_at,
+    default_days=90,
+    about="mail that was sent or gave up, with its sealed message",
+    removable=OutgoingMail.status.in_(MAIL_FINISHED_STATUSES),
+)
+
+
 def _binding(org_id: str, mail_id: str) -> bytes:
-    return row_binding(OutgoingMail.__tablename__, org_id, mail_id, "sealed")
+    return SEALED.binding_of(org_id, mail_id)
 
 
 def _seal(box: SecretBox, org_id: str, mail_id: str, mail: Mail) -> bytes:

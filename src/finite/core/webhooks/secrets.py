@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from finite.core.sealing import register_sealed
 from finite.kit.secretbox import SecretBox, row_binding
 from finite.models.webhooks import WebhookEndpoint
 
-TABLE = "webhook_endpoints"
+TABLE = WebhookEndpoint.__tablename__
+# `finite secrets rotate` re-seals them (core/sealing/).
+SEALED_SECRET = register_sealed(WebhookEndpoint, "secret_sealed", "secret")
+SEALED_PREVIOUS = register_sealed(WebhookEndpoint, "previous_secret_sealed", "previous_secret")
 
 
 def binding(org_id: str, endpoint_id: str, column: str) -> bytes:

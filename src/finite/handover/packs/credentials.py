@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from finite.core.sealing import register_sealed
 from finite.handover import inputs
 from finite.handover.packs.schemas import MASK, CredentialOut
 from finite.kit.secretbox import SecretBox, row_binding
@@ -9,6 +10,7 @@ from finite.models import PackCredential
 
 TABLE = PackCredential.__tablename__
 COLUMN = "password"
+register_sealed(PackCredential, "password_sealed", COLUMN)  # for `finite secrets rotate`
 
 
 def seal_password(box: SecretBox, row: PackCredential, password: str | None) -> None:

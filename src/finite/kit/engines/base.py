@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
 import msgspec
@@ -78,6 +79,11 @@ class DatabaseEngine(ABC):
         """Held while migrations run (platform/migrations.py), so that two processes do not
         migrate one database at once."""
         return nullcontext()
+
+    @abstractmethod
+    def backup(self, url: str, target: Path) -> None:
+        """Copy the whole database, while servers keep writing, into the file `target`
+        (kit/backups.py); raises BackupError."""
 
     async def dedicated_connection(self, engine: AsyncEngine) -> Any:
         """A driver connection of its own, outside the pools, for LISTEN."""

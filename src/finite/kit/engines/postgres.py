@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar
 
 import asyncpg  # type: ignore[import-untyped]
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.types import TypeEngine
 
+from finite.kit.backups import pg_dump_backup
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, json_dumps
 
 _NUMERIC_OID = 1700
@@ -56,6 +58,9 @@ class PostgresEngine(DatabaseEngine):
 
     def migration_turn(self, url: str) -> AbstractContextManager[None]:
         return nullcontext()  # migrations/env.py takes an advisory lock
+
+    def backup(self, url: str, target: Path) -> None:
+        pg_dump_backup(url, target)
 
     async def dedicated_connection(self, engine: AsyncEngine) -> Any:
         """A new asyncpg connection of its own, outside the pools, made with the pools'

@@ -24,6 +24,7 @@ from sqlalchemy.pool import PoolResetState
 from sqlalchemy.types import TypeEngine
 
 from finite.kit import sqlite_inline, sqlite_inline_driver
+from finite.kit.backups import BackupError, sqlite_backup
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert
 from finite.kit.private_files import create_private, private_sqlite_file
 
@@ -116,6 +117,12 @@ class SqliteEngine(DatabaseEngine):
 
     def autocommit_options(self) -> dict[str, Any]:
         return {_NO_BEGIN: True}
+
+    def backup(self, url: str, target: Path) -> None:
+        database = make_url(url).database or ""
+        if not _is_file(database):
+            raise BackupError("an in-memory SQLite database has no file to back up")
+        sqlite_backup(database, target)
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:

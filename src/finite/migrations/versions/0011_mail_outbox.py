@@ -56,6 +56,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_mail_outbox_org_reference", ["org_id", "reference", "created_at"], unique=False
         )
+        batch_op.create_index("ix_mail_outbox_created", ["created_at"], unique=False)
 
 
 def downgrade() -> None:

@@ -43,7 +43,7 @@ class OutgoingMail(Base):
     # What the mail is about (a project, a pack send): its history is read by this.
     reference: Mapped[str] = mapped_column(String(80))
     recipient: Mapped[str] = mapped_column(String(320))
-    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    message_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16))  # queued | failed | sent | dead
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -76,6 +76,7 @@ async def test_days_come_from_the_settings_and_zero_keeps_for_good(
         "events": 30,
         "webhook_deliveries": None,
         "webhook_attempts": 90,
+        "mail": 90,
         "idempotency_keys": 1,
     }
     purged = await purge(db, plan, rows.now)

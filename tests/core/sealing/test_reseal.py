@@ -71,8 +71,8 @@ async def client(own_settings: Settings) -> AsyncIterator[Client]:
 
 
 async def _secrets_made_by_a_server(client: Client, org: OrgSetup) -> dict[str, Any]:
-    """A webhook whose secret was rotated once (so both columns hold a value) and a credential,
-    made through the API by a server holding only the old key."""
+    """A webhook whose secret was rotated once (so both columns hold a value), a credential and
+    a sent pack's mail, made through the API by a server holding only the old key."""
     crm, handover = bearer(org.crm_key), bearer(org.handover_key)
     created = await client.post("/api/webhooks", json={"url": "http://127.0.0.1:9/h"}, headers=crm)
     assert created.status_code == 201, created.text
@@ -87,6 +87,10 @@ async def _secrets_made_by_a_server(client: Client, org: OrgSetup) -> dict[str, 
         headers=handover,
     )
     assert credential.status_code == 201, credential.text
+    sent = await client.post(  # its mail waits in the outbox, sealed
+        f"/api/v1/projects/{project.json()['data']['id']}/pack/send", json={}, headers=handover
+    )
+    assert sent.status_code == 200, sent.text
     return {
         "webhook_id": webhook["id"],
         "first": webhook["secret"],
@@ -104,7 +108,7 @@ async def test_rotation_reseals_everything_under_the_new_key_without_downtime(
     assert isinstance(platform, Platform)
 
     # Run with the old secret forgotten too soon: reported, and nothing is lost.
-    forgetful = await reseal_column(own_db, SecretBox.from_secrets(NEW_SECRET), sealed_columns()[0])
+    forgetful = await reseal_column(own_db, SecretBox.from_secrets(NEW_SECRET), SEALED_SECRET)
     assert len(forgetful.unopenable) == 1
     assert forgetful.resealed == 0
 
@@ -114,6 +118,7 @@ async def test_rotation_reseals_everything_under_the_new_key_without_downtime(
     before = {s.name: await key_counts(own_db, rotating, s) for s in sealed_columns()}
     assert before["webhook_endpoints.secret_sealed"]["previous"] == 1
     assert before["handover_pack_credentials.password_sealed"]["previous"] == 1
+    assert before["mail_outbox.message_sealed"]["previous"] == 1
 
     for sealed in sealed_columns():
         outcome = await reseal_column(own_db, rotating, sealed, batch_size=1)

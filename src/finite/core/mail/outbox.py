@@ -53,7 +53,7 @@ class MailStatus:
 
 
 # `finite secrets rotate` re-seals them (core/sealing/).
-SEALED = register_sealed(OutgoingMail, "sealed", "sealed")
+SEALED = register_sealed(OutgoingMail, "message_sealed", "message")
 # Mail that went, or gave up, goes after 90 days (FINITE_RETENTION_MAIL_DAYS).
 RETAINED = register(
     "mail",
@@ -84,7 +84,7 @@ def _seal(box: SecretBox, org_id: str, mail_id: str, mail: Mail) -> bytes:
 
 
 def _open(box: SecretBox, row: OutgoingMail) -> Mail:
-    fields = json.loads(box.open(row.sealed, _binding(row.org_id, row.id)))
+    fields = json.loads(box.open(row.message_sealed, _binding(row.org_id, row.id)))
     return Mail(
         sender=fields["sender"],
         to=tuple(fields["to"]),
@@ -116,7 +116,7 @@ async def queue_mail(
             purpose=purpose,
             reference=reference,
             recipient=", ".join(mail.to),
-            sealed=_seal(box, org_id, mail_id, mail),
+            message_sealed=_seal(box, org_id, mail_id, mail),
             status="queued",
             attempts=0,
             next_attempt_at=now,

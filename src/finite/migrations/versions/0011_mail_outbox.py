@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(length=40), nullable=False),
         sa.Column("reference", sa.String(length=80), nullable=False),
         sa.Column("recipient", sa.String(length=320), nullable=False),
-        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("message_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", finite.kit.db_types.UTCDateTime(timezone=True), nullable=True),

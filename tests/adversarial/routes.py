@@ -14,6 +14,7 @@ from finite.crm.auth import PERMISSION
 from finite.handover.auth import SCOPE
 from finite.handover.envelope import is_handover_path
 from finite.openapi.endpoints import PUBLIC_PATHS
+from finite.platform.openapi_hints import hints_of
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -43,6 +44,7 @@ class Route:
     method: str
     path: str  # the template, e.g. /api/v1/clients/{client_id:str}
     opt: dict[str, Any]
+    takes_body: bool = False  # reads a JSON body (a `data` parameter or a documented body)
 
     @property
     def handover(self) -> bool:
@@ -51,6 +53,11 @@ class Route:
     @property
     def params(self) -> tuple[str, ...]:
         return tuple(_PARAM.findall(self.path))
+
+    @property
+    def openapi_path(self) -> str:
+        """The path as the OpenAPI documents write it: ``{client_id}``."""
+        return _PARAM.sub(r"{\1}", self.path)
 
     @property
     def tenant_params(self) -> tuple[str, ...]:
@@ -96,5 +103,9 @@ def api_routes(app: Litestar) -> list[Route]:
         for method, (handler, _) in route.route_handler_map.items():
             if method in ("OPTIONS", "HEAD"):
                 continue
-            found.append(Route(method, route.path, dict(handler.opt)))
+            takes_body = method in BODY_METHODS and (
+                "data" in handler.parsed_fn_signature.parameters
+                or hints_of(handler.opt).body is not None
+            )
+            found.append(Route(method, route.path, dict(handler.opt), takes_body))
     return sorted(found, key=str)

@@ -56,6 +56,9 @@ class Settings:
     processes: int = 1
     # Plans (`free`, or `crm:free` for one product) refused with 503 while Redis is down.
     rate_limit_fail_closed: frozenset[str] = frozenset()
+    # The longest a request body may take to arrive, whole: a client that sends it slower gets
+    # 408 and the connection is closed, so slow senders cannot hold server tasks open.
+    body_timeout_seconds: int = 30
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +110,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         processes=_positive_int("FINITE_PROCESSES", env_vars.get("FINITE_PROCESSES", "1")),
         rate_limit_fail_closed=frozenset(
             _split_list(env_vars.get("FINITE_RATE_LIMIT_FAIL_CLOSED", ""))
+        ),
+        body_timeout_seconds=_positive_int(
+            "FINITE_BODY_TIMEOUT_SECONDS", env_vars.get("FINITE_BODY_TIMEOUT_SECONDS", "30")
         ),
     )
 

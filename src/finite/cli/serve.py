@@ -19,6 +19,8 @@ from finite.platform.first_run import DemoAccess, create_demo_if_empty, write_ke
 from finite.platform.logs import configure_logging
 from finite.platform.migrations import migrate_to_head
 
+MAX_HEADER_BYTES = 32 * 1024
+
 
 def migrate() -> None:
     """Bring the database schema up to date (SQLite or PostgreSQL)."""
@@ -39,6 +41,7 @@ def serve(
     shown on a terminal, otherwise written to a private file in the data folder."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings, HTTP2Settings
     from granian.log import LogLevels
 
     # Whatever the server and its workers write (the database's -wal and -shm files included)
@@ -71,6 +74,11 @@ def serve(
         # start TLS on its transports ("TCPTransport protocol cannot be changed"). uvloop
         # measured no faster here.
         loop=Loops.asyncio,
+        # The request line and headers of one request, at most: past it, 431 (HTTP/1.1) or a
+        # refused stream (HTTP/2) before any of it reaches the app. Bodies are streamed and
+        # capped by the app (1 MiB).
+        http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES),
+        http2_settings=HTTP2Settings(max_headers_size=MAX_HEADER_BYTES),
         log_level=LogLevels(settings.log_level.lower()),
     ).serve()
 

@@ -18,6 +18,7 @@ from finite.crm.auth import Admin, ModuleAction
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.platform.http import AnyKey
+from tests.adversarial.ledger import Ledger
 from tests.adversarial.routes import Route, api_routes
 from tests.adversarial.world import GENEROUS_RPM, Client
 from tests.factories import OrgSetup, bearer, make_handover_key, make_member_key
@@ -52,7 +53,7 @@ async def generous(db: Database, org_id: str) -> None:
 
 async def call(client: Client, route: Route, key: str, module: str = "leads") -> Any:
     path = route.fill({**NOBODYS, "module": module, "filename": f"{module}.csv"})
-    body = {} if route.method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, Any] | None = {} if route.method in ("POST", "PUT", "PATCH") else None
     return await client.request(route.method, path, json=body, headers=bearer(key))
 
 
@@ -75,12 +76,13 @@ def crm_routes(app: Litestar) -> list[Route]:
 
 
 async def test_crm_role_module_action_matrix(
-    app: Litestar, client: Client, db: Database, peppers: Peppers, org: OrgSetup
+    app: Litestar, client: Client, db: Database, peppers: Peppers, org: OrgSetup, ledger: Ledger
 ) -> None:
     await generous(db, org.org_id)
     keys = {"Admin": org.crm_key}
     for role in BUILTIN_ROLES[1:]:
         keys[role.name] = (await make_member_key(db, peppers, org.org_id, role.name))[1]
+        ledger.add(keys[role.name])
     modules = governed_modules()
     assert len(modules) == 21
     checked = 0
@@ -109,12 +111,13 @@ async def test_crm_role_module_action_matrix(
 
 
 async def test_handover_scope_matrix(
-    app: Litestar, client: Client, db: Database, peppers: Peppers, org: OrgSetup
+    app: Litestar, client: Client, db: Database, peppers: Peppers, org: OrgSetup, ledger: Ledger
 ) -> None:
     await generous(db, org.org_id)
     checked = 0
     for scopes in SCOPE_SETS:
         key = await make_handover_key(db, peppers, org.org_id, tuple(sorted(scopes)))
+        ledger.add(key)
         me = await client.get("/api/v1/me", headers=bearer(key))
         assert set(me.json()["data"]["scopes"]) == scopes
         for route in api_routes(app):

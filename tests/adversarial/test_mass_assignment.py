@@ -242,7 +242,7 @@ def data_of(response: Any, handover: bool) -> Any:
 
 async def org_of_row(db: Database, row_id: str) -> list[str]:
     """The org_id of every row with this id, in any table that has both columns."""
-    found = []
+    found: list[str] = []
     async with db.read() as session:
         for table in Base.metadata.sorted_tables:
             if "id" in table.c and "org_id" in table.c:

@@ -215,3 +215,12 @@ def test_memory_stays_bounded_through_big_bodies(server: Server, crm_key: str) -
         assert send(server, too_big + body)[0] == 413
     grown = worker_rss_kib(server) - before
     assert grown < 64 * 1024, f"grew {grown} KiB"
+
+
+def test_the_servers_output_holds_no_key(server: Server, crm_key: str) -> None:
+    """The first run's keys are in their 0600 file only: not in anything the server wrote
+    through all of the above."""
+    output = server.stdout + server.stderr
+    assert "first-run-keys" in output
+    assert crm_key not in output
+    assert crm_key.removeprefix("fsk_") not in output

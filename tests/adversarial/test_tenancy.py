@@ -303,7 +303,7 @@ async def test_a_role_change_stays_in_its_organization(client: Client, world: Wo
 
 
 NOT_ID_TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=40
 )
 
 

@@ -164,6 +164,7 @@ async def make_tenant(
     ids["credential_id"] = credential["data"]["id"]
     tenant.secrets.append(password)
     pack = await ok(await client.get(pack_path, headers=handover))
+    ids["section_id"] = pack["data"]["sections"][0]["id"]
     item = await ok(
         await client.post(
             f"{pack_path}/items",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -49,9 +50,10 @@ def serve(
     keep_new_files_private()
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    _refuse_a_taken_port(bind_host, bind_port)
     if migrate_first:
         migrate_to_head(settings.database_url)
-    bind_host, bind_port = host or settings.host, port or settings.port
     if settings.demo_on_first_run:
         base = f"http://{bind_host}:{bind_port}"
         try:
@@ -81,6 +83,22 @@ def serve(
         http2_settings=HTTP2Settings(max_headers_size=MAX_HEADER_BYTES),
         log_level=LogLevels(settings.log_level.lower()),
     ).serve()
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """granian listens with SO_REUSEPORT, so a second server started on a port already served
+    (say, against another database) would start silently and take half of the connections.
+    A plain bind fails while any other socket listens there: stop with a clear error instead."""
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+    except OSError as exc:
+        typer.secho(f"error: cannot listen on {host}:{port}: {exc.strerror}", fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 class KeysNotSaved(Exception):

@@ -15,10 +15,10 @@ from tests.adversarial.world import Client, World, make_world
 from tests.factories import OrgSetup
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ledger() -> Iterator[Ledger]:
-    """One for the session: its handler hears every logger from the first adversarial test on
-    (the finite loggers at DEBUG)."""
+    """One for this folder's tests: its handler hears every logger from the first of them to
+    the last (the finite loggers at DEBUG), and no test outside it."""
     found = Ledger()
     handler = LedgerHandler(found)
     root, ours = logging.getLogger(), logging.getLogger("finite")

@@ -29,7 +29,7 @@ async def test_hostile_header_values_never_answer_5xx(
 ) -> None:
     a = world.a
     record = f"/api/records/leads/{a.ids['record_id']}"
-    calls = [
+    calls: list[tuple[str, str, dict[str, str] | None, dict[str, str | bytes]]] = [
         ("GET", "/api/me", None, {"Authorization": b"Bearer " + value}),
         ("GET", "/api/v1/me", None, {"Authorization": value}),
         ("POST", "/api/records/leads", {"name": "h"}, {**a.crm, "Idempotency-Key": value}),
@@ -50,5 +50,5 @@ async def test_hostile_header_values_never_answer_5xx(
     ]
     response = await client.request(method, path, json=body, headers=raw)
     assert response.status_code < 500, (method, path, value[:80], response.text[:300])
-    if "Authorization" in headers and headers["Authorization"] is not None and path.endswith("/me"):
+    if path.endswith("/me"):  # only the hostile Authorization was sent
         assert response.status_code == 401, (path, value[:80])

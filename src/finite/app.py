@@ -20,6 +20,7 @@ from finite.platform.metrics import metrics_endpoint
 from finite.platform.options_answers import answer_every_method
 from finite.platform.rate_limits import add_rate_limit_headers
 from finite.platform.request_bodies import JsonBodyRequest
+from finite.platform.request_checks import check_request
 from finite.platform.request_id import add_request_id_header
 from finite.platform.request_metrics import RequestMetrics
 from finite.platform.state import Platform
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
+        before_request=check_request,
         before_send=[add_request_id_header, add_rate_limit_headers, audit_api_calls],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonBodyRequest,  # every JSON body: its type, syntax and nesting checked

@@ -83,6 +83,9 @@ class Settings:
     # many rows one delete statement takes at most.
     retention_interval_seconds: int = 3600
     retention_batch_size: int = 500
+    # The longest a request body may take to arrive, whole: a client that sends it slower gets
+    # 408 and the connection is closed, so slow senders cannot hold server tasks open.
+    body_timeout_seconds: int = 30
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -149,6 +152,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         retention_batch_size=_positive_int(
             "FINITE_RETENTION_BATCH_SIZE", env_vars.get("FINITE_RETENTION_BATCH_SIZE", "500")
+        ),
+        body_timeout_seconds=_positive_int(
+            "FINITE_BODY_TIMEOUT_SECONDS", env_vars.get("FINITE_BODY_TIMEOUT_SECONDS", "30")
         ),
     )
 

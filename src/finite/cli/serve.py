@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,8 @@ from finite.kit.private_files import keep_new_files_private
 from finite.platform.first_run import DemoAccess, create_demo_if_empty, write_keys_file
 from finite.platform.logs import configure_logging, granian_log_config
 from finite.platform.migrations import migrate_to_head
+
+MAX_HEADER_BYTES = 32 * 1024
 
 
 def migrate() -> None:
@@ -48,6 +51,7 @@ def serve(
     shown on a terminal, otherwise written to a private file in the data folder."""
     from granian import Granian
     from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings, HTTP2Settings
     from granian.log import LogLevels
 
     # Whatever the server and its workers write (the database's -wal and -shm files included)
@@ -55,9 +59,10 @@ def serve(
     keep_new_files_private()
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.log_format)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    _refuse_a_taken_port(bind_host, bind_port)
     if migrate_first:
         migrate_to_head(settings.database_url)
-    bind_host, bind_port = host or settings.host, port or settings.port
     if settings.demo_on_first_run:
         base = f"http://{bind_host}:{bind_port}"
         try:
@@ -82,6 +87,11 @@ def serve(
             # start TLS on its transports ("TCPTransport protocol cannot be changed"). uvloop
             # measured no faster here.
             loop=Loops.asyncio,
+            # The request line and headers of one request, at most: past it, 431 (HTTP/1.1) or
+            # a refused stream (HTTP/2) before any of it reaches the app. Bodies are streamed
+            # and capped by the app (1 MiB).
+            http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES),
+            http2_settings=HTTP2Settings(max_headers_size=MAX_HEADER_BYTES),
             log_level=LogLevels(settings.log_level.lower()),
             log_dictconfig=granian_log_config(settings.log_format),
             # On SIGTERM each worker stops accepting, lets requests in flight finish, then runs
@@ -90,6 +100,22 @@ def serve(
             # (granian 2.8). The default stays within systemd's and docker's 30 s.
             workers_kill_timeout=shutdown_timeout,
         ).serve()
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """granian listens with SO_REUSEPORT, so a second server started on a port already served
+    (say, against another database) would start silently and take half of the connections.
+    A plain bind fails while any other socket listens there: stop with a clear error instead."""
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+    except OSError as exc:
+        typer.secho(f"error: cannot listen on {host}:{port}: {exc.strerror}", fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 class KeysNotSaved(Exception):

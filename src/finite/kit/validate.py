@@ -6,7 +6,9 @@ import re
 
 from finite.kit.errors import invalid_field
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")  # one rule for members and records
+# One rule for members, clients and records; no control characters (a line break in an address
+# would add a header to the mail it is written into).
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+$")
 
 
 def clean_text(field_name: str, value: str, *, max_length: int) -> str:

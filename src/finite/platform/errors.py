@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from litestar import MediaType, Response
@@ -74,7 +75,22 @@ def _body_of(path: str) -> ErrorBodyOf:
     return _plain_body
 
 
+MAX_DETAILS = 100
+"""Problems listed in one answer: every bad field of any real body, while a body made of
+thousands of bad entries cannot get an answer several times its own size."""
+
+
+def _bounded(error: AppError) -> AppError:
+    extra = len(error.details) - MAX_DETAILS
+    if extra <= 0:
+        return error
+    listed = error.details[:MAX_DETAILS]
+    more = ErrorDetail(None, f"and {extra} more problems like these, not listed")
+    return replace(error, details=[*listed, more])
+
+
 def render(request: AnyRequest, error: AppError) -> Response[Any]:
+    error = _bounded(error)
     headers = {"X-Request-ID": request_id_of(request.scope), **error.headers}
     body = _body_of(request.url.path)(request, error)
     return Response(body, status_code=error.status, headers=headers, media_type=MediaType.JSON)

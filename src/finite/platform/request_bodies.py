@@ -10,19 +10,26 @@ its work:
 - the syntax: malformed JSON is a 400 naming ``body``;
 - the nesting: at most ``MAX_JSON_DEPTH`` levels of arrays and objects (400 naming ``body``),
   so that no deeply nested value reaches msgspec's conversion, the services or the encoders,
-  where it would exhaust Python's recursion limit.
+  where it would exhaust Python's recursion limit;
+- NUL characters: none in any string or key (400 naming each), since PostgreSQL can store none
+  in text or JSON and would answer 500 wherever a service let one through;
+- the time it takes to arrive: at most ``body_timeout_seconds`` (FINITE_BODY_TIMEOUT_SECONDS)
+  for the whole body, else 408 REQUEST_TIMEOUT and the connection closed; a client that
+  disconnects part-way gets a 400 nobody reads, not a 500 logged as a bug.
 
 A request that reads no JSON body (every GET) pays nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import SerializationException
+from litestar.exceptions import InternalServerException, SerializationException
 
-from finite.kit.errors import AppError, ErrorDetail, invalid_field
+from finite.kit.errors import AppError, ErrorDetail, invalid_field, validation_error
+from finite.platform.state import platform_of
 
 MAX_JSON_DEPTH = 32
 """Arrays and objects inside one another; the deepest body either API takes needs 5."""
@@ -77,12 +84,62 @@ def deeper_than(limit: int, raw: bytes, value: Any) -> bool:
     return True
 
 
+def body_too_slow(seconds: int) -> AppError:
+    return AppError(
+        408,
+        "REQUEST_TIMEOUT",
+        f"The request body did not arrive within {seconds} seconds.",
+        [ErrorDetail("body", f"must arrive whole within {seconds} seconds")],
+        headers={"Connection": "close"},
+    )
+
+
+def body_cut_short() -> AppError:
+    return invalid_field("body", "ended early: the client closed the connection")
+
+
+def nul_paths(value: Any) -> list[str]:
+    """The path of every string or key holding a NUL (``sections[0].title``; ``body`` for the
+    whole), walked without recursion; the body's nesting is already bounded."""
+    found: list[str] = []
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                found.append(path or "body")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                child = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    found.append(child)
+                pending.append((child, inner))
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{index}]", inner) for index, inner in enumerate(item))
+    return sorted(found)
+
+
+def nul_characters(paths: list[str]) -> AppError:
+    return validation_error(
+        [ErrorDetail(path, "must not contain a NUL character") for path in paths]
+    )
+
+
 class JsonBodyRequest(Request[Any, Any, Any]):
-    """The app's request class (``request_class`` in app.py): ``json()`` checks the body's type
-    and nesting and names the body in its errors."""
+    """The app's request class (``request_class`` in app.py): ``json()`` checks the body's type,
+    nesting and arrival and names the body in its errors."""
 
     async def json(self) -> Any:
-        raw = await self.body()
+        seconds = platform_of(self).settings.body_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                raw = await self.body()
+        except TimeoutError:
+            raise body_too_slow(seconds) from None
+        except InternalServerException as exc:
+            if "disconnected" not in exc.detail:  # Litestar's answer to http.disconnect
+                raise
+            raise body_cut_short() from None
         if raw:
             content_type = self.headers.get("content-type")
             if not content_type or not is_json_media_type(content_type):
@@ -95,4 +152,8 @@ class JsonBodyRequest(Request[Any, Any, Any]):
             raise nested_too_deeply() from None
         if deeper_than(MAX_JSON_DEPTH, raw, value):
             raise nested_too_deeply()
+        if b"\\u0000" in raw:  # JSON can only carry a NUL escaped
+            paths = nul_paths(value)
+            if paths:
+                raise nul_characters(paths)
         return value

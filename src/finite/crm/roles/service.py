@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.accounts.service import update_role_permissions
-from finite.kit.errors import invalid_field
+from finite.kit.errors import ErrorDetail, invalid_field, validation_error
 from finite.models import Role
 from finite.platform.unit_of_work import Changed
 
@@ -26,8 +26,11 @@ async def update_role(
     session: AsyncSession, org_id: str, role: str, body: dict[str, Any]
 ) -> Changed[dict[str, Any]]:
     """Body: {"permissions": {"leads": ["view", "create"], ...}} — modules not named keep theirs."""
+    unknown = sorted(set(body) - {"permissions"})
+    if unknown:  # name each one: a role's name, id or admin flag is not changed here
+        raise validation_error([ErrorDetail(name, "is not a known field") for name in unknown])
     permissions = body.get("permissions")
-    if not isinstance(permissions, dict) or set(body) != {"permissions"}:
+    if not isinstance(permissions, dict):
         raise invalid_field("permissions", 'send {"permissions": {module: [actions]}}')
     updated = await update_role_permissions(session, org_id, role, permissions)
     return Changed(role_out(updated))

@@ -13,12 +13,20 @@ from finite.core.auth.principal import Principal
 from finite.core.webhooks import service as webhooks
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.webhooks.schemas import WebhookIn, WebhookPatchIn
-from finite.kit.errors import Problems
+from finite.kit.errors import Problems, invalid_field
 from finite.kit.secretbox import SecretBox
 from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
 from finite.platform.unit_of_work import Changed
 
 CRM_EVENTS = ("create", "update", "delete")
+
+
+def _description(value: str) -> str:
+    """Free text, may be empty; no control characters but line breaks and tabs."""
+    cleaned = value.strip()
+    if any(ord(char) < 32 and char not in "\n\r\t" for char in cleaned):
+        raise invalid_field("description", "must not contain control characters")
+    return cleaned
 
 
 def _choices(field: str, value: list[str] | str, allowed: tuple[str, ...]) -> list[str]:
@@ -46,10 +54,10 @@ async def new_endpoint(data: WebhookIn, policy: webhooks.TargetPolicy) -> webhoo
         modules = _choices("modules", data.modules, CRM_MODULES)
     with problems.check():
         events = _choices("events", data.events, CRM_EVENTS)
+    with problems.check():
+        description = _description(data.description)
     problems.raise_any()
-    return webhooks.NewEndpoint(
-        url=url, modules=modules, events=events, description=data.description.strip()
-    )
+    return webhooks.NewEndpoint(url=url, modules=modules, events=events, description=description)
 
 
 async def checked_change(data: WebhookPatchIn, policy: webhooks.TargetPolicy) -> EndpointChange:
@@ -65,12 +73,16 @@ async def checked_change(data: WebhookPatchIn, policy: webhooks.TargetPolicy) ->
     if data.events is not msgspec.UNSET:
         with problems.check():
             events = _choices("events", data.events, CRM_EVENTS)
+    description = None
+    if data.description is not msgspec.UNSET:
+        with problems.check():
+            description = _description(data.description)
     problems.raise_any()
     return EndpointChange(
         url=url,
         modules=modules,
         events=events,
-        description=None if data.description is msgspec.UNSET else data.description.strip(),
+        description=description,
         enabled=None if data.enabled is msgspec.UNSET else data.enabled,
     )
 

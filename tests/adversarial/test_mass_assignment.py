@@ -190,6 +190,13 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
             CAMEL + PRIVILEGED + ("hasPassword",),
         ),
         Write(
+            "POST /api/v1/projects/{project_id:str}/pack/send",
+            f"{pack}/send",
+            {"personalMessage": "MA"},
+            pack,
+            CAMEL + PRIVILEGED + ("projectId", "sends", "status"),
+        ),
+        Write(
             "POST /api/v1/projects/{project_id:str}/pack/items",
             f"{pack}/items",
             {"sectionId": ids["section_id"], "kind": "link", "title": "MA item"},

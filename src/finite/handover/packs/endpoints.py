@@ -177,7 +177,7 @@ async def send_pack(
     request: AnyRequest,
     principal: PrincipalDep,
     project_id: FromPath[str],
-    data: JSONBody[SendIn],
+    data: JSONBody[SendIn | None] = None,
 ) -> Response[bytes]:
     """Send the pack: a link for each recipient (the project's client unless `recipients` are
     given), by email after the commit; the project becomes `pack_sent`. Sending again replaces
@@ -191,7 +191,8 @@ async def send_pack(
     )
 
     async def work(session: AsyncSession) -> Changed[SentOut]:
-        return await send.send_pack(session, mailer, principal.org_id, project_id, data, utcnow())
+        wanted = data or SendIn()  # no body: every default
+        return await send.send_pack(session, mailer, principal.org_id, project_id, wanted, utcnow())
 
     return await commit_idempotent(request, principal, 200, work, encode_ok)
 

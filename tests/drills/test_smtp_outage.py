@@ -36,4 +36,6 @@ async def test_mail_waits_for_a_server_that_is_down_and_goes_when_it_is_back(
         await worker.run_once()
     (sent,) = await statuses(db, org, "proj_outage")
     assert (sent.status, sent.attempts) == ("sent", 2)
-    assert [item.message()["Message-ID"] for item in server.accepted] == [mail.message_id]
+    # Once (other tests' mail, left queued in the shared database, may come along).
+    ids = [item.message()["Message-ID"] for item in server.accepted]
+    assert ids.count(mail.message_id) == 1

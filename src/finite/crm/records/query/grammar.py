@@ -21,6 +21,7 @@ from finite.kit.errors import ErrorDetail, validation_error
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+MAX_PAGE = 999_999_999
 MAX_IN_VALUES = 100
 RESERVED = frozenset({"page", "per_page", "cursor", "q", "sort", "fields"})
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "starts_with", "is_null")
@@ -101,7 +102,8 @@ def _reserved(
         if not paged:
             problems.append(ErrorDetail(name, "exports are not paged; they stream every match"))
             return
-        number = int(value) if value.isdigit() and len(value) < 10 else 0
+        # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+        number = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
         if name == "page" and number < 1:
             problems.append(ErrorDetail(name, "must be a whole number from 1"))
         elif name == "per_page" and not 1 <= number <= MAX_PER_PAGE:

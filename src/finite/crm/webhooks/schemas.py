@@ -24,7 +24,12 @@ def _choices(names: tuple[str, ...], what: str) -> msgspec.Meta:
             "anyOf": [
                 {"type": "string", "enum": ["*", *names]},
                 {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(names)}},
-                {"type": "array", "const": ["*"]},
+                {  # ["*"]
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1,
+                    "items": {"type": "string", "enum": ["*"]},
+                },
             ]
         },
     )

@@ -833,7 +833,7 @@ async def test_page_walk_and_page_bounds(client: Client, org: OrgSetup) -> None:
 
 
 async def test_page_numbers_are_ascii_digits(client: Client, org: OrgSetup) -> None:
-    """str.isdigit takes "²" and "١", which int() refuses or reads: page=² answered 500."""
+    """str.isdigit takes a superscript two and an Arabic-Indic one: page=\u00b2 answered 500."""
     for value in ("\u00b2", "\u0661", "1000000000"):
         for name in ("page", "per_page"):
             response = await get_list(client, org.crm_key, "leads", [(name, value)])

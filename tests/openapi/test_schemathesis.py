@@ -41,7 +41,8 @@ SEED = 20261207  # the same cases on every run; change it to explore
 class Api:
     """The running server, its two keys and their ids (never revoked by the run)."""
 
-    def __init__(self, server: Server, data_dir: Path) -> None:
+    def __init__(self, server: Server, data_dir: Path, workdir: Path) -> None:
+        self.workdir = workdir
         text = next(data_dir.glob("first-run-keys*.txt")).read_text()
         crm = re.search(r"fsk_[A-Za-z0-9_-]+", text)
         handover = re.search(r"fz_live_[A-Za-z0-9_-]+", text)
@@ -70,7 +71,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     running = Servers(workdir)
     try:
         (server,) = running.start(env)
-        api = Api(server, data_dir)
+        api = Api(server, data_dir, workdir)
         for product in ("crm", "handover"):  # the run is thousands of calls a minute
             subprocess.run(
                 [*FINITE, "plans", "set", "--org", api.org_id, *("--product", product), *RPM],
@@ -87,6 +88,7 @@ def _config(key: str) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "seed": SEED,
+            "cache": {"enabled": False},  # no crash cache replayed from an earlier run
             "headers": {"Authorization": f"Bearer {key}"},
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "phases": {
@@ -155,11 +157,16 @@ def _run_links(api: Api, path: str, key: str) -> None:
     """The stateful phase through schemathesis' own runner (`st run --phases stateful`): it
     keeps going as the server's data changes, where a Hypothesis state machine driven from
     pytest stops at "inconsistent data generation"."""
+    root = str(Path(__file__).parents[2])
+    python_path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     env = {
         **os.environ,
+        "PYTHONPATH": python_path,
         "SCHEMATHESIS_HOOKS": "tests.openapi.st_hooks",
         "ST_PROTECTED_KEYS": ",".join(sorted(api.key_ids)),
     }
+    config = api.workdir / "schemathesis.toml"
+    config.write_text("[cache]\nenabled = false\n")
     options = {
         "--phases": "stateful",
         "--checks": "all",
@@ -169,11 +176,12 @@ def _run_links(api: Api, path: str, key: str) -> None:
         "--workers": "1",
     }
     run = subprocess.run(
-        [sys.executable, "-m", "schemathesis.cli", "run", f"{api.server.base_url}{path}"]
+        [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run"]
+        + [f"{api.server.base_url}{path}"]
         + [part for pair in options.items() for part in pair]
         + ["--continue-on-failure", "--no-color"],
         env=env,
-        cwd=Path(__file__).parents[2],
+        cwd=api.workdir,
         capture_output=True,
         text=True,
         timeout=600,

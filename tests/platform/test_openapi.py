@@ -477,7 +477,8 @@ def _body(module: ModuleType, annotation: Any, body: dict[str, Any]) -> Any:
     """The body as the generated model; for a union (a `oneOf` body such as ProjectIn's
     clientId-or-name/email), the first member that takes it."""
     if isinstance(annotation, type):
-        return annotation.from_dict(body)
+        generated: Any = annotation
+        return generated.from_dict(body)
     names = [part.strip().rsplit(".", 1)[-1] for part in str(annotation).split("|")]
     for model in [getattr(module, name) for name in names if hasattr(module, name)]:
         try:

@@ -10,10 +10,9 @@ import msgspec
 from litestar.openapi import ResponseSpec
 
 from finite.core.accounts.roles import ACTIONS
+from finite.crm.list_limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.modules.kinds import CUSTOM_TYPES
-from finite.crm.records.query.grammar import MAX_PAGE
-from finite.crm.records.query.search import MAX_QUERY_LENGTH
 from finite.platform.openapi_hints import Param, query
 
 # --- errors ----------------------------------------------------------------------------------
@@ -255,8 +254,8 @@ LIST_PARAMS: tuple[Param, ...] = (
     query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
     query(
         "per_page",
-        "Records per page (default 50, at most 200).",
-        {"type": "integer", "minimum": 1, "maximum": 200},
+        f"Records per page (default 50, at most {MAX_PER_PAGE}).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     ),
     _CURSOR,
 )

@@ -229,7 +229,7 @@ _CURSOR = query(
 _FILLED: dict[str, Any] = {"type": "string", "minLength": 1}
 _AN_ID: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 40}
 # What Python's `datetime.fromisoformat` takes and JSON Schema calls a date-time (RFC 3339).
-_MOMENT: dict[str, Any] = {"type": "string", "format": "date-time"}
+_MOMENT: dict[str, Any] = {"type": "string", "format": "date-time", "minLength": 1}
 RECORD_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
 LIST_FILTERS = (

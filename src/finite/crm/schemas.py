@@ -97,7 +97,9 @@ class CreateKeyIn(msgspec.Struct, forbid_unknown_fields=True):
             min_length=1, max_length=100, extra_json_schema={"pattern": CLEAN_TEXT_PATTERN}
         ),
     ]
-    expires_at: datetime | None = None
+    expires_at: (
+        Annotated[datetime, msgspec.Meta(description="A moment in the future; none: never.")] | None
+    ) = None
     member: str | None = None  # a member's id or email; the caller by default
 
 

@@ -114,7 +114,9 @@ class CreateKeyIn(Camel, forbid_unknown_fields=True):
         ),
     ]
     scopes: Scopes | None = None  # the caller's own scopes by default
-    expires_at: datetime | None = None
+    expires_at: (
+        Annotated[datetime, msgspec.Meta(description="A moment in the future; none: never.")] | None
+    ) = None
 
 
 def plan_out(entitlement: Entitlement) -> PlanOut:

@@ -142,3 +142,26 @@ async def test_pack_writes_with_several_bad_fields(client: Client, org: OrgSetup
         "credentials[0].url",
     }
     assert (await client.get(base, headers=bearer(key))).json()["data"] == before
+
+
+async def test_links_and_emails_with_control_characters_or_a_broken_host_are_bad_fields(
+    client: Client, org: OrgSetup
+) -> None:
+    """`http://[` made urlsplit raise (a 500) and control characters inside an email or a link
+    were taken; each is a bad field now."""
+    key = org.handover_key
+    for email in ("jane@exa\x07mple.com", "ja\x85ne@example.com", "jane@example.c\x7fom"):
+        response = await client.post(
+            "/api/v1/clients", json={"name": "Jane", "email": email}, headers=bearer(key)
+        )
+        assert problems_of(response) == {"email": "must be a valid email address"}
+    templates = await listed(client, key, "/api/v1/templates")
+    bad_links = ("http://[", "https://example.com/a\x15b", "http://[nope]/")
+    credentials = [{"platform": "Host", "url": url} for url in bad_links]
+    response = await client.post(
+        "/api/v1/templates",
+        json={"name": "Links", "projectType": "Links", "credentials": credentials},
+        headers=bearer(key),
+    )
+    assert set(problems_of(response)) == {f"credentials[{n}].url" for n in range(len(bad_links))}
+    assert await listed(client, key, "/api/v1/templates") == templates

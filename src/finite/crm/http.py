@@ -12,7 +12,7 @@ from litestar import Response
 from finite.kit.errors import invalid_field
 from finite.platform.http import AnyRequest, json_response
 
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_IF_MATCH = re.compile(r'^(?:W/)?"?([0-9]{1,18})"?$')
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 

@@ -9,6 +9,9 @@ from typing import Annotated, Any
 import msgspec
 from litestar.openapi import ResponseSpec
 
+from finite.core.accounts.roles import ACTIONS
+from finite.crm.list_limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH
+from finite.crm.module_names import CRM_MODULES
 from finite.crm.modules.kinds import CUSTOM_TYPES
 from finite.platform.openapi_hints import Param, query
 
@@ -128,10 +131,15 @@ class ModuleList(msgspec.Struct):
 
 class CustomFieldInput(msgspec.Struct, forbid_unknown_fields=True):
     key: Annotated[str, msgspec.Meta(pattern="^cf_[a-z0-9_]{1,60}$")]
-    label: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    label: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema={"pattern": r"\S"})
+    ]
     type: Annotated[
         str,
-        msgspec.Meta(description=", ".join(CUSTOM_TYPES[:-1]) + " or " + CUSTOM_TYPES[-1]),
+        msgspec.Meta(
+            description=", ".join(CUSTOM_TYPES[:-1]) + " or " + CUSTOM_TYPES[-1],
+            extra_json_schema={"enum": list(CUSTOM_TYPES)},
+        ),
     ]
     required: bool = False
     options: Annotated[list[str] | None, msgspec.Meta(description="The values of a picklist.")] = (
@@ -166,7 +174,19 @@ class RoleList(msgspec.Struct):
 class RoleUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """Modules not named keep their permissions."""
 
-    permissions: Permissions
+    permissions: Annotated[
+        dict[str, list[str]],
+        msgspec.Meta(
+            description="Per module, the actions allowed: view, create, edit, delete, export.",
+            extra_json_schema={
+                "propertyNames": {"enum": list(CRM_MODULES)},
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": list(ACTIONS)},
+                },
+            },
+        ),
+    ]
 
 
 # --- audit -----------------------------------------------------------------------------------
@@ -208,9 +228,16 @@ _CURSOR = query(
 # Audit filters fail loudly rather than widen the answer: an empty value is refused (400).
 _FILLED: dict[str, Any] = {"type": "string", "minLength": 1}
 _AN_ID: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 40}
+# What Python's `datetime.fromisoformat` takes and JSON Schema calls a date-time (RFC 3339).
+_MOMENT: dict[str, Any] = {"type": "string", "format": "date-time", "minLength": 1}
+RECORD_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
 LIST_FILTERS = (
-    query("q", "Full-text search over the module's searchable fields.", _TEXT),
+    query(
+        "q",
+        "Full-text search over the module's searchable fields.",
+        {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+    ),
     query(
         "sort",
         "A field to sort by, `-` first for descending (default, also when empty: `id`); "
@@ -225,11 +252,11 @@ LIST_FILTERS = (
 )
 LIST_PARAMS: tuple[Param, ...] = (
     *LIST_FILTERS,
-    query("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+    query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
     query(
         "per_page",
-        "Records per page (default 50, at most 200).",
-        {"type": "integer", "minimum": 1, "maximum": 200},
+        f"Records per page (default 50, at most {MAX_PER_PAGE}).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     ),
     _CURSOR,
 )
@@ -239,12 +266,12 @@ FILTER_NOTE = (
 )
 
 _AUDIT_FILTERS = (
-    query("from", "Entries at or after this ISO 8601 date-time.", _FILLED),
-    query("to", "Entries before this ISO 8601 date-time.", _FILLED),
+    query("from", "Entries at or after this ISO 8601 date-time, with its offset.", _MOMENT),
+    query("to", "Entries before this ISO 8601 date-time (later than `from`).", _MOMENT),
     query("key_id", "Calls made with this key.", _AN_ID),
     query("member_id", "Calls made by this member.", _AN_ID),
     query("module", "Calls on this module.", _AN_ID),
-    query("record_id", "Calls on this record.", {"type": "integer", "minimum": 1}),
+    query("record_id", "Calls on this record.", RECORD_ID),
     query(
         "status",
         "An HTTP status such as 404, or a class: 2xx, 4xx, 5xx.",

@@ -12,6 +12,7 @@ from finite.core.keys.service import key_status
 from finite.core.keys.tokens import hint
 from finite.core.plans.entitlement import Entitlement
 from finite.core.ratelimit.limiter import RateDecision
+from finite.kit.validate import CLEAN_TEXT_PATTERN
 from finite.models import ApiKey, Member
 
 
@@ -90,8 +91,15 @@ class KeyListOut(msgspec.Struct):
 
 
 class CreateKeyIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    expires_at: datetime | None = None
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=100, extra_json_schema={"pattern": CLEAN_TEXT_PATTERN}
+        ),
+    ]
+    expires_at: (
+        Annotated[datetime, msgspec.Meta(description="A moment in the future; none: never.")] | None
+    ) = None
     member: str | None = None  # a member's id or email; the caller by default
 
 

@@ -13,6 +13,7 @@ MAX_TEXT = 10_000
 MAX_URL = 2048
 
 _LINE_BREAKS = str.maketrans("", "", "\n\r\t")
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def title(field: str, value: str, max_length: int = MAX_TITLE) -> str:
@@ -42,11 +43,15 @@ def url(field: str, value: str | None) -> str | None:
     cleaned = value.strip()
     if len(cleaned) > MAX_URL:
         raise invalid_field(field, f"must be at most {MAX_URL} characters")
-    parts = urlsplit(cleaned)
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # e.g. "Invalid IPv6 URL" for an unbalanced "["
+        parts = None
     if (
-        parts.scheme.lower() not in ("http", "https")
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
         or not parts.netloc
-        or re.search(r"\s", cleaned)
+        or _BLANK_OR_CONTROL.search(cleaned)
     ):
         raise invalid_field(field, "must be an http:// or https:// URL")
     return cleaned

@@ -12,6 +12,7 @@ from finite.core.keys.service import key_status
 from finite.core.keys.tokens import hint
 from finite.core.plans.entitlement import Entitlement
 from finite.core.ratelimit.limiter import RateDecision
+from finite.kit.validate import CLEAN_TEXT_PATTERN
 from finite.models import ApiKey
 
 
@@ -89,10 +90,33 @@ class RevokedKeyOut(Camel):
     revoked_at: datetime | None
 
 
+# core/keys/service.py `normalize_scopes`: read, write or admin in any case, blanks ignored, at
+# least one given. For the OpenAPI document only.
+_SCOPE = "^\\s*([Rr][Ee][Aa][Dd]|[Ww][Rr][Ii][Tt][Ee]|[Aa][Dd][Mm][Ii][Nn])?\\s*$"
+Scopes = Annotated[
+    list[str],
+    msgspec.Meta(
+        description="Scopes out of read, write and admin (at most the caller's own); "
+        "default: the caller's scopes.",
+        extra_json_schema={
+            "items": {"type": "string", "pattern": _SCOPE},
+            "contains": {"type": "string", "pattern": "\\S"},
+        },
+    ),
+]
+
+
 class CreateKeyIn(Camel, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: list[str] | None = None  # the caller's own scopes by default
-    expires_at: datetime | None = None
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=100, extra_json_schema={"pattern": CLEAN_TEXT_PATTERN}
+        ),
+    ]
+    scopes: Scopes | None = None  # the caller's own scopes by default
+    expires_at: (
+        Annotated[datetime, msgspec.Meta(description="A moment in the future; none: never.")] | None
+    ) = None
 
 
 def plan_out(entitlement: Entitlement) -> PlanOut:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar._openapi.datastructures import OpenAPIContext
 from litestar._openapi.path_item import create_path_item_for_route, merge_path_item_operations
@@ -106,6 +107,7 @@ def build_document(app: Litestar, surface: Surface) -> dict[str, Any]:
     openapi.servers = []
     openapi.paths = paths
     openapi.components.schemas = context.schema_registry.generate_components_schemas()
+    structs = _struct_components(context, openapi.components.schemas)
     document: dict[str, Any] = openapi.to_schema()
     document.pop("servers", None)
     error_ref = _ref_of(error_schema)
@@ -123,6 +125,7 @@ def build_document(app: Litestar, surface: Surface) -> dict[str, Any]:
     components["headers"] = copy.deepcopy(HEADERS)
     components["responses"] = _error_responses(error_ref)
     schemas = components.setdefault("schemas", {})
+    _apply_struct_metadata(schemas, structs)
     for name, schema in surface.path_params.values():
         schemas[name] = copy.deepcopy(schema)
     if surface.extra_schemas is not None:
@@ -133,6 +136,102 @@ def build_document(app: Litestar, surface: Surface) -> dict[str, Any]:
     _unwrap_single_one_of(document)
     _drop_generated_examples(document)
     return _rename_components(document)
+
+
+def _struct_components(
+    context: OpenAPIContext, components: dict[str, Schema]
+) -> dict[str, type[msgspec.Struct]]:
+    """Component name (before renaming) → the msgspec Struct its schema was made from."""
+    registry = context.schema_registry
+    by_schema: dict[int, type[msgspec.Struct]] = {}
+    for key, registered in registry._schema_key_map.items():
+        annotation = registry._component_type_map[key].annotation
+        if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+            by_schema[id(registered.schema)] = annotation
+    return {
+        name: by_schema[id(schema)]
+        for name, schema in components.items()
+        if id(schema) in by_schema
+    }
+
+
+def _apply_struct_metadata(
+    schemas: dict[str, Any], structs: dict[str, type[msgspec.Struct]]
+) -> None:
+    """What Litestar leaves out of a Struct's schema. A Struct decoded with
+    `forbid_unknown_fields` refuses a property it does not know (400, "is not a known field"):
+    `additionalProperties: false`. A field's `msgspec.Meta(extra_json_schema=...)` (a format, a
+    pattern, an enum: documentation only, msgspec's own meaning) is merged into its property, and
+    a rule across fields is the Struct's `openapi_extra` (a ClassVar), merged into its schema."""
+    for name, struct in structs.items():
+        schema = schemas.get(name)
+        if schema is None:
+            continue
+        if struct.__struct_config__.forbid_unknown_fields:
+            schema["additionalProperties"] = False
+        schema.update(copy.deepcopy(getattr(struct, "openapi_extra", None) or {}))
+        properties = schema.get("properties", {})
+        info = msgspec.inspect.type_info(struct)
+        assert isinstance(info, msgspec.inspect.StructType)
+        for field_info in info.fields:
+            if field_info.encode_name in properties:
+                _merge_extras(properties[field_info.encode_name], field_info.type)
+
+
+def _merge_extras(schema: dict[str, Any], field_type: msgspec.inspect.Type) -> None:
+    """A type's `extra_json_schema`, also when optional (`X | None`, `X | UnsetType`) and on a
+    list's items (`list[Line]`)."""
+    if isinstance(field_type, msgspec.inspect.UnionType):
+        for member in field_type.types:
+            _merge_extras(schema, member)
+    elif isinstance(field_type, msgspec.inspect.Metadata):
+        extra = field_type.extra_json_schema or {}
+        _merge(schema, {key: value for key, value in extra.items() if key not in _LITESTAR_KEYS})
+        _merge_extras(schema, field_type.type)
+    elif isinstance(field_type, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        # Litestar drops a bound of 0 (`ge=0`: falsy); the rest it keeps.
+        for bound, key in _BOUNDS:
+            value = getattr(field_type, bound)
+            if value is not None and key not in schema:
+                schema[key] = value
+    elif isinstance(field_type, msgspec.inspect.ListType):
+        items: dict[str, Any] = {}
+        _merge_extras(items, field_type.item_type)
+        if items:
+            _merge(schema, {"items": {**_items_of(schema), **items}})
+
+
+def _items_of(schema: dict[str, Any]) -> dict[str, Any]:
+    """The item schema Litestar gave a list, optional or not (`oneOf: [array, null]`)."""
+    if isinstance(schema.get("items"), dict):
+        return dict(schema["items"])
+    for member in schema.get("oneOf", []):
+        if isinstance(member, dict) and isinstance(member.get("items"), dict):
+            return dict(member["items"])
+    return {}
+
+
+def _merge(schema: dict[str, Any], extra: dict[str, Any]) -> None:
+    """A shape of its own (`anyOf`, `oneOf`, `type`) replaces the one Litestar derived."""
+    if not extra:
+        return
+    if _SHAPE_KEYS & set(extra):
+        for key in _SHAPE_KEYS | {"items"}:
+            schema.pop(key, None)
+    schema.update(copy.deepcopy(extra))
+
+
+_SHAPE_KEYS = frozenset({"anyOf", "oneOf", "type"})
+_BOUNDS = (
+    ("ge", "minimum"),
+    ("le", "maximum"),
+    ("gt", "exclusiveMinimum"),
+    ("lt", "exclusiveMaximum"),
+)
+
+
+# Keys of `extra_json_schema` Litestar already reads itself.
+_LITESTAR_KEYS = frozenset({"title", "description", "examples", "extra"})
 
 
 def _operation_ids() -> Callable[[HTTPRouteHandler, Method, list[Any]], str]:
@@ -269,6 +368,11 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Internal",
         "INTERNAL: something failed on the server; quote the X-Request-ID when asking for help.",
     ),
+    503: (
+        "Unavailable",
+        "UNAVAILABLE: the database or the rate-limit store cannot be reached for a moment; "
+        "retry after `Retry-After` seconds. Nothing was changed.",
+    ),
 }
 
 
@@ -292,7 +396,7 @@ def _headers_of(status: int) -> dict[str, Any]:
         names.append("WWW-Authenticate")
     else:
         names += [*_RATE_HEADERS, "X-RateLimit-Reset"]
-    if status == 429:
+    if status in (429, 503):
         names.append("Retry-After")
     return {name: {"$ref": _HEADERS + name} for name in names}
 

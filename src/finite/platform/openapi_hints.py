@@ -79,7 +79,13 @@ IDEMPOTENCY_KEY = Param(
     "Makes the POST safe to retry for 24 hours: a retry with the same key gets the saved answer "
     "back (with `Idempotent-Replayed: true`); the same key with a different body is refused "
     "with 422, and while the first request is still running with 409.",
-    {"type": "string", "minLength": 1, "maxLength": 255},
+    # core/idempotency/store.py: printable (`str.isprintable`, over the Latin-1 of headers).
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[^\\x00-\\x1f\\x7f-\\xa0\\xad]*$",
+    },
 )
 IF_MATCH = Param(
     "If-Match",
@@ -87,7 +93,8 @@ IF_MATCH = Param(
     'The version the change is based on, as the record\'s ETag (e.g. `"3"`); a stale version '
     "is refused with 409 VERSION_CONFLICT. Without it (or empty, or `*`) the change applies to "
     "the latest version.",
-    STRING,
+    # crm/http.py's `_IF_MATCH`, around the blanks a header may carry.
+    {"type": "string", "pattern": r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)?\s*$'},
 )
 ETAG = Header("ETag", 'The record\'s version, e.g. `"3"`; send it back as If-Match.', STRING)
 IDEMPOTENT_REPLAYED = Header(

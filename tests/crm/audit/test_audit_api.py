@@ -304,6 +304,7 @@ async def test_only_an_admin_reads_the_log(
         ("status=abc", "status"),
         ("record_id=abc", "record_id"),
         ("record_id=-1", "record_id"),
+        ("record_id=0", "record_id"),
         ("record_id=99999999999999999999", "record_id"),
         ("module=" + "m" * 41, "module"),
         ("key_id=", "key_id"),

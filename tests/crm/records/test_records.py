@@ -790,6 +790,10 @@ async def test_only_admins_change_roles_and_never_the_admin_role(
         "/api/roles/Admin", json={"permissions": {"leads": ["view"]}}, headers=bearer(org.crm_key)
     )
     assert_error(response, 409, "CONFLICT")
+    response = await client.put(  # the role is the path's resource: unknown is 404
+        "/api/roles/Nobody", json={"permissions": {"leads": ["view"]}}, headers=bearer(org.crm_key)
+    )
+    assert_error(response, 404, "NOT_FOUND")
     for body in (
         {"permissions": {"widgets": ["view"]}},
         {"permissions": {"leads": ["fly"]}},

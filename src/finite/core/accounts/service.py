@@ -191,11 +191,14 @@ async def resolve_member(session: AsyncSession, org_id: str, reference: str) -> 
 async def update_role_permissions(
     session: AsyncSession, org_id: str, reference: str, permissions: dict[str, object]
 ) -> Role:
-    """Replace the actions of the modules named; modules not named keep theirs."""
-    role = next(
-        (r for r in await repository.roles_of(session, org_id) if reference in (r.id, r.name)),
-        None,
-    ) or await find_role(session, org_id, reference)
+    """Replace the actions of the modules named; modules not named keep theirs. The role is
+    the target of the call (a path parameter): an unknown one is 404, not a bad field."""
+    roles = await repository.roles_of(session, org_id)
+    role = next((r for r in roles if reference in (r.id, r.name)), None) or next(
+        (r for r in roles if _role_key(r.name) == _role_key(reference)), None
+    )
+    if role is None:
+        raise not_found(f"No role {reference!r} in this organization.")
     if role.is_admin:
         raise conflict("The Admin role always has every permission; it cannot be changed.")
     problems: list[ErrorDetail] = []

@@ -112,7 +112,7 @@ def _status(raw: str, problems: _Problems) -> StatusFilter | None:
 
 
 def _record_id(raw: str, problems: _Problems) -> int | None:
-    if not _digits(raw, 19) or int(raw) >= _BIGINT:
+    if not _digits(raw, 19) or not 1 <= int(raw) < _BIGINT:
         problems.add("record_id", "must be a record id (a positive whole number)")
         return None
     return int(raw)

@@ -8,24 +8,58 @@ from typing import Annotated
 import msgspec
 
 from finite.core.webhooks.service import DeliveryWithAttempts
+from finite.crm.module_names import CRM_MODULES
 from finite.crm.schemas import LimitsOut
 from finite.models.webhooks import WebhookAttempt, WebhookEndpoint
 
-Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
+CRM_EVENTS = ("create", "update", "delete")
+
+
+def _choices(names: tuple[str, ...], what: str) -> msgspec.Meta:
+    """`"*"`, one name, or a non-empty list of names (`["*"]` too); documentation only, the
+    service checks it and names every unknown one."""
+    return msgspec.Meta(
+        description=f'`"*"` (every {what}), one {what}, or a list of them.',
+        extra_json_schema={
+            "anyOf": [
+                {"type": "string", "enum": ["*", *names]},
+                {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(names)}},
+                {  # ["*"]
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1,
+                    "items": {"type": "string", "enum": ["*"]},
+                },
+            ]
+        },
+    )
+
+
+Url = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=2048,
+        description="A public http(s) URL on port 80 or 443; the host must resolve.",
+        extra_json_schema={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+"},
+    ),
+]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
+Modules = Annotated[list[str] | str, _choices(CRM_MODULES, "module")]
+Events = Annotated[list[str] | str, _choices(CRM_EVENTS, "event")]
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
     url: Url
-    modules: list[str] | str = "*"
-    events: list[str] | str = "*"
+    modules: Modules = "*"
+    events: Events = "*"
     description: Description = ""
 
 
 class WebhookPatchIn(msgspec.Struct, forbid_unknown_fields=True):
     url: Url | msgspec.UnsetType = msgspec.UNSET
-    modules: list[str] | str | msgspec.UnsetType = msgspec.UNSET
-    events: list[str] | str | msgspec.UnsetType = msgspec.UNSET
+    modules: Modules | msgspec.UnsetType = msgspec.UNSET
+    events: Events | msgspec.UnsetType = msgspec.UNSET
     description: Description | msgspec.UnsetType = msgspec.UNSET
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
 

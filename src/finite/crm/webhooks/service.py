@@ -12,13 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.auth.principal import Principal
 from finite.core.webhooks import service as webhooks
 from finite.crm.module_names import CRM_MODULES
-from finite.crm.webhooks.schemas import WebhookIn, WebhookPatchIn
+from finite.crm.webhooks.schemas import CRM_EVENTS, WebhookIn, WebhookPatchIn
 from finite.kit.errors import Problems, invalid_field
 from finite.kit.secretbox import SecretBox
 from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
 from finite.platform.unit_of_work import Changed
-
-CRM_EVENTS = ("create", "update", "delete")
 
 
 def _description(value: str) -> str:

@@ -9,11 +9,28 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from finite.handover.schemas import Camel
+from finite.kit.validate import CLEAN_TEXT_PATTERN, EMAIL_PATTERN, OPTIONAL_TEXT_PATTERN
 from finite.models import HandoverClient
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
-Company = Annotated[str, msgspec.Meta(max_length=200)]
+# `extra_json_schema`: the service's own checks (handover/inputs.py), for the OpenAPI document.
+Name = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=200, extra_json_schema={"pattern": CLEAN_TEXT_PATTERN}),
+]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=320,
+        description="An email address; trimmed and compared without case.",
+        extra_json_schema={"pattern": EMAIL_PATTERN},
+    ),
+]
+# Blank is the same as none.
+Company = Annotated[
+    str,
+    msgspec.Meta(max_length=200, extra_json_schema={"pattern": OPTIONAL_TEXT_PATTERN}),
+]
 
 
 class ClientIn(Camel, forbid_unknown_fields=True):

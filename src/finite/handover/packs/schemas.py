@@ -18,11 +18,15 @@ from finite.handover.templates.schemas import (
     Title,
     Url,
 )
+from finite.kit.validate import OPTIONAL_TEXT_PATTERN
 
 MASK = "••••••••"
 
 Id = Annotated[str, msgspec.Meta(max_length=40)]
-Username = Annotated[str, msgspec.Meta(max_length=320)]
+# Blank is the same as none (handover/packs/credentials.py `clean_username`).
+Username = Annotated[
+    str, msgspec.Meta(max_length=320, extra_json_schema={"pattern": OPTIONAL_TEXT_PATTERN})
+]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
 

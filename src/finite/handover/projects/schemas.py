@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -26,6 +26,29 @@ class ProjectIn(Camel, forbid_unknown_fields=True):
     client_name: Name | None = None
     client_email: Email | None = None
     client_company: Company | None = None
+
+    # The rule above, for the OpenAPI document (null is the same as absent).
+    openapi_extra: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "required": ["clientId"],
+                "properties": {
+                    "clientId": {"type": "string"},
+                    "clientName": {"type": "null"},
+                    "clientEmail": {"type": "null"},
+                    "clientCompany": {"type": "null"},
+                },
+            },
+            {
+                "required": ["clientName", "clientEmail"],
+                "properties": {
+                    "clientId": {"type": "null"},
+                    "clientName": {"type": "string"},
+                    "clientEmail": {"type": "string"},
+                },
+            },
+        ]
+    }
 
 
 class ProjectPatch(Camel, forbid_unknown_fields=True):

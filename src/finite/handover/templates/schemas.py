@@ -9,15 +9,32 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from finite.handover.schemas import Camel
+from finite.kit.validate import (
+    CLEAN_TEXT_PATTERN,
+    OPTIONAL_TEXT_PATTERN,
+    TEXT_PATTERN,
+    URL_PATTERN,
+)
 
 SectionKind = Literal["access", "hosting", "training", "documentation", "support", "custom"]
 ItemKind = Literal["link", "training", "document"]
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-ProjectType = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Text = Annotated[str, msgspec.Meta(max_length=10_000)]
-Url = Annotated[str, msgspec.Meta(max_length=2048)]
-Line = Annotated[str, msgspec.Meta(max_length=500)]
+# `extra_json_schema`: the service's own checks (handover/inputs.py), for the OpenAPI document.
+_CLEAN = {"pattern": CLEAN_TEXT_PATTERN}
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=_CLEAN)]
+ProjectType = Annotated[str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema=_CLEAN)]
+Text = Annotated[str, msgspec.Meta(max_length=10_000, extra_json_schema={"pattern": TEXT_PATTERN})]
+Url = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=2048,
+        description="An http:// or https:// link; blank is the same as none.",
+        extra_json_schema={"pattern": URL_PATTERN},
+    ),
+]
+Line = Annotated[
+    str, msgspec.Meta(max_length=500, extra_json_schema={"pattern": OPTIONAL_TEXT_PATTERN})
+]
 
 
 class TemplateItem(Camel, forbid_unknown_fields=True):

@@ -876,6 +876,14 @@ async def test_page_walk_and_page_bounds(client: Client, org: OrgSetup) -> None:
     assert first["next_cursor"]
 
 
+async def test_page_numbers_are_ascii_digits(client: Client, org: OrgSetup) -> None:
+    """str.isdigit takes a superscript two and an Arabic-Indic one: page=\u00b2 answered 500."""
+    for value in ("\u00b2", "\u0661", "1000000000"):
+        for name in ("page", "per_page"):
+            response = await get_list(client, org.crm_key, "leads", [(name, value)])
+            assert_invalid(response, name)
+
+
 async def test_cursor_misuse_is_refused(client: Client, org: OrgSetup) -> None:
     key = org.crm_key
     for n in range(5):

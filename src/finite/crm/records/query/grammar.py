@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from finite.crm.list_limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH
 from finite.crm.modules.fields import Field
 from finite.crm.modules.kinds import InvalidValue
 from finite.crm.modules.schema import SYSTEM_FIELDS, RecordSchema
-from finite.crm.records.query.search import MAX_QUERY_LENGTH
 from finite.kit.errors import ErrorDetail, validation_error
 
 DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 200
 MAX_IN_VALUES = 100
 RESERVED = frozenset({"page", "per_page", "cursor", "q", "sort", "fields"})
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "starts_with", "is_null")
@@ -101,7 +100,9 @@ def _reserved(
         if not paged:
             problems.append(ErrorDetail(name, "exports are not paged; they stream every match"))
             return
-        number = int(value) if value.isdigit() and len(value) < 10 else 0
+        # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+        digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_PAGE))
+        number = int(value) if digits else 0
         if name == "page" and number < 1:
             problems.append(ErrorDetail(name, "must be a whole number from 1"))
         elif name == "per_page" and not 1 <= number <= MAX_PER_PAGE:

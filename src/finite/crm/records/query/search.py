@@ -44,6 +44,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Join, Select, TableClause
 
+from finite.crm.list_limits import MAX_QUERY_LENGTH
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.tables import EXPORT_LINE_COLUMN, RECORD_JSON_COLUMN
 
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 
     from finite.crm.engine import CrmEngine
 
-MAX_QUERY_LENGTH = 200
 MAX_WORDS = 10
 TRIGRAM_MIN = 3  # trigram indexes cannot serve shorter substrings
 

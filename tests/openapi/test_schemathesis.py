@@ -116,9 +116,23 @@ def _load(api: Api, path: str, key: str) -> Any:
     @schema.hook
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         operation = f"{case.method.upper()} {case.path}"
+        if _sent_with_the_runs_key(failure, response, key):
+            return False
         return not accepted(failure.code, operation, response.status_code, response.content)
 
     return schema
+
+
+def _sent_with_the_runs_key(failure: Any, response: Any, key: str) -> bool:
+    """ST401's "generated auth likely invalid" on a request that went out with the run's own
+    key: the case held a generated Authorization header, which the run's configured header
+    replaced when it was sent, so the server rightly accepted it."""
+    if getattr(failure, "code", "") != "ST401":
+        return False
+    sent = response.request.headers.get("Authorization") or response.request.headers.get(
+        "authorization"
+    )
+    return bool(sent == f"Bearer {key}" and "generated auth" in str(failure))
 
 
 @pytest.fixture(scope="module")

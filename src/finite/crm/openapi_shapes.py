@@ -13,6 +13,7 @@ from finite.core.accounts.roles import ACTIONS
 from finite.crm.list_limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.modules.kinds import CUSTOM_TYPES
+from finite.kit.validate import CLEAN_TEXT_PATTERN
 from finite.platform.openapi_hints import Param, query
 
 # --- errors ----------------------------------------------------------------------------------
@@ -132,7 +133,10 @@ class ModuleList(msgspec.Struct):
 class CustomFieldInput(msgspec.Struct, forbid_unknown_fields=True):
     key: Annotated[str, msgspec.Meta(pattern="^cf_[a-z0-9_]{1,60}$")]
     label: Annotated[
-        str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema={"pattern": r"\S"})
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=100, extra_json_schema={"pattern": CLEAN_TEXT_PATTERN}
+        ),
     ]
     type: Annotated[
         str,

@@ -271,6 +271,9 @@ def _ref_of(schema: Schema | Reference) -> dict[str, Any]:
 # --- each operation ------------------------------------------------------------------------
 
 
+_NULL = {"type": "null"}
+
+
 def _finish(
     operation: dict[str, Any],
     method: str,
@@ -298,6 +301,7 @@ def _finish(
         )
     if not parameters:
         del operation["parameters"]
+    _optional_body(operation)
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for failure in [code for code in responses if not code.startswith(("1", "2", "3"))]:
         del responses[failure]
@@ -316,6 +320,19 @@ def _finish(
         if status == 415 and "requestBody" not in operation:
             continue
         responses[str(status)] = {"$ref": _RESPONSES + name}
+
+
+def _optional_body(operation: dict[str, Any]) -> None:
+    """`data: JSONBody[X | None] = None` is a body that may be left out (every default), which
+    OpenAPI says with `required: false`, not a body that may be `null`."""
+    body = operation.get("requestBody")
+    if not body:
+        return
+    for media in body.get("content", {}).values():
+        choices = media.get("schema", {}).get("oneOf", [])
+        if len(choices) == 2 and _NULL in choices:
+            media["schema"] = next(choice for choice in choices if choice != _NULL)
+            body["required"] = False
 
 
 def _tag_of(path: str, prefix: str) -> str:

@@ -98,7 +98,7 @@ def _custom_field_row(org_id: str, module: Module, body: dict[str, Any]) -> Cust
         problems.append(ErrorDetail("key", "must be cf_ followed by 1-60 of a-z, 0-9 and _"))
     if not isinstance(label, str) or not label.strip() or len(label.strip()) > 100:
         problems.append(ErrorDetail("label", "must be 1 to 100 characters"))
-    elif any(ord(char) < 32 for char in label):  # one line, like every other label
+    elif any(ord(char) < 32 for char in label.strip()):  # one line, like every other label
         problems.append(ErrorDetail("label", "must not contain control characters"))
     chosen: FieldKind | None = KINDS[kind] if kind in CUSTOM_TYPES else None
     if chosen is None:

@@ -18,7 +18,7 @@ from finite.handover.templates.schemas import (
     Title,
     Url,
 )
-from finite.kit.validate import OPTIONAL_TEXT_PATTERN
+from finite.kit.validate import EMAIL_PATTERN, OPTIONAL_TEXT_PATTERN, TEXT_PATTERN
 
 MASK = "••••••••"
 
@@ -80,8 +80,18 @@ class SendOut(Camel):
     link_replaced: bool  # a later sending replaced this one's link
 
 
-Recipient = Annotated[str, msgspec.Meta(max_length=320)]
-PersonalMessage = Annotated[str, msgspec.Meta(max_length=2000)]
+Recipient = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=320,
+        description="An email address; trimmed and compared without case.",
+        extra_json_schema={"pattern": EMAIL_PATTERN},
+    ),
+]
+PersonalMessage = Annotated[
+    str, msgspec.Meta(max_length=2000, extra_json_schema={"pattern": TEXT_PATTERN})
+]
 LinkDays = Annotated[int, msgspec.Meta(ge=1, le=365)]
 
 

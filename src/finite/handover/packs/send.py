@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.mail.outbox import queue_mail
-from finite.handover import project_status
+from finite.handover import inputs, project_status
 from finite.handover.packs import history, lookup
 from finite.handover.packs.links import new_token, token_hash
 from finite.handover.packs.pack_mail import PackMail, pack_sent_mail
@@ -45,8 +45,10 @@ async def send_pack(
     organization = await session.get(Organization, org_id)
     assert client is not None  # foreign keys
     assert organization is not None
-    recipients = _recipients(data, client.email)
-    message = (data.personal_message or "").strip() or None
+    problems = Problems()
+    recipients = _recipients(problems, data, client.email)
+    message = problems.clean(inputs.text, "personalMessage", data.personal_message or "") or None
+    problems.raise_any()
     expires_at = now + timedelta(days=data.link_expires_in_days)
 
     await session.execute(
@@ -117,14 +119,12 @@ async def send_pack(
     return Changed(SentOut(project_id=project.id, status=project.status, sends=sends), diff)
 
 
-def _recipients(data: SendIn, client_email: str) -> list[str]:
+def _recipients(problems: Problems, data: SendIn, client_email: str) -> list[str]:
     """The given addresses (normalized, each once), or the client's; every bad one named."""
     if data.recipients is None:
         return [client_email]
-    problems = Problems()
     cleaned = [
         problems.clean(normalize_email, f"recipients[{index}]", address)
         for index, address in enumerate(data.recipients)
     ]
-    problems.raise_any()
     return list(dict.fromkeys(cleaned))

@@ -27,7 +27,7 @@ from tests.drills.test_rate_limit_processes import fire
 from tests.drills.test_webhook_workers import WorkerProcess, launch
 from tests.factories import OrgSetup, bearer, make_org
 from tests.servers import Server, Servers, server_env
-from tests.webhook_receiver import Answer, Receiver, running_receiver
+from tests.webhook_receiver import Answer, Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +57,6 @@ def workers() -> Iterator[list[WorkerProcess]]:
     yield started
     for worker in started:
         worker.kill()
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with running_receiver() as receiver:
-        yield receiver
 
 
 def organizations(database_url: str) -> tuple[OrgSetup, OrgSetup]:

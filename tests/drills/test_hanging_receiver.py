@@ -25,7 +25,7 @@ from tests.conftest import TEST_SECRET
 from tests.drills import wait_for
 from tests.factories import OrgSetup, bearer, make_org
 from tests.servers import Server, Servers, server_env
-from tests.webhook_receiver import Receiver, running_receiver
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -59,12 +59,6 @@ def hanging_receiver() -> Iterator[str]:
         listener.close()
         for connection in held:
             connection.close()
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with running_receiver() as receiver:
-        yield receiver
 
 
 def two_orgs(database_url: str) -> tuple[OrgSetup, OrgSetup]:

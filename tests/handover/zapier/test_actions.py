@@ -127,7 +127,10 @@ async def test_the_client_is_reused_by_normalized_email_or_named_by_id(
         ),
         ({**SEED_PROJECT, "client_id": "client_x"}, {"client_id"}),
         ({**SEED_PROJECT, "launch_date": "June 1st"}, {"launch_date"}),
-        ({**SEED_PROJECT, "project_name": "x" * 201, "client_name": 5}, {"project_name", "client_name"}),
+        (
+            {**SEED_PROJECT, "project_name": "x" * 201, "client_name": 5},
+            {"project_name", "client_name"},
+        ),
         ({**SEED_PROJECT, "name": "camelCase is not the Zapier API"}, {"name"}),
         ({"project_name": "X", "project_type": "SEO", "client_id": "client_nobody"}, {"client_id"}),
     ],
@@ -268,7 +271,9 @@ async def test_pro_has_zapier_but_not_the_rest_of_the_api(
     pro = await make_org(db, peppers, handover=PlanChoice("pro"))
 
     project_id = await created_id(client, pro.handover_key)
-    sent = await client.post(SEND, json={"project_id": project_id}, headers=bearer(pro.handover_key))
+    sent = await client.post(
+        SEND, json={"project_id": project_id}, headers=bearer(pro.handover_key)
+    )
     assert sent.status_code == 200, sent.text
     for path in ("/api/v1/clients", "/api/v1/projects", f"/api/v1/projects/{project_id}"):
         refused = await client.get(path, headers=bearer(pro.handover_key))

@@ -32,8 +32,10 @@ const explainErrors = (response, z) => {
   if (fields.length > 1) {
     message += ' ' + fields.map((d) => `${d.field}: ${d.message}`).join('; ');
   }
-  if (response.status === 401) {
-    throw new z.errors.RefreshAuthError(message);
+  if (response.status === 429) {
+    // The plan's requests per minute: Zapier retries after Finite's Retry-After.
+    const retryAfter = Number(response.getHeader('retry-after')) || 60;
+    throw new z.errors.ThrottledError(message, retryAfter);
   }
   throw new z.errors.Error(message, code, response.status);
 };

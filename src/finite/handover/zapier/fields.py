@@ -33,11 +33,8 @@ def snake_error(error: AppError) -> AppError:
         ErrorDetail(SNAKE.get(d.field, d.field) if d.field else None, snake_text(d.message))
         for d in error.details
     ]
-    if (
-        len(details) == 1
-        and details[0].field
-        and error.message.startswith(error.details[0].field or "")
-    ):
+    first = error.details[0] if error.details else None
+    if len(details) == 1 and first and error.message == f"{first.field}: {first.message}":
         message = f"{details[0].field}: {details[0].message}"  # the one-problem summary
     else:
         message = snake_text(error.message)

@@ -38,6 +38,10 @@ CREATES_IN_OWN_ORG = {
     "POST /api/v1/projects": "a project of the caller's organization; its clientId: "
     "test_another_orgs_ids_in_a_body_are_not_found",
     "POST /api/v1/templates": "a template of the caller's organization (mass assignment)",
+    "POST /api/v1/zapier/actions/create-project": "a project of the caller's organization; its "
+    "client_id: test_another_orgs_ids_in_a_body_are_not_found",
+    "POST /api/v1/zapier/actions/send-pack": "its project_id is in the body: "
+    "test_another_orgs_ids_in_a_body_are_not_found",
 }
 
 # A body each route accepts, so that the call reaches the lookup of the id in its path.
@@ -245,6 +249,20 @@ async def test_another_orgs_ids_in_a_body_are_not_found(client: Client, world: W
     )
     assert project.status_code in (400, 404), project.text
     assert leaked(project, b) == []
+    zapier_project = await client.post(
+        "/api/v1/zapier/actions/create-project",
+        json={"project_name": "B's client", "project_type": "SEO", "client_id": b.ids["client_id"]},
+        headers=a.handover,
+    )
+    assert zapier_project.status_code == 404, zapier_project.text
+    assert leaked(zapier_project, b) == []
+    zapier_send = await client.post(
+        "/api/v1/zapier/actions/send-pack",
+        json={"project_id": b.ids["project_id"], "personal_message": "to B's client"},
+        headers=a.handover,
+    )
+    assert zapier_send.status_code == 404, zapier_send.text
+    assert leaked(zapier_send, b) == []
     b_pack = (
         await client.get(f"/api/v1/projects/{b.ids['project_id']}/pack", headers=b.handover)
     ).json()["data"]

@@ -67,3 +67,30 @@ async def test_an_expired_handover_trial_falls_back_to_free(
     response = await client.get("/api/v1/auth", headers=bearer(org.handover_key))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "PLAN_LIMIT"
+
+
+def test_the_pro_plan_reaches_exactly_auth_me_and_the_zapier_routes(app: Litestar) -> None:
+    """Declared on each route (opt `plan`): every /api/v1/zapier route and nothing else but
+    /auth and /me, so a new route is Agency-only unless it says otherwise."""
+    from litestar.routes import HTTPRoute
+
+    from finite.handover.plan_gate import PLAN, ZAPIER
+
+    pro, zapier = set(), set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/v1/"):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            if method == "OPTIONS":
+                continue
+            declared = handler.opt.get(PLAN)
+            assert declared in (None, ZAPIER), (method, route.path, declared)
+            if declared == ZAPIER:
+                pro.add(f"{method} {route.path}")
+            if route.path.startswith("/api/v1/zapier/"):
+                zapier.add(f"{method} {route.path}")
+    assert {
+        "POST /api/v1/zapier/actions/create-project",
+        "POST /api/v1/zapier/actions/send-pack",
+    } <= zapier
+    assert pro == {"GET /api/v1/auth", "GET /api/v1/me"} | zapier

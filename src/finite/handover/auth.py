@@ -1,5 +1,6 @@
-"""The handover surface's caller — an ``fz_live_`` key with scopes — and the scope each route
-declares in ``opt={"scope": …}`` (or ``ANY_KEY``), checked by `scope_guard`."""
+"""The handover surface's caller — an ``fz_live_`` key with scopes — and what each route
+declares, checked by `scope_guard`: the scope in ``opt={"scope": …}`` (or ``ANY_KEY``) and,
+for the routes the Pro plan may call, ``opt={"plan": ZAPIER}`` (handover/plan_gate.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from litestar.handlers import BaseRouteHandler
 from finite.core.audit.context import principal_of, remember_principal
 from finite.core.auth.authenticate import authenticate
 from finite.core.auth.principal import Principal
-from finite.handover.plan_gate import check_plan_access
+from finite.handover.plan_gate import PLAN, check_plan_access
 from finite.kit.errors import forbidden
 from finite.platform.http import AnyKey, AnyRequest, declared_access
 from finite.platform.rate_limits import enforce_rate_limit
@@ -32,15 +33,16 @@ async def handover_principal(request: AnyRequest) -> Principal:
     )
     remember_principal(request.scope, principal)
     await enforce_rate_limit(request, principal)
-    check_plan_access(principal, request.url.path)
     return principal
 
 
 async def scope_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Before the body is read: a key without the route's scope gets 403, whatever it sent."""
+    """Before the body is read: a plan without the route's API access, or a key without the
+    route's scope, gets 403, whatever it sent."""
     principal = await handover_principal(Request(connection.scope))
+    check_plan_access(principal, handler.opt.get(PLAN))
     needed = declared_access(handler, SCOPE)
     if isinstance(needed, AnyKey):
         return

@@ -1,19 +1,23 @@
-"""Which handover endpoints each plan may call: Free none, Pro auth/me/Zapier, Agency all."""
+"""Which handover routes each plan may call, as each route declares it in ``opt={"plan": …}``:
+Free none, Pro the routes declaring `ZAPIER` (auth, me and the Zapier endpoints), Agency all.
+A route declaring nothing needs the full API (Agency)."""
 
 from __future__ import annotations
+
+from typing import Final
 
 from finite.core.auth.principal import Principal
 from finite.kit.errors import plan_limit
 
-_PRO_PATHS = frozenset({"/api/v1/auth", "/api/v1/me"})
-_PRO_PREFIX = "/api/v1/zapier/"
+PLAN: Final = "plan"
+ZAPIER: Final = "zapier"  # the Pro plan's API: Zapier and what its setup calls (auth, me)
 
 
-def check_plan_access(principal: Principal, path: str) -> None:
+def check_plan_access(principal: Principal, declared: object) -> None:
     access = principal.entitlement.api_access
     if access == "full":
         return
-    if access == "zapier" and (path in _PRO_PATHS or path.startswith(_PRO_PREFIX)):
+    if access == "zapier" and declared == ZAPIER:
         return
     plan = principal.entitlement.effective_plan
     if access == "none":

@@ -13,6 +13,7 @@ from finite.handover.packs import endpoints as packs
 from finite.handover.projects import endpoints as projects
 from finite.handover.signoffs import endpoints as signoffs
 from finite.handover.templates import endpoints as templates
+from finite.handover.zapier import actions as zapier_actions
 
 HANDOVER_ROUTER = Router(
     "/api/v1",
@@ -23,6 +24,7 @@ HANDOVER_ROUTER = Router(
         packs.router,
         signoffs.router,
         templates.router,
+        zapier_actions.router,
     ],
     dependencies={"principal": Provide(handover_principal)},
     guards=[scope_guard],

@@ -11,6 +11,7 @@ from finite.core.keys import service as keys
 from finite.core.webhooks import repository as webhook_repository
 from finite.handover.accounts import service
 from finite.handover.envelope import Envelope, ok
+from finite.handover.plan_gate import PLAN, ZAPIER
 from finite.handover.schemas import (
     AuthOut,
     CreatedKeyOut,
@@ -29,13 +30,13 @@ from finite.platform.state import platform_of
 from finite.platform.unit_of_work import Changed, commit_change
 
 
-@get("/auth", opt={"scope": ANY_KEY})
+@get("/auth", opt={"scope": ANY_KEY, PLAN: ZAPIER})
 async def auth(request: AnyRequest, principal: PrincipalDep) -> Envelope[AuthOut]:
     """Check a key before wiring automations: 200 when it works on this plan."""
     return ok(request, auth_out(principal))
 
 
-@get("/me", opt={"scope": ANY_KEY})
+@get("/me", opt={"scope": ANY_KEY, PLAN: ZAPIER})
 async def me(request: AnyRequest, principal: PrincipalDep) -> Envelope[MeOut]:
     async with platform_of(request).db.read() as session:
         used = await webhook_repository.count_endpoints(session, principal.org_id, "handover")

@@ -194,3 +194,19 @@ class ItemPatch(Camel, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
     url: Url | UnsetType | None = UNSET
     description: Text | UnsetType = UNSET
+
+
+PackPassword = Annotated[str, msgspec.Meta(min_length=4, max_length=200)]
+
+
+class PackAccessPatch(Camel, forbid_unknown_fields=True):
+    """The client page's options; only the fields sent change. `password` is write-only: a new
+    one replaces the old, null removes it (the page then opens without one)."""
+
+    password: PackPassword | UnsetType | None = UNSET
+    credentials_after_sign_off: bool | UnsetType = UNSET
+
+
+class PackAccessOut(Camel):
+    has_password: bool
+    credentials_after_sign_off: bool

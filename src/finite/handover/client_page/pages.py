@@ -1,0 +1,60 @@
+"""The client page's HTML, rendered from Jinja2 templates (templates/) with every value escaped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from finite.handover.packs.schemas import PackOut
+
+DURATION_UNITS = ((365, "year"), (30, "month"), (7, "week"), (1, "day"))
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("finite.handover.client_page", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a missing value is a bug, not an empty string
+    )
+
+
+def render(name: str, **context: Any) -> str:
+    return _templates().get_template(name).render(context)
+
+
+@dataclass(frozen=True, slots=True)
+class PackPage:
+    agency: str
+    project: str
+    token: str
+    pack: PackOut
+    credentials_locked: bool
+    signed_off: bool
+
+
+def pack_page(page: PackPage) -> str:
+    return render(
+        "pack.html",
+        agency=page.agency,
+        project=page.project,
+        token=page.token,
+        pack=page.pack,
+        support_duration=support_duration(page.pack.support_boundary.duration_days),
+        credentials_locked=page.credentials_locked,
+        signed_off=page.signed_off,
+    )
+
+
+def support_duration(days: int | None) -> str | None:
+    """`90` → "90 days"; whole months or weeks read as such ("3 months" for 90 is not exact)."""
+    if days is None:
+        return None
+    for size, unit in DURATION_UNITS:
+        if days % size == 0:
+            count = days // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{days} days"  # unreachable: every count is a whole number of days

@@ -87,7 +87,7 @@ class HandoverPack(Base):
     support_duration_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     support_included: Mapped[list[str]] = mapped_column(JSON)
     support_excluded: Mapped[list[str]] = mapped_column(JSON)
-    # The client page's optional password (argon2id; handover/client_page/pack_password.py).
+    # The client page's optional password (argon2id; handover/packs/pack_password.py).
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
     # Credentials stay locked on the client page until the client has signed off.
     credentials_after_signoff: Mapped[bool] = mapped_column(

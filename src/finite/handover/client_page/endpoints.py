@@ -17,12 +17,13 @@ from litestar.datastructures import Cookie
 
 from finite.config import public_base_url
 from finite.core.ratelimit.limiter import RateDecision
-from finite.handover.client_page import pack_password, pages
+from finite.handover.client_page import pages
 from finite.handover.client_page.access import Opened, Refused, open_link
 from finite.handover.client_page.audit import client_entry
 from finite.handover.client_page.headers import ASSET_HEADERS, PAGE_HEADERS
 from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.client_page.views import count_view
+from finite.handover.packs import pack_password
 from finite.handover.packs.assemble import pack_out
 from finite.handover.packs.credentials import open_password
 from finite.kit.clock import utcnow

@@ -8,8 +8,8 @@ from typing import Any
 from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.handover.client_page.pack_password import hash_password
 from finite.handover.packs import lookup
+from finite.handover.packs.pack_password import hash_password
 from finite.handover.packs.schemas import PackAccessOut, PackAccessPatch
 from finite.kit.clock import utcnow
 from finite.platform.unit_of_work import Changed

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from litestar import Response, Router, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath
 
 from finite.config import public_base_url
 from finite.core.ratelimit.limiter import RateDecision
@@ -110,7 +111,7 @@ def _retry_after(decision: RateDecision) -> dict[str, str]:
 
 
 @get("/p/{token:str}")
-async def client_page(request: AnyRequest, token: str) -> Response[str]:
+async def client_page(request: AnyRequest, token: FromPath[str]) -> Response[str]:
     """The pack, or the pack password's form; the first view moves the project to `viewed`."""
     platform = platform_of(request)
     now = utcnow()
@@ -155,7 +156,7 @@ async def client_page(request: AnyRequest, token: str) -> Response[str]:
 
 
 @post("/p/{token:str}", status_code=303)
-async def enter_password(request: AnyRequest, token: str) -> Response[str]:
+async def enter_password(request: AnyRequest, token: FromPath[str]) -> Response[str]:
     """The pack password's form: right, a cookie for this link and back to the pack; wrong,
     the form again; too many tries, 429."""
     platform = platform_of(request)
@@ -208,7 +209,9 @@ async def enter_password(request: AnyRequest, token: str) -> Response[str]:
 
 
 @post("/p/{token:str}/credentials/{credential_id:str}/reveal", status_code=200)
-async def reveal_password(request: AnyRequest, token: str, credential_id: str) -> Response[Any]:
+async def reveal_password(
+    request: AnyRequest, token: FromPath[str], credential_id: FromPath[str]
+) -> Response[Any]:
     """One credential's password, for the page to show briefly; each reveal is audited."""
     platform = platform_of(request)
     if not is_same_origin(request, public_base_url(platform.settings)):

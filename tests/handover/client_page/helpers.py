@@ -24,7 +24,7 @@ from tests.factories import bearer
 from tests.handover.factories import SEED_EXAMPLE
 
 Client = AsyncTestClient[Litestar]
-PASSWORD = "Hunter2-correct-horse"  # noqa: S105 - the test credential's password
+PASSWORD = "Hunter2-correct-horse"
 TOKEN = re.compile(r"/p/(pk_[A-Za-z0-9_-]{43})")
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 BROWSER = {"User-Agent": "Mozilla/5.0 (client-page test)"}
@@ -56,7 +56,7 @@ async def latest_token(db: Database, settings: Settings) -> str:
     await worker.run_once()
     newest = max(mail_folder(settings).glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
     message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
-    text = message.get_body(("plain",))  # type: ignore[attr-defined]
+    text = message.get_body(("plain",))
     assert text is not None
     found = TOKEN.search(text.get_content())
     assert found is not None
@@ -70,7 +70,11 @@ async def api(client: Client, key: str, method: str, path: str, body: Any = None
 
 
 async def sent_pack(
-    client: Client, db: Database, settings: Settings, key: str, project: dict[str, Any] | None = None
+    client: Client,
+    db: Database,
+    settings: Settings,
+    key: str,
+    project: dict[str, Any] | None = None,
 ) -> Sent:
     """A project with a credential and a training link, its pack sent to the client."""
     made = await api(client, key, "POST", "/projects", project or SEED_EXAMPLE)
@@ -90,9 +94,11 @@ async def sent_pack(
         },
     )
     sections = (await api(client, key, "GET", pack))["sections"]
-    section = next(s for s in sections if s["kind"] == "training") if any(
-        s["kind"] == "training" for s in sections
-    ) else sections[0]
+    section = (
+        next(s for s in sections if s["kind"] == "training")
+        if any(s["kind"] == "training" for s in sections)
+        else sections[0]
+    )
     await api(
         client,
         key,

@@ -81,9 +81,7 @@ async def test_every_view_counts_and_the_first_moves_the_project_to_viewed(
             .where(AuditEntry.org_id == org.org_id, AuditEntry.action == "pack.viewed")
         )
         paths = set(
-            await session.scalars(
-                select(AuditEntry.path).where(AuditEntry.org_id == org.org_id)
-            )
+            await session.scalars(select(AuditEntry.path).where(AuditEntry.org_id == org.org_id))
         )
     assert link is not None
     assert link.views == 7

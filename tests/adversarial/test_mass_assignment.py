@@ -197,6 +197,13 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
             CAMEL + PRIVILEGED + ("projectId", "sends", "status"),
         ),
         Write(
+            "PATCH /api/v1/projects/{project_id:str}/pack/access",
+            f"{pack}/access",
+            {"credentialsAfterSignOff": False},
+            pack,
+            CAMEL + PRIVILEGED + ("hasPassword", "passwordHash", "password_hash"),
+        ),
+        Write(
             "POST /api/v1/projects/{project_id:str}/pack/items",
             f"{pack}/items",
             {"sectionId": ids["section_id"], "kind": "link", "title": "MA item"},

@@ -39,6 +39,7 @@ async def test_the_page_shows_the_pack_with_every_password_masked(
     assert 'href="https://videos.example/editing"' in html
     assert "Editing pages (video)" in html
     assert 'id="support"' in html
+    assert "Support lasts <strong>30 days</strong>" in html
     assert f'href="/p/{sent.token}/sign-off"' in html
     assert '<script src="/p/page.js"></script>' in html
     assert "<script>" not in html  # nothing inline: the CSP allows none

@@ -10,8 +10,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from finite.handover.packs.schemas import PackOut
 
-DURATION_UNITS = ((365, "year"), (30, "month"), (7, "week"), (1, "day"))
-
 
 @cache
 def _templates() -> Environment:
@@ -50,11 +48,7 @@ def pack_page(page: PackPage) -> str:
 
 
 def support_duration(days: int | None) -> str | None:
-    """`90` → "90 days"; whole months or weeks read as such ("3 months" for 90 is not exact)."""
+    """In days, as the pack states it: 30 days is not "a month"."""
     if days is None:
         return None
-    for size, unit in DURATION_UNITS:
-        if days % size == 0:
-            count = days // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{days} days"  # unreachable: every count is a whole number of days
+    return "1 day" if days == 1 else f"{days} days"

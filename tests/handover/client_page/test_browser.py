@@ -70,7 +70,8 @@ def _mailed_token(mail_folder: Path) -> str:
         mails = sorted(mail_folder.glob("*.eml")) if mail_folder.exists() else []
         if mails:
             message = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
-            text = message.get_body(("plain",))  # type: ignore[attr-defined]
+            text = message.get_body(("plain",))
+            assert text is not None
             found = TOKEN.search(text.get_content())
             assert found is not None
             return found.group(1)
@@ -87,7 +88,7 @@ def _screenshots(tmp_path: Path) -> Path:
 def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
     servers: Servers, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -114,7 +115,12 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
                 context = browser.new_context(viewport={"width": width, "height": height})
                 page = context.new_page()
                 errors: list[str] = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+                def console(message: ConsoleMessage, errors: list[str] = errors) -> None:
+                    if message.type == "error":
+                        errors.append(message.text)
+
+                page.on("console", console)
                 page.goto(link)
                 expect(page.locator("h1")).to_have_text("Website closeout")
                 page.screenshot(path=str(shots / f"{name}-password.png"), full_page=True)

@@ -27,7 +27,9 @@ Id = Annotated[str, msgspec.Meta(max_length=40)]
 Username = Annotated[
     str, msgspec.Meta(max_length=320, extra_json_schema={"pattern": OPTIONAL_TEXT_PATTERN})
 ]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+# Any character but NUL, which no JSON body may hold (platform/request_bodies.py).
+_NO_NUL = {"pattern": "^[^\\x00]*$"}
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, extra_json_schema=_NO_NUL)]
 
 
 class ItemOut(Camel):
@@ -196,7 +198,7 @@ class ItemPatch(Camel, forbid_unknown_fields=True):
     description: Text | UnsetType = UNSET
 
 
-PackPassword = Annotated[str, msgspec.Meta(min_length=4, max_length=200)]
+PackPassword = Annotated[str, msgspec.Meta(min_length=4, max_length=200, extra_json_schema=_NO_NUL)]
 
 
 class PackAccessPatch(Camel, forbid_unknown_fields=True):

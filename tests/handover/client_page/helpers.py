@@ -48,19 +48,27 @@ def mail_folder(settings: Settings) -> Path:
     return settings.data_dir / "mail"
 
 
-async def latest_token(db: Database, settings: Settings) -> str:
-    """What the mail worker does after the commit, once; the link in the newest mail."""
+async def latest_tokens(db: Database, settings: Settings, count: int) -> list[str]:
+    """What the mail worker does after the commit, once; the links in the newest mails."""
     worker = MailWorker(
         db, SecretBox.from_secrets(settings.secret_key), FolderTransport(mail_folder(settings))
     )
     await worker.run_once()
-    newest = max(mail_folder(settings).glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
-    message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
-    text = message.get_body(("plain",))
-    assert text is not None
-    found = TOKEN.search(text.get_content())
-    assert found is not None
-    return found.group(1)
+    mails = sorted(mail_folder(settings).glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+    tokens = []
+    for path in mails[-count:]:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        text = message.get_body(("plain",))
+        assert text is not None
+        found = TOKEN.search(text.get_content())
+        assert found is not None
+        tokens.append(found.group(1))
+    return tokens
+
+
+async def latest_token(db: Database, settings: Settings) -> str:
+    (token,) = await latest_tokens(db, settings, 1)
+    return token
 
 
 async def api(client: Client, key: str, method: str, path: str, body: Any = None) -> Any:

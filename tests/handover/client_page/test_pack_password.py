@@ -19,10 +19,10 @@ from tests.handover.client_page.helpers import (
     Client,
     Sent,
     api,
+    latest_tokens,
     sent_pack,
     sign_off,
 )
-from tests.handover.factories import SEED_EXAMPLE
 
 PACK_PASSWORD = "open sesame 42"
 FORM = {**SAME_ORIGIN, "Content-Type": "application/x-www-form-urlencoded"}
@@ -87,12 +87,21 @@ async def test_the_page_asks_for_the_pack_password_first(
 async def test_one_links_cookie_opens_no_other_and_a_new_password_shuts_it_out(
     client: Client, org: OrgSetup, db: Database, settings: Settings
 ) -> None:
-    first = await sent_pack(client, db, settings, org.handover_key)
-    second = await sent_pack(
-        client, db, settings, org.handover_key, {**SEED_EXAMPLE, "name": "Second site"}
+    sent = await sent_pack(client, db, settings, org.handover_key)
+    await protect(client, org.handover_key, sent, password=PACK_PASSWORD)
+    # Two recipients: two links to the same pack, behind the same password (the same hash).
+    recipients = ["ops@client.example", "owner@client.example"]
+    await api(
+        client,
+        org.handover_key,
+        "POST",
+        f"/projects/{sent.project_id}/pack/send",
+        {"recipients": recipients},
     )
-    for sent in (first, second):
-        await protect(client, org.handover_key, sent, password=PACK_PASSWORD)
+    first, second = (
+        Sent(sent.project_id, sent.credential_id, token)
+        for token in await latest_tokens(db, settings, 2)
+    )
     entered = await enter(client, first, PACK_PASSWORD)
     value = entered.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     client.cookies.clear()
@@ -102,6 +111,9 @@ async def test_one_links_cookie_opens_no_other_and_a_new_password_shuts_it_out(
     other = await client.get(second.page, headers=cookie)
     assert 'name="password"' in other.text
     assert "WordPress admin" not in other.text
+    assert (
+        await client.post(second.reveal(), headers={**SAME_ORIGIN, **cookie})
+    ).status_code == 401
     forged = {"Cookie": f"finite_pack={value[:-4]}beef"}
     assert 'name="password"' in (await client.get(first.page, headers=forged)).text
 

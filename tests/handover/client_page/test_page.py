@@ -5,11 +5,14 @@ links; the security headers."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from finite.config import Settings
+from finite.handover.client_page import endpoints
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models import AuditEntry, PackLink
@@ -145,3 +148,29 @@ async def test_the_pages_send_strict_security_headers(
     assert "reveal" in script.text
     style = await client.get("/p/page.css")
     assert style.headers["content-type"].startswith("text/css")
+
+
+async def test_a_failure_on_the_page_shows_no_trace_and_logs_no_token(
+    client: Client,
+    org: OrgSetup,
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sent = await sent_pack(client, db, settings, org.handover_key)
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug deep inside")
+
+    monkeypatch.setattr(endpoints, "pack_out", broken)
+    caplog.set_level(logging.INFO)
+    answer = await client.get(sent.page)
+
+    assert answer.status_code == 500
+    assert "Traceback" not in answer.text
+    assert "a bug deep inside" not in answer.text
+    errors = [record for record in caplog.records if record.name == "finite.errors"]
+    assert errors  # the bug is logged, with its traceback, for the operator
+    assert all(sent.token not in record.getMessage() for record in errors)
+    assert "GET /p/{token}" in errors[0].getMessage()

@@ -29,8 +29,11 @@ from finite.handover.packs.assemble import pack_out
 from finite.handover.packs.credentials import open_password
 from finite.kit.clock import utcnow
 from finite.models import Organization, PackCredential
+from finite.platform.errors import keep_out_of_logs
 from finite.platform.http import AnyRequest
 from finite.platform.state import Platform, platform_of
+
+keep_out_of_logs("/p/")  # the token is the client's key to the pack
 
 REVEALS_PER_MINUTE = 10
 PASSWORD_TRIES_PER_MINUTE = 5

@@ -173,7 +173,7 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
                 "supportBoundary": {"durationDays": 1, "included": [], "excluded": []},
             },
             pack,
-            CAMEL + PRIVILEGED + ("projectId", "templateId", "sendHistory"),
+            CAMEL + PRIVILEGED + ("projectId", "templateId", "sendHistory", "access"),
         ),
         Write(
             "POST /api/v1/projects/{project_id:str}/pack/credentials",

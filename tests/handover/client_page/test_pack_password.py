@@ -47,6 +47,9 @@ async def test_the_page_asks_for_the_pack_password_first(
     sent = await sent_pack(client, db, settings, org.handover_key)
     shown = await protect(client, org.handover_key, sent, password=PACK_PASSWORD)
     assert shown == {"hasPassword": True, "credentialsAfterSignOff": False}
+    pack = await api(client, org.handover_key, "GET", f"/projects/{sent.project_id}/pack")
+    assert pack["access"] == shown
+    assert PACK_PASSWORD not in str(pack)
 
     form = await client.get(sent.page)
     assert form.status_code == 200

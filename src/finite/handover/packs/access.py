@@ -15,10 +15,6 @@ from finite.kit.clock import utcnow
 from finite.platform.unit_of_work import Changed
 
 
-def access_out(has_password: bool, after_sign_off: bool) -> PackAccessOut:
-    return PackAccessOut(has_password=has_password, credentials_after_sign_off=after_sign_off)
-
-
 async def update_access(
     session: AsyncSession, org_id: str, project_id: str, data: PackAccessPatch
 ) -> Changed[PackAccessOut]:
@@ -43,5 +39,8 @@ async def update_access(
             }
     if diff:
         pack.updated_at = utcnow()
-    out = access_out(pack.password_hash is not None, pack.credentials_after_signoff)
+    out = PackAccessOut(
+        has_password=pack.password_hash is not None,
+        credentials_after_sign_off=pack.credentials_after_signoff,
+    )
     return Changed(out, diff)

@@ -111,6 +111,13 @@ class SentOut(Camel):
     sends: list[SendOut]  # this sending's, one per recipient
 
 
+class PackAccessOut(Camel):
+    """The client page's options; the pack password itself is never shown."""
+
+    has_password: bool
+    credentials_after_sign_off: bool
+
+
 class PackOut(Camel):
     id: str
     project_id: str
@@ -121,6 +128,7 @@ class PackOut(Camel):
     credentials: list[CredentialOut]
     support_boundary: SupportBoundary
     send_history: list[SendOut]  # newest first
+    access: PackAccessOut  # the client page's options (PATCH …/pack/access)
     created_at: datetime
     updated_at: datetime
 
@@ -207,8 +215,3 @@ class PackAccessPatch(Camel, forbid_unknown_fields=True):
 
     password: PackPassword | UnsetType | None = UNSET
     credentials_after_sign_off: bool | UnsetType = UNSET
-
-
-class PackAccessOut(Camel):
-    has_password: bool
-    credentials_after_sign_off: bool

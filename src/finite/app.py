@@ -8,7 +8,7 @@ from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
 from finite.crm.routes import CRM_ROUTER
-from finite.handover.routes import HANDOVER_ROUTER
+from finite.handover.routes import CLIENT_PAGE_ROUTER, HANDOVER_ROUTER
 from finite.kit.errors import AppError
 from finite.openapi.endpoints import OPENAPI_HANDLERS
 from finite.platform.audit_hook import audit_api_calls
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *OPENAPI_HANDLERS,
             CRM_ROUTER,
             HANDOVER_ROUTER,
+            CLIENT_PAGE_ROUTER,
         ],
         exception_handlers={
             AppError: handle_app_error,

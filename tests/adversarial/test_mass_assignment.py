@@ -175,7 +175,7 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
                 "supportBoundary": {"durationDays": 1, "included": [], "excluded": []},
             },
             pack,
-            CAMEL + PRIVILEGED + ("projectId", "templateId", "sendHistory"),
+            CAMEL + PRIVILEGED + ("projectId", "templateId", "sendHistory", "access"),
         ),
         Write(
             "POST /api/v1/projects/{project_id:str}/pack/credentials",
@@ -197,6 +197,13 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
             {"personalMessage": "MA"},
             pack,
             CAMEL + PRIVILEGED + ("projectId", "sends", "status"),
+        ),
+        Write(
+            "PATCH /api/v1/projects/{project_id:str}/pack/access",
+            f"{pack}/access",
+            {"credentialsAfterSignOff": False},
+            pack,
+            CAMEL + PRIVILEGED + ("hasPassword", "passwordHash", "password_hash"),
         ),
         Write(
             "POST /api/v1/projects/{project_id:str}/pack/items",

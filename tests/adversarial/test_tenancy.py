@@ -57,6 +57,7 @@ BODIES: dict[str, Any] = {
         "supportBoundary": {"durationDays": 1, "included": [], "excluded": []},
     },
     "POST /api/v1/projects/{project_id:str}/pack/credentials": {"platform": "by A"},
+    "PATCH /api/v1/projects/{project_id:str}/pack/access": {"credentialsAfterSignOff": True},
     "PATCH /api/v1/projects/{project_id:str}/pack/credentials/{credential_id:str}": {
         "platform": "by A"
     },

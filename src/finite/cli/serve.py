@@ -73,6 +73,9 @@ def serve(
     # The workers share the rate limits: while Redis is down each admits limit / processes.
     # Servers on several machines set FINITE_PROCESSES to the count of them all, which wins.
     os.environ.setdefault("FINITE_PROCESSES", str(workers))
+    # The workers read their settings again: they learn the address `--host`/`--port` chose,
+    # which the pack mail's links are built on when FINITE_PUBLIC_URL is unset.
+    os.environ["FINITE_HOST"], os.environ["FINITE_PORT"] = bind_host, str(bind_port)
     typer.echo(f"Finite listening on http://{bind_host}:{bind_port} ({settings.data_dir})")
     # /metrics sums the figures of every worker process through this folder (core/metrics.py).
     with multiprocess_folder():

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKeyConstraint,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -85,6 +87,12 @@ class HandoverPack(Base):
     support_duration_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     support_included: Mapped[list[str]] = mapped_column(JSON)
     support_excluded: Mapped[list[str]] = mapped_column(JSON)
+    # The client page's optional password (argon2id; handover/packs/pack_password.py).
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+    # Credentials stay locked on the client page until the client has signed off.
+    credentials_after_signoff: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -75,6 +75,22 @@ def _body_of(path: str) -> ErrorBodyOf:
     return _plain_body
 
 
+# Paths that carry a secret (the client page's /p/{token}): logged as their route template.
+_SECRET_PATH_PREFIXES: set[str] = set()
+
+
+def keep_out_of_logs(prefix: str) -> None:
+    """Addresses under `prefix` hold a secret: error lines name their route, not the address."""
+    _SECRET_PATH_PREFIXES.add(prefix)
+
+
+def loggable_path(request: AnyRequest) -> str:
+    path = request.url.path
+    if any(path.startswith(prefix) for prefix in _SECRET_PATH_PREFIXES):
+        return str(request.scope.get("path_template") or "(a secret path)")
+    return path
+
+
 MAX_DETAILS = 100
 """Problems listed in one answer: every bad field of any real body, while a body made of
 thousands of bad entries cannot get an answer several times its own size."""
@@ -108,7 +124,7 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[A
         details = _validation_details(exc.extra, body_problems(request))
         message = _summary(details)
     if status >= 500:
-        logger.error("HTTP %s on %s %s", status, request.method, request.url.path)
+        logger.error("HTTP %s on %s %s", status, request.method, loggable_path(request))
     code = _CODES.get(status, "INTERNAL" if status >= 500 else "BAD_REQUEST")
     return render(request, AppError(status, code, message, details, dict(exc.headers or {})))
 
@@ -119,7 +135,7 @@ def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     logger.exception(
         "unhandled error on %s %s (request %s)",
         request.method,
-        request.url.path,
+        loggable_path(request),
         request_id_of(request.scope),
     )
     message = "Something went wrong on our side; quote the request id when you contact support."
@@ -131,7 +147,7 @@ def _database_unavailable(request: AnyRequest, exc: Exception) -> Response[Any]:
     logger.warning(
         "database unavailable on %s %s (request %s): %s",
         request.method,
-        request.url.path,
+        loggable_path(request),
         request_id_of(request.scope),
         db_errors.reason(exc),
     )

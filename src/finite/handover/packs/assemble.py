@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover.packs import history, repository
 from finite.handover.packs.credentials import credential_out
-from finite.handover.packs.schemas import ItemOut, PackOut, SectionOut
+from finite.handover.packs.schemas import ItemOut, PackAccessOut, PackOut, SectionOut
 from finite.handover.templates.schemas import ItemKind, SectionKind, SupportBoundary
 from finite.models import HandoverPack, HandoverProject, PackItem, PackSection
 
@@ -55,6 +55,10 @@ async def pack_out(session: AsyncSession, project: HandoverProject, pack: Handov
             excluded=list(pack.support_excluded),
         ),
         send_history=await history.send_history(session, org_id, pack.id),
+        access=PackAccessOut(
+            has_password=pack.password_hash is not None,
+            credentials_after_sign_off=pack.credentials_after_signoff,
+        ),
         created_at=pack.created_at,
         updated_at=pack.updated_at,
     )

@@ -11,7 +11,7 @@ from finite.config import public_base_url
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, encode_ok, ok
 from finite.handover.http import answered, created
-from finite.handover.packs import replace, send, service
+from finite.handover.packs import access, replace, send, service
 from finite.handover.packs.schemas import (
     CredentialIn,
     CredentialOut,
@@ -19,6 +19,8 @@ from finite.handover.packs.schemas import (
     ItemIn,
     ItemOut,
     ItemPatch,
+    PackAccessOut,
+    PackAccessPatch,
     PackOut,
     PackPut,
     SendIn,
@@ -197,11 +199,29 @@ async def send_pack(
     return await commit_idempotent(request, principal, 200, work, encode_ok)
 
 
+@patch("/access", opt={"scope": "write"})
+async def update_access(
+    request: AnyRequest,
+    principal: PrincipalDep,
+    project_id: FromPath[str],
+    data: JSONBody[PackAccessPatch],
+) -> Envelope[PackAccessOut]:
+    """The client page's options: a pack password the client must enter first (write-only;
+    null removes it) and whether credentials stay locked until the client has signed off."""
+    set_subject(request.scope, MODULE, action="update")
+
+    async def work(session: AsyncSession) -> Changed[PackAccessOut]:
+        return await access.update_access(session, principal.org_id, project_id, data)
+
+    return ok(request, await commit_change(request, 200, work))
+
+
 router = Router(
     "/projects/{project_id:str}/pack",
     route_handlers=[
         get_pack,
         send_pack,
+        update_access,
         replace_pack,
         add_credential,
         update_credential,

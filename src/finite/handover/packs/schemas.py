@@ -27,7 +27,9 @@ Id = Annotated[str, msgspec.Meta(max_length=40)]
 Username = Annotated[
     str, msgspec.Meta(max_length=320, extra_json_schema={"pattern": OPTIONAL_TEXT_PATTERN})
 ]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+# Any character but NUL, which no JSON body may hold (platform/request_bodies.py).
+_NO_NUL = {"pattern": "^[^\\x00]*$"}
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, extra_json_schema=_NO_NUL)]
 
 
 class ItemOut(Camel):
@@ -109,6 +111,13 @@ class SentOut(Camel):
     sends: list[SendOut]  # this sending's, one per recipient
 
 
+class PackAccessOut(Camel):
+    """The client page's options; the pack password itself is never shown."""
+
+    has_password: bool
+    credentials_after_sign_off: bool
+
+
 class PackOut(Camel):
     id: str
     project_id: str
@@ -119,6 +128,7 @@ class PackOut(Camel):
     credentials: list[CredentialOut]
     support_boundary: SupportBoundary
     send_history: list[SendOut]  # newest first
+    access: PackAccessOut  # the client page's options (PATCH …/pack/access)
     created_at: datetime
     updated_at: datetime
 
@@ -194,3 +204,14 @@ class ItemPatch(Camel, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
     url: Url | UnsetType | None = UNSET
     description: Text | UnsetType = UNSET
+
+
+PackPassword = Annotated[str, msgspec.Meta(min_length=4, max_length=200, extra_json_schema=_NO_NUL)]
+
+
+class PackAccessPatch(Camel, forbid_unknown_fields=True):
+    """The client page's options; only the fields sent change. `password` is write-only: a new
+    one replaces the old, null removes it (the page then opens without one)."""
+
+    password: PackPassword | UnsetType | None = UNSET
+    credentials_after_sign_off: bool | UnsetType = UNSET

@@ -1,0 +1,1 @@
+"""The client page: what a pack's emailed link opens (/p/{token}), with no account."""

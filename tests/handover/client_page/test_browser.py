@@ -1,0 +1,152 @@
+"""The client page in a real browser: a real `finite serve` sends a pack (no FINITE_SMTP_URL: the
+mail is a `.eml` file in the data folder), headless Chromium (Debian's `chromium`, driven by
+Playwright without its own download) opens the mailed link, enters the pack password, clicks
+Reveal and sees the password, at desktop and at phone width. Screenshots go under the test's
+tmp folder, or FINITE_TEST_SCREENSHOTS (CI keeps .ci/artifacts/screenshots)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from finite.kit.db import Database
+from finite.kit.derived_keys import Peppers
+from finite.platform.migrations import migrate_to_head
+from tests.conftest import TEST_SECRET
+from tests.factories import OrgSetup, bearer, make_org
+from tests.handover.client_page.helpers import PASSWORD
+from tests.handover.factories import SEED_EXAMPLE
+from tests.servers import Server, Servers, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+PACK_PASSWORD = "blue fox 7"
+LINK = re.compile(r"http://\S+/p/pk_[A-Za-z0-9_-]{43}")
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def _org(database_url: str) -> OrgSetup:
+    async def work() -> OrgSetup:
+        db = Database(database_url)
+        try:
+            return await make_org(db, Peppers.from_secrets(TEST_SECRET))
+        finally:
+            await db.dispose()
+
+    return asyncio.run(work())
+
+
+def _send(server: Server, key: str) -> None:
+    def call(method: str, path: str, body: object) -> dict[str, object]:
+        answer = server.client.request(method, f"/api/v1{path}", json=body, headers=bearer(key))
+        assert answer.status_code in (200, 201), answer.text
+        data: dict[str, object] = answer.json()["data"]
+        return data
+
+    project = call("POST", "/projects", SEED_EXAMPLE)
+    pack = f"/projects/{project['id']}/pack"
+    call(
+        "POST",
+        f"{pack}/credentials",
+        {"platform": "WordPress admin", "username": "jane.admin", "password": PASSWORD},
+    )
+    call("PATCH", f"{pack}/access", {"password": PACK_PASSWORD})
+    call("POST", f"{pack}/send", {})
+
+
+def _mailed_link(mail_folder: Path) -> str:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        mails = sorted(mail_folder.glob("*.eml")) if mail_folder.exists() else []
+        if mails:
+            message = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+            text = message.get_body(("plain",))
+            assert text is not None
+            found = LINK.search(text.get_content())
+            assert found is not None
+            return found.group(0)
+        time.sleep(0.1)
+    pytest.fail("no mail in the data folder")
+
+
+def _screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("FINITE_TEST_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
+    servers: Servers, tmp_path: Path
+) -> None:
+    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    database_url = f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
+    migrate_to_head(database_url)
+    org = _org(database_url)
+    (server,) = servers.start(
+        server_env(
+            data_dir=str(data_dir),
+            database_url=database_url,
+            secret_key=TEST_SECRET,
+            demo="0",
+            inline_worker="1",
+        )
+    )
+    _send(server, org.handover_key)
+    # FINITE_PUBLIC_URL unset: the link is built on the address the server listens on.
+    link = _mailed_link(data_dir / "mail")
+    assert link.startswith(f"{server.base_url}/p/pk_")
+    shots = _screenshots(tmp_path)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            for name, (width, height) in VIEWPORTS.items():
+                context = browser.new_context(viewport={"width": width, "height": height})
+                page = context.new_page()
+                errors: list[str] = []
+
+                def console(message: ConsoleMessage, errors: list[str] = errors) -> None:
+                    if message.type == "error":
+                        errors.append(message.text)
+
+                page.on("console", console)
+                page.goto(link)
+                expect(page.locator("h1")).to_have_text("Website closeout")
+                page.screenshot(path=str(shots / f"{name}-password.png"), full_page=True)
+                page.fill("#pack-password", PACK_PASSWORD)
+                page.click("button[type=submit]")
+                expect(page.get_by_text("WordPress admin")).to_be_visible()
+                secret = page.locator(".secret").first
+                expect(secret).to_have_text("••••••••")
+                page.click("button.reveal")
+                expect(secret).to_have_text(PASSWORD)
+                page.screenshot(path=str(shots / f"{name}-revealed.png"), full_page=True)
+                if name == "phone":  # nothing wider than the screen
+                    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                    assert scroll_width <= width
+                assert errors == []  # no CSP violation, no script error
+                context.close()
+        finally:
+            browser.close()
+    assert {path.name for path in shots.glob("*.png")} >= {
+        "desktop-password.png",
+        "desktop-revealed.png",
+        "phone-password.png",
+        "phone-revealed.png",
+    }
+    assert shutil.which("chromium") or Path(CHROMIUM).exists()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
 from typer.testing import CliRunner, Result
 
 from finite.app import create_app
@@ -20,6 +21,7 @@ from finite.crm.records.postgres_json import forget_looks
 from finite.kit import sqlite_inline
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
+from finite.models.mail import MAIL_DUE_STATUSES, OutgoingMail
 from finite.platform.migrations import migrate_to_head
 from tests import backends
 from tests.factories import OrgSetup, make_org
@@ -162,6 +164,19 @@ def worker_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 async def org(db: Database, peppers: Peppers) -> OrgSetup:
     return await make_org(db, peppers)
+
+
+@pytest.fixture
+async def quiet_mail(db: Database) -> None:
+    """For tests that deliver mail and look at what arrived: mail other tests left queued in the
+    shared database is set aside (`dead`), so a worker run here sends this test's mail only.
+    `pytestmark = pytest.mark.usefixtures("quiet_mail")`."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.status.in_(MAIL_DUE_STATUSES))
+            .values(status="dead", next_attempt_at=None, last_error="set aside by a test")
+        )
 
 
 Invoke = Callable[..., Result]

@@ -30,6 +30,8 @@ from tests.factories import OrgSetup, bearer, make_handover_key, make_org
 from tests.handover.factories import SEED_EXAMPLE
 from tests.mail_server import Accepted, MailServer, running_mail_server
 
+pytestmark = pytest.mark.usefixtures("quiet_mail")
+
 Client = AsyncTestClient[Litestar]
 PUBLIC_URL = "https://handover.agency.example"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/p/(pk_[A-Za-z0-9_-]{43})")

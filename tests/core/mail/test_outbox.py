@@ -31,6 +31,8 @@ from tests.factories import OrgSetup
 from tests.mail_server import MailServer, running_mail_server
 from tests.webhook_receiver import FakeClock
 
+pytestmark = pytest.mark.usefixtures("quiet_mail")
+
 LINK = "https://finite.example/p/tok_secret_link_value"
 BOX = SecretBox.from_secrets(TEST_SECRET)
 

@@ -5,6 +5,7 @@ cookie for that one link lets the browser in. And credentials kept until sign-of
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from finite.config import Settings
@@ -23,6 +24,8 @@ from tests.handover.client_page.helpers import (
     sent_pack,
     sign_off,
 )
+
+pytestmark = pytest.mark.usefixtures("quiet_mail")
 
 PACK_PASSWORD = "open sesame 42"
 FORM = {**SAME_ORIGIN, "Content-Type": "application/x-www-form-urlencoded"}

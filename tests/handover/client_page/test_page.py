@@ -19,6 +19,8 @@ from finite.models import AuditEntry, PackLink
 from tests.factories import OrgSetup
 from tests.handover.client_page.helpers import PASSWORD, Client, api, latest_token, sent_pack
 
+pytestmark = pytest.mark.usefixtures("quiet_mail")
+
 MASK = "••••••••"
 
 

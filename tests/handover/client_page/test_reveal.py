@@ -23,6 +23,8 @@ from tests.handover.client_page.helpers import (
 )
 from tests.handover.factories import SEED_EXAMPLE
 
+pytestmark = pytest.mark.usefixtures("quiet_mail")
+
 
 async def test_reveal_answers_the_password_and_audits_it(
     client: Client,

@@ -11,6 +11,8 @@ from finite.kit.db import Database
 from tests.factories import OrgSetup
 from tests.handover.client_page.helpers import SAME_ORIGIN, Client, api, sent_pack
 
+pytestmark = pytest.mark.usefixtures("quiet_mail")
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:

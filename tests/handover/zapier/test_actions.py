@@ -26,6 +26,8 @@ from finite.models import HandoverClient, HandoverProject, PackSend
 from tests.factories import OrgSetup, bearer, make_handover_key, make_org
 from tests.mail_server import MailServer, running_mail_server
 
+pytestmark = pytest.mark.usefixtures("quiet_mail")
+
 Client = AsyncTestClient[Litestar]
 CREATE = "/api/v1/zapier/actions/create-project"
 SEND = "/api/v1/zapier/actions/send-pack"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.webhooks.schedule import next_attempt_at, parse_retry_after
@@ -26,6 +26,7 @@ from finite.models.events import Event
 from finite.models.webhooks import (
     DUE_CONDITION,
     DUE_STATUSES,
+    REST_HOOK,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -303,6 +304,8 @@ async def _endpoint_health(
                 .values(failing_since=None, last_success_at=succeeded_at)
             )
         disabled = False
+        if key in gone and await _remove_rest_hook(session, mine):
+            continue
         if key in gone:
             disabled |= await _disable(
                 session, mine, now, "Disabled: the endpoint answered 410 Gone."
@@ -322,6 +325,17 @@ async def _endpoint_health(
             )
         if disabled:
             await _kill_queue(session, org_id, endpoint_id, now)
+
+
+async def _remove_rest_hook(session: AsyncSession, which: ColumnElement[bool]) -> bool:
+    """A REST hook whose target answered 410 is gone for good (Zapier's unsubscribe): deleted,
+    its deliveries and attempts with it. True when it was one."""
+    result = await session.execute(
+        delete(WebhookEndpoint)
+        .where(which, WebhookEndpoint.kind == REST_HOOK)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def _disable(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.plans.entitlement import Entitlement
 from finite.core.webhooks import repository
-from finite.core.webhooks.payloads import ping_payload
+from finite.core.webhooks.payloads import ping_body
 from finite.core.webhooks.secrets import binding, seal_previous, seal_secret
 from finite.core.webhooks.sender import refusal_message
 from finite.core.webhooks.signing import new_signing_secret
@@ -21,9 +21,16 @@ from finite.kit.errors import conflict, invalid_field, not_found, plan_limit
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.kit.ssrf import Resolver, UnsafeTarget, validate_url
-from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from finite.models.webhooks import (
+    REST_HOOK,
+    WEBHOOK,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 ROTATION_OVERLAP = timedelta(hours=24)
+_NOUNS = {WEBHOOK: "webhook endpoint", REST_HOOK: "REST hook subscription"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +78,21 @@ async def create_endpoint(
     entitlement: Entitlement,
     new: NewEndpoint,
     now: datetime,
+    kind: str = WEBHOOK,
+    allowed: int | None = None,
 ) -> CreatedEndpoint:
     """`new.url` must have passed `checked_url` already, before the transaction began: a DNS
-    lookup never runs while a write lock is held."""
+    lookup never runs while a write lock is held. At most `allowed` endpoints of this `kind`
+    (by default the plan's number of webhooks)."""
     await repository.lock_subscription(session, org_id, entitlement.product)
-    used = await repository.count_endpoints(session, org_id, entitlement.product)
-    allowed = entitlement.webhook_endpoints
+    used = await repository.count_endpoints(session, org_id, entitlement.product, kind)
+    if allowed is None:
+        allowed = entitlement.webhook_endpoints
     if used >= allowed:
-        noun = "endpoint" if allowed == 1 else "endpoints"
+        noun = _NOUNS.get(kind, kind) + ("" if allowed == 1 else "s")
         in_use = "1 is" if used == 1 else f"{used} are"
         raise plan_limit(
-            f"The {entitlement.effective_plan} plan allows {allowed} webhook {noun} and "
+            f"The {entitlement.effective_plan} plan allows {allowed} {noun} and "
             f"{in_use} in use; delete one or upgrade the plan."
         )
     secret = new_signing_secret()
@@ -95,6 +106,7 @@ async def create_endpoint(
         events=new.events,
         secret_sealed=b"",
         status="active",
+        kind=kind,
         created_at=now,
         updated_at=now,
     )
@@ -105,11 +117,19 @@ async def create_endpoint(
 
 
 async def endpoint_or_404(
-    session: AsyncSession, org_id: str, product: str, endpoint_id: str, *, lock: bool = False
+    session: AsyncSession,
+    org_id: str,
+    product: str,
+    endpoint_id: str,
+    *,
+    lock: bool = False,
+    kind: str = WEBHOOK,
 ) -> WebhookEndpoint:
-    endpoint = await repository.get_endpoint(session, org_id, product, endpoint_id, lock=lock)
+    endpoint = await repository.get_endpoint(
+        session, org_id, product, endpoint_id, lock=lock, kind=kind
+    )
     if endpoint is None:
-        raise not_found("No webhook with this id.")
+        raise not_found("No webhook with this id." if kind == WEBHOOK else "No hook with this id.")
     return endpoint
 
 
@@ -150,7 +170,7 @@ async def queue_ping(
         event="ping",
         module=None,
         subject_id=None,
-        payload=ping_payload(endpoint.id, delivery_id, now).decode(),
+        payload=ping_body(endpoint.product, endpoint.id, delivery_id, now).decode(),
         status="pending",
         attempts_in_round=0,
         attempt_total=0,

@@ -48,6 +48,17 @@ class NewEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointChange:
+    """A PATCH's checked values; None: not sent."""
+
+    url: str | None
+    modules: list[str] | None
+    events: list[str] | None
+    description: str | None
+    enabled: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedEndpoint:
     endpoint: WebhookEndpoint
     secret: str  # shown once
@@ -59,14 +70,14 @@ class DeliveryWithAttempts:
     attempts: list[WebhookAttempt]
 
 
-async def checked_url(url: str, policy: TargetPolicy) -> str:
-    """The SSRF checklist at creation: 400 naming `url` and the reason."""
+async def checked_url(url: str, policy: TargetPolicy, field: str = "url") -> str:
+    """The SSRF checklist at creation: 400 naming the `field` and the reason."""
     try:
         target = await validate_url(
             url, allow_private=policy.allow_private, resolver=policy.resolver
         )
     except UnsafeTarget as refused:
-        raise invalid_field("url", refusal_message(refused)) from None
+        raise invalid_field(field, refusal_message(refused)) from None
     return target.url
 
 
@@ -131,6 +142,21 @@ async def endpoint_or_404(
     if endpoint is None:
         raise not_found("No webhook with this id." if kind == WEBHOOK else "No hook with this id.")
     return endpoint
+
+
+def apply_change(endpoint: WebhookEndpoint, change: EndpointChange, now: datetime) -> None:
+    """Only the fields sent change."""
+    if change.url is not None:
+        endpoint.url = change.url
+    if change.modules is not None:
+        endpoint.modules = change.modules
+    if change.events is not None:
+        endpoint.events = change.events
+    if change.description is not None:
+        endpoint.description = change.description
+    if change.enabled is not None:
+        set_enabled(endpoint, change.enabled, now)
+    endpoint.updated_at = now
 
 
 def set_enabled(endpoint: WebhookEndpoint, enabled: bool, now: datetime) -> None:
@@ -223,6 +249,14 @@ async def delivery_page(
     )
     attempts = await repository.attempts_of(session, endpoint.org_id, [d.id for d in deliveries])
     return [DeliveryWithAttempts(d, attempts.get(d.id, [])) for d in deliveries]
+
+
+def check_description(value: str) -> str:
+    """Free text, may be empty; no control characters but line breaks and tabs."""
+    cleaned = value.strip()
+    if any(ord(char) < 32 and char not in "\n\r\t" for char in cleaned):
+        raise invalid_field("description", "must not contain control characters")
+    return cleaned
 
 
 def check_choices(field: str, chosen: Sequence[str], allowed: Sequence[str]) -> list[str]:

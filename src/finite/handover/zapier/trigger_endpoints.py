@@ -4,6 +4,7 @@ snake_case, as Zapier's side of the API is."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -17,6 +18,7 @@ from finite.handover.envelope import Envelope, ok
 from finite.handover.zapier import hooks
 from finite.handover.zapier.triggers import MAX_ITEMS, MAX_PAGE, newest_items
 from finite.kit.clock import utcnow
+from finite.models.webhooks import WebhookEndpoint
 from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
 from finite.platform.unit_of_work import Changed, commit_change
@@ -53,6 +55,19 @@ class HookOut(msgspec.Struct):
     id: str
     event: Trigger
     target_url: str
+    status: str  # active | disabled (after sustained failure; a 410 deletes it instead)
+    created_at: datetime
+
+
+def hook_out(hook: WebhookEndpoint) -> HookOut:
+    event: Trigger = hooks.trigger_of(hook)  # type: ignore[assignment]  # TRIGGERS' keys
+    return HookOut(
+        id=hook.id,
+        event=event,
+        target_url=hook.url,
+        status=hook.status,
+        created_at=hook.created_at,
+    )
 
 
 class UnsubscribedOut(msgspec.Struct):
@@ -103,13 +118,32 @@ async def subscribe(
     policy = TargetPolicy(allow_private=platform.settings.allow_private_targets)
     target = await hooks.checked_target(data.target_url, policy)
 
-    async def work(session: AsyncSession) -> Changed[str]:
+    async def work(session: AsyncSession) -> Changed[WebhookEndpoint]:
         return await hooks.subscribe(
             session, platform.secrets, principal, target, data.event, utcnow()
         )
 
-    hook_id = await commit_change(request, 201, work)
-    return ok(request, HookOut(id=hook_id, event=data.event, target_url=target))
+    return ok(request, hook_out(await commit_change(request, 201, work)))
+
+
+@get("/", opt={"scope": "read"})
+async def list_hooks(request: AnyRequest, principal: PrincipalDep) -> Envelope[list[HookOut]]:
+    """The organization's REST hook subscriptions, oldest first."""
+    set_subject(request.scope, MODULE, action="list")
+    async with platform_of(request).db.read() as session:
+        found = await hooks.hooks_of(session, principal.org_id)
+    return ok(request, [hook_out(hook) for hook in found])
+
+
+@get("/{hook_id:str}", opt={"scope": "read"})
+async def get_hook(
+    request: AnyRequest, principal: PrincipalDep, hook_id: FromPath[str]
+) -> Envelope[HookOut]:
+    """One REST hook subscription."""
+    set_subject(request.scope, MODULE, action="view")
+    async with platform_of(request).db.read() as session:
+        found = await hooks.hook(session, principal.org_id, hook_id)
+    return ok(request, hook_out(found))
 
 
 @delete("/{hook_id:str}", status_code=200, opt={"scope": "write"})
@@ -128,4 +162,6 @@ async def unsubscribe(
 triggers_router = Router(
     "/zapier/triggers", route_handlers=[pack_sent, pack_viewed, client_signed_off]
 )
-hooks_router = Router("/zapier/hooks", route_handlers=[subscribe, unsubscribe])
+hooks_router = Router(
+    "/zapier/hooks", route_handlers=[subscribe, list_hooks, get_hook, unsubscribe]
+)

@@ -10,6 +10,7 @@ import pytest
 from finite.config import Settings
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
+from tests.handover.factories import settle_queued_mail
 from tests.webhook_receiver import (
     FakeClock,
     Receiver,
@@ -38,3 +39,9 @@ async def worker(
     delivery_worker = new_worker(db, settings, clock)
     yield delivery_worker
     await delivery_worker.stop()
+
+
+@pytest.fixture(autouse=True)
+async def no_mail_left(db: Database) -> AsyncIterator[None]:
+    yield
+    await settle_queued_mail(db)

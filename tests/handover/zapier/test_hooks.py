@@ -5,6 +5,7 @@ them although its plan has no webhooks; they never show among /api/v1/webhooks."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Litestar
@@ -145,3 +146,21 @@ async def test_pro_subscribes_but_a_read_key_and_free_do_not(
     answer = await client.post(HOOKS, json=body, headers=bearer(free.handover_key))
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "PLAN_LIMIT"
+
+
+async def test_a_running_worker_deletes_a_gone_subscription_too(
+    client: Client, org: OrgSetup, db: Database, worker: DeliveryWorker, rx: Receiver
+) -> None:
+    """The worker's own loop (as `finite worker` runs it), not only one pass."""
+    key = org.handover_key
+    hook_id = await subscribe(client, key, rx.url)
+    project = await create_project(client, key)
+    rx.default = Answer(status=410, body=b"gone")
+    await send_pack(client, key, project["id"])
+    worker.start()
+    await rx.until(1)
+    for _ in range(200):
+        if await hook_row(db, hook_id) is None:
+            break
+        await asyncio.sleep(0.02)
+    assert await hook_row(db, hook_id) is None

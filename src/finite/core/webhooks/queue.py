@@ -35,6 +35,7 @@ from finite.models.webhooks import (
 LEASE = timedelta(seconds=60)  # well beyond the 15 s a delivery may take
 HEALTH_REFRESH = timedelta(seconds=10)
 DISABLED_ENDPOINT = "The endpoint is disabled; recover these deliveries after enabling it."
+GONE = "Disabled: the endpoint answered 410 Gone."
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,12 +305,8 @@ async def _endpoint_health(
                 .values(failing_since=None, last_success_at=succeeded_at)
             )
         disabled = False
-        if key in gone and await _remove_rest_hook(session, mine):
-            continue
         if key in gone:
-            disabled |= await _disable(
-                session, mine, now, "Disabled: the endpoint answered 410 Gone."
-            )
+            disabled |= await _disable(session, mine, now, GONE)
         if key in failing:
             await session.execute(
                 update(WebhookEndpoint)
@@ -325,17 +322,6 @@ async def _endpoint_health(
             )
         if disabled:
             await _kill_queue(session, org_id, endpoint_id, now)
-
-
-async def _remove_rest_hook(session: AsyncSession, which: ColumnElement[bool]) -> bool:
-    """A REST hook whose target answered 410 is gone for good (Zapier's unsubscribe): deleted,
-    its deliveries and attempts with it. True when it was one."""
-    result = await session.execute(
-        delete(WebhookEndpoint)
-        .where(which, WebhookEndpoint.kind == REST_HOOK)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def _disable(
@@ -372,6 +358,23 @@ def _duration(span: timedelta) -> str:
     if hours >= 24 and hours % 24 == 0:
         return f"{int(hours // 24)} days"
     return f"{hours:g} hours"
+
+
+async def remove_gone_rest_hooks(session: AsyncSession) -> int:
+    """REST hook subscriptions whose target answered 410 are gone for good (Zapier's way of
+    unsubscribing): deleted, with their deliveries and attempts. `record` only disables them:
+    it holds its endpoints' key-share locks, and two workers deleting the same endpoint there
+    would deadlock; this runs in a transaction of its own after it."""
+    result = await session.execute(
+        delete(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.kind == REST_HOOK,
+            WebhookEndpoint.status == "disabled",
+            WebhookEndpoint.disabled_reason == GONE,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:

@@ -31,6 +31,7 @@ TENANT_PARAMS = frozenset(
         "credential_id",
         "item_id",
         "template_id",
+        "hook_id",
     }
 )
 # Path parameters that name something every organization has under the same name.
@@ -71,6 +72,8 @@ class Route:
         """The world's name for the id this route's `param` takes."""
         if param == "key_id":
             return "handover_key_id" if self.handover else "crm_key_id"
+        if param in ("webhook_id", "delivery_id") and self.handover:  # the handover's own
+            return f"handover_{param}"
         if param == "project_id" and self.path.endswith("/signoff"):
             return "signed_project_id"  # the project that has a sign-off to find
         return param

@@ -249,6 +249,29 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
             f"/api/v1/templates/{ids['template_id']}",
             CAMEL + PRIVILEGED,
         ),
+        Write(
+            "POST /api/v1/webhooks",
+            "/api/v1/webhooks",
+            {"url": "http://127.0.0.1:9/ma"},
+            "/api/v1/webhooks/{id}",
+            CAMEL + PRIVILEGED,
+            "/api/v1/webhooks",
+        ),
+        Write(
+            "PATCH /api/v1/webhooks/{webhook_id:str}",
+            f"/api/v1/webhooks/{ids['handover_webhook_id']}",
+            {"description": "MA"},
+            f"/api/v1/webhooks/{ids['handover_webhook_id']}",
+            CAMEL + PRIVILEGED,
+        ),
+        Write(
+            "POST /api/v1/zapier/hooks",
+            "/api/v1/zapier/hooks",
+            {"target_url": "http://127.0.0.1:9/ma", "event": "pack-sent"},
+            "/api/v1/zapier/hooks/{id}",
+            SNAKE + PRIVILEGED,
+            "/api/v1/zapier/hooks",
+        ),
     ]
 
 
@@ -298,6 +321,10 @@ ACTIONS = frozenset(
         "POST /api/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver",
         "POST /api/webhooks/{webhook_id:str}/recover",
         "POST /api/webhooks/{webhook_id:str}/rotate-secret",
+        "POST /api/v1/webhooks/{webhook_id:str}/ping",
+        "POST /api/v1/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver",
+        "POST /api/v1/webhooks/{webhook_id:str}/recover",
+        "POST /api/v1/webhooks/{webhook_id:str}/rotate-secret",
     }
 )
 

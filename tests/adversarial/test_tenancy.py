@@ -42,6 +42,8 @@ CREATES_IN_OWN_ORG = {
     "client_id: test_another_orgs_ids_in_a_body_are_not_found",
     "POST /api/v1/zapier/actions/send-pack": "its project_id is in the body: "
     "test_another_orgs_ids_in_a_body_are_not_found",
+    "POST /api/v1/webhooks": "a webhook of the caller's organization (mass assignment)",
+    "POST /api/v1/zapier/hooks": "a REST hook of the caller's organization (mass assignment)",
 }
 
 # A body each route accepts, so that the call reaches the lookup of the id in its path.
@@ -68,6 +70,7 @@ BODIES: dict[str, Any] = {
     },
     "PATCH /api/v1/projects/{project_id:str}/pack/items/{item_id:str}": {"title": "by A"},
     "PATCH /api/v1/templates/{template_id:str}": {"name": "changed by A"},
+    "PATCH /api/v1/webhooks/{webhook_id:str}": {"description": "changed by A"},
 }
 VOLATILE = {"request_id", "timestamp", "remaining", "last_used_at", "lastUsedAt"}
 

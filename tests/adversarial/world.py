@@ -204,6 +204,30 @@ async def make_tenant(
             ),
         )
     ids["signoff_id"] = signoff.id
+    handover_webhook = await ok(
+        await client.post(
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "description": f"{marker} handover hook"},
+            headers=handover,
+        ),
+        201,
+    )
+    ids["handover_webhook_id"] = handover_webhook["data"]["id"]
+    tenant.secrets.append(handover_webhook["data"]["secret"])
+    handover_ping = await ok(
+        await client.post(f"/api/v1/webhooks/{ids['handover_webhook_id']}/ping", headers=handover),
+        202,
+    )
+    ids["handover_delivery_id"] = handover_ping["data"]["id"]
+    zapier_hook = await ok(
+        await client.post(
+            "/api/v1/zapier/hooks",
+            json={"target_url": f"http://127.0.0.1:9/{marker}", "event": "pack-sent"},
+            headers=handover,
+        ),
+        201,
+    )
+    ids["hook_id"] = zapier_hook["data"]["id"]
     return tenant
 
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import update
+
+from finite.kit.db import Database
+from finite.models import OutgoingMail
+from tests.factories import bearer
+
 # The seed's example (support article "API and Integrations").
 SEED_EXAMPLE = {
     "name": "Website closeout",
@@ -10,3 +18,34 @@ SEED_EXAMPLE = {
     "projectType": "Web Design",
     "launchDate": "2026-06-01",
 }
+
+
+async def create_project(client: Any, key: str, **fields: Any) -> dict[str, Any]:
+    """POST /api/v1/projects (the seed's example, with `fields` over it); the project's data."""
+    answer = await client.post(
+        "/api/v1/projects", json={**SEED_EXAMPLE, **fields}, headers=bearer(key)
+    )
+    assert answer.status_code == 201, answer.text
+    project: dict[str, Any] = answer.json()["data"]
+    return project
+
+
+async def send_pack(client: Any, key: str, project_id: str, **body: Any) -> dict[str, Any]:
+    """POST /api/v1/projects/:id/pack/send; the answer's data."""
+    answer = await client.post(
+        f"/api/v1/projects/{project_id}/pack/send", json=body, headers=bearer(key)
+    )
+    assert answer.status_code == 200, answer.text
+    sent: dict[str, Any] = answer.json()["data"]
+    return sent
+
+
+async def settle_queued_mail(db: Database) -> None:
+    """After tests that send packs without delivering the mail: their mail must not reach the
+    next test's mail worker, which serves every organization of the shared database."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.status.in_(("queued", "failed")))
+            .values(status="dead", next_attempt_at=None)
+        )

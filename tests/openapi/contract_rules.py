@@ -46,6 +46,10 @@ BEYOND_SCHEMA: dict[str, frozenset[str]] = {
     "GET /signoffs": frozenset({"cursor"}),
     "GET /templates": frozenset({"cursor"}),
     "POST /keys": frozenset({"expiresAt"}),
+    "GET /webhooks/{webhook_id}/deliveries": frozenset({"cursor"}),
+    "POST /webhooks": frozenset({"url"}),
+    "PATCH /webhooks/{webhook_id}": frozenset({"url"}),
+    "POST /zapier/hooks": frozenset({"target_url"}),
     "POST /projects/{project_id}/pack/items": frozenset({"sectionId"}),
     "PUT /projects/{project_id}/pack": frozenset(
         {"credentials[*].id", "sections[*].id", "sections[*].items[*].id"}

@@ -14,7 +14,9 @@ from finite.handover.packs import endpoints as packs
 from finite.handover.projects import endpoints as projects
 from finite.handover.signoffs import endpoints as signoffs
 from finite.handover.templates import endpoints as templates
+from finite.handover.webhooks import endpoints as webhooks
 from finite.handover.zapier import actions as zapier_actions
+from finite.handover.zapier import trigger_endpoints as zapier_triggers
 
 HANDOVER_ROUTER = Router(
     "/api/v1",
@@ -26,6 +28,9 @@ HANDOVER_ROUTER = Router(
         signoffs.router,
         templates.router,
         zapier_actions.router,
+        webhooks.router,
+        zapier_triggers.triggers_router,
+        zapier_triggers.hooks_router,
     ],
     dependencies={"principal": Provide(handover_principal)},
     guards=[scope_guard],

@@ -13,7 +13,12 @@ from finite.models.base import Base
 
 
 class Event(Base):
-    """A record change, committed in the same transaction as the change itself."""
+    """A change, committed in the same transaction as the change itself.
+
+    The CRM's events name a record by module and number (`record_id`, `version`). The handover's
+    name a project by its string id in `subject_id` (module "projects"), with `record_id` and
+    `version` 0; they are also the handover's event log that Zapier's polling triggers read.
+    """
 
     __tablename__ = "events"
     __table_args__ = (
@@ -27,6 +32,16 @@ class Event(Base):
         ),
         # Retention (core/retention/) deletes the oldest first, a batch at a time.
         Index("ix_events_occurred", "occurred_at"),
+        # The handover's event log, newest first per type (Zapier's polling triggers): only the
+        # handover's rows, so the CRM's writes pay nothing for it.
+        Index(
+            "ix_events_handover_log",
+            "org_id",
+            "event",
+            "id",
+            postgresql_where=text("product = 'handover'"),
+            sqlite_where=text("product = 'handover'"),
+        ),
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -35,6 +50,7 @@ class Event(Base):
     event: Mapped[str] = mapped_column(String(32))
     module: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[int] = mapped_column(BigInteger)
+    subject_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

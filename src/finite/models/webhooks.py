@@ -25,6 +25,11 @@ DUE_STATUSES = ("pending", "failed")
 DUE_CONDITION = text("status IN ('pending', 'failed')")
 # Deliveries done with: retention may delete them (never one still pending or retrying).
 FINISHED_STATUSES = ("succeeded", "dead")
+# What an endpoint is: a webhook its organization manages (the webhook APIs), or a REST hook
+# subscription an integration made (Zapier's instant triggers), deleted when its target
+# answers 410 Gone instead of disabled.
+WEBHOOK = "webhook"
+REST_HOOK = "rest_hook"
 
 
 class WebhookEndpoint(Base):
@@ -44,6 +49,7 @@ class WebhookEndpoint(Base):
         UTCDateTime(), nullable=True
     )
     status: Mapped[str] = mapped_column(String(16))  # active | disabled
+    kind: Mapped[str] = mapped_column(String(16), server_default=WEBHOOK, default=WEBHOOK)
     disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

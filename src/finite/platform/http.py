@@ -27,6 +27,8 @@ class AnyKey:
 
 
 ANY_KEY: Final = AnyKey()
+# A query value's pattern in the documents: the server refuses a NUL in one (request_checks.py).
+NO_NUL: Final = "^[^\\x00]*$"
 
 
 class UndeclaredAccess(RuntimeError):

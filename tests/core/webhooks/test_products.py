@@ -33,9 +33,12 @@ def handover_payloads() -> Iterator[None]:
             {"type": f"pack.{event.event}", "packId": event.data["id"], "deliveryId": delivery_id}
         )
 
+    own = payloads.unregister_payload("handover")
     payloads.register_payload("handover", build)
     yield
-    payloads._BUILDERS.pop("handover")
+    payloads.unregister_payload("handover")
+    if own is not None:
+        payloads.register_payload("handover", own)
 
 
 async def test_each_product_gets_its_own_events_in_its_own_shape(

@@ -43,7 +43,10 @@ async def record_event(
     version: int,
     data: dict[str, Any],
     changed_fields: Sequence[str],
+    subject_id: str | None = None,
 ) -> Event:
+    """`record_id` and `version` are a CRM record's; a product whose subjects have string ids
+    gives `subject_id` (and 0 for both)."""
     now = utcnow()
     row = Event(
         org_id=org_id,
@@ -52,6 +55,7 @@ async def record_event(
         event=event,
         module=module,
         record_id=record_id,
+        subject_id=subject_id,
         version=version,
         occurred_at=now,
         data=data,

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from finite.models.events import Event
+from finite.models.webhooks import WEBHOOK
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
@@ -35,19 +36,28 @@ def crm_payload(event: Event, delivery_id: str) -> bytes:
 
 PayloadBuilder = Callable[[Event, str], bytes]
 
-# Each product that writes events to the outbox says how its deliveries' bodies look.
-_BUILDERS: dict[str, PayloadBuilder] = {"crm": crm_payload}
+# Each product that writes events to the outbox says how its deliveries' bodies look, per kind
+# of endpoint (models/webhooks: a webhook, or a REST hook such as Zapier's).
+_BUILDERS: dict[tuple[str, str], PayloadBuilder] = {("crm", WEBHOOK): crm_payload}
 
 
-def register_payload(product: str, builder: PayloadBuilder) -> None:
-    _BUILDERS[product] = builder
+def register_payload(product: str, builder: PayloadBuilder, kind: str = WEBHOOK) -> None:
+    _BUILDERS[(product, kind)] = builder
 
 
-def event_payload(event: Event, delivery_id: str) -> bytes:
-    return _BUILDERS[event.product](event, delivery_id)
+def unregister_payload(product: str, kind: str = WEBHOOK) -> PayloadBuilder | None:
+    return _BUILDERS.pop((product, kind), None)
+
+
+def event_payload(event: Event, delivery_id: str, kind: str = WEBHOOK) -> bytes:
+    return _BUILDERS[(event.product, kind)](event, delivery_id)
+
+
+PingBuilder = Callable[[str, str, datetime], bytes]
 
 
 def ping_payload(endpoint_id: str, delivery_id: str, now: datetime) -> bytes:
+    """The CRM's test event, shaped as its events are."""
     body = {
         "event": "ping",
         "module": None,
@@ -58,3 +68,15 @@ def ping_payload(endpoint_id: str, delivery_id: str, now: datetime) -> bytes:
         "delivery_id": delivery_id,
     }
     return _ENCODER.encode(body)
+
+
+_PINGS: dict[str, PingBuilder] = {"crm": ping_payload}
+
+
+def register_ping(product: str, builder: PingBuilder) -> None:
+    _PINGS[product] = builder
+
+
+def ping_body(product: str, endpoint_id: str, delivery_id: str, now: datetime) -> bytes:
+    """The test event of a product's endpoint, shaped as that product's events are."""
+    return _PINGS.get(product, ping_payload)(endpoint_id, delivery_id, now)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.webhooks.schedule import next_attempt_at, parse_retry_after
@@ -26,6 +26,7 @@ from finite.models.events import Event
 from finite.models.webhooks import (
     DUE_CONDITION,
     DUE_STATUSES,
+    REST_HOOK,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -34,6 +35,7 @@ from finite.models.webhooks import (
 LEASE = timedelta(seconds=60)  # well beyond the 15 s a delivery may take
 HEALTH_REFRESH = timedelta(seconds=10)
 DISABLED_ENDPOINT = "The endpoint is disabled; recover these deliveries after enabling it."
+GONE = "Disabled: the endpoint answered 410 Gone."
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,9 +306,7 @@ async def _endpoint_health(
             )
         disabled = False
         if key in gone:
-            disabled |= await _disable(
-                session, mine, now, "Disabled: the endpoint answered 410 Gone."
-            )
+            disabled |= await _disable(session, mine, now, GONE)
         if key in failing:
             await session.execute(
                 update(WebhookEndpoint)
@@ -358,6 +358,23 @@ def _duration(span: timedelta) -> str:
     if hours >= 24 and hours % 24 == 0:
         return f"{int(hours // 24)} days"
     return f"{hours:g} hours"
+
+
+async def remove_gone_rest_hooks(session: AsyncSession) -> int:
+    """REST hook subscriptions whose target answered 410 are gone for good (Zapier's way of
+    unsubscribing): deleted, with their deliveries and attempts. `record` only disables them:
+    it holds its endpoints' key-share locks, and two workers deleting the same endpoint there
+    would deadlock; this runs in a transaction of its own after it."""
+    result = await session.execute(
+        delete(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.kind == REST_HOOK,
+            WebhookEndpoint.status == "disabled",
+            WebhookEndpoint.disabled_reason == GONE,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:

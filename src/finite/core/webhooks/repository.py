@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.models import Subscription
-from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from finite.models.webhooks import WEBHOOK, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 async def lock_subscription(session: AsyncSession, org_id: str, product: str) -> None:
@@ -22,34 +22,51 @@ async def lock_subscription(session: AsyncSession, org_id: str, product: str) ->
     )
 
 
-async def count_endpoints(session: AsyncSession, org_id: str, product: str) -> int:
+async def count_endpoints(
+    session: AsyncSession, org_id: str, product: str, kind: str = WEBHOOK
+) -> int:
     found = await session.scalar(
         select(func.count())
         .select_from(WebhookEndpoint)
-        .where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.product == product)
+        .where(
+            WebhookEndpoint.org_id == org_id,
+            WebhookEndpoint.product == product,
+            WebhookEndpoint.kind == kind,
+        )
     )
     return int(found or 0)
 
 
 async def list_endpoints(
-    session: AsyncSession, org_id: str, product: str
+    session: AsyncSession, org_id: str, product: str, kind: str = WEBHOOK
 ) -> Sequence[WebhookEndpoint]:
     return (
         await session.scalars(
             select(WebhookEndpoint)
-            .where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.product == product)
+            .where(
+                WebhookEndpoint.org_id == org_id,
+                WebhookEndpoint.product == product,
+                WebhookEndpoint.kind == kind,
+            )
             .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
         )
     ).all()
 
 
 async def get_endpoint(
-    session: AsyncSession, org_id: str, product: str, endpoint_id: str, *, lock: bool = False
+    session: AsyncSession,
+    org_id: str,
+    product: str,
+    endpoint_id: str,
+    *,
+    lock: bool = False,
+    kind: str = WEBHOOK,
 ) -> WebhookEndpoint | None:
     query = select(WebhookEndpoint).where(
         WebhookEndpoint.org_id == org_id,
         WebhookEndpoint.id == endpoint_id,
         WebhookEndpoint.product == product,
+        WebhookEndpoint.kind == kind,
     )
     if lock:
         query = query.with_for_update()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.plans.entitlement import Entitlement
 from finite.core.webhooks import repository
-from finite.core.webhooks.payloads import ping_payload
+from finite.core.webhooks.payloads import ping_body
 from finite.core.webhooks.secrets import binding, seal_previous, seal_secret
 from finite.core.webhooks.sender import refusal_message
 from finite.core.webhooks.signing import new_signing_secret
@@ -21,9 +21,16 @@ from finite.kit.errors import conflict, invalid_field, not_found, plan_limit
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.kit.ssrf import Resolver, UnsafeTarget, validate_url
-from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from finite.models.webhooks import (
+    REST_HOOK,
+    WEBHOOK,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 ROTATION_OVERLAP = timedelta(hours=24)
+_NOUNS = {WEBHOOK: "webhook endpoint", REST_HOOK: "REST hook subscription"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,17 @@ class NewEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointChange:
+    """A PATCH's checked values; None: not sent."""
+
+    url: str | None
+    modules: list[str] | None
+    events: list[str] | None
+    description: str | None
+    enabled: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedEndpoint:
     endpoint: WebhookEndpoint
     secret: str  # shown once
@@ -52,14 +70,14 @@ class DeliveryWithAttempts:
     attempts: list[WebhookAttempt]
 
 
-async def checked_url(url: str, policy: TargetPolicy) -> str:
-    """The SSRF checklist at creation: 400 naming `url` and the reason."""
+async def checked_url(url: str, policy: TargetPolicy, field: str = "url") -> str:
+    """The SSRF checklist at creation: 400 naming the `field` and the reason."""
     try:
         target = await validate_url(
             url, allow_private=policy.allow_private, resolver=policy.resolver
         )
     except UnsafeTarget as refused:
-        raise invalid_field("url", refusal_message(refused)) from None
+        raise invalid_field(field, refusal_message(refused)) from None
     return target.url
 
 
@@ -71,17 +89,21 @@ async def create_endpoint(
     entitlement: Entitlement,
     new: NewEndpoint,
     now: datetime,
+    kind: str = WEBHOOK,
+    allowed: int | None = None,
 ) -> CreatedEndpoint:
     """`new.url` must have passed `checked_url` already, before the transaction began: a DNS
-    lookup never runs while a write lock is held."""
+    lookup never runs while a write lock is held. At most `allowed` endpoints of this `kind`
+    (by default the plan's number of webhooks)."""
     await repository.lock_subscription(session, org_id, entitlement.product)
-    used = await repository.count_endpoints(session, org_id, entitlement.product)
-    allowed = entitlement.webhook_endpoints
+    used = await repository.count_endpoints(session, org_id, entitlement.product, kind)
+    if allowed is None:
+        allowed = entitlement.webhook_endpoints
     if used >= allowed:
-        noun = "endpoint" if allowed == 1 else "endpoints"
+        noun = _NOUNS.get(kind, kind) + ("" if allowed == 1 else "s")
         in_use = "1 is" if used == 1 else f"{used} are"
         raise plan_limit(
-            f"The {entitlement.effective_plan} plan allows {allowed} webhook {noun} and "
+            f"The {entitlement.effective_plan} plan allows {allowed} {noun} and "
             f"{in_use} in use; delete one or upgrade the plan."
         )
     secret = new_signing_secret()
@@ -95,6 +117,7 @@ async def create_endpoint(
         events=new.events,
         secret_sealed=b"",
         status="active",
+        kind=kind,
         created_at=now,
         updated_at=now,
     )
@@ -105,12 +128,35 @@ async def create_endpoint(
 
 
 async def endpoint_or_404(
-    session: AsyncSession, org_id: str, product: str, endpoint_id: str, *, lock: bool = False
+    session: AsyncSession,
+    org_id: str,
+    product: str,
+    endpoint_id: str,
+    *,
+    lock: bool = False,
+    kind: str = WEBHOOK,
 ) -> WebhookEndpoint:
-    endpoint = await repository.get_endpoint(session, org_id, product, endpoint_id, lock=lock)
+    endpoint = await repository.get_endpoint(
+        session, org_id, product, endpoint_id, lock=lock, kind=kind
+    )
     if endpoint is None:
-        raise not_found("No webhook with this id.")
+        raise not_found("No webhook with this id." if kind == WEBHOOK else "No hook with this id.")
     return endpoint
+
+
+def apply_change(endpoint: WebhookEndpoint, change: EndpointChange, now: datetime) -> None:
+    """Only the fields sent change."""
+    if change.url is not None:
+        endpoint.url = change.url
+    if change.modules is not None:
+        endpoint.modules = change.modules
+    if change.events is not None:
+        endpoint.events = change.events
+    if change.description is not None:
+        endpoint.description = change.description
+    if change.enabled is not None:
+        set_enabled(endpoint, change.enabled, now)
+    endpoint.updated_at = now
 
 
 def set_enabled(endpoint: WebhookEndpoint, enabled: bool, now: datetime) -> None:
@@ -150,7 +196,7 @@ async def queue_ping(
         event="ping",
         module=None,
         subject_id=None,
-        payload=ping_payload(endpoint.id, delivery_id, now).decode(),
+        payload=ping_body(endpoint.product, endpoint.id, delivery_id, now).decode(),
         status="pending",
         attempts_in_round=0,
         attempt_total=0,
@@ -203,6 +249,14 @@ async def delivery_page(
     )
     attempts = await repository.attempts_of(session, endpoint.org_id, [d.id for d in deliveries])
     return [DeliveryWithAttempts(d, attempts.get(d.id, [])) for d in deliveries]
+
+
+def check_description(value: str) -> str:
+    """Free text, may be empty; no control characters but line breaks and tabs."""
+    cleaned = value.strip()
+    if any(ord(char) < 32 and char not in "\n\r\t" for char in cleaned):
+        raise invalid_field("description", "must not contain control characters")
+    return cleaned
 
 
 def check_choices(field: str, chosen: Sequence[str], allowed: Sequence[str]) -> list[str]:

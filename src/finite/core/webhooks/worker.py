@@ -152,6 +152,8 @@ class DeliveryWorker:
                     disable_after=self.disable_after,
                 )
             _count(statuses)
+            if any(outcome.gone for outcome in outcomes):
+                await self._remove_gone_hooks()
             attempted += len(claimed)
 
     async def _step(self) -> bool:
@@ -268,7 +270,13 @@ class DeliveryWorker:
                 session, results, now=self.clock(), disable_after=self.disable_after
             )
         _count(statuses)
+        if any(outcome.gone for _, outcome in results):
+            await self._remove_gone_hooks()
         return len(results)
+
+    async def _remove_gone_hooks(self) -> None:
+        async with self.db.transaction() as session:
+            await queue.remove_gone_rest_hooks(session)
 
     @property
     def in_flight(self) -> int:

@@ -3,7 +3,6 @@ changes. Never commits (platform/unit_of_work.py does)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -13,33 +12,14 @@ from finite.core.auth.principal import Principal
 from finite.core.webhooks import service as webhooks
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.webhooks.schemas import CRM_EVENTS, WebhookIn, WebhookPatchIn
-from finite.kit.errors import Problems, invalid_field
+from finite.kit.errors import Problems
 from finite.kit.secretbox import SecretBox
 from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
 from finite.platform.unit_of_work import Changed
 
 
-def _description(value: str) -> str:
-    """Free text, may be empty; no control characters but line breaks and tabs."""
-    cleaned = value.strip()
-    if any(ord(char) < 32 and char not in "\n\r\t" for char in cleaned):
-        raise invalid_field("description", "must not contain control characters")
-    return cleaned
-
-
 def _choices(field: str, value: list[str] | str, allowed: tuple[str, ...]) -> list[str]:
     return webhooks.check_choices(field, [value] if isinstance(value, str) else value, allowed)
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointChange:
-    """A PATCH's checked values; None: not sent."""
-
-    url: str | None
-    modules: list[str] | None
-    events: list[str] | None
-    description: str | None
-    enabled: bool | None
 
 
 async def new_endpoint(data: WebhookIn, policy: webhooks.TargetPolicy) -> webhooks.NewEndpoint:
@@ -53,12 +33,14 @@ async def new_endpoint(data: WebhookIn, policy: webhooks.TargetPolicy) -> webhoo
     with problems.check():
         events = _choices("events", data.events, CRM_EVENTS)
     with problems.check():
-        description = _description(data.description)
+        description = webhooks.check_description(data.description)
     problems.raise_any()
     return webhooks.NewEndpoint(url=url, modules=modules, events=events, description=description)
 
 
-async def checked_change(data: WebhookPatchIn, policy: webhooks.TargetPolicy) -> EndpointChange:
+async def checked_change(
+    data: WebhookPatchIn, policy: webhooks.TargetPolicy
+) -> webhooks.EndpointChange:
     """Every field sent, checked before the transaction; one error names every bad field."""
     problems = Problems()
     url = modules = events = None
@@ -74,9 +56,9 @@ async def checked_change(data: WebhookPatchIn, policy: webhooks.TargetPolicy) ->
     description = None
     if data.description is not msgspec.UNSET:
         with problems.check():
-            description = _description(data.description)
+            description = webhooks.check_description(data.description)
     problems.raise_any()
-    return EndpointChange(
+    return webhooks.EndpointChange(
         url=url,
         modules=modules,
         events=events,
@@ -107,22 +89,12 @@ async def update_endpoint(
     session: AsyncSession,
     org_id: str,
     webhook_id: str,
-    change: EndpointChange,
+    change: webhooks.EndpointChange,
     now: datetime,
 ) -> Changed[WebhookEndpoint]:
     """Only the fields sent change; `change` comes from `checked_change`."""
     endpoint = await webhooks.endpoint_or_404(session, org_id, "crm", webhook_id, lock=True)
-    if change.url is not None:
-        endpoint.url = change.url
-    if change.modules is not None:
-        endpoint.modules = change.modules
-    if change.events is not None:
-        endpoint.events = change.events
-    if change.description is not None:
-        endpoint.description = change.description
-    if change.enabled is not None:
-        webhooks.set_enabled(endpoint, change.enabled, now)
-    endpoint.updated_at = now
+    webhooks.apply_change(endpoint, change, now)
     return Changed(endpoint)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.mail.outbox import queue_mail
 from finite.handover import inputs, project_status
+from finite.handover.events import moment, prepare_handover_events, record_handover_event
 from finite.handover.packs import history, lookup
 from finite.handover.packs.links import new_token, token_hash
 from finite.handover.packs.pack_mail import PackMail, pack_sent_mail
@@ -40,6 +41,7 @@ class Mailer:
 async def send_pack(
     session: AsyncSession, mailer: Mailer, org_id: str, project_id: str, data: SendIn, now: datetime
 ) -> Changed[SentOut]:
+    await prepare_handover_events(session, org_id)
     project, pack = await lookup.editable(session, org_id, project_id)
     client = await session.get(HandoverClient, (org_id, project.client_id))
     organization = await session.get(Organization, org_id)
@@ -110,6 +112,21 @@ async def send_pack(
         send_ids.append(send.id)
     before = project.status
     project_status.advance(project, "pack_sent", now)
+    for send_id, recipient in zip(send_ids, recipients, strict=True):
+        await record_handover_event(
+            session,
+            org_id=org_id,
+            event="pack.sent",
+            project_id=project.id,
+            data={
+                "packId": pack.id,
+                "sendId": send_id,
+                "recipient": recipient,
+                "personalMessage": message,
+                "sentAt": moment(now),
+                "linkExpiresAt": moment(expires_at),
+            },
+        )
     await session.flush()
     shown = {item.id: item for item in await history.send_history(session, org_id, pack.id)}
     sends = [shown[send_id] for send_id in send_ids]  # in the recipients' order

@@ -15,7 +15,7 @@ from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cu
 from finite.handover.project_status import ProjectStatus
 from finite.handover.projects import service
 from finite.handover.projects.schemas import ProjectIn, ProjectOut, ProjectPatch
-from finite.platform.http import AnyRequest, PrincipalDep
+from finite.platform.http import NO_NUL, AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
 from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
@@ -24,11 +24,19 @@ StatusFilter = Annotated[
     ProjectStatus | None, QueryParameter(description="Only projects in this status.")
 ]
 ClientFilter = Annotated[
-    str | None, QueryParameter(name="clientId", max_length=40, description="Only this client's.")
+    str | None,
+    QueryParameter(
+        name="clientId", max_length=40, pattern=NO_NUL, description="Only this client's."
+    ),
 ]
 TypeFilter = Annotated[
     str | None,
-    QueryParameter(name="projectType", max_length=100, description="Only this type, any case."),
+    QueryParameter(
+        name="projectType",
+        max_length=100,
+        pattern=NO_NUL,
+        description="Only this type, any case.",
+    ),
 ]
 
 

@@ -3,6 +3,7 @@ keeps at most its plan's number of active packs. Never commits."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from msgspec import UNSET
@@ -13,6 +14,7 @@ from finite.handover import diffs, inputs
 from finite.handover.clients import repository as clients_repository
 from finite.handover.clients import service as clients
 from finite.handover.clients.schemas import client_out
+from finite.handover.events import moment, prepare_handover_events, record_handover_event
 from finite.handover.packs import build as packs
 from finite.handover.packs import repository as packs_repository
 from finite.handover.paging import window
@@ -73,6 +75,7 @@ async def create_project(
             company_field="clientCompany",
         )
     problems.raise_any()
+    await prepare_handover_events(session, org_id)
     await _check_active_packs(session, org_id, entitlement)
     client_created = False
     if new_client is None:
@@ -105,6 +108,13 @@ async def create_project(
     template_id, content = await templates.content_for_type(session, org_id, project_type)
     pack = await packs.create_from_template(session, org_id, project.id, template_id, content)
     out = project_out(project, client, pack.id)
+    await record_handover_event(
+        session,
+        org_id=org_id,
+        event="project.created",
+        project_id=project.id,
+        data={"packId": pack.id, "launchDate": _date(data.launch_date), "createdAt": moment(now)},
+    )
     diff = diffs.created(_audited(out))
     diff["templateId"] = {"before": None, "after": template_id}
     if client_created:
@@ -226,6 +236,10 @@ async def _check_active_packs(session: AsyncSession, org_id: str, entitlement: E
             f"The {plan} plan allows {limit} active packs; finish one (client sign-off) or "
             "upgrade to Pro for unlimited packs."
         )
+
+
+def _date(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _audited(out: ProjectOut) -> dict[str, Any]:

@@ -12,12 +12,15 @@ from finite.handover.envelope import Envelope, ok
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
 from finite.handover.signoffs import service
 from finite.handover.signoffs.schemas import SignoffOut, signoff_out
-from finite.platform.http import AnyRequest, PrincipalDep
+from finite.platform.http import NO_NUL, AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
 
 MODULE = "signoffs"
 ProjectFilter = Annotated[
-    str | None, QueryParameter(name="projectId", max_length=40, description="Only this project's.")
+    str | None,
+    QueryParameter(
+        name="projectId", max_length=40, pattern=NO_NUL, description="Only this project's."
+    ),
 ]
 
 

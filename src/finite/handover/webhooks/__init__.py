@@ -1,0 +1,1 @@
+"""Handover surface: /api/v1/webhooks."""

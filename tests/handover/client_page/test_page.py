@@ -16,7 +16,7 @@ from finite.handover.client_page import endpoints
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models import AuditEntry, PackLink
-from tests.factories import OrgSetup
+from tests.factories import OrgSetup, bearer
 from tests.handover.client_page.helpers import PASSWORD, Client, api, latest_token, sent_pack
 
 pytestmark = pytest.mark.usefixtures("quiet_mail")
@@ -94,6 +94,16 @@ async def test_every_view_counts_and_the_first_moves_the_project_to_viewed(
     assert link.first_viewed_at is not None
     assert viewed == 1
     assert not any(sent.token in path for path in paths)  # the token never reaches the audit
+    # One pack.viewed event, which Zapier's trigger (and the webhooks) carry.
+    trigger = await client.get(
+        "/api/v1/zapier/triggers/pack-viewed", headers=bearer(org.handover_key)
+    )
+    assert trigger.status_code == 200, trigger.text
+    items = [item for item in trigger.json()["data"] if item["project_id"] == sent.project_id]
+    assert len(items) == 1
+    assert items[0]["event"] == "pack.viewed"
+    assert items[0]["recipient"] == "jane@example.com"
+    assert sent.token not in trigger.text
 
 
 async def test_unknown_replaced_and_expired_links_get_a_page_of_their_own(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from finite.config import Settings
 from finite.kit.db import Database
-from finite.models import AuditEntry
+from finite.models import AuditEntry, Event
 from tests.database_dump import dump_database
 from tests.factories import OrgSetup, make_org
 from tests.handover.client_page.helpers import (
@@ -53,6 +53,13 @@ async def test_reveal_answers_the_password_and_audits_it(
     assert entry.changes is not None
     assert entry.changes["credentialId"] == sent.credential_id
     assert sent.token not in entry.path
+    async with db.read() as session:
+        (event,) = await session.scalars(
+            select(Event).where(Event.org_id == org.org_id, Event.event == "credential.revealed")
+        )
+    assert event.subject_id == sent.project_id
+    assert event.data["credentialId"] == sent.credential_id
+    assert PASSWORD not in str(event.data)
 
     dump = await dump_database(db, settings.database_url)
     assert PASSWORD.encode() not in dump

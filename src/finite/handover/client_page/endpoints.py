@@ -24,6 +24,7 @@ from finite.handover.client_page.audit import client_entry
 from finite.handover.client_page.headers import ASSET_HEADERS, PAGE_HEADERS
 from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.client_page.views import count_view
+from finite.handover.events import moment, record_handover_event
 from finite.handover.packs import pack_password
 from finite.handover.packs.assemble import pack_out
 from finite.handover.packs.credentials import open_password
@@ -249,6 +250,19 @@ async def reveal_password(
                 200,
                 {"linkId": link.id, "credentialId": credential.id, "platform": credential.platform},
             )
+        )
+        await record_handover_event(
+            session,
+            org_id=link.org_id,
+            event="credential.revealed",
+            project_id=link.project_id,
+            data={
+                "packId": link.pack_id,
+                "credentialId": credential.id,
+                "platform": credential.platform,
+                "recipient": link.recipient_email,
+                "revealedAt": moment(utcnow()),
+            },
         )
     return _json({"password": password}, 200)
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.core.audit.context import set_subject
 from finite.core.webhooks.service import TargetPolicy
 from finite.handover.envelope import Envelope, ok
+from finite.handover.plan_gate import PLAN, ZAPIER
 from finite.handover.zapier import hooks
 from finite.handover.zapier.triggers import MAX_ITEMS, MAX_PAGE, newest_items
 from finite.kit.clock import utcnow
@@ -84,7 +85,7 @@ async def _items(
     return ok(request, items)
 
 
-@get("/pack-sent", opt={"scope": "read"})
+@get("/pack-sent", opt={"scope": "read", PLAN: ZAPIER})
 async def pack_sent(
     request: AnyRequest, principal: PrincipalDep, limit: Limit = MAX_ITEMS, page: PageNumber = 0
 ) -> Envelope[list[Item]]:
@@ -92,7 +93,7 @@ async def pack_sent(
     return await _items(request, principal.org_id, "pack-sent", limit, page)
 
 
-@get("/pack-viewed", opt={"scope": "read"})
+@get("/pack-viewed", opt={"scope": "read", PLAN: ZAPIER})
 async def pack_viewed(
     request: AnyRequest, principal: PrincipalDep, limit: Limit = MAX_ITEMS, page: PageNumber = 0
 ) -> Envelope[list[Item]]:
@@ -100,7 +101,7 @@ async def pack_viewed(
     return await _items(request, principal.org_id, "pack-viewed", limit, page)
 
 
-@get("/client-signed-off", opt={"scope": "read"})
+@get("/client-signed-off", opt={"scope": "read", PLAN: ZAPIER})
 async def client_signed_off(
     request: AnyRequest, principal: PrincipalDep, limit: Limit = MAX_ITEMS, page: PageNumber = 0
 ) -> Envelope[list[Item]]:
@@ -108,7 +109,7 @@ async def client_signed_off(
     return await _items(request, principal.org_id, "client-signed-off", limit, page)
 
 
-@post("/", status_code=201, opt={"scope": "write"})
+@post("/", status_code=201, opt={"scope": "write", PLAN: ZAPIER})
 async def subscribe(
     request: AnyRequest, principal: PrincipalDep, data: JSONBody[HookIn]
 ) -> Envelope[HookOut]:
@@ -126,7 +127,7 @@ async def subscribe(
     return ok(request, hook_out(await commit_change(request, 201, work)))
 
 
-@get("/", opt={"scope": "read"})
+@get("/", opt={"scope": "read", PLAN: ZAPIER})
 async def list_hooks(request: AnyRequest, principal: PrincipalDep) -> Envelope[list[HookOut]]:
     """The organization's REST hook subscriptions, oldest first."""
     set_subject(request.scope, MODULE, action="list")
@@ -135,7 +136,7 @@ async def list_hooks(request: AnyRequest, principal: PrincipalDep) -> Envelope[l
     return ok(request, [hook_out(hook) for hook in found])
 
 
-@get("/{hook_id:str}", opt={"scope": "read"})
+@get("/{hook_id:str}", opt={"scope": "read", PLAN: ZAPIER})
 async def get_hook(
     request: AnyRequest, principal: PrincipalDep, hook_id: FromPath[str]
 ) -> Envelope[HookOut]:
@@ -146,7 +147,7 @@ async def get_hook(
     return ok(request, hook_out(found))
 
 
-@delete("/{hook_id:str}", status_code=200, opt={"scope": "write"})
+@delete("/{hook_id:str}", status_code=200, opt={"scope": "write", PLAN: ZAPIER})
 async def unsubscribe(
     request: AnyRequest, principal: PrincipalDep, hook_id: FromPath[str]
 ) -> Envelope[UnsubscribedOut]:

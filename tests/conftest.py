@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 from finite.app import create_app
 from finite.cli import app as cli_app
 from finite.config import Settings
+from finite.core.webhooks.worker import DeliveryWorker
 from finite.crm.records.postgres_json import forget_looks
 from finite.kit import sqlite_inline
 from finite.kit.db import Database
@@ -25,6 +26,13 @@ from finite.models.mail import MAIL_DUE_STATUSES, OutgoingMail
 from finite.platform.migrations import migrate_to_head
 from tests import backends
 from tests.factories import OrgSetup, make_org
+from tests.webhook_receiver import (
+    FakeClock,
+    Receiver,
+    new_worker,
+    running_receiver,
+    settle_waiting_webhook_work,
+)
 
 pytest_plugins = ["tests.servers"]  # the `servers` fixture: real server processes
 
@@ -164,6 +172,34 @@ def worker_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 async def org(db: Database, peppers: Peppers) -> OrgSetup:
     return await make_org(db, peppers)
+
+
+@pytest.fixture
+def rx() -> Iterator[Receiver]:
+    """A webhook receiver on loopback, answering 200 unless a test scripts otherwise."""
+    with running_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+async def quiet_queue(db: Database) -> None:
+    """For tests that count deliveries: `pytestmark = pytest.mark.usefixtures("quiet_queue")`."""
+    await settle_waiting_webhook_work(db)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def worker(
+    db: Database, settings: Settings, clock: FakeClock
+) -> AsyncIterator[DeliveryWorker]:
+    """A delivery worker on the fake clock, driven by the test (`run_once`)."""
+    delivery_worker = new_worker(db, settings, clock)
+    yield delivery_worker
+    await delivery_worker.stop()  # also closes the HTTP clients of a worker never started
 
 
 @pytest.fixture

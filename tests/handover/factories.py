@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-
-from finite.kit.db import Database
-from finite.models import OutgoingMail
 from tests.factories import bearer
 
 # The seed's example (support article "API and Integrations").
@@ -38,14 +34,3 @@ async def send_pack(client: Any, key: str, project_id: str, **body: Any) -> dict
     assert answer.status_code == 200, answer.text
     sent: dict[str, Any] = answer.json()["data"]
     return sent
-
-
-async def settle_queued_mail(db: Database) -> None:
-    """After tests that send packs without delivering the mail: their mail must not reach the
-    next test's mail worker, which serves every organization of the shared database."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.status.in_(("queued", "failed")))
-            .values(status="dead", next_attempt_at=None)
-        )

@@ -23,6 +23,9 @@ from tests.factories import OrgSetup, bearer, make_handover_key, make_org
 from tests.handover.factories import create_project, send_pack
 from tests.webhook_receiver import Answer, FakeClock, Receiver
 
+# The worker serves every organization of the shared database: it starts on an empty queue.
+pytestmark = pytest.mark.usefixtures("quiet_queue")
+
 Client = AsyncTestClient[Litestar]
 HOOKS = "/api/v1/webhooks"
 

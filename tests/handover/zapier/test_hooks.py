@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -22,6 +23,9 @@ from finite.models.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import OrgSetup, bearer, make_handover_key, make_org
 from tests.handover.factories import create_project, send_pack
 from tests.webhook_receiver import Answer, Receiver
+
+# The worker serves every organization of the shared database: it starts on an empty queue.
+pytestmark = pytest.mark.usefixtures("quiet_queue")
 
 Client = AsyncTestClient[Litestar]
 HOOKS = "/api/v1/zapier/hooks"

@@ -51,6 +51,7 @@ async def sign(db: Database, org_id: str, project_id: str, minutes_ago: int = 0)
                 ip_address="203.0.113.7",
                 user_agent="Mozilla/5.0 (test)",
                 consent_text=CONSENT,
+                consent_version="test-1",
                 pack_snapshot=b'{"pack": "as the client saw it"}',
             ),
         )

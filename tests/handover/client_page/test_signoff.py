@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from finite.config import Settings
+from finite.config import Settings, public_base_url
 from finite.handover.client_page.consent import CONSENT_TEXT, CONSENT_VERSION
 from finite.handover.packs.assemble import pack_out
 from finite.handover.signoffs.canonical import certificate_hash, pack_snapshot
+from finite.kit.clock import iso_millis
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.models import AuditEntry, Event, HandoverPack, HandoverProject, Signoff
+from finite.models import AuditEntry, Event, HandoverPack, HandoverProject, Organization, Signoff
 from tests.factories import OrgSetup, bearer, make_org
 from tests.handover.client_page.helpers import (
     BROWSER,
@@ -235,3 +237,97 @@ async def test_the_pack_password_gates_the_sign_off(
     signed = await post(client, sent, fields(token))
     assert signed.status_code == 303, signed.text
     assert len(await signoffs(db, org.org_id)) == 1
+
+
+async def signed_pack(client: Client, org: OrgSetup, db: Database, settings: Settings) -> Sent:
+    sent = await sent_pack(client, db, settings, org.handover_key)
+    signed = await post(client, sent, fields(await form_token(client, sent)))
+    assert signed.status_code == 303, signed.text
+    return sent
+
+
+def pdf_text(document: bytes) -> bytes:
+    """The PDF's page content, its compressed streams opened."""
+    opened = [document]
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", document, re.DOTALL):
+        try:
+            opened.append(zlib.decompress(stream))
+        except zlib.error:
+            continue
+    return b"\n".join(opened)
+
+
+async def test_the_certificate_lists_the_evidence_as_html_and_pdf(
+    client: Client, org: OrgSetup, db: Database, settings: Settings
+) -> None:
+    sent = await sent_pack(client, db, settings, org.handover_key)
+    before = await client.get(f"{sent.page}/certificate")
+    assert before.status_code == 404
+    await post(client, sent, fields(await form_token(client, sent)))
+    (row,) = await signoffs(db, org.org_id)
+    assert row.certificate_sha256 is not None
+    verify_url = f"{public_base_url(settings)}/verify/{row.certificate_sha256}"
+    async with db.read() as session:
+        organization = await session.get(Organization, org.org_id)
+    assert organization is not None
+
+    page = await client.get(f"{sent.page}/certificate")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    for shown in (
+        "Website closeout",
+        organization.name,
+        "Jane Smith",
+        "jane@example.com",
+        iso_millis(row.signed_at),
+        BROWSER["User-Agent"],
+        CONSENT_VERSION,
+        row.consent_sha256,
+        row.pack_sha256,
+        row.certificate_sha256,
+        verify_url,
+    ):
+        assert shown in page.text, shown
+    assert row.ip_address is not None
+    assert row.ip_address in page.text
+
+    pdf = await client.get(f"{sent.page}/certificate.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    text = pdf_text(pdf.content)
+    for shown in ("Jane Smith", row.pack_sha256, row.certificate_sha256, verify_url):
+        assert shown.encode() in text, shown
+
+
+async def test_verify_confirms_then_says_when_the_pack_changed(
+    client: Client, org: OrgSetup, db: Database, settings: Settings
+) -> None:
+    sent = await signed_pack(client, org, db, settings)
+    (row,) = await signoffs(db, org.org_id)
+    checked = await client.get(f"/verify/{row.certificate_sha256}")
+    assert checked.status_code == 200
+    assert "Certificate verified" in checked.text
+    assert "still matches" in checked.text
+    assert "Jane Smith" in checked.text
+    assert "jane@example.com" not in checked.text  # contact data stays on the certificate
+    assert sent.token not in checked.text
+
+    async with db.transaction() as session:
+        await session.execute(
+            update(HandoverPack)
+            .where(HandoverPack.org_id == org.org_id, HandoverPack.id == row.pack_id)
+            .values(scope_summary="Something else entirely.")
+        )
+    changed = await client.get(f"/verify/{row.certificate_sha256}")
+    assert changed.status_code == 200
+    assert "no longer matches" in changed.text
+    assert "still matches" not in changed.text
+
+
+@pytest.mark.parametrize("digest", ["0" * 64, "not-a-hash", "A" * 64])
+async def test_an_unknown_certificate_is_a_404_page(client: Client, digest: str) -> None:
+    answer = await client.get(f"/verify/{digest}")
+    assert answer.status_code == 404
+    assert "Unknown certificate" in answer.text
+    assert answer.headers["content-type"].startswith("text/html")

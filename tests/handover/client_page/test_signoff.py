@@ -331,3 +331,42 @@ async def test_an_unknown_certificate_is_a_404_page(client: Client, digest: str)
     assert answer.status_code == 404
     assert "Unknown certificate" in answer.text
     assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_the_api_returns_the_evidence_and_the_certificate_links(
+    client: Client, org: OrgSetup, db: Database, settings: Settings
+) -> None:
+    sent = await signed_pack(client, org, db, settings)
+    (row,) = await signoffs(db, org.org_id)
+    base = public_base_url(settings)
+    one = await api(client, org.handover_key, "GET", f"/projects/{sent.project_id}/signoff")
+    listed = await api(client, org.handover_key, "GET", "/signoffs")
+    assert listed == [one]
+    assert one["id"] == row.id
+    assert one["consentText"] == CONSENT_TEXT
+    assert one["consentVersion"] == CONSENT_VERSION
+    assert one["consentSha256"] == row.consent_sha256
+    assert one["packSha256"] == row.pack_sha256
+    assert one["certificateSha256"] == row.certificate_sha256
+    assert one["userAgent"] == BROWSER["User-Agent"]
+    assert one["verifyUrl"] == f"{base}/verify/{row.certificate_sha256}"
+    certificate_path = f"/api/v1/projects/{sent.project_id}/signoff/certificate.pdf"
+    assert one["certificateUrl"] == f"{base}{certificate_path}"
+
+    document = await client.get(certificate_path, headers=bearer(org.handover_key))
+    assert document.status_code == 200
+    assert document.content.startswith(b"%PDF")
+    assert b"Jane Smith" in pdf_text(document.content)
+    anonymous = await client.get(certificate_path)
+    assert anonymous.status_code == 401
+    verified = await client.get(one["verifyUrl"].removeprefix(base))
+    assert "Certificate verified" in verified.text
+
+
+async def test_the_same_certificate_is_the_same_pdf(
+    client: Client, org: OrgSetup, db: Database, settings: Settings
+) -> None:
+    sent = await signed_pack(client, org, db, settings)
+    first = await client.get(f"{sent.page}/certificate.pdf")
+    second = await client.get(f"{sent.page}/certificate.pdf")
+    assert first.content == second.content

@@ -5,6 +5,7 @@ pack still matches the snapshot the client signed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fpdf import FPDF
 from sqlalchemy import select
@@ -98,6 +99,8 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(_latin1(f"Completion certificate - {certificate.project}"))
     pdf.set_creator("Finite")
+    # Dated by the sign-off: the same certificate is the same bytes (its /ID hashes them).
+    pdf.set_creation_date(datetime.fromisoformat(certificate.signed_at))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
     pdf.multi_cell(0, 10, "Completion certificate", new_x="LMARGIN", new_y="NEXT")

@@ -70,13 +70,19 @@ async def record_signoff(
     return row
 
 
-async def get_for_project(session: AsyncSession, org_id: str, project_id: str) -> SignoffOut:
+async def signoff_of_project(session: AsyncSession, org_id: str, project_id: str) -> Signoff:
     if await projects.get(session, org_id, project_id) is None:
         raise not_found("No project with this id.")
     row = await repository.of_project(session, org_id, project_id)
     if row is None:
         raise not_found("This project has not been signed off yet.")
-    return signoff_out(row)
+    return row
+
+
+async def get_for_project(
+    session: AsyncSession, org_id: str, project_id: str, base_url: str
+) -> SignoffOut:
+    return signoff_out(await signoff_of_project(session, org_id, project_id), base_url)
 
 
 async def list_signoffs(

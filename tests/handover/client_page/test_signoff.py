@@ -95,6 +95,8 @@ async def test_a_client_signs_off_once_with_evidence_that_recomputes(
     assert "Someone Else" not in again.text
     shown = await client.get(f"{sent.page}/sign-off")
     assert "is signed off" in shown.text
+    pack_page = await client.get(sent.page)
+    assert f'href="/p/{sent.token}/certificate"' in pack_page.text
 
     (row,) = await signoffs(db, org.org_id)
     assert row.project_id == sent.project_id

@@ -74,7 +74,7 @@ class Route:
             return "handover_key_id" if self.handover else "crm_key_id"
         if param in ("webhook_id", "delivery_id") and self.handover:  # the handover's own
             return f"handover_{param}"
-        if param == "project_id" and self.path.endswith("/signoff"):
+        if param == "project_id" and "/signoff" in self.path:
             return "signed_project_id"  # the project that has a sign-off to find
         return param
 

@@ -200,6 +200,7 @@ async def make_tenant(
                 ip_address="203.0.113.7",
                 user_agent="adversarial",
                 consent_text=f"{marker} consent",
+                consent_version="test-1",
                 pack_snapshot=b"{}",
             ),
         )

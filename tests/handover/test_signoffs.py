@@ -51,6 +51,7 @@ async def sign(db: Database, org_id: str, project_id: str, minutes_ago: int = 0)
                 ip_address="203.0.113.7",
                 user_agent="Mozilla/5.0 (test)",
                 consent_text=CONSENT,
+                consent_version="test-1",
                 pack_snapshot=b'{"pack": "as the client saw it"}',
             ),
         )
@@ -83,6 +84,10 @@ async def test_a_project_signoff_is_read_with_its_hashes(
     assert signoff["consentText"] == CONSENT
     assert signoff["consentSha256"] == hashlib.sha256(CONSENT.encode()).hexdigest()
     assert signoff["packSha256"] == hashlib.sha256(b'{"pack": "as the client saw it"}').hexdigest()
+    assert signoff["consentVersion"] == "test-1"
+    assert len(signoff["certificateSha256"]) == 64
+    assert signoff["verifyUrl"].endswith(f"/verify/{signoff['certificateSha256']}")
+    assert signoff["certificateUrl"].endswith(f"/projects/{project['id']}/signoff/certificate.pdf")
 
     fetched = (await client.get(f"/api/v1/projects/{project['id']}", headers=bearer(key))).json()
     assert fetched["data"]["status"] == "signed_off"

@@ -8,6 +8,7 @@ from litestar.di import Provide
 
 from finite.handover.accounts import endpoints as accounts
 from finite.handover.auth import handover_principal, scope_guard
+from finite.handover.client_page import certificates, signing
 from finite.handover.client_page import endpoints as client_page
 from finite.handover.clients import endpoints as clients
 from finite.handover.packs import endpoints as packs
@@ -37,4 +38,6 @@ HANDOVER_ROUTER = Router(
 )
 
 # The client page (/p/{token}): no key, the link's token is the way in.
-CLIENT_PAGE_ROUTER = client_page.router
+CLIENT_PAGE_ROUTER = Router(
+    "/", route_handlers=[client_page.router, signing.router, certificates.router]
+)

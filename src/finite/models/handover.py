@@ -249,6 +249,8 @@ class Signoff(Base):
             ondelete="CASCADE",
         ),
         Index("uq_handover_signoffs_org_project", "org_id", "project_id", unique=True),
+        # /verify/{hash} finds a certificate by its hash alone, across organizations.
+        Index("uq_handover_signoffs_certificate", "certificate_sha256", unique=True),
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -263,3 +265,6 @@ class Signoff(Base):
     consent_text: Mapped[str] = mapped_column(Text)
     consent_sha256: Mapped[str] = mapped_column(String(64))
     pack_sha256: Mapped[str] = mapped_column(String(64))
+    consent_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # SHA-256 of the canonical evidence record (handover/signoffs/canonical.py).
+    certificate_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

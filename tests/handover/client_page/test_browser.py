@@ -1,7 +1,8 @@
 """The client page in a real browser: a real `finite serve` sends a pack (no FINITE_SMTP_URL: the
 mail is a `.eml` file in the data folder), headless Chromium (Debian's `chromium`, driven by
 Playwright without its own download) opens the mailed link, enters the pack password, clicks
-Reveal and sees the password, at desktop and at phone width. Screenshots go under the test's
+Reveal and sees the password, at desktop and at phone width; on the phone, signs off, sees the
+certificate and checks it at /verify. Screenshots go under the test's
 tmp folder, or FINITE_TEST_SCREENSHOTS (CI keeps .ci/artifacts/screenshots)."""
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -87,6 +92,25 @@ def _screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+def _sign_off(page: Page, shots: Path, width: int) -> None:
+    """Sign off through the form, see the certificate, and check it at /verify."""
+    from playwright.sync_api import expect
+
+    page.click("text=Sign off the handover")
+    page.fill("#signer-name", "Jane Smith")
+    page.fill("#signer-email", "jane@example.com")
+    page.check("#consent")
+    page.screenshot(path=str(shots / "phone-sign-off.png"), full_page=True)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Completion certificate")
+    expect(page.locator(".signer")).to_have_text("Jane Smith")
+    page.screenshot(path=str(shots / "phone-certificate.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.click(".evidence a")
+    expect(page.locator("h1")).to_have_text("Certificate verified")
+    page.screenshot(path=str(shots / "phone-verified.png"), full_page=True)
+
+
 def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
     servers: Servers, tmp_path: Path
 ) -> None:
@@ -139,6 +163,7 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
                 if name == "phone":  # nothing wider than the screen
                     scroll_width = page.evaluate("document.documentElement.scrollWidth")
                     assert scroll_width <= width
+                    _sign_off(page, shots, width)
                 assert errors == []  # no CSP violation, no script error
                 context.close()
         finally:
@@ -148,5 +173,8 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
         "desktop-revealed.png",
         "phone-password.png",
         "phone-revealed.png",
+        "phone-sign-off.png",
+        "phone-certificate.png",
+        "phone-verified.png",
     }
     assert shutil.which("chromium") or Path(CHROMIUM).exists()

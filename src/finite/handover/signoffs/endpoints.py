@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, get
+from litestar import Response, Router, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
+from finite.config import public_base_url
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, ok
 from finite.handover.paging import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, page_of
 from finite.handover.signoffs import service
+from finite.handover.signoffs.certificate import certificate_of, certificate_pdf
 from finite.handover.signoffs.schemas import SignoffOut, signoff_out
 from finite.platform.http import NO_NUL, AnyRequest, PrincipalDep
 from finite.platform.state import platform_of
@@ -30,9 +33,33 @@ async def get_project_signoff(
 ) -> Envelope[SignoffOut]:
     """Read a project's sign-off; 404 until the client has signed off."""
     set_subject(request.scope, MODULE, action="view")
-    async with platform_of(request).db.read() as session:
-        found = await service.get_for_project(session, principal.org_id, project_id)
+    platform = platform_of(request)
+    async with platform.db.read() as session:
+        found = await service.get_for_project(
+            session, principal.org_id, project_id, public_base_url(platform.settings)
+        )
     return ok(request, found)
+
+
+@get(
+    "/projects/{project_id:str}/signoff/certificate.pdf",
+    opt={"scope": "read"},
+    responses={200: ResponseSpec(None, description="The completion certificate as a PDF.")},
+)
+async def get_signoff_certificate(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
+) -> Response[bytes]:
+    """The project's completion certificate (PDF); 404 until the client has signed off."""
+    set_subject(request.scope, MODULE, action="view")
+    platform = platform_of(request)
+    async with platform.db.read() as session:
+        row = await service.signoff_of_project(session, principal.org_id, project_id)
+        certificate = await certificate_of(session, row, public_base_url(platform.settings))
+    return Response(
+        certificate_pdf(certificate),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="completion-certificate.pdf"'},
+    )
 
 
 @get("/signoffs", opt={"scope": "read"})
@@ -46,9 +73,11 @@ async def list_signoffs(
     """List sign-offs, newest first."""
     set_subject(request.scope, MODULE, action="list")
     before = decode_cursor(cursor, "signoff")
-    async with platform_of(request).db.read() as session:
+    platform = platform_of(request)
+    async with platform.db.read() as session:
         found = await service.list_signoffs(session, principal.org_id, project_id, before, limit)
-    return page_of(request, [signoff_out(row) for row in found.rows], found)
+    base_url = public_base_url(platform.settings)
+    return page_of(request, [signoff_out(row, base_url) for row in found.rows], found)
 
 
-router = Router("/", route_handlers=[get_project_signoff, list_signoffs])
+router = Router("/", route_handlers=[get_project_signoff, get_signoff_certificate, list_signoffs])

@@ -3,7 +3,6 @@ API. Never commits."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from finite.handover.paging import window
 from finite.handover.project_status import advance
 from finite.handover.projects import repository as projects
 from finite.handover.signoffs import repository
+from finite.handover.signoffs.canonical import certificate_hash, sha256_hex
 from finite.handover.signoffs.schemas import SignoffOut, signoff_out
 from finite.handover.unique import insert_unique
 from finite.kit.errors import conflict, not_found
@@ -33,11 +33,8 @@ class SignoffInput:
     ip_address: str | None
     user_agent: str | None
     consent_text: str
-    pack_snapshot: bytes
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    consent_version: str
+    pack_snapshot: bytes  # canonical.pack_snapshot of the pack shown
 
 
 async def record_signoff(
@@ -56,13 +53,16 @@ async def record_signoff(
         pack_id=pack.id,
         signer_name=signed.name,
         signer_email=signed.email,
-        signed_at=signed.signed_at,
+        # Milliseconds, as the evidence record writes the time: it recomputes from the row.
+        signed_at=signed.signed_at.replace(microsecond=signed.signed_at.microsecond // 1000 * 1000),
         ip_address=signed.ip_address,
         user_agent=signed.user_agent,
         consent_text=signed.consent_text,
         consent_sha256=sha256_hex(signed.consent_text.encode()),
         pack_sha256=sha256_hex(signed.pack_snapshot),
+        consent_version=signed.consent_version,
     )
+    row.certificate_sha256 = certificate_hash(row)
     if project.status == PROJECT_SIGNED_OFF or not await insert_unique(session, row):
         raise conflict("This project is already signed off.")
     advance(project, "signed_off", signed.signed_at)
@@ -70,13 +70,19 @@ async def record_signoff(
     return row
 
 
-async def get_for_project(session: AsyncSession, org_id: str, project_id: str) -> SignoffOut:
+async def signoff_of_project(session: AsyncSession, org_id: str, project_id: str) -> Signoff:
     if await projects.get(session, org_id, project_id) is None:
         raise not_found("No project with this id.")
     row = await repository.of_project(session, org_id, project_id)
     if row is None:
         raise not_found("This project has not been signed off yet.")
-    return signoff_out(row)
+    return row
+
+
+async def get_for_project(
+    session: AsyncSession, org_id: str, project_id: str, base_url: str
+) -> SignoffOut:
+    return signoff_out(await signoff_of_project(session, org_id, project_id), base_url)
 
 
 async def list_signoffs(

@@ -1,0 +1,195 @@
+"""Signing off on the client page: GET /p/{token}/sign-off shows the form (name, email, the
+versioned consent to confirm), POST records the sign-off once with its evidence (handover/
+signoffs), moves the project to `signed_off`, audits it and records `signoff.completed`.
+
+The POST must come from the page itself (same origin) and carry the form token of this link
+(signoff_form.py); the pack password gate applies as on the pack. Signing again shows the
+sign-off already made, never a second one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from litestar import Response, Router, get, post
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from finite.config import public_base_url
+from finite.handover.client_page import pages, signoff_form
+from finite.handover.client_page.access import Opened, Refused, open_link
+from finite.handover.client_page.audit import client_entry
+from finite.handover.client_page.consent import CONSENT_TEXT, CONSENT_VERSION
+from finite.handover.client_page.endpoints import _admitted, _html, _message, _refused_page
+from finite.handover.client_page.same_origin import is_same_origin
+from finite.handover.events import moment, record_handover_event
+from finite.handover.packs.assemble import pack_out
+from finite.handover.signoffs import repository as signoffs
+from finite.handover.signoffs.canonical import pack_snapshot
+from finite.handover.signoffs.service import SignoffInput, record_signoff
+from finite.kit.clock import iso_millis, utcnow
+from finite.kit.errors import AppError
+from finite.models import Organization, Signoff
+from finite.platform.http import AnyRequest
+from finite.platform.state import platform_of
+
+SIGN_OFF_PATH = "/p/{token}/sign-off"  # what audit rows name: never the token itself
+MAX_FORM_BYTES = 16_384
+
+
+async def _agency(session: AsyncSession, opened: Opened) -> str:
+    organization = await session.get(Organization, opened.link.org_id)
+    return organization.name if organization else ""
+
+
+def _password_page(agency: str, opened: Opened, token: str) -> Response[str]:
+    page = pages.render(
+        "password.html", agency=agency, project=opened.project.name, token=token, wrong=False
+    )
+    return _html(page, 401)
+
+
+def _signed_page(agency: str, opened: Opened, token: str, row: Signoff) -> Response[str]:
+    page = pages.render(
+        "signed.html",
+        agency=agency,
+        project=opened.project.name,
+        token=token,
+        signer=row.signer_name,
+        signed_at=iso_millis(row.signed_at),
+    )
+    return _html(page)
+
+
+def _form_page(
+    secret: str, agency: str, opened: Opened, token: str, status: int = 200, **filled: Any
+) -> Response[str]:
+    page = pages.render(
+        "sign_off.html",
+        agency=agency,
+        project=opened.project.name,
+        token=token,
+        form_token=signoff_form.form_token(secret, opened.link.id),
+        consent_version=CONSENT_VERSION,
+        consent_text=CONSENT_TEXT,
+        signer_name=filled.get("name", ""),
+        signer_email=filled.get("email", ""),
+        consent=filled.get("consent", False),
+        errors=filled.get("errors", {}),
+    )
+    return _html(page, status)
+
+
+@get("/p/{token:str}/sign-off")
+async def sign_off_form(request: AnyRequest, token: FromPath[str]) -> Response[str]:
+    """The form, or the sign-off already made."""
+    platform = platform_of(request)
+    try:
+        async with platform.db.read() as session:
+            opened = await open_link(session, token, utcnow())
+            agency = await _agency(session, opened)
+            existing = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
+    except Refused as refused:
+        return _refused_page(refused)
+    if not _admitted(request, platform, opened):
+        return _password_page(agency, opened, token)
+    if existing is not None:
+        return _signed_page(agency, opened, token, existing)
+    return _form_page(platform.settings.secret_key, agency, opened, token)
+
+
+@post("/p/{token:str}/sign-off", status_code=303)
+async def sign_off(request: AnyRequest, token: FromPath[str]) -> Response[str]:
+    """Record the sign-off and go to the certificate; a bad field, the form again (400)."""
+    platform = platform_of(request)
+    secret = platform.settings.secret_key
+    if not is_same_origin(request, public_base_url(platform.settings)):
+        return _message(403, "Not allowed", "Sign off from the pack's own page.", {})
+    try:
+        async with platform.db.read() as session:
+            opened = await open_link(session, token, utcnow())
+            agency = await _agency(session, opened)
+            existing = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
+    except Refused as refused:
+        return _refused_page(refused)
+    if not _admitted(request, platform, opened):
+        return _password_page(agency, opened, token)
+    body = await request.body()
+    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True)
+    if not signoff_form.token_matches(secret, opened.link.id, (form.get("form_token") or [""])[0]):
+        return _message(403, "Not allowed", "Open the sign-off form again and submit it.", {})
+    if existing is not None:
+        return _signed_page(agency, opened, token, existing)
+    filled = signoff_form.check(form)
+    if filled.errors:
+        return _form_page(
+            secret,
+            agency,
+            opened,
+            token,
+            400,
+            name=filled.name,
+            email=filled.email,
+            consent=filled.consent,
+            errors=filled.errors,
+        )
+    link = opened.link
+    try:
+        async with platform.db.transaction() as session:
+            opened = await open_link(session, token, utcnow())
+            shown = await pack_out(session, opened.project, opened.pack)
+            row = await record_signoff(
+                session,
+                link.org_id,
+                link.project_id,
+                SignoffInput(
+                    name=filled.name,
+                    email=filled.email,
+                    signed_at=utcnow(),
+                    ip_address=request.client.host[:64] if request.client else None,
+                    user_agent=(request.headers.get("user-agent") or None),
+                    consent_text=CONSENT_TEXT,
+                    consent_version=CONSENT_VERSION,
+                    pack_snapshot=pack_snapshot(shown),
+                ),
+            )
+            session.add(
+                client_entry(
+                    request.scope,
+                    link.org_id,
+                    SIGN_OFF_PATH,
+                    "signoff.completed",
+                    200,
+                    {"linkId": link.id, "projectId": link.project_id, "signoffId": row.id},
+                )
+            )
+            await record_handover_event(
+                session,
+                org_id=link.org_id,
+                event="signoff.completed",
+                project_id=link.project_id,
+                data={
+                    "packId": row.pack_id,
+                    "signoffId": row.id,
+                    "signerName": row.signer_name,
+                    "signerEmail": row.signer_email,
+                    "signedAt": moment(row.signed_at),
+                    "consentVersion": row.consent_version,
+                    "packSha256": row.pack_sha256,
+                    "certificateSha256": row.certificate_sha256,
+                },
+            )
+    except Refused as refused:
+        return _refused_page(refused)
+    except AppError as error:
+        if error.code != "CONFLICT":  # a concurrent POST signed first: show its sign-off
+            raise
+        async with platform.db.read() as session:
+            existing = await signoffs.of_project(session, link.org_id, link.project_id)
+        assert existing is not None
+        return _signed_page(agency, opened, token, existing)
+    return _html("", 303, {"Location": f"/p/{token}/certificate"})
+
+
+router = Router("/", route_handlers=[sign_off_form, sign_off])

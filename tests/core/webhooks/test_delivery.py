@@ -860,7 +860,8 @@ async def test_deleting_a_webhook_while_its_delivery_is_in_flight(
     client: Client, org: OrgSetup, worker: DeliveryWorker
 ) -> None:
     with running_receiver() as slow, running_receiver() as fast:
-        slow.default = Answer(delay=0.5)
+        # Long enough that the DELETE lands first even on a loaded machine (0.5 s once did not).
+        slow.default = Answer(delay=3.0)
         slow_hook = await create_webhook(client, org.crm_key, slow.url)
         fast_hook = await create_webhook(client, org.crm_key, fast.url)
         await create_record(client, org.crm_key)

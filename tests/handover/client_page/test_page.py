@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from finite.config import Settings
-from finite.handover.client_page import endpoints
+from finite.handover.client_page import visits
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.models import AuditEntry, PackLink
@@ -175,7 +175,7 @@ async def test_a_failure_on_the_page_shows_no_trace_and_logs_no_token(
     async def broken(*args: object) -> None:
         raise RuntimeError("a bug deep inside")
 
-    monkeypatch.setattr(endpoints, "pack_out", broken)
+    monkeypatch.setattr(visits, "pack_out", broken)
     caplog.set_level(logging.INFO)
     answer = await client.get(sent.page)
 

@@ -18,18 +18,13 @@ from litestar.params import FromPath
 
 from finite.config import public_base_url
 from finite.core.ratelimit.limiter import RateDecision
-from finite.handover.client_page import pages
+from finite.handover.client_page import pages, visits
 from finite.handover.client_page.access import Opened, Refused, open_link
-from finite.handover.client_page.audit import client_entry
 from finite.handover.client_page.headers import ASSET_HEADERS, PAGE_HEADERS
 from finite.handover.client_page.same_origin import is_same_origin
-from finite.handover.client_page.views import count_view
-from finite.handover.events import moment, record_handover_event
 from finite.handover.packs import pack_password
-from finite.handover.packs.assemble import pack_out
-from finite.handover.packs.credentials import open_password
 from finite.kit.clock import utcnow
-from finite.models import Organization, PackCredential
+from finite.models import Organization
 from finite.platform.errors import keep_out_of_logs
 from finite.platform.http import AnyRequest
 from finite.platform.state import Platform, platform_of
@@ -38,8 +33,6 @@ keep_out_of_logs("/p/")  # the token is the client's key to the pack
 
 REVEALS_PER_MINUTE = 10
 PASSWORD_TRIES_PER_MINUTE = 5
-PAGE_PATH = "/p/{token}"  # what audit rows name: never the token itself
-REVEAL_PATH = "/p/{token}/credentials/{credential_id}/reveal"
 
 _REFUSALS = {
     "unknown": (
@@ -120,39 +113,31 @@ async def client_page(request: AnyRequest, token: FromPath[str]) -> Response[str
     platform = platform_of(request)
     now = utcnow()
     try:
-        async with platform.db.transaction() as session:
-            opened = await open_link(session, token, now)
-            organization = await session.get(Organization, opened.link.org_id)
-            agency = organization.name if organization else ""
-            if not _admitted(request, platform, opened):
-                return _html(
-                    pages.render(
-                        "password.html",
-                        agency=agency,
-                        project=opened.project.name,
-                        token=token,
-                        wrong=False,
-                    )
-                )
-            if await count_view(session, opened.link, now):
-                session.add(
-                    client_entry(
-                        request.scope,
-                        opened.link.org_id,
-                        PAGE_PATH,
-                        "pack.viewed",
-                        200,
-                        {"linkId": opened.link.id, "projectId": opened.project.id},
-                    )
-                )
-            shown = await pack_out(session, opened.project, opened.pack)
+        visit = await visits.view_page(
+            platform.db,
+            request.scope,
+            token,
+            now,
+            lambda opened: _admitted(request, platform, opened),
+        )
     except Refused as refused:
         return _refused_page(refused)
+    opened, agency = visit.opened, visit.agency
+    if visit.pack is None:
+        return _html(
+            pages.render(
+                "password.html",
+                agency=agency,
+                project=opened.project.name,
+                token=token,
+                wrong=False,
+            )
+        )
     page = pages.PackPage(
         agency=agency,
         project=opened.project.name,
         token=token,
-        pack=shown,
+        pack=visit.pack,
         credentials_locked=opened.credentials_locked,
         signed_off=opened.signed_off,
     )
@@ -235,35 +220,11 @@ async def reveal_password(
     if not decision.allowed:
         message = f"Too many reveals; wait {decision.reset_after} seconds."
         return _json({"error": message}, 429, _retry_after(decision))
-    link = opened.link
-    async with platform.db.transaction() as session:
-        credential = await session.get(PackCredential, (link.org_id, credential_id))
-        if credential is None or credential.pack_id != link.pack_id:
-            return _json({"error": "No such credential in this pack."}, 404)
-        password = open_password(platform.secrets, credential)
-        session.add(
-            client_entry(
-                request.scope,
-                link.org_id,
-                REVEAL_PATH,
-                "credential.revealed",
-                200,
-                {"linkId": link.id, "credentialId": credential.id, "platform": credential.platform},
-            )
-        )
-        await record_handover_event(
-            session,
-            org_id=link.org_id,
-            event="credential.revealed",
-            project_id=link.project_id,
-            data={
-                "packId": link.pack_id,
-                "credentialId": credential.id,
-                "platform": credential.platform,
-                "recipient": link.recipient_email,
-                "revealedAt": moment(utcnow()),
-            },
-        )
+    password = await visits.reveal_password(
+        platform.db, platform.secrets, request.scope, opened.link, credential_id
+    )
+    if password is None:
+        return _json({"error": "No such credential in this pack."}, 404)
     return _json({"password": password}, 200)
 
 

@@ -17,24 +17,18 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.config import public_base_url
-from finite.handover.client_page import pages, signoff_form
+from finite.handover.client_page import pages, signoff_form, visits
 from finite.handover.client_page.access import Opened, Refused, open_link
-from finite.handover.client_page.audit import client_entry
 from finite.handover.client_page.consent import CONSENT_TEXT, CONSENT_VERSION
 from finite.handover.client_page.endpoints import _admitted, _html, _message, _refused_page
 from finite.handover.client_page.same_origin import is_same_origin
-from finite.handover.events import moment, record_handover_event
-from finite.handover.packs.assemble import pack_out
 from finite.handover.signoffs import repository as signoffs
-from finite.handover.signoffs.canonical import pack_snapshot
-from finite.handover.signoffs.service import SignoffInput, record_signoff
 from finite.kit.clock import iso_millis, utcnow
 from finite.kit.errors import AppError
 from finite.models import Organization, Signoff
 from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
 
-SIGN_OFF_PATH = "/p/{token}/sign-off"  # what audit rows name: never the token itself
 MAX_FORM_BYTES = 16_384
 
 
@@ -136,50 +130,19 @@ async def sign_off(request: AnyRequest, token: FromPath[str]) -> Response[str]:
         )
     link = opened.link
     try:
-        async with platform.db.transaction() as session:
-            opened = await open_link(session, token, utcnow())
-            shown = await pack_out(session, opened.project, opened.pack)
-            row = await record_signoff(
-                session,
-                link.org_id,
-                link.project_id,
-                SignoffInput(
-                    name=filled.name,
-                    email=filled.email,
-                    signed_at=utcnow(),
-                    ip_address=request.client.host[:64] if request.client else None,
-                    user_agent=(request.headers.get("user-agent") or None),
-                    consent_text=CONSENT_TEXT,
-                    consent_version=CONSENT_VERSION,
-                    pack_snapshot=pack_snapshot(shown),
-                ),
-            )
-            session.add(
-                client_entry(
-                    request.scope,
-                    link.org_id,
-                    SIGN_OFF_PATH,
-                    "signoff.completed",
-                    200,
-                    {"linkId": link.id, "projectId": link.project_id, "signoffId": row.id},
-                )
-            )
-            await record_handover_event(
-                session,
-                org_id=link.org_id,
-                event="signoff.completed",
-                project_id=link.project_id,
-                data={
-                    "packId": row.pack_id,
-                    "signoffId": row.id,
-                    "signerName": row.signer_name,
-                    "signerEmail": row.signer_email,
-                    "signedAt": moment(row.signed_at),
-                    "consentVersion": row.consent_version,
-                    "packSha256": row.pack_sha256,
-                    "certificateSha256": row.certificate_sha256,
-                },
-            )
+        await visits.sign_off(
+            platform.db,
+            request.scope,
+            token,
+            visits.Signing(
+                name=filled.name,
+                email=filled.email,
+                ip_address=request.client.host[:64] if request.client else None,
+                user_agent=(request.headers.get("user-agent") or None),
+                consent_text=CONSENT_TEXT,
+                consent_version=CONSENT_VERSION,
+            ),
+        )
     except Refused as refused:
         return _refused_page(refused)
     except AppError as error:

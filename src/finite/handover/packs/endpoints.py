@@ -7,7 +7,6 @@ from litestar import Response, Router, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.config import public_base_url
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, encode_ok, ok
 from finite.handover.http import answered, created
@@ -186,11 +185,7 @@ async def send_pack(
     every earlier link. The mail's progress shows in the pack's `sendHistory`."""
     set_subject(request.scope, MODULE, action="send")
     platform = platform_of(request)
-    mailer = send.Mailer(
-        box=platform.secrets,
-        sender=platform.settings.mail_from,
-        public_url=public_base_url(platform.settings),
-    )
+    mailer = send.Mailer.of(platform)
 
     async def work(session: AsyncSession) -> Changed[SentOut]:
         wanted = data or SendIn()  # no body: every default

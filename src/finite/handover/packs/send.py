@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.config import public_base_url
 from finite.core.mail.outbox import queue_mail
 from finite.handover import inputs, project_status
 from finite.handover.events import moment, prepare_handover_events, record_handover_event
@@ -23,6 +24,7 @@ from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.kit.validate import normalize_email
 from finite.models import HandoverClient, Organization, PackLink, PackSend
+from finite.platform.state import Platform
 from finite.platform.unit_of_work import Changed
 
 PURPOSE = "pack.sent"
@@ -36,6 +38,14 @@ class Mailer:
     box: SecretBox
     sender: str  # FINITE_MAIL_FROM
     public_url: str  # where the client page is reached, without a trailing slash
+
+    @classmethod
+    def of(cls, platform: Platform) -> Mailer:
+        return cls(
+            box=platform.secrets,
+            sender=platform.settings.mail_from,
+            public_url=public_base_url(platform.settings),
+        )
 
 
 async def send_pack(

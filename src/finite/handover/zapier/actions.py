@@ -8,7 +8,6 @@ from litestar import Response, Router, post
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.config import public_base_url
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import encode_ok
 from finite.handover.http import answered, created
@@ -86,11 +85,7 @@ async def send_pack(
     `pack_sent`, and sending again replaces the earlier link."""
     set_subject(request.scope, "packs", action="send")
     platform = platform_of(request)
-    mailer = send.Mailer(
-        box=platform.secrets,
-        sender=platform.settings.mail_from,
-        public_url=public_base_url(platform.settings),
-    )
+    mailer = send.Mailer.of(platform)
     wanted = SendIn(personal_message=data.personal_message)
 
     async def work(session: AsyncSession) -> Changed[ZapierSentOut]:

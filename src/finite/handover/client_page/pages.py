@@ -16,6 +16,7 @@ def _templates() -> Environment:
     return Environment(
         loader=PackageLoader("finite.handover.client_page", "templates"),
         autoescape=select_autoescape(["html"]),
+        auto_reload=False,  # templates ship inside the package: no stat() per render
         undefined=StrictUndefined,  # a missing value is a bug, not an empty string
     )
 

@@ -32,6 +32,7 @@ def _templates() -> Environment:
     return Environment(
         loader=PackageLoader("finite.handover.packs", "mail_templates"),
         autoescape=select_autoescape(["html"]),
+        auto_reload=False,  # templates ship inside the package: no stat() per render
         undefined=StrictUndefined,  # a missing value is a bug, not an empty string
         keep_trailing_newline=True,
     )

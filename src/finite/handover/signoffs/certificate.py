@@ -81,7 +81,7 @@ async def verify(session: AsyncSession, digest: str, base_url: str) -> Verified 
     pack = await session.get(HandoverPack, (row.org_id, row.pack_id))
     matches = False
     if project is not None and pack is not None:
-        current = pack_snapshot(await pack_out(session, project, pack))
+        current = pack_snapshot(await pack_out(session, project, pack, with_sends=False))
         matches = sha256_hex(current) == row.pack_sha256
     return Verified(
         certificate=await certificate_of(session, row, base_url),

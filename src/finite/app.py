@@ -24,6 +24,7 @@ from finite.platform.request_checks import check_request
 from finite.platform.request_id import add_request_id_header
 from finite.platform.request_metrics import RequestMetrics
 from finite.platform.state import Platform
+from finite.platform.trusted_proxies import proxy_header_middleware
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         before_request=check_request,
         before_send=[add_request_id_header, add_rate_limit_headers, audit_api_calls],
+        middleware=proxy_header_middleware(settings.trusted_proxies),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonBodyRequest,  # every JSON body: its type, syntax and nesting checked
         openapi_config=None,  # the documents are finite.openapi's

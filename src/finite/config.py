@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -86,6 +87,9 @@ class Settings:
     # The longest a request body may take to arrive, whole: a client that sends it slower gets
     # 408 and the connection is closed, so slow senders cannot hold server tasks open.
     body_timeout_seconds: int = 30
+    # Proxies (addresses or networks) whose X-Forwarded-For names the real client: audit rows,
+    # sign-off evidence and reveals record that client's address, not the proxy's.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -156,7 +160,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         body_timeout_seconds=_positive_int(
             "FINITE_BODY_TIMEOUT_SECONDS", env_vars.get("FINITE_BODY_TIMEOUT_SECONDS", "30")
         ),
+        trusted_proxies=_trusted_proxies(env_vars.get("FINITE_TRUSTED_PROXIES", "")),
     )
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    proxies = _split_list(value)
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"FINITE_TRUSTED_PROXIES takes IP addresses and networks (10.0.0.0/8), "
+                f"not {proxy!r}"
+            ) from None
+    return proxies
 
 
 def _retention_days(env_vars: Mapping[str, str]) -> dict[str, int]:

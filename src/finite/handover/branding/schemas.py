@@ -25,7 +25,6 @@ DisplayName = Annotated[
 Colour = Annotated[
     str,
     msgspec.Meta(
-        max_length=7,
         description="`#rrggbb`; null: the default blue (#2563eb).",
         extra_json_schema={"pattern": COLOUR_PATTERN},
     ),

@@ -1,0 +1,42 @@
+"""The shared PDF building blocks print names in any Latin, Greek or Cyrillic script (DejaVu
+Sans, bundled with its licence); a character the font lacks (CJK) is left out, never an error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib import resources
+
+from finite.handover.branding.brand import Brand
+from finite.handover.pdf import document
+from tests.handover.factories import pdf_text
+
+DATED = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_the_fonts_and_their_licence_ship_in_the_package() -> None:
+    fonts = resources.files("finite.handover.pdf").joinpath("fonts")
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):
+        assert fonts.joinpath(name).is_file(), name
+    assert "Bitstream" in fonts.joinpath("LICENSE").read_text()
+
+
+def test_names_in_many_scripts_are_printed_as_written() -> None:
+    names = ["Zoë Łukasiewicz", "Ελένη Παπαδοπούλου", "Дмитрий Шостакович", "Çağrı Øster-Ålund"]
+    pdf = document.new_document("Unicode — ✓", DATED)
+    document.brand_header(pdf, Brand("Šťastný Studio"), None)
+    document.title(pdf, names[0])
+    for name in names[1:]:
+        document.field(pdf, "Name", name)
+    document.bullets(pdf, ["東京 office"])  # no glyphs in DejaVu Sans: dropped, not an error
+    text = pdf_text(document.rendered(pdf))
+    for name in [*names, "Šťastný Studio", "office"]:
+        assert name in text, name
+
+
+def test_the_same_content_is_the_same_bytes() -> None:
+    def made() -> bytes:
+        pdf = document.new_document("Same", DATED)
+        document.paragraph(pdf, "Zoë")
+        return document.rendered(pdf)
+
+    assert made() == made()

@@ -125,6 +125,9 @@ async def test_a_jpeg_logo_is_taken(client: Client, org: OrgSetup) -> None:
     ("body", "field", "reason"),
     [
         ({"accentColor": "blue"}, "accentColor", "#rrggbb"),
+        ({"accentColor": ""}, "accentColor", "#rrggbb"),
+        ({"accentColor": " #123456"}, "accentColor", "#rrggbb"),
+        ({"accentColor": "#123456\n"}, "accentColor", "#rrggbb"),
         ({"accentColor": "#12345"}, "accentColor", "#rrggbb"),
         ({"accentColor": "#1234567"}, "accentColor", "#rrggbb"),
         ({"accentColor": "#12345g"}, "accentColor", "#rrggbb"),
@@ -245,5 +248,5 @@ async def test_the_theme_stylesheet_takes_only_a_colour(client: Client) -> None:
     assert "--accent: #ff5500;" in answer.text
     assert "--on-accent: #1f2328;" in answer.text  # dark text reads better on this orange
     assert "--on-accent: #ffffff;" in (await client.get("/branding/theme/1d4ed8")).text
-    for bad in ("FF5500", "ff55", "ff5500;x", "red", "ff5500%7Dbody%7B"):
+    for bad in ("FF5500", "ff55", "ff5500;x", "red", "ff5500%7Dbody%7B", "ff5500%0A"):
         assert (await client.get(f"/branding/theme/{bad}")).status_code == 404, bad

@@ -17,13 +17,12 @@ HEX_DIGITS: Final = re.compile("^[0-9a-f]{6}$")  # a stored colour without its `
 
 
 def accent_color(field: str, value: str | None) -> str | None:
-    """`#rrggbb` (lower-cased), or None for the default."""
-    if value is None or not value.strip():
+    """`#rrggbb` (lower-cased), or None (null) for the default."""
+    if value is None:
         return None
-    cleaned = value.strip()
-    if not _COLOUR.match(cleaned):
+    if not _COLOUR.fullmatch(value):
         raise invalid_field(field, "must be a colour written #rrggbb, for example #2563eb")
-    return cleaned.lower()
+    return value.lower()
 
 
 def _luminance(colour: str) -> float:

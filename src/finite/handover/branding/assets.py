@@ -47,7 +47,7 @@ async def logo(request: AnyRequest, sha256: FromPath[str]) -> Response[bytes]:
 @get("/theme/{colour:str}", sync_to_thread=False)
 def theme(colour: FromPath[str]) -> Response[bytes]:
     """The accent colour `#{colour}` as CSS custom properties (with the text colour on it)."""
-    if not HEX_DIGITS.match(colour):
+    if not HEX_DIGITS.fullmatch(colour):
         return _not_found()
     accent = f"#{colour}"
     css = f":root {{ --accent: {accent}; --on-accent: {text_on(accent)}; }}\n"

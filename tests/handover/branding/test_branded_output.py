@@ -78,6 +78,7 @@ async def test_the_email_carries_the_brand(
     assert message["Subject"] == f"Your handover pack for Website closeout from {NAME}"
     html = html_of(message)
     assert f'<img src="{PUBLIC_URL}{LOGO_PATH}"' in html
+    assert 'width="144" height="48"' in html  # 240 by 80 pixels, shown 48 high
     assert 'alt="Zoë Łukasiewicz &amp; Partners"' in html
     assert f"background:{ACCENT};color:#ffffff" in html  # the button, white on the teal
     assert "#2563eb" not in html

@@ -3,8 +3,13 @@ Sans, bundled with its licence); a character the font lacks (CJK) is left out, n
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import UTC, datetime
 from importlib import resources
+
+from PIL import Image
+from pypdf import PdfReader
 
 from finite.handover.branding.brand import Brand
 from finite.handover.pdf import document
@@ -45,3 +50,24 @@ def test_the_same_content_is_the_same_bytes() -> None:
         return document.rendered(pdf)
 
     assert made() == made()
+
+
+def test_a_logo_keeps_its_proportions_within_the_header() -> None:
+    """A long, flat logo (2000 by 10 pixels) is shown 70 mm wide at most, never off the page."""
+    drawn = {}
+    for size in ((2000, 10), (100, 100)):
+        png = io.BytesIO()
+        Image.new("RGB", size, "#123456").save(png, format="PNG")
+        pdf = document.new_document("Logo", DATED)
+        document.brand_header(pdf, Brand("Logo Co", logo_pixels=size), png.getvalue())
+        page = PdfReader(io.BytesIO(document.rendered(pdf))).pages[0].get_contents()
+        assert page is not None
+        found = re.search(rb"q ([\d.]+) 0 0 ([\d.]+) [\d.]+ [\d.]+ cm /I", page.get_data())
+        assert found is not None
+        drawn[size] = (float(found.group(1)), float(found.group(2)))
+    millimetre = 72 / 25.4
+    wide, square = drawn[(2000, 10)], drawn[(100, 100)]
+    assert abs(wide[0] - 70 * millimetre) < 0.5
+    assert abs(wide[0] / wide[1] - 200) < 1
+    assert abs(square[0] - 14 * millimetre) < 0.5
+    assert abs(square[0] - square[1]) < 0.1

@@ -25,6 +25,13 @@ class Brand:
     accent: str = DEFAULT_ACCENT  # `#rrggbb`
     logo_sha256: str | None = None
     branded: bool = False  # the organization's own branding, its plan allowing it
+    logo_pixels: tuple[int, int] = (1, 1)  # the logo's width and height
+
+    def logo_fit(self, width: float, height: float) -> tuple[float, float]:
+        """The logo's size inside a `width` by `height` box, its proportions kept."""
+        pixels_wide, pixels_high = self.logo_pixels
+        scale = min(width / pixels_wide, height / pixels_high)
+        return pixels_wide * scale, pixels_high * scale
 
     @property
     def on_accent(self) -> str:
@@ -49,6 +56,8 @@ _SHOWN = (
     HandoverBranding.display_name,
     HandoverBranding.accent_color,
     HandoverBranding.logo_sha256,
+    HandoverBranding.logo_width,
+    HandoverBranding.logo_height,
 )
 
 
@@ -70,12 +79,13 @@ async def brand_of(session: AsyncSession, org_id: str, now: datetime) -> Brand:
     ).one_or_none()
     if row is None:
         return default
-    name, accent, logo = row
+    name, accent, logo, width, height = row
     return Brand(
         name=name or default.name,
         accent=accent or DEFAULT_ACCENT,
         logo_sha256=logo,
         branded=True,
+        logo_pixels=(width or 1, height or 1),
     )
 
 

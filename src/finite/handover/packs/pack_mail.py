@@ -27,6 +27,7 @@ class PackMail:
     accent: str = DEFAULT_ACCENT  # `#rrggbb` only (branding/accent.py): it goes into styles
     on_accent: str = "#ffffff"
     logo_url: str | None = None
+    logo_size: tuple[int, int] = (0, 0)  # pixels to show it at (width, height)
     branded: bool = False  # the agency's own name on the From line and the subject
 
 
@@ -51,6 +52,8 @@ def pack_sent_mail(values: PackMail) -> Mail:
         "accent": values.accent,
         "on_accent": values.on_accent,
         "logo_url": values.logo_url,
+        "logo_width": values.logo_size[0],
+        "logo_height": values.logo_size[1],
     }
     subject = f"Your handover pack for {values.project}"
     if values.branded:

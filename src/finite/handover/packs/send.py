@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.config import public_base_url
 from finite.core.mail.outbox import queue_mail
 from finite.handover import inputs, project_status
-from finite.handover.branding.brand import brand_of
+from finite.handover.branding.brand import Brand, brand_of
 from finite.handover.events import moment, prepare_handover_events, record_handover_event
 from finite.handover.packs import history, lookup
 from finite.handover.packs.links import new_token, token_hash
@@ -118,6 +118,7 @@ async def send_pack(
                     accent=brand.accent,
                     on_accent=brand.on_accent,
                     logo_url=brand.logo_url(mailer.public_url),
+                    logo_size=_shown_size(brand),
                     branded=brand.branded,
                 )
             ),
@@ -148,6 +149,13 @@ async def send_pack(
     if project.status != before:
         diff["status"] = {"before": before, "after": project.status}
     return Changed(SentOut(project_id=project.id, status=project.status, sends=sends), diff)
+
+
+def _shown_size(brand: Brand) -> tuple[int, int]:
+    """The logo's size in the mail, in pixels: within 240 by 48, as mail clients that ignore
+    CSS limits (Outlook) need it in the tag."""
+    width, height = brand.logo_fit(240, 48)
+    return max(1, round(width)), max(1, round(height))
 
 
 def _recipients(problems: Problems, data: SendIn, client_email: str) -> list[str]:

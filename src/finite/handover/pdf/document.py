@@ -20,7 +20,7 @@ FONT: Final = "DejaVu"
 MONO: Final = "Courier"  # hashes: hex digits only, the core font has them
 INK: Final = (31, 35, 40)
 MUTED: Final = (87, 96, 106)
-LOGO_HEIGHT: Final = 14.0  # mm
+LOGO_BOX: Final = (70.0, 14.0)  # mm: the logo fits in it, its proportions kept
 _NEXT: Final = {"new_x": "LMARGIN", "new_y": "NEXT"}
 
 
@@ -51,8 +51,9 @@ def brand_header(pdf: FPDF, brand: Brand, logo: bytes | None) -> None:
     """The logo (when the brand has one) and the name, over a rule in the accent colour."""
     top = pdf.get_y()
     if logo is not None:
-        pdf.image(io.BytesIO(logo), x=pdf.l_margin, y=top, h=LOGO_HEIGHT)
-        pdf.set_y(top + LOGO_HEIGHT + 2)
+        width, height = brand.logo_fit(*LOGO_BOX)
+        pdf.image(io.BytesIO(logo), x=pdf.l_margin, y=top, w=width, h=height)
+        pdf.set_y(top + height + 2)
     pdf.set_font(FONT, "B", 12)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(0, 6, brand.name, **_NEXT)  # type: ignore[arg-type]

@@ -265,6 +265,13 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
             CAMEL + PRIVILEGED,
         ),
         Write(
+            "PUT /api/v1/branding",
+            "/api/v1/branding",
+            {"displayName": "MA brand", "accentColor": "#123456"},
+            "/api/v1/branding",
+            CAMEL + PRIVILEGED + ("orgId", "logoSha256", "shown"),
+        ),
+        Write(
             "POST /api/v1/zapier/hooks",
             "/api/v1/zapier/hooks",
             {"target_url": "http://127.0.0.1:9/ma", "event": "pack-sent"},

@@ -44,6 +44,8 @@ CREATES_IN_OWN_ORG = {
     "test_another_orgs_ids_in_a_body_are_not_found",
     "POST /api/v1/webhooks": "a webhook of the caller's organization (mass assignment)",
     "POST /api/v1/zapier/hooks": "a REST hook of the caller's organization (mass assignment)",
+    "PUT /api/v1/branding": "the caller's organization's own branding, one per organization "
+    "(mass assignment)",
 }
 
 # A body each route accepts, so that the call reaches the lookup of the id in its path.

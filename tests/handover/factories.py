@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from pypdf import PdfReader
 
 from tests.factories import bearer
 
@@ -34,3 +37,10 @@ async def send_pack(client: Any, key: str, project_id: str, **body: Any) -> dict
     assert answer.status_code == 200, answer.text
     sent: dict[str, Any] = answer.json()["data"]
     return sent
+
+
+def pdf_text(document: bytes) -> str:
+    """The text a PDF reader extracts from every page (the PDFs use an embedded TrueType font:
+    their text is glyph ids, not bytes to search)."""
+    assert document.startswith(b"%PDF")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages)

@@ -6,6 +6,8 @@ describe, is a failure. The rules below are stated in the documents' description
 - a cursor is one this API returned; `sort` and `fields` name fields of the module (custom ones
   included, per organization); audit `to` is later than `from`;
 - a webhook URL's host must resolve to an address the server may call; an expiry is in the future;
+- a logo's data is a PNG or JPEG image of its `contentType`, 512 KiB and 2000 pixels a side at
+  most;
 - an id sent in a body names a section or credential of that same pack, or a client (404 naming
   the field: the resource of the path itself exists);
 - a project's sign-off exists once its client has signed off (404 until then);
@@ -51,6 +53,8 @@ BEYOND_SCHEMA: dict[str, frozenset[str]] = {
     "PATCH /webhooks/{webhook_id}": frozenset({"url"}),
     "POST /zapier/hooks": frozenset({"target_url"}),
     "POST /projects/{project_id}/pack/items": frozenset({"sectionId"}),
+    # A logo's bytes must decode (base64) to a PNG or JPEG of its contentType, within the limits.
+    "PUT /branding": frozenset({"logo.data", "logo.contentType"}),
     "PUT /projects/{project_id}/pack": frozenset(
         {"credentials[*].id", "sections[*].id", "sections[*].items[*].id"}
     ),

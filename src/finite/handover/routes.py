@@ -8,6 +8,8 @@ from litestar.di import Provide
 
 from finite.handover.accounts import endpoints as accounts
 from finite.handover.auth import handover_principal, scope_guard
+from finite.handover.branding import assets as branding_assets
+from finite.handover.branding import endpoints as branding
 from finite.handover.client_page import certificates, signing
 from finite.handover.client_page import endpoints as client_page
 from finite.handover.clients import endpoints as clients
@@ -30,6 +32,7 @@ HANDOVER_ROUTER = Router(
         templates.router,
         zapier_actions.router,
         webhooks.router,
+        branding.router,
         zapier_triggers.triggers_router,
         zapier_triggers.hooks_router,
     ],
@@ -37,7 +40,14 @@ HANDOVER_ROUTER = Router(
     guards=[scope_guard],
 )
 
-# The client page (/p/{token}): no key, the link's token is the way in.
+# The client page (/p/{token}): no key, the link's token is the way in; the branding's public
+# files (/branding/…), named by their content.
 CLIENT_PAGE_ROUTER = Router(
-    "/", route_handlers=[client_page.router, signing.router, certificates.router]
+    "/",
+    route_handlers=[
+        client_page.router,
+        signing.router,
+        certificates.router,
+        branding_assets.router,
+    ],
 )

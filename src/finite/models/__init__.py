@@ -9,6 +9,7 @@ from finite.models.base import Base
 from finite.models.crm import CustomField, LineItem, RecordCounter
 from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
 from finite.models.handover import (
+    HandoverBranding,
     HandoverClient,
     HandoverPack,
     HandoverProject,
@@ -31,6 +32,7 @@ __all__ = [
     "Base",
     "CustomField",
     "Event",
+    "HandoverBranding",
     "HandoverClient",
     "HandoverPack",
     "HandoverProject",

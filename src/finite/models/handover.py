@@ -268,3 +268,27 @@ class Signoff(Base):
     consent_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # SHA-256 of the canonical evidence record (handover/signoffs/canonical.py).
     certificate_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class HandoverBranding(Base):
+    """An organization's look on what its clients see (Pro and Agency): the name shown, the
+    accent colour (`#rrggbb`, lower-case) and a PNG or JPEG logo, checked when stored
+    (handover/branding/logo.py). The logo is served by its SHA-256 (/branding/logos/{sha256}),
+    so its address changes with it and may be cached for ever."""
+
+    __tablename__ = "handover_branding"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+        Index("ix_handover_branding_logo", "logo_sha256"),
+    )
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    accent_color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    logo_content_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    logo_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    logo_size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # bytes
+    logo_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    logo_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -28,6 +28,7 @@ class HandoverPlan:
     requests_per_minute: int
     webhook_endpoints: int
     active_packs: int | None  # None: unlimited
+    branding: bool  # the organization's name, logo and accent on what its clients see
 
 
 CRM_PLANS: dict[str, CrmPlan] = {
@@ -47,9 +48,9 @@ CRM_FALLBACK_PLAN = "free"  # "Free / expired trial"
 HANDOVER_PLANS: dict[str, HandoverPlan] = {
     plan.name: plan
     for plan in (
-        HandoverPlan("free", "Free", "none", 60, 0, 3),
-        HandoverPlan("pro", "Pro", "zapier", 120, 0, None),
-        HandoverPlan("agency", "Agency", "full", 600, 25, None),
+        HandoverPlan("free", "Free", "none", 60, 0, 3, branding=False),
+        HandoverPlan("pro", "Pro", "zapier", 120, 0, None, branding=True),
+        HandoverPlan("agency", "Agency", "full", 600, 25, None, branding=True),
     )
 }
 HANDOVER_FALLBACK_PLAN = "free"

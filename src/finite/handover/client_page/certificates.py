@@ -4,6 +4,8 @@ shows no contact data (the signer's email, IP address and user agent stay on the
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Response, Router, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
@@ -28,7 +30,9 @@ from finite.platform.state import platform_of
 _NOT_SIGNED = ("Not signed off yet", "The certificate exists once the handover is signed off.")
 
 
-async def _certificate(request: AnyRequest, token: str) -> Certificate | Response[str]:
+async def _certificate(
+    request: AnyRequest, token: str, *, with_logo: bool = False
+) -> Certificate | Response[str]:
     platform = platform_of(request)
     try:
         async with platform.db.read() as session:
@@ -43,7 +47,9 @@ async def _certificate(request: AnyRequest, token: str) -> Certificate | Respons
             row = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
             if row is None:
                 return _message(404, *_NOT_SIGNED, {})
-            return await certificate_of(session, row, public_base_url(platform.settings))
+            return await certificate_of(
+                session, row, public_base_url(platform.settings), with_logo=with_logo
+            )
     except Refused as refused:
         return _refused_page(refused)
 
@@ -57,6 +63,7 @@ async def certificate_page(request: AnyRequest, token: FromPath[str]) -> Respons
     page = pages.render(
         "certificate.html",
         certificate=found,
+        brand=found.brand,
         lines=evidence_lines(found),
         pdf_url=f"/p/{token}/certificate.pdf",
     )
@@ -69,7 +76,7 @@ async def certificate_page(request: AnyRequest, token: FromPath[str]) -> Respons
 )
 async def certificate_document(request: AnyRequest, token: FromPath[str]) -> Response[bytes]:
     """The completion certificate as a PDF."""
-    found = await _certificate(request, token)
+    found = await _certificate(request, token, with_logo=True)
     if isinstance(found, Response):
         return Response(
             found.content.encode() if isinstance(found.content, str) else b"",
@@ -78,7 +85,7 @@ async def certificate_document(request: AnyRequest, token: FromPath[str]) -> Res
             headers=PAGE_HEADERS,
         )
     return Response(
-        certificate_pdf(found),
+        await asyncio.to_thread(certificate_pdf, found),
         media_type="application/pdf",
         headers={
             **PAGE_HEADERS,
@@ -100,7 +107,12 @@ async def verify_certificate(request: AnyRequest, digest: FromPath[str]) -> Resp
             "No certificate has this hash: check that it is complete.",
             {},
         )
-    page = pages.render("verify.html", verified=verified, certificate=verified.certificate)
+    page = pages.render(
+        "verify.html",
+        verified=verified,
+        certificate=verified.certificate,
+        brand=verified.certificate.brand,
+    )
     return _html(page)
 
 

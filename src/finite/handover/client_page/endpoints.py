@@ -18,13 +18,13 @@ from litestar.params import FromPath
 
 from finite.config import public_base_url
 from finite.core.ratelimit.limiter import RateDecision
+from finite.handover.branding.brand import brand_of
 from finite.handover.client_page import pages, visits
 from finite.handover.client_page.access import Opened, Refused, open_link
 from finite.handover.client_page.headers import ASSET_HEADERS, PAGE_HEADERS
 from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.packs import pack_password
 from finite.kit.clock import utcnow
-from finite.models import Organization
 from finite.platform.errors import keep_out_of_logs
 from finite.platform.http import AnyRequest
 from finite.platform.state import Platform, platform_of
@@ -122,19 +122,20 @@ async def client_page(request: AnyRequest, token: FromPath[str]) -> Response[str
         )
     except Refused as refused:
         return _refused_page(refused)
-    opened, agency = visit.opened, visit.agency
+    opened, brand = visit.opened, visit.brand
     if visit.pack is None:
         return _html(
             pages.render(
                 "password.html",
-                agency=agency,
+                agency=brand.name,
+                brand=brand,
                 project=opened.project.name,
                 token=token,
                 wrong=False,
             )
         )
     page = pages.PackPage(
-        agency=agency,
+        brand=brand,
         project=opened.project.name,
         token=token,
         pack=visit.pack,
@@ -154,7 +155,7 @@ async def enter_password(request: AnyRequest, token: FromPath[str]) -> Response[
     try:
         async with platform.db.read() as session:
             opened = await open_link(session, token, utcnow())
-            organization = await session.get(Organization, opened.link.org_id)
+            brand = await brand_of(session, opened.link.org_id, utcnow())
     except Refused as refused:
         return _refused_page(refused)
     stored = opened.pack.password_hash
@@ -173,7 +174,8 @@ async def enter_password(request: AnyRequest, token: FromPath[str]) -> Response[
     if not given or not await pack_password.password_matches(stored, given):
         page = pages.render(
             "password.html",
-            agency=organization.name if organization else "",
+            agency=brand.name,
+            brand=brand,
             project=opened.project.name,
             token=token,
             wrong=True,

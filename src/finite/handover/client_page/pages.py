@@ -8,7 +8,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from finite.handover.branding.brand import Brand
 from finite.handover.packs.schemas import PackOut
+from finite.handover.packs.support_terms import support_duration
 
 
 @cache
@@ -27,7 +29,7 @@ def render(name: str, **context: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PackPage:
-    agency: str
+    brand: Brand
     project: str
     token: str
     pack: PackOut
@@ -38,7 +40,8 @@ class PackPage:
 def pack_page(page: PackPage) -> str:
     return render(
         "pack.html",
-        agency=page.agency,
+        agency=page.brand.name,
+        brand=page.brand,
         project=page.project,
         token=page.token,
         pack=page.pack,
@@ -46,10 +49,3 @@ def pack_page(page: PackPage) -> str:
         credentials_locked=page.credentials_locked,
         signed_off=page.signed_off,
     )
-
-
-def support_duration(days: int | None) -> str | None:
-    """In days, as the pack states it: 30 days is not "a month"."""
-    if days is None:
-        return None
-    return "1 day" if days == 1 else f"{days} days"

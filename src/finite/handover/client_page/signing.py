@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.config import public_base_url
+from finite.handover.branding.brand import Brand, brand_of
 from finite.handover.client_page import pages, signoff_form, visits
 from finite.handover.client_page.access import Opened, Refused, open_link
 from finite.handover.client_page.consent import CONSENT_TEXT, CONSENT_VERSION
@@ -25,29 +26,34 @@ from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.signoffs import repository as signoffs
 from finite.kit.clock import iso_millis, utcnow
 from finite.kit.errors import AppError
-from finite.models import Organization, Signoff
+from finite.models import Signoff
 from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
 
 MAX_FORM_BYTES = 16_384
 
 
-async def _agency(session: AsyncSession, opened: Opened) -> str:
-    organization = await session.get(Organization, opened.link.org_id)
-    return organization.name if organization else ""
+async def _agency(session: AsyncSession, opened: Opened) -> Brand:
+    return await brand_of(session, opened.link.org_id, utcnow())
 
 
-def _password_page(agency: str, opened: Opened, token: str) -> Response[str]:
+def _password_page(agency: Brand, opened: Opened, token: str) -> Response[str]:
     page = pages.render(
-        "password.html", agency=agency, project=opened.project.name, token=token, wrong=False
+        "password.html",
+        agency=agency.name,
+        brand=agency,
+        project=opened.project.name,
+        token=token,
+        wrong=False,
     )
     return _html(page, 401)
 
 
-def _signed_page(agency: str, opened: Opened, token: str, row: Signoff) -> Response[str]:
+def _signed_page(agency: Brand, opened: Opened, token: str, row: Signoff) -> Response[str]:
     page = pages.render(
         "signed.html",
-        agency=agency,
+        agency=agency.name,
+        brand=agency,
         project=opened.project.name,
         token=token,
         signer=row.signer_name,
@@ -57,11 +63,12 @@ def _signed_page(agency: str, opened: Opened, token: str, row: Signoff) -> Respo
 
 
 def _form_page(
-    secret: str, agency: str, opened: Opened, token: str, status: int = 200, **filled: Any
+    secret: str, agency: Brand, opened: Opened, token: str, status: int = 200, **filled: Any
 ) -> Response[str]:
     page = pages.render(
         "sign_off.html",
-        agency=agency,
+        agency=agency.name,
+        brand=agency,
         project=opened.project.name,
         token=token,
         form_token=signoff_form.form_token(secret, opened.link.id),

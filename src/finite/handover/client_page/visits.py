@@ -14,6 +14,7 @@ from datetime import datetime
 
 from litestar.types import Scope
 
+from finite.handover.branding.brand import Brand, brand_of
 from finite.handover.client_page.access import Opened, open_link
 from finite.handover.client_page.audit import client_entry
 from finite.handover.client_page.views import count_view
@@ -26,7 +27,7 @@ from finite.handover.signoffs.service import SignoffInput, record_signoff
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.secretbox import SecretBox
-from finite.models import Organization, PackCredential, PackLink, Signoff
+from finite.models import PackCredential, PackLink, Signoff
 
 PAGE_PATH = "/p/{token}"  # what audit rows name: never the token itself
 REVEAL_PATH = "/p/{token}/credentials/{credential_id}/reveal"
@@ -36,7 +37,7 @@ SIGN_OFF_PATH = "/p/{token}/sign-off"
 @dataclass(frozen=True, slots=True)
 class Visit:
     opened: Opened
-    agency: str
+    brand: Brand
     pack: PackOut | None  # None: not admitted (the pack password's form is shown)
 
 
@@ -49,10 +50,9 @@ async def view_page(
     callers; bench/client_page.py)."""
     async with db.read() as session:
         opened = await open_link(session, token, now)
-        organization = await session.get(Organization, opened.link.org_id)
-        agency = organization.name if organization else ""
+        brand = await brand_of(session, opened.link.org_id, now)
         if not admitted(opened):
-            return Visit(opened, agency, None)
+            return Visit(opened, brand, None)
         pack = await pack_out(session, opened.project, opened.pack, with_sends=False)
     async with db.transaction() as session:
         if await count_view(session, opened.link, now):
@@ -66,7 +66,7 @@ async def view_page(
                     {"linkId": opened.link.id, "projectId": opened.project.id},
                 )
             )
-    return Visit(opened, agency, pack)
+    return Visit(opened, brand, pack)
 
 
 async def reveal_password(

@@ -1,16 +1,19 @@
 """Handover surface: /projects/{id}/pack — read it (credentials masked), replace it whole, or
-add, change and remove one credential or item."""
+add, change and remove one credential or item; /projects/{id}/pack.pdf exports it."""
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Response, Router, delete, get, patch, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
 from finite.handover.envelope import Envelope, encode_ok, ok
 from finite.handover.http import answered, created
-from finite.handover.packs import access, replace, send, service
+from finite.handover.packs import access, pack_pdf, replace, send, service
 from finite.handover.packs.schemas import (
     CredentialIn,
     CredentialOut,
@@ -32,9 +35,9 @@ from finite.platform.state import platform_of
 from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
 MODULE = "packs"
-PACK = "/"  # the router is at /projects/{project_id}/pack
-CREDENTIAL = "/credentials/{credential_id:str}"
-ITEM = "/items/{item_id:str}"
+PACK = "/pack"  # the router is at /projects/{project_id}
+CREDENTIAL = "/pack/credentials/{credential_id:str}"
+ITEM = "/pack/items/{item_id:str}"
 
 
 @get(PACK, opt={"scope": "read"})
@@ -63,7 +66,7 @@ async def replace_pack(
 
 
 @post(
-    "/credentials",
+    "/pack/credentials",
     status_code=201,
     responses=created(CredentialOut, "The new credential, its password masked."),
     opt={"scope": "write"},
@@ -121,7 +124,7 @@ async def delete_credential(
 
 
 @post(
-    "/items",
+    "/pack/items",
     status_code=201,
     responses=created(ItemOut, "The new item."),
     opt={"scope": "write"},
@@ -169,7 +172,7 @@ async def delete_item(
 
 
 @post(
-    "/send",
+    "/pack/send",
     status_code=200,
     responses=answered(SentOut, "This sending: one entry per recipient, its mail queued."),
     opt={"scope": "write"},
@@ -194,7 +197,7 @@ async def send_pack(
     return await commit_idempotent(request, principal, 200, work, encode_ok)
 
 
-@patch("/access", opt={"scope": "write"})
+@patch("/pack/access", opt={"scope": "write"})
 async def update_access(
     request: AnyRequest,
     principal: PrincipalDep,
@@ -211,10 +214,38 @@ async def update_access(
     return ok(request, await commit_change(request, 200, work))
 
 
+@get(
+    "/pack.pdf",
+    opt={"scope": "read"},
+    responses={
+        200: ResponseSpec(
+            None,
+            description="The pack as a PDF, under the organization's branding; credential "
+            "passwords are never in it.",
+            media_type="application/pdf",
+        )
+    },
+)
+async def export_pack(
+    request: AnyRequest, principal: PrincipalDep, project_id: FromPath[str]
+) -> Response[bytes]:
+    """The handover pack as a PDF: project, client, scope, credentials (passwords masked),
+    training, documents, links and the support terms."""
+    set_subject(request.scope, MODULE, action="export")
+    async with platform_of(request).db.read() as session:
+        export = await pack_pdf.pack_export(session, principal.org_id, project_id, utcnow())
+    return Response(
+        await asyncio.to_thread(pack_pdf.pack_pdf, export),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="handover-pack.pdf"'},
+    )
+
+
 router = Router(
-    "/projects/{project_id:str}/pack",
+    "/projects/{project_id:str}",
     route_handlers=[
         get_pack,
+        export_pack,
         send_pack,
         update_access,
         replace_pack,

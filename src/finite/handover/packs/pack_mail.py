@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import formataddr, parseaddr
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from finite.handover.branding.accent import DEFAULT_ACCENT
 from finite.kit.mail.message import Mail
-
-DEFAULT_ACCENT = "#2563eb"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,11 @@ class PackMail:
     link: str
     expires_at: datetime
     message: str | None = None
-    accent: str = DEFAULT_ACCENT
+    accent: str = DEFAULT_ACCENT  # `#rrggbb` only (branding/accent.py): it goes into styles
+    on_accent: str = "#ffffff"
+    logo_url: str | None = None
+    logo_size: tuple[int, int] = (0, 0)  # pixels to show it at (width, height)
+    branded: bool = False  # the agency's own name on the From line and the subject
 
 
 @cache
@@ -47,13 +51,26 @@ def pack_sent_mail(values: PackMail) -> Mail:
         "message": (values.message or "").strip(),
         "expires": values.expires_at.strftime("%d %B %Y, %H:%M"),
         "accent": values.accent,
+        "on_accent": values.on_accent,
+        "logo_url": values.logo_url,
+        "logo_width": values.logo_size[0],
+        "logo_height": values.logo_size[1],
     }
+    subject = f"Your handover pack for {values.project}"
+    if values.branded:
+        subject += f" from {values.agency}"
     templates = _templates()
     return Mail(
-        sender=values.sender,
+        sender=branded_sender(values.sender, values.agency) if values.branded else values.sender,
         to=(values.to,),
         # One line, whatever the project name holds: a header cannot carry a line break.
-        subject=" ".join(f"Your handover pack for {values.project}".split()),
+        subject=" ".join(subject.split()),
         text=templates.get_template("pack_sent.txt").render(context),
         html=templates.get_template("pack_sent.html").render(context),
     )
+
+
+def branded_sender(sender: str, name: str) -> str:
+    """FINITE_MAIL_FROM's address under the agency's name (quoted or encoded as needed)."""
+    _, address = parseaddr(sender)
+    return formataddr((" ".join(name.split()), address or sender))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finite.config import public_base_url
 from finite.core.mail.outbox import queue_mail
 from finite.handover import inputs, project_status
+from finite.handover.branding.brand import Brand, brand_of
 from finite.handover.events import moment, prepare_handover_events, record_handover_event
 from finite.handover.packs import history, lookup
 from finite.handover.packs.links import new_token, token_hash
@@ -23,7 +24,7 @@ from finite.kit.errors import Problems
 from finite.kit.ids import new_id
 from finite.kit.secretbox import SecretBox
 from finite.kit.validate import normalize_email
-from finite.models import HandoverClient, Organization, PackLink, PackSend
+from finite.models import HandoverClient, PackLink, PackSend
 from finite.platform.state import Platform
 from finite.platform.unit_of_work import Changed
 
@@ -54,9 +55,8 @@ async def send_pack(
     await prepare_handover_events(session, org_id)
     project, pack = await lookup.editable(session, org_id, project_id)
     client = await session.get(HandoverClient, (org_id, project.client_id))
-    organization = await session.get(Organization, org_id)
+    brand = await brand_of(session, org_id, now)
     assert client is not None  # foreign keys
-    assert organization is not None
     problems = Problems()
     recipients = _recipients(problems, data, client.email)
     message = problems.clean(inputs.text, "personalMessage", data.personal_message or "") or None
@@ -108,13 +108,18 @@ async def send_pack(
             mail=pack_sent_mail(
                 PackMail(
                     sender=mailer.sender,
-                    agency=organization.name,
+                    agency=brand.name,
                     project=project.name,
                     client_name=client.name if recipient == client.email else recipient,
                     to=recipient,
                     link=f"{mailer.public_url}{CLIENT_PAGE}{token}",
                     expires_at=expires_at,
                     message=message,
+                    accent=brand.accent,
+                    on_accent=brand.on_accent,
+                    logo_url=brand.logo_url(mailer.public_url),
+                    logo_size=_shown_size(brand),
+                    branded=brand.branded,
                 )
             ),
             now=now,
@@ -144,6 +149,13 @@ async def send_pack(
     if project.status != before:
         diff["status"] = {"before": before, "after": project.status}
     return Changed(SentOut(project_id=project.id, status=project.status, sends=sends), diff)
+
+
+def _shown_size(brand: Brand) -> tuple[int, int]:
+    """The logo's size in the mail, in pixels: within 240 by 48, as mail clients that ignore
+    CSS limits (Outlook) need it in the tag."""
+    width, height = brand.logo_fit(240, 48)
+    return max(1, round(width)), max(1, round(height))
 
 
 def _recipients(problems: Problems, data: SendIn, client_email: str) -> list[str]:

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.handover.branding.brand import Brand, brand_of, logo_of
 from finite.handover.packs.assemble import pack_out
+from finite.handover.pdf import document
 from finite.handover.signoffs.canonical import certificate_hash, pack_snapshot, sha256_hex
-from finite.kit.clock import iso_millis
-from finite.models import HandoverPack, HandoverProject, Organization, Signoff
+from finite.kit.clock import iso_millis, utcnow
+from finite.models import HandoverPack, HandoverProject, Signoff
 
 CERTIFICATE_HASH_LENGTH = 64
 
@@ -33,20 +34,25 @@ class Certificate:
     consent_sha256: str
     pack_sha256: str
     verify_url: str
+    brand: Brand  # the agency as its clients see it now (not part of the evidence)
+    logo: bytes | None = None  # the brand's logo, read for the PDF only
 
 
 def verify_url(base_url: str, certificate_sha256: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{certificate_sha256}"
 
 
-async def certificate_of(session: AsyncSession, row: Signoff, base_url: str) -> Certificate:
+async def certificate_of(
+    session: AsyncSession, row: Signoff, base_url: str, *, with_logo: bool = False
+) -> Certificate:
+    """`with_logo` reads the logo's bytes too (for the PDF)."""
     project = await session.get(HandoverProject, (row.org_id, row.project_id))
-    organization = await session.get(Organization, row.org_id)
+    brand = await brand_of(session, row.org_id, utcnow())
     digest = row.certificate_sha256 or certificate_hash(row)
     return Certificate(
         hash=digest,
         project=project.name if project else "",
-        agency=organization.name if organization else "",
+        agency=brand.name,
         signer_name=row.signer_name,
         signer_email=row.signer_email,
         signed_at=iso_millis(row.signed_at),
@@ -56,6 +62,8 @@ async def certificate_of(session: AsyncSession, row: Signoff, base_url: str) -> 
         consent_sha256=row.consent_sha256,
         pack_sha256=row.pack_sha256,
         verify_url=verify_url(base_url, digest),
+        brand=brand,
+        logo=await logo_of(session, brand) if with_logo else None,
     )
 
 
@@ -90,45 +98,28 @@ async def verify(session: AsyncSession, digest: str, base_url: str) -> Verified 
     )
 
 
-def _latin1(text: str) -> str:
-    # The PDF's core font covers Latin-1; the HTML certificate shows every character.
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def certificate_pdf(certificate: Certificate) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(f"Completion certificate - {certificate.project}"))
-    pdf.set_creator("Finite")
+    brand = certificate.brand
     # Dated by the sign-off: the same certificate is the same bytes (its /ID hashes them).
-    pdf.set_creation_date(datetime.fromisoformat(certificate.signed_at))
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.multi_cell(0, 10, "Completion certificate", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(
-        0,
-        6,
-        _latin1(f"{certificate.agency} - {certificate.project}"),
-        new_x="LMARGIN",
-        new_y="NEXT",
+    pdf = document.new_document(
+        f"Completion certificate - {certificate.project}",
+        datetime.fromisoformat(certificate.signed_at),
     )
+    document.brand_header(pdf, brand, certificate.logo)
+    document.title(pdf, "Completion certificate")
+    document.paragraph(pdf, f"{certificate.agency} - {certificate.project}", size=11)
     pdf.ln(4)
     for label, value in evidence_lines(certificate):
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 6, _latin1(label), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Courier" if "SHA-256" in label else "Helvetica", "", 10)
-        pdf.multi_cell(0, 6, _latin1(value or "-"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(
-        0,
-        5,
+        document.field(pdf, label, value, mono="SHA-256" in label)
+    pdf.ln(3)
+    document.paragraph(
+        pdf,
         "Anyone can check this certificate at the verification address above: it confirms the "
         "record and whether the pack still matches what was signed.",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        size=9,
+        muted=True,
     )
-    return bytes(pdf.output())
+    return document.rendered(pdf)
 
 
 def evidence_lines(certificate: Certificate) -> list[tuple[str, str | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from litestar import Response, Router, get
@@ -54,9 +55,11 @@ async def get_signoff_certificate(
     platform = platform_of(request)
     async with platform.db.read() as session:
         row = await service.signoff_of_project(session, principal.org_id, project_id)
-        certificate = await certificate_of(session, row, public_base_url(platform.settings))
+        certificate = await certificate_of(
+            session, row, public_base_url(platform.settings), with_logo=True
+        )
     return Response(
-        certificate_pdf(certificate),
+        await asyncio.to_thread(certificate_pdf, certificate),
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="completion-certificate.pdf"'},
     )

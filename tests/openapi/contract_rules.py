@@ -12,6 +12,7 @@ describe, is a failure. The rules below are stated in the documents' description
   the field: the resource of the path itself exists);
 - a project's sign-off exists once its client has signed off (404 until then);
 - a custom field's `options`, `module` and `max_length` depend on its `type`;
+- a request body is 1 MiB at most (413 PAYLOAD_TOO_LARGE, whatever its schema allows);
 - a record's fields are its module's (the `{module}` path parameter picks the schema: the
   `LeadsRecord`, `DealsRecord`, … components), so a record body refused for one of its fields is
   that module's rule.
@@ -98,6 +99,8 @@ def accepted(code: str, operation: str, status: int, body: bytes) -> bool:
     """Whether a schemathesis failure is one of the rules above, not a contract break."""
     if code == SCHEMA_VALID_REJECTED and status == 422 and error_code(body) == KEY_REUSED:
         return True  # schemathesis sent an Idempotency-Key again with another request
+    if code == SCHEMA_VALID_REJECTED and status == 413:
+        return error_code(body) == "PAYLOAD_TOO_LARGE"
     details = error_details(body)
     fields = {str(detail.get("field")) for detail in details}
     if code == SCHEMA_VALID_REJECTED and status == 400 and fields:

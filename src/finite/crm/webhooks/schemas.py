@@ -10,6 +10,7 @@ import msgspec
 from finite.core.webhooks.service import DeliveryWithAttempts
 from finite.crm.module_names import CRM_MODULES
 from finite.crm.schemas import LimitsOut
+from finite.kit.validate import TEXT_PATTERN
 from finite.models.webhooks import WebhookAttempt, WebhookEndpoint
 
 CRM_EVENTS = ("create", "update", "delete")
@@ -44,7 +45,10 @@ Url = Annotated[
         extra_json_schema={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+"},
     ),
 ]
-Description = Annotated[str, msgspec.Meta(max_length=500)]
+# core/webhooks/service.check_description's rule, stated for generated clients.
+Description = Annotated[
+    str, msgspec.Meta(max_length=500, extra_json_schema={"pattern": TEXT_PATTERN})
+]
 Modules = Annotated[list[str] | str, _choices(CRM_MODULES, "module")]
 Events = Annotated[list[str] | str, _choices(CRM_EVENTS, "event")]
 

@@ -10,6 +10,7 @@ import msgspec
 from finite.core.webhooks.service import DeliveryWithAttempts
 from finite.handover.events import HANDOVER_EVENTS
 from finite.handover.schemas import Camel
+from finite.kit.validate import TEXT_PATTERN
 from finite.models.webhooks import WebhookAttempt, WebhookEndpoint
 
 Url = Annotated[
@@ -21,7 +22,10 @@ Url = Annotated[
         extra_json_schema={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+"},
     ),
 ]
-Description = Annotated[str, msgspec.Meta(max_length=500)]
+# core/webhooks/service.check_description's rule, stated for generated clients.
+Description = Annotated[
+    str, msgspec.Meta(max_length=500, extra_json_schema={"pattern": TEXT_PATTERN})
+]
 Events = Annotated[
     list[str] | str,
     msgspec.Meta(

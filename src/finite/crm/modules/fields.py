@@ -23,6 +23,7 @@ class Field:
     max_length: int | None = None
     searchable: bool = False
     computed: bool = False  # set by the server (e.g. line-item totals); never accepted as input
+    upsert_key: bool = False  # batch writes may match records on it (crm/records/batch.py)
     kind: FieldKind = dataclass_field(init=False, repr=False, compare=False)  # what `type` names
 
     def __post_init__(self) -> None:

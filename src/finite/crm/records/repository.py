@@ -44,8 +44,58 @@ async def next_record_id(session: AsyncSession, org_id: str, module: str) -> int
     return int((await session.execute(statement)).scalar_one())
 
 
+async def next_record_ids(session: AsyncSession, org_id: str, module: str, count: int) -> range:
+    """`count` ids at once (a batch write), counted as next_record_id counts one."""
+    statement = (
+        engine_of(session)
+        .upsert(RecordCounter)
+        .values(org_id=org_id, module=module, last_id=count, record_count=count)
+        .on_conflict_do_update(
+            index_elements=["org_id", "module"],
+            set_={
+                "last_id": RecordCounter.last_id + count,
+                "record_count": RecordCounter.record_count + count,
+            },
+        )
+        .returning(RecordCounter.last_id)
+    )
+    last = int((await session.execute(statement)).scalar_one())
+    return range(last - count + 1, last + 1)
+
+
 async def insert_record(session: AsyncSession, module: str, values: Mapping[str, Any]) -> None:
     await session.execute(insert(table(module)).values(**values))
+
+
+async def insert_records(
+    session: AsyncSession, module: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Many records in one statement; every row names the same columns."""
+    await session.execute(insert(table(module)), list(rows))
+
+
+async def get_records(
+    session: AsyncSession, org_id: str, module: str, record_ids: Iterable[int]
+) -> dict[int, RowMapping]:
+    source = table(module)
+    query = select(source).where(source.c.org_id == org_id, source.c.id.in_(list(record_ids)))
+    return {row["id"]: row for row in (await session.execute(query)).mappings()}
+
+
+async def ids_by_value(
+    session: AsyncSession, org_id: str, module: str, key: str, values: Iterable[Any]
+) -> dict[Any, list[int]]:
+    """The ids of the records whose `key` holds each of `values` (stored forms)."""
+    source = table(module)
+    query = (
+        select(source.c[key], source.c.id)
+        .where(source.c.org_id == org_id, source.c[key].in_(list(values)))
+        .order_by(source.c.id)
+    )
+    found: dict[Any, list[int]] = {}
+    for value, record_id in (await session.execute(query)).all():
+        found.setdefault(value, []).append(record_id)
+    return found
 
 
 async def get_record(

@@ -156,7 +156,8 @@ async def apply_batch(
             targeted.add(target)
             updates.append((item, target))
     prepared = await _prepare_creates(session, org_id, schema, creates, run)
-    for item, record_id in updates:
+    # In id order: two batches changing the same records lock them in one order, no deadlock.
+    for item, record_id in sorted(updates, key=lambda update: update[1]):
         try:  # refused before it writes anything (service.update_record)
             changed = await service.update_record(
                 session, principal, schema, record_id, item.data, None

@@ -165,6 +165,10 @@ class ModuleDescription(msgspec.Struct):
     singular: str
     line_items: bool
     searchable: list[str]
+    upsert_keys: Annotated[
+        list[str],
+        msgspec.Meta(description="Fields a batch write may upsert on (`upsert_on`)."),
+    ]
     permissions: Annotated[
         list[str], msgspec.Meta(description="What the caller's role may do in this module.")
     ]

@@ -111,3 +111,8 @@ class Module:
     @property
     def searchable(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields if f.searchable)
+
+    @property
+    def upsert_keys(self) -> tuple[str, ...]:
+        """Fields a batch write may match records on (crm/records/batch.py)."""
+        return tuple(f.key for f in self.fields if f.upsert_key)

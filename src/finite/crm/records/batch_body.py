@@ -20,10 +20,6 @@ from finite.kit.errors import ErrorDetail, validation_error
 MEMBERS = ("records", "upsert_on")
 
 
-def upsert_keys(module: Module) -> list[str]:
-    return [spec.key for spec in module.fields if spec.upsert_key]
-
-
 def batch_items(module: Module, body: dict[str, Any]) -> list[BatchItem]:
     problems = [
         ErrorDetail(key, f"is not a member of a batch body ({', '.join(MEMBERS)})")
@@ -31,8 +27,8 @@ def batch_items(module: Module, body: dict[str, Any]) -> list[BatchItem]:
         if key not in MEMBERS
     ]
     upsert_on = body.get("upsert_on")
-    if upsert_on is not None and upsert_on not in upsert_keys(module):
-        keys = upsert_keys(module)
+    if upsert_on is not None and upsert_on not in module.upsert_keys:
+        keys = module.upsert_keys
         problems.append(
             ErrorDetail(
                 "upsert_on",

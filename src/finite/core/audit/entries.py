@@ -6,11 +6,12 @@ from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.types import Scope
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import Subject, principal_of, subject_of
 from finite.kit.clock import utcnow
+from finite.kit.db import engine_of
 from finite.kit.ids import new_id
 from finite.kit.request_id import request_id_of
 from finite.models.events import AuditEntry
@@ -81,7 +82,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+_TABLE = cast(Table, AuditEntry.__table__)
+_COLUMNS = tuple(_TABLE.columns.keys())
+
+
 async def insert_audit_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Rows of changes (audit_values), unsealed, inside the change's own transaction: one
-    statement for all of them."""
-    await session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    """Rows of changes (audit_values), unsealed, inside the change's own transaction, at once
+    (COPY on PostgreSQL, as the audit writer inserts)."""
+    complete = [{**dict.fromkeys(_COLUMNS), **row} for row in rows]
+    await engine_of(session).insert_rows(session, _TABLE, _COLUMNS, complete)

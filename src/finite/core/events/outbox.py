@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.kit.clock import utcnow
+from finite.kit.db import engine_of
 from finite.kit.fast_read import fetch_all
 from finite.kit.ids import new_id
 from finite.models.events import Event
 from finite.models.webhooks import WebhookEndpoint
 
+_EVENTS = cast(Table, Event.__table__)
 _ACTIVE_ENDPOINT = (
     select(WebhookEndpoint.id)
     .where(
@@ -106,7 +108,7 @@ async def record_events(
         }
         for event in events
     ]
-    await session.execute(insert(cast(Table, Event.__table__)), rows)
+    await engine_of(session).insert_rows(session, _EVENTS, tuple(rows[0]), rows)
 
 
 async def look_up_endpoints(session: AsyncSession, org_id: str, product: str) -> None:

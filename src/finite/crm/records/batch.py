@@ -300,11 +300,10 @@ async def _create(
         }
         for record_id, (_, changes) in zip(ids, prepared, strict=True)
     ]
-    await repository.insert_records(session, schema.name, rows)
-    stored = await repository.get_records(session, org_id, schema.name, ids)
+    stored = await repository.insert_records(session, schema.name, rows)
     events: list[RecordEvent] = []
-    for record_id, (item, _) in zip(ids, prepared, strict=True):
-        record = snapshot(schema, stored[record_id], None)
+    for record_id, row, (item, _) in zip(ids, stored, prepared, strict=True):
+        record = snapshot(schema, row, None)
         keys = [key for key in record if key not in _NOT_CHANGED]
         events.append(RecordEvent("create", schema.name, record_id, 1, record, keys))
         diff = {key: {"before": None, "after": json_safe(record[key])} for key in keys}

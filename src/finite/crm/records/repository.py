@@ -69,17 +69,13 @@ async def insert_record(session: AsyncSession, module: str, values: Mapping[str,
 
 async def insert_records(
     session: AsyncSession, module: str, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """Many records in one statement; every row names the same columns."""
-    await session.execute(insert(table(module)), list(rows))
-
-
-async def get_records(
-    session: AsyncSession, org_id: str, module: str, record_ids: Iterable[int]
-) -> dict[int, RowMapping]:
-    source = table(module)
-    query = select(source).where(source.c.org_id == org_id, source.c.id.in_(list(record_ids)))
-    return {row["id"]: row for row in (await session.execute(query)).mappings()}
+) -> list[RowMapping]:
+    """Many records (every row naming the same columns) in one statement: SQLAlchemy's
+    "insertmanyvalues" sends them as one multi-row INSERT, whose RETURNING gives back the
+    stored rows in the order sent."""
+    target = table(module)
+    statement = insert(target).returning(*target.columns, sort_by_parameter_order=True)
+    return list((await session.execute(statement, list(rows))).mappings())
 
 
 async def ids_by_value(

@@ -72,11 +72,12 @@ class BatchInput(msgspec.Struct, forbid_unknown_fields=True):
     records: Annotated[list[BatchRecordInput], msgspec.Meta(min_length=1, max_length=100)]
     upsert_on: (
         Annotated[
-            str,
+            str | None,
             msgspec.Meta(
                 description="An upsert key of the module (`email` on leads, contacts, accounts "
                 "and vendors; GET /api/modules/{module} lists them): records without `id` "
-                "update the record holding the same value (emails in any case), or are created."
+                "update the record holding the same value (emails in any case), or are created; "
+                "absent or null: no upsert."
             ),
         ]
         | msgspec.UnsetType

@@ -15,6 +15,9 @@ from sqlalchemy import func, select
 
 from finite.app import create_app
 from finite.config import Settings
+from finite.core.auth.authenticate import authenticate
+from finite.crm.fields.service import load_schema
+from finite.crm.records.batch import BatchItem, apply_batch
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.models import AuditEntry, Event
@@ -444,3 +447,21 @@ async def test_system_fields_in_a_batchs_records_are_refused(client: Client, org
     for result, field in zip(results, system + privileged, strict=True):
         assert [d["field"] for d in result["details"]] == [field]
     assert await total(client, org.crm_key, "leads") == 0
+
+
+async def test_apply_batch_takes_chunks_larger_than_a_call(
+    db: Database, peppers: Peppers, org: OrgSetup
+) -> None:
+    """The service is free of HTTP (the CSV import writes its chunks through it): 1,500 creates
+    go in statements PostgreSQL's parameter limit admits, ids in order, one event each."""
+    principal = await authenticate(
+        db, peppers, [(b"authorization", b"Bearer " + org.crm_key.encode())], "crm"
+    )
+    items = [BatchItem(n, {"name": f"Bulk {n}"}) for n in range(1500)]
+    async with db.transaction() as session:
+        schema = await load_schema(session, org.org_id, "leads")
+        outcome = await apply_batch(session, principal, schema, items, partial=False)
+    assert outcome.created == 1500
+    assert [item.record["id"] for item in outcome.items if item.record] == list(range(1, 1501))
+    assert len(outcome.audited) == 1500
+    assert len(await events(db, org.org_id)) == 1500

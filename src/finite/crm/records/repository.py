@@ -19,6 +19,7 @@ from finite.kit.fast_read import Source, fetch_all
 from finite.models.crm import CustomField, LineItem, RecordCounter
 
 MAX_REFERRERS_LISTED = 20
+MAX_PARAMETERS = 30_000  # per statement: PostgreSQL takes at most 32,767
 _REFERRING = [name for name, kind in KINDS.items() if kind.refers]  # lookups
 
 
@@ -75,7 +76,12 @@ async def insert_records(
     stored rows in the order sent."""
     target = table(module)
     statement = insert(target).returning(*target.columns, sort_by_parameter_order=True)
-    return list((await session.execute(statement, list(rows))).mappings())
+    per_statement = max(1, MAX_PARAMETERS // len(target.columns))
+    stored: list[RowMapping] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = list(rows[start : start + per_statement])
+        stored += (await session.execute(statement, chunk)).mappings()
+    return stored
 
 
 async def ids_by_value(

@@ -24,13 +24,36 @@ from pathlib import Path
 
 import httpx
 
+TICK = os.sysconf("SC_CLK_TCK")
 ORG = "Batch bench"
+FINITE = (sys.executable, "-m", "finite")
 LEAD = {"name": "Ada Lovelace", "company": "Analytical Engines", "email": "ada@example.com"}
 
 
 def finite(env: dict[str, str], *args: str) -> str:
     command = [sys.executable, "-m", "finite", *args]
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def cpu_seconds(server_group: int) -> tuple[float, float]:
+    """(the server's process group, every postgres process: other users' too) in CPU
+    seconds so far."""
+    server = postgres = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = int(fields[11]) + int(fields[12])  # utime + stime
+        if int(fields[2]) == server_group:
+            server += used
+        elif "postgres" in name:
+            postgres += used
+    return server / TICK, postgres / TICK
 
 
 def wrk(url: str, key: str, body: str, seconds: int, connections: int) -> dict[str, float]:
@@ -84,9 +107,9 @@ def main() -> None:
     key = finite(env, "keys", "create", "--org", org_id, "--product", "crm", "--name", "bench")
     key = key.strip().splitlines()[-1]
 
+    serve = ["serve", "--port", str(args.port), "--workers", str(args.workers), "--no-migrate"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "finite", "serve", "--port", str(args.port)]
-        + ["--workers", str(args.workers), "--no-migrate"],
+        [*FINITE, *serve],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -111,15 +134,22 @@ def main() -> None:
                 time.sleep(0.2)
         engine = "PostgreSQL" if args.database_url else "SQLite"
         print(f"{engine}, finite serve --workers {args.workers}, {args.connections} connections")
-        for name, (url, body, size) in scenarios.items():
+        for url, body, _ in scenarios.values():
             wrk(url, key, body, 2, args.connections)  # warm up
         for round_number in range(1, args.rounds + 1):
             for name, (url, body, size) in scenarios.items():
+                before = cpu_seconds(server.pid)
                 result = wrk(url, key, body, args.seconds, args.connections)
+                after = cpu_seconds(server.pid)
+                calls = result["rps"] * args.seconds
+                used = [a - b for a, b in zip(after, before, strict=True)]
+                per_record = [seconds * 1000 / (calls * size) for seconds in used]
                 print(
                     f"round {round_number}  {name:24} {result['rps'] * size:9,.0f} records/s "
                     f"({result['rps']:7.1f} req/s, p50 {result.get('p50_ms', 0):6.1f} ms, "
-                    f"p99 {result.get('p99_ms', 0):6.1f} ms, non-2xx {result['errors']:.0f})"
+                    f"p99 {result.get('p99_ms', 0):6.1f} ms, non-2xx {result['errors']:.0f}); "
+                    f"CPU per record: server {per_record[0]:.2f} ms"
+                    + (f", postgres {per_record[1]:.2f} ms" if args.database_url else "")
                 )
     finally:
         server.terminate()

@@ -89,6 +89,14 @@ def writes(ids: Mapping[str, str]) -> list[Write]:
             SNAKE + PRIVILEGED,
             "/api/records/leads",
         ),
+        Write(  # system fields inside its records: tests/crm/records/test_batch.py
+            "POST /api/records/{module:str}/batch",
+            "/api/records/leads/batch",
+            {"records": [{"name": "MA lead"}]},
+            "/api/records/leads",
+            SNAKE + PRIVILEGED,
+            "/api/records/leads",
+        ),
         Write(
             "PUT /api/records/{module:str}/{record_id:int}",
             f"/api/records/leads/{ids['record_id']}",

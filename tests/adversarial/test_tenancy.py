@@ -29,6 +29,8 @@ from tests.adversarial.world import Client, Tenant, World
 CREATES_IN_OWN_ORG = {
     "POST /api/keys": "a key of the caller's organization (mass assignment: org_id ignored)",
     "POST /api/records/{module:str}": "a record of the caller's organization (mass assignment)",
+    "POST /api/records/{module:str}/batch": "records of the caller's organization; another "
+    "organization's ids in its body: test_batch.py::test_another_orgs_ids_in_a_batch_are_not_found",
     "POST /api/modules/{module:str}/fields": "a custom field of the caller's organization",
     "POST /api/webhooks": "a webhook of the caller's organization (mass assignment)",
     "PUT /api/roles/{role:str}": "roles are named the same in every organization: "

@@ -15,7 +15,9 @@ describe, is a failure. The rules below are stated in the documents' description
 - a request body is 1 MiB at most (413 PAYLOAD_TOO_LARGE, whatever its schema allows);
 - a record's fields are its module's (the `{module}` path parameter picks the schema: the
   `LeadsRecord`, `DealsRecord`, … components), so a record body refused for one of its fields is
-  that module's rule.
+  that module's rule; a batch's records are refused for the same rules (422 BATCH_REJECTED,
+  each failing record named `records[i].field`), and its `upsert_on` must be one of the
+  module's upsert keys.
 
 Used by tests/openapi/test_schemathesis.py and, for `st run`, by tests/openapi/st_hooks.py.
 """
@@ -43,6 +45,7 @@ BEYOND_SCHEMA: dict[str, frozenset[str]] = {
     "POST /api/modules/{module}/fields": frozenset({"options", "module", "max_length"}),
     "POST /api/records/{module}": frozenset({ANY_FIELD}),
     "PUT /api/records/{module}/{record_id}": frozenset({ANY_FIELD}),
+    "POST /api/records/{module}/batch": frozenset({ANY_FIELD}),
     # Handover (paths below the base URL /api/v1)
     "GET /clients": frozenset({"cursor"}),
     "GET /projects": frozenset({"cursor"}),
@@ -70,6 +73,7 @@ _PROTOCOL = frozenset({"body", "If-Match", "Idempotency-Key", "cursor", "sort", 
 _INDEX = re.compile(r"\[\d+\]")  # credentials[3].id → credentials[*].id
 SCHEMA_VALID_REJECTED = "ST202"
 KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+BATCH_REJECTED = "BATCH_REJECTED"
 CREATED_RESOURCE_NOT_FOUND = "ST302"
 
 
@@ -103,6 +107,8 @@ def accepted(code: str, operation: str, status: int, body: bytes) -> bool:
         return error_code(body) == "PAYLOAD_TOO_LARGE"
     details = error_details(body)
     fields = {str(detail.get("field")) for detail in details}
+    if code == SCHEMA_VALID_REJECTED and status == 422 and error_code(body) == BATCH_REJECTED:
+        return ANY_FIELD in BEYOND_SCHEMA.get(operation, frozenset())  # its records' own rules
     if code == SCHEMA_VALID_REJECTED and status == 400 and fields:
         allowed = BEYOND_SCHEMA.get(operation, frozenset())
         if ANY_FIELD in allowed:

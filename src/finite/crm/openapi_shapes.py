@@ -26,8 +26,8 @@ class ErrorDetail(msgspec.Struct):
 
 class Error(msgspec.Struct):
     """Every CRM failure. `code` is one of UNAUTHORIZED, FORBIDDEN, PLAN_LIMIT, NOT_FOUND,
-    CONFLICT, VERSION_CONFLICT, VALIDATION_ERROR, PAYLOAD_TOO_LARGE, IDEMPOTENCY_KEY_REUSED,
-    RATE_LIMITED, INTERNAL,
+    CONFLICT, VERSION_CONFLICT, VALIDATION_ERROR, BATCH_REJECTED (with each failing record's
+    outcome in `results`), PAYLOAD_TOO_LARGE, IDEMPOTENCY_KEY_REUSED, RATE_LIMITED, INTERNAL,
     UNAVAILABLE (and METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE for malformed calls)."""
 
     error: str
@@ -57,6 +57,52 @@ class RecordInput(msgspec.Struct):
     """The module's fields to set, by key (custom fields included); unknown keys are refused.
     On create the module's title field is required; on update only the fields sent change.
     `owner` may name another member's id."""
+
+
+class BatchRecordInput(msgspec.Struct):
+    """A record's fields, as a single create or update takes them. Without `id`: a new record
+    (with the batch's `upsert_on`: the record holding the same value there, else a new one).
+    With `id`: that record, changed; `version`, when given, must be its current version."""
+
+    id: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | msgspec.UnsetType = msgspec.UNSET
+    version: Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class BatchInput(msgspec.Struct, forbid_unknown_fields=True):
+    records: Annotated[list[BatchRecordInput], msgspec.Meta(min_length=1, max_length=100)]
+    upsert_on: (
+        Annotated[
+            str | None,
+            msgspec.Meta(
+                description="An upsert key of the module (`email` on leads, contacts, accounts "
+                "and vendors; GET /api/modules/{module} lists them): records without `id` "
+                "update the record holding the same value (emails in any case), or are created; "
+                "absent or null: no upsert."
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+
+
+class BatchItemResult(msgspec.Struct):
+    """One record's outcome, at its `index` in `records`: 201 created or 200 updated (`id`,
+    `record`), or a failure's status (400, 404, 409) with `code`, `error` and `details` as a
+    single write's error body has them."""
+
+    index: int
+    status: int
+    id: int | msgspec.UnsetType = msgspec.UNSET
+    record: Record | msgspec.UnsetType = msgspec.UNSET
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    error: str | msgspec.UnsetType = msgspec.UNSET
+    details: list[ErrorDetail] | msgspec.UnsetType = msgspec.UNSET
+
+
+class BatchResult(msgspec.Struct):
+    results: list[BatchItemResult]
+    created: int
+    updated: int
+    failed: int
 
 
 class RecordPage(msgspec.Struct):
@@ -120,6 +166,10 @@ class ModuleDescription(msgspec.Struct):
     singular: str
     line_items: bool
     searchable: list[str]
+    upsert_keys: Annotated[
+        list[str],
+        msgspec.Meta(description="Fields a batch write may upsert on (`upsert_on`)."),
+    ]
     permissions: Annotated[
         list[str], msgspec.Meta(description="What the caller's role may do in this module.")
     ]
@@ -263,6 +313,12 @@ LIST_PARAMS: tuple[Param, ...] = (
         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     ),
     _CURSOR,
+)
+PARTIAL = query(
+    "partial",
+    "`true`: write the records that can be, and answer each failure in its place; "
+    "default `false`: one failing record refuses the whole batch (422 BATCH_REJECTED).",
+    {"type": "boolean"},
 )
 FILTER_NOTE = (
     "Filter on any field with `?field=value` or `?field[op]=value`, op one of eq, ne, in, gt, "

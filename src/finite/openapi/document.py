@@ -374,7 +374,9 @@ ERRORS: dict[int, tuple[str, str]] = {
     ),
     422: (
         "IdempotencyKeyReused",
-        "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was already used for a different request.",
+        "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was already used for a different request. "
+        "BATCH_REJECTED (batch writes): some records of the batch cannot be written, so none "
+        "was; `results` holds each failing record's outcome.",
     ),
     429: (
         "RateLimited",

@@ -20,8 +20,8 @@ from litestar import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.audit.context import mark_written, set_subject, subject_of
-from finite.core.audit.entries import audit_entry
+from finite.core.audit.context import Subject, mark_written, set_subject, subject_of
+from finite.core.audit.entries import audit_entry, audit_values, insert_audit_rows
 from finite.core.auth.principal import Principal
 from finite.core.idempotency import store
 from finite.kit.derived_keys import Peppers
@@ -33,12 +33,26 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class Audited:
+    """One record of a call that changes several (a batch): it gets the audit row a single
+    write of it would have (its module, id, action, status and field diff)."""
+
+    module: str
+    record_id: int
+    action: str
+    status: int
+    diff: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Changed(Generic[T]):
     """What a service changed: the answer's data and the audit diff (field → {"before",
-    "after"}, JSON-safe, never holding a secret)."""
+    "after"}, JSON-safe, never holding a secret). `each`: the records a call changing several
+    changed, one audit row each in place of the call's one (none changed: the call's row)."""
 
     data: T
     diff: dict[str, Any] = field(default_factory=dict)
+    each: tuple[Audited, ...] = ()
 
 
 Work = Callable[[AsyncSession], Awaitable[Changed[T]]]
@@ -58,7 +72,10 @@ async def commit_change(
     platform = platform_of(request)
     async with platform.db.transaction(bulk=bulk) as session:
         changed = await work(session)
-        session.add(audit_entry(request.scope, status, changed.diff or None))
+        if changed.each:
+            await insert_audit_rows(session, [_row_of(request, each) for each in changed.each])
+        else:
+            session.add(audit_entry(request.scope, status, changed.diff or None))
     mark_written(request.scope)
     platform.nudge_worker()
     return changed.data
@@ -78,7 +95,7 @@ async def commit_idempotent(
         key,
         request.method,
         request.url.path,
-        keyed_digest(platform.peppers, await request.body()),
+        keyed_digest(platform.peppers, _query_and_body(request, await request.body())),
     )
     async with platform.db.read() as session:
         replay = await store.find_replay(session, scope)
@@ -93,7 +110,7 @@ async def commit_idempotent(
         changed = await work(session)
         body = encode(request, changed.data)
         await store.complete(session, scope, status, body)
-        return Changed(body, changed.diff)
+        return Changed(body, changed.diff, changed.each)
 
     try:
         body = await commit_change(request, status, claimed)
@@ -104,6 +121,18 @@ async def commit_idempotent(
             raise conflict("A request with this Idempotency-Key is still in progress.") from None
         return _replayed(request, replay)
     return json_response(body, status)
+
+
+def _row_of(request: AnyRequest, each: Audited) -> dict[str, Any]:
+    subject = Subject(each.module, each.record_id, each.action)
+    return audit_values(request.scope, each.status, each.diff or None, subject)
+
+
+def _query_and_body(request: AnyRequest, body: bytes) -> bytes:
+    """What a retry must repeat: the body, and the query when there is one (a batch's
+    `?partial=true` changes what the same body does)."""
+    query = request.url.query
+    return body if not query else query.encode() + b"\n" + body
 
 
 def keyed_digest(peppers: Peppers, body: bytes) -> bytes:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.types import Scope
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.audit.context import principal_of, subject_of
+from finite.core.audit.context import Subject, principal_of, subject_of
 from finite.kit.clock import utcnow
+from finite.kit.db import engine_of
 from finite.kit.ids import new_id
 from finite.kit.request_id import request_id_of
 from finite.models.events import AuditEntry
@@ -23,11 +26,15 @@ def audit_entry(scope: Scope, status: int, changes: dict[str, Any] | None = None
 
 
 def audit_values(
-    scope: Scope, status: int, changes: dict[str, Any] | None = None
+    scope: Scope,
+    status: int,
+    changes: dict[str, Any] | None = None,
+    subject: Subject | None = None,
 ) -> dict[str, Any]:
-    """The row's column values: what the batch writer inserts (no ORM object per request)."""
+    """The row's column values: what the batch writer inserts (no ORM object per request).
+    `subject`: one of the records a call changed, when it changed several (a batch)."""
     principal = principal_of(scope)
-    subject = subject_of(scope)
+    subject = subject or subject_of(scope)
     path = scope.get("path", "")
     return dict(
         org_id=principal.org_id if principal else "",
@@ -73,3 +80,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")[:MAX_USER_AGENT]
     return None
+
+
+_TABLE = cast(Table, AuditEntry.__table__)
+_COLUMNS = tuple(_TABLE.columns.keys())
+
+
+async def insert_audit_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Rows of changes (audit_values), unsealed, inside the change's own transaction, at once
+    (COPY on PostgreSQL, as the audit writer inserts)."""
+    complete = [{**dict.fromkeys(_COLUMNS), **row} for row in rows]
+    await engine_of(session).insert_rows(session, _TABLE, _COLUMNS, complete)

@@ -186,6 +186,7 @@ def describe_module(schema: RecordSchema, principal: Principal) -> dict[str, Any
         "singular": module.singular,
         "line_items": module.line_items,
         "searchable": list(module.searchable),
+        "upsert_keys": list(module.upsert_keys),
         "permissions": [action for action in ACTIONS if principal.may(module.name, action)],
         "fields": [describe_field(f, custom=False) for f in module.fields]
         + [describe_field(f, custom=True) for f in schema.custom],

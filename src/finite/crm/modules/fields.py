@@ -23,6 +23,7 @@ class Field:
     max_length: int | None = None
     searchable: bool = False
     computed: bool = False  # set by the server (e.g. line-item totals); never accepted as input
+    upsert_key: bool = False  # batch writes may match records on it (crm/records/batch.py)
     kind: FieldKind = dataclass_field(init=False, repr=False, compare=False)  # what `type` names
 
     def __post_init__(self) -> None:
@@ -110,3 +111,8 @@ class Module:
     @property
     def searchable(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields if f.searchable)
+
+    @property
+    def upsert_keys(self) -> tuple[str, ...]:
+        """Fields a batch write may match records on (crm/records/batch.py)."""
+        return tuple(f.key for f in self.fields if f.upsert_key)

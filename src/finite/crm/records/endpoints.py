@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Response, Router, delete, get, post, put
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import set_subject
-from finite.crm.auth import AUDIT, PERMISSION, ModuleAction
+from finite.crm.auth import AUDIT, PERMISSION, ModuleAction, require
 from finite.crm.fields.service import load_schema
 from finite.crm.http import encode_answer, etag, if_match_version, json_answer, json_object
+from finite.crm.modules.schema import module_named
 from finite.crm.openapi_shapes import (
     FILTER_NOTE,
     LIST_PARAMS,
+    PARTIAL,
+    BatchInput,
+    BatchResult,
     Record,
     RecordInput,
     RecordPage,
 )
 from finite.crm.records import repository, service
+from finite.crm.records.batch import apply_batch
+from finite.crm.records.batch_body import actions_needed, batch_items
 from finite.crm.records.query.grammar import parse_list_query
 from finite.crm.records.query.stable_plans import has_value_independent_plan
+from finite.kit.errors import invalid_field
 from finite.platform.http import AnyRequest, PrincipalDep
 from finite.platform.openapi_hints import (
     ETAG,
@@ -30,7 +39,7 @@ from finite.platform.openapi_hints import (
     documented,
 )
 from finite.platform.state import platform_of
-from finite.platform.unit_of_work import commit_change, commit_idempotent
+from finite.platform.unit_of_work import Changed, commit_change, commit_idempotent
 
 
 @post(
@@ -59,6 +68,53 @@ async def create_record(
         return changed
 
     return await commit_idempotent(request, principal, 201, work, encode_answer)
+
+
+@post(
+    "/{module:str}/batch",
+    status_code=200,
+    description="Up to 100 records of the module created, updated by id (with versions) or "
+    "upserted on `upsert_on`, in one transaction; one audit row and one event per record "
+    "written. Needs the create permission on the module, and edit too when a record has an "
+    "`id` or the batch upserts. Counts as one request against the rate limit.",
+    responses={
+        200: ResponseSpec(
+            BatchResult, generate_examples=False, description="Each record's outcome."
+        )
+    },
+    opt={
+        **documented(
+            body=BatchInput,
+            params=[PARTIAL, IDEMPOTENCY_KEY],
+            response_headers=[IDEMPOTENT_REPLAYED],
+        ),
+        PERMISSION: ModuleAction("create"),
+        AUDIT: "batch",
+    },
+)
+async def batch_records(
+    request: AnyRequest, principal: PrincipalDep, module: FromPath[str]
+) -> Response[bytes]:
+    items = batch_items(module_named(module), await json_object(request))
+    for action in actions_needed(items):
+        require(principal, module, action)
+    partial = _flag(request, "partial")
+
+    async def work(session: AsyncSession) -> Changed[dict[str, Any]]:
+        schema = await load_schema(
+            session, principal.org_id, module, principal.custom_fields_version
+        )
+        outcome = await apply_batch(session, principal, schema, items, partial=partial)
+        return Changed(outcome.answer(), each=outcome.audited)
+
+    return await commit_idempotent(request, principal, 200, work, encode_answer)
+
+
+def _flag(request: AnyRequest, name: str) -> bool:
+    value = request.query_params.get(name, "false")
+    if value not in ("true", "false"):
+        raise invalid_field(name, "must be true or false")
+    return value == "true"
 
 
 @get(
@@ -156,5 +212,12 @@ async def list_records(
 
 router = Router(
     "/records",
-    route_handlers=[create_record, get_record, update_record, delete_record, list_records],
+    route_handlers=[
+        create_record,
+        batch_records,
+        get_record,
+        update_record,
+        delete_record,
+        list_records,
+    ],
 )

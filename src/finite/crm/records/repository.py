@@ -19,6 +19,7 @@ from finite.kit.fast_read import Source, fetch_all
 from finite.models.crm import CustomField, LineItem, RecordCounter
 
 MAX_REFERRERS_LISTED = 20
+MAX_PARAMETERS = 30_000  # per statement: PostgreSQL takes at most 32,767
 _REFERRING = [name for name, kind in KINDS.items() if kind.refers]  # lookups
 
 
@@ -44,8 +45,59 @@ async def next_record_id(session: AsyncSession, org_id: str, module: str) -> int
     return int((await session.execute(statement)).scalar_one())
 
 
+async def next_record_ids(session: AsyncSession, org_id: str, module: str, count: int) -> range:
+    """`count` ids at once (a batch write), counted as next_record_id counts one."""
+    statement = (
+        engine_of(session)
+        .upsert(RecordCounter)
+        .values(org_id=org_id, module=module, last_id=count, record_count=count)
+        .on_conflict_do_update(
+            index_elements=["org_id", "module"],
+            set_={
+                "last_id": RecordCounter.last_id + count,
+                "record_count": RecordCounter.record_count + count,
+            },
+        )
+        .returning(RecordCounter.last_id)
+    )
+    last = int((await session.execute(statement)).scalar_one())
+    return range(last - count + 1, last + 1)
+
+
 async def insert_record(session: AsyncSession, module: str, values: Mapping[str, Any]) -> None:
     await session.execute(insert(table(module)).values(**values))
+
+
+async def insert_records(
+    session: AsyncSession, module: str, rows: Sequence[Mapping[str, Any]]
+) -> list[RowMapping]:
+    """Many records (every row naming the same columns) in one statement: SQLAlchemy's
+    "insertmanyvalues" sends them as one multi-row INSERT, whose RETURNING gives back the
+    stored rows in the order sent."""
+    target = table(module)
+    statement = insert(target).returning(*target.columns, sort_by_parameter_order=True)
+    per_statement = max(1, MAX_PARAMETERS // len(target.columns))
+    stored: list[RowMapping] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = list(rows[start : start + per_statement])
+        stored += (await session.execute(statement, chunk)).mappings()
+    return stored
+
+
+async def ids_by_value(
+    session: AsyncSession, org_id: str, module: str, key: str, values: Iterable[Any]
+) -> dict[Any, list[int]]:
+    """The ids of the records whose `key` holds each of `values` (stored forms)."""
+    source = table(module)
+    query = (
+        select(source.c[key], source.c.id)
+        .where(source.c.org_id == org_id, source.c[key].in_(list(values)))
+        .order_by(source.c.id)
+    )
+    found: dict[Any, list[int]] = {}
+    for value, record_id in (await session.execute(query)).all():
+        found.setdefault(value, []).append(record_id)
+    return found
 
 
 async def get_record(

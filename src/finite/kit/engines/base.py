@@ -116,6 +116,11 @@ class DatabaseEngine(ABC):
         (SQLite's write transaction holds the whole database already)."""
 
     @abstractmethod
+    async def lock_names(self, session: AsyncSession, names: Sequence[str]) -> None:
+        """Hold a lock on each of `names` until the transaction ends, so that writers deciding
+        on the same name (an upsert looking up a key before creating) take turns."""
+
+    @abstractmethod
     async def snapshot(self, session: AsyncSession) -> None:
         """Make the session's transaction read one snapshot for all its statements."""
 

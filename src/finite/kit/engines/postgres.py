@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Numeric, Select, Table
+from sqlalchemy import Numeric, Select, Table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
@@ -30,6 +30,12 @@ _UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 # Data exceptions (22) and integrity constraint violations (23).
 _REFUSED_CLASSES = ("22", "23")
 _NOTHING: AbstractAsyncContextManager[None] = nullcontext()
+# One lock per name, in the order of the (sorted) array: the subquery keeps that order.
+_ADVISORY_LOCKS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0)))"
+    " FROM (SELECT name FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS n(name, at)"
+    " ORDER BY at) AS ordered"
+)
 
 
 class PostgresEngine(DatabaseEngine):
@@ -104,6 +110,12 @@ class PostgresEngine(DatabaseEngine):
 
     async def snapshot(self, session: AsyncSession) -> None:
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def lock_names(self, session: AsyncSession, names: Sequence[str]) -> None:
+        """Transaction-scoped advisory locks, taken in sorted order so that two writers
+        wanting overlapping sets never wait on each other in a cycle."""
+        if names:
+            await session.execute(_ADVISORY_LOCKS, {"names": sorted(set(names))})
 
     async def insert_rows(
         self, session: AsyncSession, table: Table, columns: Sequence[str], rows: Sequence[Any]

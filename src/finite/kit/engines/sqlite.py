@@ -176,6 +176,10 @@ class SqliteEngine(DatabaseEngine):
     def locked(self, query: Select[Any]) -> Select[Any]:
         return query
 
+    async def lock_names(self, session: AsyncSession, names: Sequence[str]) -> None:
+        """Nothing to take: the write transaction (BEGIN IMMEDIATE, see `writing`) already
+        holds the whole database until it ends."""
+
     async def snapshot(self, session: AsyncSession) -> None:
         """A SQLite transaction reads one snapshot already."""
 

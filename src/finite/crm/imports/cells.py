@@ -56,4 +56,5 @@ def row_body(
             body[column.key] = spec.kind.from_csv(spec, text)
         except InvalidValue as invalid:
             problems.append(ErrorDetail(column.key, str(invalid)))
+            body[column.key] = text  # present: the validation says no "is required" of it
     return body, problems

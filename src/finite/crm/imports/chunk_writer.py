@@ -63,17 +63,17 @@ async def write_chunk(
 ) -> ChunkOutcome:
     outcome = ChunkOutcome()
     audit_rows: list[dict[str, Any]] = []
+    order = {column.key: column.index for column in target.plan.columns}
     for offset, row in enumerate(rows):
         if is_blank(row):
             continue
         number = first_row + offset
         outcome.rows += 1
         outcome.last_row = number
-        body, problems = row_body(target.plan, target.schema, row)
-        if not problems:
-            problems = await _write_row(session, target, body, outcome, audit_rows)
+        problems = await _row(session, target, row, outcome, audit_rows)
         if problems:
             outcome.failed += 1
+            problems.sort(key=lambda p: -1 if p.field is None else order.get(p.field, len(order)))
             outcome.problems += [
                 (number, position, problem.field, problem.message)
                 for position, problem in enumerate(problems, start=1)
@@ -86,30 +86,32 @@ async def write_chunk(
     return outcome
 
 
-async def _write_row(
+async def _row(
     session: AsyncSession,
     target: ImportTarget,
-    body: dict[str, Any],
+    row: list[str],
     outcome: ChunkOutcome,
     audit_rows: list[dict[str, Any]],
 ) -> list[ErrorDetail]:
+    """Writes the row; or, when it is bad (or in a dry run), lists every problem it has."""
     schema, principal = target.schema, target.principal
+    body, problems = row_body(target.plan, schema, row)
     existing: int | None = None
     if target.upsert_on is not None:
         # UPSERT: the record whose `upsert_on` field holds this row's value is updated.
         found = await _matching_record(session, target, body)
         if isinstance(found, ErrorDetail):
-            return [found]
-        existing = found
-    if target.dry_run:
+            problems.append(found)
+        else:
+            existing = found
+    if problems or target.dry_run:
         changes = validate(schema, body, creating=existing is None)
         await check_references(session, principal.org_id, schema, changes)
-        if changes.errors:
-            return changes.errors
-        if existing is None:
-            outcome.created += 1
-        else:
-            outcome.updated += 1
+        seen = {problem.field for problem in problems}
+        problems += [error for error in changes.errors if error.field not in seen]
+        if problems:
+            return problems
+        _count(outcome, existing)
         return []
     try:
         async with session.begin_nested():
@@ -119,10 +121,7 @@ async def _write_row(
                 changed = await update_record(session, principal, schema, existing, body, None)
     except AppError as error:
         return error.details or [ErrorDetail(None, error.message)]
-    if existing is None:
-        outcome.created += 1
-    else:
-        outcome.updated += 1
+    _count(outcome, existing)
     if existing is None or changed.diff:
         audit_rows.append(
             job_audit_values(
@@ -139,6 +138,13 @@ async def _write_row(
             )
         )
     return []
+
+
+def _count(outcome: ChunkOutcome, existing: int | None) -> None:
+    if existing is None:
+        outcome.created += 1
+    else:
+        outcome.updated += 1
 
 
 async def _matching_record(

@@ -223,9 +223,7 @@ async def never(*_: Any) -> bool:
 # --- CSV import ------------------------------------------------------------------------------
 
 
-async def upload_csv(
-    client: Client, key: str, module: str, text: str, **params: str
-) -> Response:
+async def upload_csv(client: Client, key: str, module: str, text: str, **params: str) -> Response:
     return await client.post(
         f"/api/import/{module}.csv",
         content=text.encode(),

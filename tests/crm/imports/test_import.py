@@ -76,8 +76,10 @@ async def test_good_rows_become_records_with_audit_rows_and_events(
         ("Asha Rao", "Acme Pumps", "asha@acmepumps.in"),
         ("Rao, Bina", 'Quoted "Co"', "bina@example.com"),
     ]
-    assert records[0]["value"] == 50000 and records[0]["employees"] == 12
-    assert records[0]["email_opt_out"] is True and records[1]["status"] == "New"
+    assert records[0]["value"] == 50000
+    assert records[0]["employees"] == 12
+    assert records[0]["email_opt_out"] is True
+    assert records[1]["status"] == "New"
     async with db.read() as session:
         audit = (
             await session.execute(
@@ -235,7 +237,8 @@ async def test_a_dry_run_writes_nothing_but_its_report(
         audit_before = await session.scalar(select(func.count()).select_from(AuditEntry))
         events_before = await session.scalar(select(func.count()).select_from(Event))
     job = await imported(client, db, key, "leads", text, dry_run="true")
-    assert job["status"] == "done" and job["dry_run"] is True
+    assert job["status"] == "done"
+    assert job["dry_run"] is True
     assert (job["created"], job["failed"]) == (1, 1)
     assert await total(client, key, "leads") == 0
     assert (await import_report(client, key, job["id"]))[1:] == [

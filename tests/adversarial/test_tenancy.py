@@ -31,6 +31,8 @@ CREATES_IN_OWN_ORG = {
     "POST /api/records/{module:str}": "a record of the caller's organization (mass assignment)",
     "POST /api/modules/{module:str}/fields": "a custom field of the caller's organization",
     "POST /api/webhooks": "a webhook of the caller's organization (mass assignment)",
+    "POST /api/import/{filename:str}": "an import job of the caller's organization, whose rows "
+    "become its records (a CSV: its system columns are ignored, test_import.py)",
     "PUT /api/roles/{role:str}": "roles are named the same in every organization: "
     "test_a_role_change_stays_in_its_organization",
     "POST /api/v1/keys": "a key of the caller's organization (mass assignment)",

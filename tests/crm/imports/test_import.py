@@ -6,12 +6,16 @@ the content type; an exported file re-imports."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
+from litestar.testing import AsyncTestClient, TestClient
 from sqlalchemy import func, select
 
+from finite.app import create_app
+from finite.config import Settings
 from finite.crm.imports.runner import ImportRunner
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -351,3 +355,27 @@ async def test_an_exported_file_reimports_as_it_is(
     assert [{k: v for k, v in r.items() if k not in skip} for r in after] == [
         {k: v for k, v in r.items() if k not in skip} for r in before
     ]
+
+
+async def test_an_upload_past_its_cap_is_413(
+    settings: Settings, db: Database, org: OrgSetup
+) -> None:
+    """FINITE_IMPORT_MAX_MB, counted as the file streams (no Content-Length) or declared."""
+    app = create_app(replace(settings, import_max_mb=1))
+    line = "Name Of Some Length,someone@example.com\n"
+    big = ("name,email\n" + line * (2 * 1024 * 1024 // len(line))).encode()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for start in range(0, len(big), 65536):
+            yield big[start : start + 65536]
+
+    headers = {**bearer(org.crm_key), "Content-Type": "text/csv"}
+    with TestClient(app) as client:  # sync: the test transport streams only sync bodies
+        response = client.post("/api/import/leads.csv", content=big, headers=headers)
+        assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+        response = client.post("/api/import/leads.csv", content=chunks(), headers=headers)
+        assert "content-length" not in response.request.headers
+        assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+        assert client.get("/api/import/jobs", headers=headers).json()["data"] == []
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ImportChunk)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Response, Router, get, post
@@ -19,7 +20,7 @@ from finite.crm.imports.runner import nudge_imports
 from finite.crm.imports.schemas import ImportJobPage, ImportJobView
 from finite.crm.imports.upload import store_upload
 from finite.crm.openapi_shapes import csv_answer
-from finite.kit.errors import ErrorDetail, forbidden, validation_error
+from finite.kit.errors import ErrorDetail, forbidden, invalid_field, validation_error
 from finite.kit.ids import new_id
 from finite.kit.request_id import request_id_of
 from finite.platform.http import ANY_KEY, AnyRequest, PrincipalDep
@@ -40,6 +41,7 @@ IMPORT_PARAMS = [
     query("stop_on_error", "Stop at the first row that fails (those before it stay).", _FLAG),
 ]
 MAX_LIST = 100
+JOB_ID = re.compile(r"imp_[0-9a-z]{26}")
 
 
 @post(
@@ -114,6 +116,8 @@ async def start_import(
 )
 async def list_imports(request: AnyRequest, principal: PrincipalDep) -> Response[bytes]:
     before = request.query_params.get("cursor") or None
+    if before is not None and not JOB_ID.fullmatch(before):
+        raise invalid_field("cursor", "must be the next_cursor of the last page")
     async with platform_of(request).db.read() as session:
         jobs = await repository.list_jobs(session, principal.org_id, MAX_LIST, before)
     views = [service.job_view(job) for job in jobs if principal.may(job.module, "create")]

@@ -110,12 +110,20 @@ async def start_import(
     "first; `cursor` is the last page's `next_cursor`.",
     responses={200: ResponseSpec(ImportJobPage, generate_examples=False, description="Jobs.")},
     opt={
-        **documented(params=[query("cursor", "Where the last page ended.", {"type": "string"})]),
+        **documented(
+            params=[
+                query(
+                    "cursor",
+                    "Where the last page ended: its `next_cursor`.",
+                    {"type": "string", "pattern": f"^{JOB_ID.pattern}$"},
+                )
+            ]
+        ),
         PERMISSION: ANY_KEY,
     },
 )
 async def list_imports(request: AnyRequest, principal: PrincipalDep) -> Response[bytes]:
-    before = request.query_params.get("cursor") or None
+    before = request.query_params.get("cursor")
     if before is not None and not JOB_ID.fullmatch(before):
         raise invalid_field("cursor", "must be the next_cursor of the last page")
     async with platform_of(request).db.read() as session:

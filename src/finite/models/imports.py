@@ -26,6 +26,7 @@ class ImportJob(Base):
     __table_args__ = (
         Index("ix_crm_import_jobs_org_created", "org_id", "created_at"),
         Index("ix_crm_import_jobs_status", "status", "lease_until"),
+        Index("ix_crm_import_jobs_created", "created_at"),  # retention
     )
 
     org_id: Mapped[str] = mapped_column(
@@ -69,6 +70,7 @@ class ImportChunk(Base):
     """Up to CHUNK_ROWS rows of the file, as msgpack (a list of rows of cells)."""
 
     __tablename__ = "crm_import_chunks"
+    __table_args__ = (Index("ix_crm_import_chunks_created", "created_at"),)  # retention
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -83,6 +85,7 @@ class ImportProblem(Base):
     """One reason one row failed: the error report's line."""
 
     __tablename__ = "crm_import_problems"
+    __table_args__ = (Index("ix_crm_import_problems_created", "created_at"),)  # retention
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     job_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -63,6 +63,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_crm_import_jobs_org_created", "crm_import_jobs", ["org_id", "created_at"])
     op.create_index("ix_crm_import_jobs_status", "crm_import_jobs", ["status", "lease_until"])
+    op.create_index("ix_crm_import_jobs_created", "crm_import_jobs", ["created_at"])
     op.create_table(
         "crm_import_chunks",
         sa.Column("org_id", sa.String(length=40), nullable=False),
@@ -74,6 +75,7 @@ def upgrade() -> None:
         _moment("created_at", nullable=False),
         sa.PrimaryKeyConstraint("org_id", "job_id", "seq"),
     )
+    op.create_index("ix_crm_import_chunks_created", "crm_import_chunks", ["created_at"])
     op.create_table(
         "crm_import_problems",
         sa.Column("org_id", sa.String(length=40), nullable=False),
@@ -85,11 +87,15 @@ def upgrade() -> None:
         _moment("created_at", nullable=False),
         sa.PrimaryKeyConstraint("org_id", "job_id", "row", "position"),
     )
+    op.create_index("ix_crm_import_problems_created", "crm_import_problems", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_crm_import_problems_created", table_name="crm_import_problems")
     op.drop_table("crm_import_problems")
+    op.drop_index("ix_crm_import_chunks_created", table_name="crm_import_chunks")
     op.drop_table("crm_import_chunks")
+    op.drop_index("ix_crm_import_jobs_created", table_name="crm_import_jobs")
     op.drop_index("ix_crm_import_jobs_status", table_name="crm_import_jobs")
     op.drop_index("ix_crm_import_jobs_org_created", table_name="crm_import_jobs")
     op.drop_table("crm_import_jobs")

@@ -25,8 +25,8 @@ from tests.crm.imports.rows import lead_rows
 from tests.factories import OrgSetup, bearer, make_org
 from tests.servers import Server, Servers, server_env
 
-ROWS = 4000
-BAD_EVERY = 700  # these rows have an invalid email
+ROWS = 2000
+BAD_EVERY = 300  # these rows have an invalid email
 LEASE_SECONDS = 2
 
 

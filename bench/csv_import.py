@@ -188,7 +188,7 @@ def run_served(url: str, rows: int, workdir: Path) -> None:
     assert job["status"] == "done", job
     assert job["created"] == rows, job
     engine = url.split(":", 1)[0]
-    print(f"{engine}: {rows:,} leads, {size / 1e6:.0f} MB of CSV")
+    print(f"{engine}: {rows:,} leads, {size / 1e6:.1f} MB of CSV")
     print(f"  upload  {uploaded - started:7.1f} s  {rows / (uploaded - started):9,.0f} rows/s")
     print(f"  import  {finished - uploaded:7.1f} s  {rows / (finished - uploaded):9,.0f} rows/s")
     print(f"  overall {finished - started:7.1f} s  {rows / (finished - started):9,.0f} rows/s")

@@ -85,7 +85,9 @@ def test_import_writes_the_good_rows_and_names_the_report(
     assert lead_names(database_url, org.org_id) == ["Asha", "Bina"]
     assert audited_creates(database_url, org.org_id) == 2
 
-    result = cli("import", "leads", str(source), "--key", org.crm_key, "--dry-run")
+    result = cli(
+        "import", "leads", str(source), "--key", org.crm_key, "--dry-run", "--report", str(report)
+    )
     assert result.exit_code == 1
     assert "2 would create" in result.stdout
     assert lead_names(database_url, org.org_id) == ["Asha", "Bina"]

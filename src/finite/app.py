@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
+from finite.crm.imports.runner import RUNNER, import_runner
 from finite.crm.routes import CRM_ROUTER
 from finite.handover.routes import CLIENT_PAGE_ROUTER, HANDOVER_ROUTER
 from finite.kit.errors import AppError
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     platform = Platform.build(settings)
+    platform.worker_factories[RUNNER] = import_runner
     app = Litestar(
         route_handlers=[
             healthz,

@@ -57,6 +57,10 @@ class Settings:
     # expire, then another worker sends them. Keep it above the 15 s a delivery may take (a
     # shorter lease lets a slow delivery go out twice); tests shorten it to restart quickly.
     webhook_lease_seconds: int = 60
+    # A CSV import's runner renews its lease with every chunk it commits; one that dies leaves
+    # the job to be resumed by another runner once the lease runs out.
+    import_lease_seconds: int = 60
+    import_max_mb: int = 2048  # the largest CSV upload
     # PostgreSQL connections each server process keeps open per pool (it has two, kit/db.py).
     db_pool_size: int = DEFAULT_POOL_SIZE
     # PostgreSQL: keep keys in use between requests, retired by LISTEN (core/auth/principal_cache).
@@ -134,6 +138,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         webhook_lease_seconds=_positive_int(
             "FINITE_WEBHOOK_LEASE_SECONDS", env_vars.get("FINITE_WEBHOOK_LEASE_SECONDS", "60")
+        ),
+        import_lease_seconds=_positive_int(
+            "FINITE_IMPORT_LEASE_SECONDS", env_vars.get("FINITE_IMPORT_LEASE_SECONDS", "60")
+        ),
+        import_max_mb=_positive_int(
+            "FINITE_IMPORT_MAX_MB", env_vars.get("FINITE_IMPORT_MAX_MB", "2048")
         ),
         db_pool_size=_positive_int(
             "FINITE_DB_POOL_SIZE", env_vars.get("FINITE_DB_POOL_SIZE", str(DEFAULT_POOL_SIZE))

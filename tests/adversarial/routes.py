@@ -32,6 +32,7 @@ TENANT_PARAMS = frozenset(
         "item_id",
         "template_id",
         "hook_id",
+        "job_id",
     }
 )
 # Path parameters that name something every organization has under the same name.
@@ -45,7 +46,7 @@ class Route:
     method: str
     path: str  # the template, e.g. /api/v1/clients/{client_id:str}
     opt: dict[str, Any]
-    takes_body: bool = False  # reads a JSON body (a `data` parameter or a documented body)
+    takes_body: bool = False  # reads a JSON body (a `data` parameter or a documented one)
 
     @property
     def handover(self) -> bool:
@@ -106,9 +107,10 @@ def api_routes(app: Litestar) -> list[Route]:
         for method, (handler, _) in route.route_handler_map.items():
             if method in ("OPTIONS", "HEAD"):
                 continue
+            hints = hints_of(handler.opt)
             takes_body = method in BODY_METHODS and (
                 "data" in handler.parsed_fn_signature.parameters
-                or hints_of(handler.opt).body is not None
+                or (hints.body is not None and hints.body_media_type == "application/json")
             )
             found.append(Route(method, route.path, dict(handler.opt), takes_body))
     return sorted(found, key=str)

@@ -38,6 +38,13 @@ def error_of(route: Route, response: Any) -> tuple[str, list[dict[str, Any]]]:
     return body["code"], body["details"]
 
 
+# Routes that stream a body bigger than the JSON cap, with a cap of their own (and tested there).
+OWN_CAP = {
+    "POST /api/import/{filename:str}": "a CSV file up to FINITE_IMPORT_MAX_MB: "
+    "tests/crm/imports/test_import.py::test_an_upload_past_its_cap_is_413",
+}
+
+
 def body_routes(app: Litestar) -> list[Route]:
     """Every POST, PUT and PATCH (a body past the cap is refused even where none is read)."""
     return [route for route in api_routes(app) if route.method in BODY_METHODS]
@@ -95,6 +102,8 @@ async def test_bodies_past_the_cap_are_413_on_every_route(
     for size in (2 * MAX_BODY_BYTES, 10 * MAX_BODY_BYTES):
         body = json.dumps({"name": "x" * size}).encode()
         for route in body_routes(app):
+            if str(route) in OWN_CAP:
+                continue
             response = await client.request(
                 route.method, route.fill(a.ids), content=body, headers={**keys_of(a, route), **JSON}
             )

@@ -33,6 +33,8 @@ CREATES_IN_OWN_ORG = {
     "organization's ids in its body: test_batch.py::test_another_orgs_ids_in_a_batch_are_not_found",
     "POST /api/modules/{module:str}/fields": "a custom field of the caller's organization",
     "POST /api/webhooks": "a webhook of the caller's organization (mass assignment)",
+    "POST /api/import/{filename:str}": "an import job of the caller's organization, whose rows "
+    "become its records (a CSV: its system columns are ignored, test_import.py)",
     "PUT /api/roles/{role:str}": "roles are named the same in every organization: "
     "test_a_role_change_stays_in_its_organization",
     "POST /api/v1/keys": "a key of the caller's organization (mass assignment)",

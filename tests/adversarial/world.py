@@ -115,6 +115,15 @@ async def make_tenant(
     tenant.secrets.append(webhook["secret"])
     ping = await ok(await client.post(f"/api/webhooks/{webhook['id']}/ping", headers=crm), 202)
     ids["delivery_id"] = ping["id"]
+    job = await ok(
+        await client.post(
+            "/api/import/leads.csv",
+            content=f"name\n{marker} imported\n".encode(),
+            headers={**crm, "Content-Type": "text/csv", "X-Filename": f"{marker}.csv"},
+        ),
+        202,
+    )
+    ids["job_id"] = job["id"]
 
     handover_key = await ok(
         await client.post(

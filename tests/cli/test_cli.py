@@ -118,6 +118,7 @@ def org_lines(cli: Invoke) -> list[str]:
         (["keys", "list"], ["--org"]),
         (["keys", "revoke"], ["key_id", "Revoke a key"]),
         (["plans", "set"], ["--plan", "--status", "--rpm"]),
+        (["import"], ["--key", "--upsert-on", "--dry-run", "--stop-on-error", "--report"]),
     ],
 )
 def test_help_works_for_every_command(args: list[str], expected: list[str]) -> None:

@@ -3,6 +3,8 @@ answers, and the data several test files share. Organizations and keys: tests/fa
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -216,3 +218,28 @@ async def minimal_body(
 async def never(*_: Any) -> bool:
     """Stands in for a check that stored lines or JSON are current, to force the computed path."""
     return False
+
+
+# --- CSV import ------------------------------------------------------------------------------
+
+
+async def upload_csv(client: Client, key: str, module: str, text: str, **params: str) -> Response:
+    return await client.post(
+        f"/api/import/{module}.csv",
+        content=text.encode(),
+        params=params,
+        headers={**bearer(key), "Content-Type": "text/csv"},
+    )
+
+
+async def import_job(client: Client, key: str, job_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/import/jobs/{job_id}", headers=bearer(key))
+    assert response.status_code == 200, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+async def import_report(client: Client, key: str, job_id: str) -> list[list[str]]:
+    response = await client.get(f"/api/import/jobs/{job_id}/errors.csv", headers=bearer(key))
+    assert response.status_code == 200, response.text
+    return list(csv.reader(io.StringIO(response.text)))

@@ -8,6 +8,7 @@ from finite.cli.accounts import members_app, orgs_app, plans_app
 from finite.cli.audit import audit_app
 from finite.cli.backup import backup
 from finite.cli.bench import bench_app
+from finite.cli.imports import import_csv
 from finite.cli.keys import keys_app
 from finite.cli.retention import retention_app
 from finite.cli.rotation import secrets_app
@@ -23,6 +24,7 @@ app.command("serve")(serve)
 app.command("migrate")(migrate)
 app.command("worker")(worker)
 app.command("backup")(backup)
+app.command("import")(import_csv)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")

@@ -1,9 +1,11 @@
-"""`finite worker`: deliver webhooks and send mail; run any number beside `finite serve`."""
+"""`finite worker`: deliver webhooks, send mail and run CSV imports; run any number beside
+`finite serve`."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -11,6 +13,7 @@ import typer
 from finite.cli.common import settings_or_exit
 from finite.config import Settings
 from finite.core.metrics import process_ended
+from finite.crm.imports.runner import ImportRunner
 from finite.kit.db import Database
 from finite.kit.private_files import keep_new_files_private
 from finite.kit.secretbox import SecretBox
@@ -36,8 +39,9 @@ def worker(
         str, typer.Option(help="Address the metrics port binds.")
     ] = "127.0.0.1",
 ) -> None:
-    """Claim due webhook deliveries and mail and send them until stopped (SIGTERM or
-    Ctrl-C); delete what retention allows every FINITE_RETENTION_INTERVAL_SECONDS.
+    """Claim due webhook deliveries and mail and send them, and run queued CSV imports, until
+    stopped (SIGTERM or Ctrl-C); delete what retention allows every
+    FINITE_RETENTION_INTERVAL_SECONDS.
 
     On stop, deliveries and mail in flight finish (at most 15 s) and unstarted claims are given
     back.
@@ -65,6 +69,12 @@ async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int]
     delivery_worker.start()
     mail_worker = new_mail_worker(settings, db, box)
     mail_worker.start()
+    imports = ImportRunner(
+        db,
+        lease=timedelta(seconds=settings.import_lease_seconds),
+        committed=delivery_worker.nudge,
+    )
+    imports.start()
     retention.start()
     metrics_server = None
     if metrics_at is not None:
@@ -79,6 +89,6 @@ async def _run(settings: Settings, concurrency: int, metrics_at: tuple[str, int]
         if metrics_server is not None:
             await metrics_server.cleanup()
         await retention.stop()
-        await asyncio.gather(delivery_worker.stop(), mail_worker.stop())
+        await asyncio.gather(delivery_worker.stop(), mail_worker.stop(), imports.stop())
         await db.dispose()
         process_ended()

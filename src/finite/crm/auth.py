@@ -101,9 +101,9 @@ def require(principal: Principal, module: str, action: Action) -> None:
 
 
 def module_of_csv(params: Mapping[str, Any]) -> str:
-    """The module of an export's `{module}.csv` file name."""
+    """The module of an export's or an import's `{module}.csv` file name."""
     filename = params["filename"]
     assert isinstance(filename, str)
     if not filename.endswith(".csv"):
-        raise not_found("Exports are at /api/export/{module}.csv.")
+        raise not_found("The file is named after its module: {module}.csv.")
     return filename.removesuffix(".csv")

@@ -12,6 +12,7 @@ from finite.crm.auth import crm_principal, permission_guard
 from finite.crm.export import endpoints as export
 from finite.crm.fields import endpoints as fields
 from finite.crm.history import endpoints as history
+from finite.crm.imports import endpoints as imports
 from finite.crm.records import endpoints as records
 from finite.crm.roles import endpoints as roles
 from finite.crm.webhooks import endpoints as webhooks
@@ -24,6 +25,7 @@ CRM_ROUTER = Router(
         history.router,
         fields.router,
         export.router,
+        imports.router,
         roles.router,
         audit.router,
         webhooks.router,

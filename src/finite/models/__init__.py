@@ -21,6 +21,7 @@ from finite.models.handover import (
     PackSend,
     Signoff,
 )
+from finite.models.imports import ImportChunk, ImportJob, ImportProblem
 from finite.models.keys import ApiKey
 from finite.models.mail import OutgoingMail
 from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -38,6 +39,9 @@ __all__ = [
     "HandoverProject",
     "HandoverTemplate",
     "IdempotentRequest",
+    "ImportChunk",
+    "ImportJob",
+    "ImportProblem",
     "LineItem",
     "Member",
     "Organization",

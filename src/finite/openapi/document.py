@@ -257,7 +257,7 @@ def _add_body(operation: Operation, hints: Hints, creator: SchemaCreator) -> Non
         return
     schema = creator.for_field_definition(FieldDefinition.from_annotation(hints.body))
     operation.request_body = RequestBody(
-        content={JSON: OpenAPIMediaType(schema=schema)},
+        content={hints.body_media_type: OpenAPIMediaType(schema=schema)},
         description=hints.body_description,
         required=True,
     )

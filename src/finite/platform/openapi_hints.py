@@ -40,6 +40,7 @@ class Header:
 class Hints:
     body: Any = None  # the type of the JSON body read by hand (a msgspec Struct, dict[...])
     body_description: str | None = None
+    body_media_type: str = "application/json"  # text/csv: a CSV upload (its type is `str`)
     params: tuple[Param, ...] = ()
     response_headers: tuple[Header, ...] = ()
 
@@ -48,6 +49,7 @@ def documented(
     *,
     body: Any = None,
     body_description: str | None = None,
+    body_media_type: str = "application/json",
     params: Iterable[Param] = (),
     response_headers: Iterable[Header] = (),
 ) -> dict[str, Any]:
@@ -56,6 +58,7 @@ def documented(
         OPT_KEY: Hints(
             body=body,
             body_description=body_description,
+            body_media_type=body_media_type,
             params=tuple(params),
             response_headers=tuple(response_headers),
         )

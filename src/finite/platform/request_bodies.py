@@ -13,6 +13,8 @@ its work:
   where it would exhaust Python's recursion limit;
 - NUL characters: none in any string or key (400 naming each), since PostgreSQL can store none
   in text or JSON and would answer 500 wherever a service let one through;
+- (a CSV upload, read by ``streamed_csv_body`` instead: its type is text/csv, its size is
+  counted as it streams, and each part must arrive in time);
 - the time it takes to arrive: at most ``body_timeout_seconds`` (FINITE_BODY_TIMEOUT_SECONDS)
   for the whole body, else 408 REQUEST_TIMEOUT and the connection closed; a client that
   disconnects part-way gets a 400 nobody reads, not a 500 logged as a bug.
@@ -23,6 +25,7 @@ A request that reads no JSON body (every GET) pays nothing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
@@ -35,6 +38,7 @@ MAX_JSON_DEPTH = 32
 """Arrays and objects inside one another; the deepest body either API takes needs 5."""
 
 _JSON_TYPE = "application/json"
+_CSV_TYPE = "text/csv"
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -122,6 +126,64 @@ def nul_paths(value: Any) -> list[str]:
 def nul_characters(paths: list[str]) -> AppError:
     return validation_error(
         [ErrorDetail(path, "must not contain a NUL character") for path in paths]
+    )
+
+
+def is_csv_media_type(content_type: str | None) -> bool:
+    return (content_type or "").partition(";")[0].strip().lower() == _CSV_TYPE
+
+
+def unsupported_csv_type(content_type: str | None) -> AppError:
+    reason = "is missing" if not content_type else "must be text/csv"
+    return AppError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "The request body must be CSV, sent with Content-Type: text/csv.",
+        [ErrorDetail("Content-Type", reason)],
+    )
+
+
+async def streamed_csv_body(
+    request: Request[Any, Any, Any], max_bytes: int
+) -> AsyncIterator[bytes]:
+    """A CSV upload as it arrives, never whole in memory (the one route that takes a body
+    other than JSON; its handler declares no size cap, this counts the bytes instead): 415
+    unless it says text/csv, 413 past `max_bytes`, 408 when no part arrives within
+    ``body_timeout_seconds`` (a slow upload is fine as long as it keeps coming), 400 when the
+    client goes away."""
+    content_type = request.headers.get("content-type")
+    if not is_csv_media_type(content_type):
+        raise unsupported_csv_type(content_type)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    seconds = platform_of(request).settings.body_timeout_seconds
+    parts = request.stream()
+    received = 0
+    while True:
+        try:
+            async with asyncio.timeout(seconds):
+                part = await anext(parts)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise body_too_slow(seconds) from None
+        except InternalServerException as exc:
+            if "disconnected" not in exc.detail:
+                raise
+            raise body_cut_short() from None
+        received += len(part)
+        if received > max_bytes:
+            raise _too_large(max_bytes)
+        if part:
+            yield part
+
+
+def _too_large(max_bytes: int) -> AppError:
+    return AppError(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"The CSV file is larger than {max_bytes // (1024 * 1024):,} MiB (FINITE_IMPORT_MAX_MB).",
     )
 
 

@@ -19,7 +19,7 @@ _CLEANS_ITS_OWN = frozenset({"q"})
 
 def refuse_oversize_body(request: AnyRequest) -> None:
     declared = request.headers.get("content-length", "")
-    limit = request.app.request_max_body_size
+    limit = request.route_handler.resolve_request_max_body_size()  # the app's, or the route's
     if isinstance(limit, int) and declared.isdigit() and int(declared) > limit:
         raise AppError(413, "PAYLOAD_TOO_LARGE", "The request body is too large.")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from finite.config import Settings
 from finite.core.audit.sealer import AuditSealer
@@ -23,6 +25,16 @@ from finite.platform.http import AnyRequest
 from finite.platform.metrics_sampler import Sampler
 
 
+class BackgroundWorker(Protocol):
+    """A product's background work (the CRM's import runner), run beside the delivery worker."""
+
+    def start(self) -> None: ...
+
+    def nudge(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Platform:
     settings: Settings
@@ -39,6 +51,11 @@ class Platform:
     worker: DeliveryWorker | None = field(default=None)
     mail_worker: MailWorker | None = field(default=None)
     retention: RetentionJob | None = field(default=None)
+    # The products' background workers, by name: built by these when the worker runs inline.
+    worker_factories: dict[str, Callable[[Platform], BackgroundWorker]] = field(
+        default_factory=dict
+    )
+    product_workers: dict[str, BackgroundWorker] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -84,6 +101,9 @@ class Platform:
             self.mail_worker.start()
             self.retention = new_retention_job(self.settings, self.db)
             self.retention.start()
+            for name, factory in self.worker_factories.items():
+                self.product_workers[name] = factory(self)
+                self.product_workers[name].start()
         self.sampler.worker = self.worker
         self.sampler.start()
 
@@ -94,8 +114,18 @@ class Platform:
         if self.mail_worker is not None:
             self.mail_worker.nudge()
 
+    def nudge(self, name: str) -> None:
+        """Wake one product worker of this process (none runs here without the inline worker:
+        a `finite worker` process finds the work at its next poll)."""
+        worker = self.product_workers.get(name)
+        if worker is not None:
+            worker.nudge()
+
     async def close(self) -> None:
         await self.sampler.stop()
+        for worker in self.product_workers.values():
+            await worker.stop()  # after the unit in progress
+        self.product_workers.clear()
         if self.retention is not None:
             await self.retention.stop()  # after its batch in progress
         if self.worker is not None:

@@ -78,6 +78,9 @@ async def test_days_come_from_the_settings_and_zero_keeps_for_good(
         "webhook_attempts": 90,
         "mail": 90,
         "idempotency_keys": 1,
+        "import_jobs": 30,
+        "import_problems": 30,
+        "import_uploads": 1,
     }
     purged = await purge(db, plan, rows.now)
     assert event not in await rows.ids(Event)

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import Subject, principal_of, subject_of
+from finite.core.auth.principal import Principal
 from finite.kit.clock import utcnow
 from finite.kit.db import engine_of
 from finite.kit.ids import new_id
@@ -53,6 +54,43 @@ def audit_values(
         request_id=request_id_of(scope),
         client_ip=_client_ip(scope),
         user_agent=_header(scope, b"user-agent"),
+        changes=changes,
+    )
+
+
+def job_audit_values(
+    principal: Principal,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    module: str,
+    record_id: int | None,
+    action: str,
+    request_id: str,
+    client_ip: str | None,
+    changes: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The row of one change a background job makes for the call that asked for it (a CSV
+    import's record): the same columns as a request's row, the caller and the call's request
+    id given rather than read from a request."""
+    return dict(
+        org_id=principal.org_id,
+        id=new_id("aud"),
+        occurred_at=utcnow(),
+        product=principal.product,
+        key_id=principal.key_id,
+        key_name=principal.key_name[:100],
+        member_id=principal.member.id if principal.member else None,
+        method=method[:10],
+        path=path[:MAX_PATH],
+        status=status,
+        module=module[:40],
+        record_id=record_id if _fits_bigint(record_id) else None,
+        action=action[:32],
+        request_id=request_id,
+        client_ip=client_ip,
+        user_agent=None,
         changes=changes,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from finite.core.auth.header import bearer_token
 from finite.core.auth.principal import MemberInfo, Principal, RoleInfo
@@ -63,7 +63,25 @@ async def authenticate(
             await repository.touch_last_used(session, row.key_id, now, LAST_USED_GRANULARITY)
         if cache is not None and not old_pepper:  # a new hash retires the entry anyway
             cache.put(current_hash, replace(row, last_used_at=now), epoch)
+    return _principal(row, product, now)
 
+
+async def principal_of_key(db: Database, key_id: str, product: Product) -> Principal:
+    """The principal of a key known by its id, checked as a request's would be (revoked,
+    expired, memberless, suspended: refused): for work the key asked for that runs later."""
+    async with db.raw_read() as connection:
+        row = await repository.principal_row_of_key(connection, key_id)
+    now = utcnow()
+    if row is None or row.product != product:
+        raise unauthorized()
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise unauthorized()
+    if row.product == "crm" and (row.member_id is None or row.role_id is None):
+        raise unauthorized()
+    return _principal(row, product, now)
+
+
+def _principal(row: repository.PrincipalRow, product: Product, now: datetime) -> Principal:
     entitlement = entitlement_for(
         product,
         row.plan,

@@ -52,6 +52,15 @@ class PrincipalRow:
 def _principal_query(hash_count: int) -> AnySelect:
     """Built once per number of peppers: every request runs it."""
     hashes: list[BindParameter[str]] = [bindparam(f"hash_{index}") for index in range(hash_count)]
+    return _principal_select().where(ApiKey.secret_hash.in_(hashes))
+
+
+@cache
+def _principal_by_id_query() -> AnySelect:
+    return _principal_select().where(ApiKey.id == bindparam("key_id"))
+
+
+def _principal_select() -> AnySelect:
     return (
         select(
             ApiKey.id,
@@ -85,7 +94,6 @@ def _principal_query(hash_count: int) -> AnySelect:
         )
         .outerjoin(Member, (Member.org_id == ApiKey.org_id) & (Member.id == ApiKey.member_id))
         .outerjoin(Role, (Role.org_id == Member.org_id) & (Role.id == Member.role_id))
-        .where(ApiKey.secret_hash.in_(hashes))
     )
 
 
@@ -93,6 +101,12 @@ async def principal_row(source: Source, hashes: Sequence[str]) -> PrincipalRow |
     """The key with everything a request needs to act, in one round trip."""
     query = _principal_query(len(hashes))
     rows = await fetch_rows(source, query, {f"hash_{i}": value for i, value in enumerate(hashes)})
+    return PrincipalRow(*rows[0]) if rows else None
+
+
+async def principal_row_of_key(source: Source, key_id: str) -> PrincipalRow | None:
+    """The same row by the key's id: for work a key asked for that runs later (an import)."""
+    rows = await fetch_rows(source, _principal_by_id_query(), {"key_id": key_id})
     return PrincipalRow(*rows[0]) if rows else None
 
 

@@ -79,6 +79,11 @@ class FieldKind:
         """A query-string value in the stored form (query strings carry no JSON types)."""
         return self.convert(spec, text)
 
+    def from_csv(self, spec: Field, text: str) -> Any:
+        """A non-empty CSV cell (as the export writes it) as the JSON value `convert` takes;
+        raises InvalidValue only where the cell cannot be read as JSON's type at all."""
+        return text
+
     def text_operand(self, spec: Field, text: str) -> Any:
         """The value of a `contains` or `starts_with` filter."""
         if not text:

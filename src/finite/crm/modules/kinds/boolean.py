@@ -39,6 +39,9 @@ class Boolean(FieldKind):
             raise InvalidValue("must be true or false")
         return text.lower() == "true"
 
+    def from_csv(self, spec: Field, text: str) -> Any:
+        return self.from_query(spec, text.strip())
+
     def postgres_cell(self, value: ColumnElement[Any], *, custom: bool) -> ColumnElement[Any]:
         flag = cast(value, postgresql.BOOLEAN) if custom else value
         return case((flag.is_(True), "true"), (flag.is_(False), "false"))

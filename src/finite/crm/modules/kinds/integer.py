@@ -43,6 +43,11 @@ class Integer(FieldKind):
             raise InvalidValue("must be a whole number")
         return self.convert(spec, int(text))
 
+    def from_csv(self, spec: Field, text: str) -> Any:
+        if not _WHOLE.fullmatch(text.strip()):
+            raise InvalidValue("must be a whole number")
+        return int(text)
+
     def sqlite_cell(self, column: ColumnElement[Any]) -> ColumnElement[Any] | None:
         return cast(column, Text)
 

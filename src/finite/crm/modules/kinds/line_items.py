@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
@@ -31,6 +32,13 @@ class LineItems(FieldKind):
 
     def convert(self, spec: Field, value: Any) -> Any:
         raise InvalidValue("cannot be set directly")
+
+    def from_csv(self, spec: Field, text: str) -> Any:
+        """The export's JSON array of line items."""
+        try:
+            return msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            raise InvalidValue("must be a JSON array of line items") from None
 
     def postgres_json(self, value: ColumnElement[Any]) -> ColumnElement[str] | None:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy import JSON, Text, cast
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -39,6 +40,16 @@ class MultiPicklist(FieldKind):
 
     def from_query(self, spec: Field, text: str) -> Any:
         return text
+
+    def from_csv(self, spec: Field, text: str) -> Any:
+        """The export's JSON array, or values separated by semicolons."""
+        if text.startswith("["):
+            try:
+                return msgspec.json.decode(text)
+            except msgspec.DecodeError:
+                reason = "must be a JSON array of values or values separated by ;"
+                raise InvalidValue(reason) from None
+        return [part.strip() for part in text.split(";") if part.strip()]
 
     def text_operand(self, spec: Field, text: str) -> Any:
         return choice(spec, text)

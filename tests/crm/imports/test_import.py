@@ -193,6 +193,10 @@ async def test_a_header_naming_no_field_or_an_empty_file_is_refused(
     assert_invalid(
         await upload_csv(client, key, "leads", "name\nx\n", upsert_on="nope"), "upsert_on"
     )
+    # A standard field, but not an upsert key (as a batch's upsert_on: crm/records/batch_body.py)
+    assert_invalid(
+        await upload_csv(client, key, "leads", "name\nx\n", upsert_on="name"), "upsert_on"
+    )
     assert_invalid(
         await upload_csv(client, key, "leads", "name\nx\n", upsert_on="email"), "upsert_on"
     )
@@ -228,7 +232,7 @@ async def test_upsert_on_email_updates_in_any_case_and_creates_the_rest(
         (asha["id"] + 1, "Nina Again", "nina@example.com", "Later Co", 2),
     ]
     assert (await import_report(client, key, job["id"]))[1:] == [
-        ["5", "email", "is needed to find the record to update (upsert)"]
+        ["5", "email", "is required to upsert on it"]
     ]
 
 

@@ -1,33 +1,33 @@
 """Write one chunk of an import's rows inside the caller's transaction: each good row becomes a
-record (or, with `upsert_on`, updates the record whose field holds the row's value) with its
-audit row and outbox event, exactly as a single create or update gives; each bad row adds its
-problems to the outcome and leaves nothing behind (its own savepoint).
+record (or, with `upsert_on`, updates the record holding the row's value there) with its audit
+row and outbox event, exactly as a batch write gives them; each bad row adds its problems to
+the outcome and leaves nothing behind.
 
-THE one place import rows are written. Today it goes through the records service row by row
-(crm/records/service.py: create_record / update_record); the batch path (`apply_batch`) can take
-its place here without the runner or the endpoints knowing.
+THE one place import rows are written, through the batch writer (crm/records/batch.py
+`apply_batch`, sub-batches of up to MAX_BATCH rows), so an import and a batch call follow one
+set of rules. A dry run writes each sub-batch in a savepoint and rolls it back: it reports what
+a real run would, upserts and references included. Stop-on-error writes the rows before the
+first failing one and stops there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.audit.entries import job_audit_values
+from finite.core.audit.entries import insert_audit_rows, job_audit_values
 from finite.core.auth.principal import Principal
 from finite.crm.imports.cells import is_blank, row_body
 from finite.crm.imports.columns import ColumnPlan
 from finite.crm.modules.kinds import InvalidValue
 from finite.crm.modules.schema import RecordSchema
-from finite.crm.records import repository
+from finite.crm.records.batch import MAX_BATCH, BatchItem, ItemOutcome, apply_batch
 from finite.crm.records.references import check_references
-from finite.crm.records.service import create_record, update_record
 from finite.crm.records.validation import validate
-from finite.kit.errors import AppError, ErrorDetail
-from finite.models.events import AuditEntry
+from finite.kit.errors import ErrorDetail
 
 Problem = tuple[int, int, str | None, str]  # row, position, field, reason
 
@@ -62,116 +62,154 @@ async def write_chunk(
     session: AsyncSession, target: ImportTarget, first_row: int, rows: list[list[str]]
 ) -> ChunkOutcome:
     outcome = ChunkOutcome()
-    audit_rows: list[dict[str, Any]] = []
-    order = {column.key: column.index for column in target.plan.columns}
+    pending: list[BatchItem] = []  # good rows so far, each indexed by its row number
     for offset, row in enumerate(rows):
         if is_blank(row):
             continue
         number = first_row + offset
         outcome.rows += 1
         outcome.last_row = number
-        problems = await _row(session, target, row, outcome, audit_rows)
-        if problems:
-            outcome.failed += 1
-            problems.sort(key=lambda p: -1 if p.field is None else order.get(p.field, len(order)))
-            outcome.problems += [
-                (number, position, problem.field, problem.message)
-                for position, problem in enumerate(problems, start=1)
-            ]
-            if target.stop_on_error:
-                outcome.stopped = True
-                break
-    if audit_rows:
-        await session.execute(insert(AuditEntry), audit_rows)
+        body, problems = row_body(target.plan, target.schema, row)
+        if not problems:
+            pending.append(BatchItem(number, body, upsert_on=target.upsert_on))
+            continue
+        # A row some cell of which cannot be read is never written: listed with every other
+        # problem its fields have. With stop_on_error the rows before it are written first.
+        if target.stop_on_error:
+            await _write(session, target, pending, outcome)
+            pending = []
+            if outcome.stopped:
+                return outcome
+        seen = {problem.field for problem in problems}
+        others = await _other_problems(session, target, body)
+        _failed(target, outcome, number, problems + [p for p in others if p.field not in seen])
+        if target.stop_on_error:
+            outcome.stopped = True
+            outcome.last_row = number
+            return outcome
+    await _write(session, target, pending, outcome)
     return outcome
 
 
-async def _row(
-    session: AsyncSession,
-    target: ImportTarget,
-    row: list[str],
-    outcome: ChunkOutcome,
-    audit_rows: list[dict[str, Any]],
-) -> list[ErrorDetail]:
-    """Writes the row; or, when it is bad (or in a dry run), lists every problem it has."""
-    schema, principal = target.schema, target.principal
-    body, problems = row_body(target.plan, schema, row)
-    existing: int | None = None
-    if target.upsert_on is not None:
-        # UPSERT: the record whose `upsert_on` field holds this row's value is updated.
-        found = await _matching_record(session, target, body)
-        if isinstance(found, ErrorDetail):
-            problems.append(found)
-        else:
-            existing = found
-    if problems or target.dry_run:
-        changes = validate(schema, body, creating=existing is None)
-        await check_references(session, principal.org_id, schema, changes)
-        seen = {problem.field for problem in problems}
-        problems += [error for error in changes.errors if error.field not in seen]
-        if problems:
-            return problems
-        _count(outcome, existing)
+async def _write(
+    session: AsyncSession, target: ImportTarget, items: list[BatchItem], outcome: ChunkOutcome
+) -> None:
+    for batch in _batches(target, items):
+        done = await _apply(session, target, batch)
+        if target.stop_on_error:
+            first = next((item for item in done if item.error is not None), None)
+            if first is not None:
+                # Undone whole (savepoint); the rows before the failing one are written again.
+                done = await _apply(session, target, [i for i in batch if i.index < first.index])
+                _count(outcome, done)
+                _failed(target, outcome, first.index, _details(first))
+                outcome.stopped = True
+                outcome.last_row = first.index
+                return
+        _count(outcome, done)
+        for item in done:
+            if item.error is not None:
+                _failed(target, outcome, item.index, _details(item))
+
+
+async def _apply(
+    session: AsyncSession, target: ImportTarget, batch: list[BatchItem]
+) -> list[ItemOutcome]:
+    """The sub-batch written in a savepoint; kept unless a dry run or (stop_on_error) a row of
+    it failed. The records' audit rows are added with it."""
+    if not batch:
         return []
-    try:
-        async with session.begin_nested():
-            if existing is None:
-                changed = await create_record(session, principal, schema, body)
-            else:
-                changed = await update_record(session, principal, schema, existing, body, None)
-    except AppError as error:
-        return error.details or [ErrorDetail(None, error.message)]
-    _count(outcome, existing)
-    if existing is None or changed.diff:
-        audit_rows.append(
+    savepoint = await session.begin_nested()
+    written = await apply_batch(session, target.principal, target.schema, batch, partial=True)
+    failed = any(item.error is not None for item in written.items)
+    if target.dry_run or (target.stop_on_error and failed):
+        await savepoint.rollback()
+        return written.items
+    await savepoint.commit()
+    await insert_audit_rows(
+        session,
+        [
             job_audit_values(
-                principal,
+                target.principal,
                 method="POST",
                 path=target.audit_path,
-                status=201 if existing is None else 200,
-                module=schema.name,
-                record_id=changed.data["id"],
-                action="create" if existing is None else "update",
+                status=each.status,
+                module=each.module,
+                record_id=each.record_id,
+                action=each.action,
                 request_id=target.request_id,
                 client_ip=target.client_ip,
-                changes=changed.diff or None,
+                changes=each.diff or None,
             )
-        )
-    return []
+            for each in written.audited
+        ],
+    )
+    return written.items
 
 
-def _count(outcome: ChunkOutcome, existing: int | None) -> None:
-    if existing is None:
-        outcome.created += 1
-    else:
-        outcome.updated += 1
+def _batches(target: ImportTarget, items: list[BatchItem]) -> Iterator[list[BatchItem]]:
+    """Runs of at most MAX_BATCH rows in file order; a row upserting a value an earlier row of
+    the run upserts starts the next run, so it updates the record that row wrote."""
+    batch: list[BatchItem] = []
+    values: set[Any] = set()
+    for item in items:
+        value = _upsert_value(target, item)
+        if len(batch) == MAX_BATCH or (value is not None and value in values):
+            yield batch
+            batch, values = [], set()
+        batch.append(item)
+        if value is not None:
+            values.add(value)
+    if batch:
+        yield batch
 
 
-async def _matching_record(
-    session: AsyncSession, target: ImportTarget, body: dict[str, Any]
-) -> int | ErrorDetail | None:
-    """UPSERT: the id of the one record whose key field holds the row's value (compared in its
-    stored form: emails are stored in lower case, so they match in any case); None when no
-    record does; a problem when the row has no value or several records match."""
-    key = target.upsert_on
-    assert key is not None
-    spec = target.schema.field(key)
-    assert spec is not None
-    raw = body.get(key)
-    if raw is None:
-        return ErrorDetail(key, "is needed to find the record to update (upsert)")
+def _upsert_value(target: ImportTarget, item: BatchItem) -> Any:
+    if target.upsert_on is None:
+        return None
+    spec = target.schema.field(target.upsert_on)
+    given = item.data.get(target.upsert_on)
+    if spec is None or given is None:
+        return None
     try:
-        value = spec.kind.convert(spec, raw)
-    except InvalidValue as invalid:
-        return ErrorDetail(key, str(invalid))
-    table = repository.table(target.schema.name)
-    ids = (
-        await session.scalars(
-            select(table.c.id)
-            .where(table.c.org_id == target.principal.org_id, table.c[key] == value)
-            .limit(2)
-        )
-    ).all()
-    if len(ids) > 1:
-        return ErrorDetail(key, "matches more than one record; the row cannot say which")
-    return int(ids[0]) if ids else None
+        return spec.kind.convert(spec, given)  # as stored: an email in any case is one value
+    except InvalidValue:
+        return None  # the batch writer reports it
+
+
+async def _other_problems(
+    session: AsyncSession, target: ImportTarget, body: dict[str, Any]
+) -> list[ErrorDetail]:
+    """The problems of a row's readable fields, found as a write would find them."""
+    changes = validate(target.schema, body, creating=target.upsert_on is None)
+    await check_references(session, target.principal.org_id, target.schema, changes)
+    return list(changes.errors)
+
+
+def _details(item: ItemOutcome) -> list[ErrorDetail]:
+    assert item.error is not None
+    return list(item.error.details) or [ErrorDetail(None, item.error.message)]
+
+
+def _count(outcome: ChunkOutcome, done: list[ItemOutcome]) -> None:
+    outcome.created += sum(1 for item in done if item.status == 201)
+    outcome.updated += sum(1 for item in done if item.status == 200 and item.error is None)
+
+
+def _failed(
+    target: ImportTarget, outcome: ChunkOutcome, number: int, problems: list[ErrorDetail]
+) -> None:
+    """Every problem of the row once, in the order of the file's columns."""
+    order = {column.key: column.index for column in target.plan.columns}
+    unique: dict[tuple[str | None, str], ErrorDetail] = {}
+    for problem in problems:
+        unique.setdefault((problem.field, problem.message), problem)
+    listed = sorted(
+        unique.values(),
+        key=lambda p: -1 if p.field is None else order.get(p.field, len(order)),
+    )
+    outcome.failed += 1
+    outcome.problems += [
+        (number, position, problem.field, problem.message)
+        for position, problem in enumerate(listed, start=1)
+    ]

@@ -14,9 +14,10 @@ from finite.crm.export.csv_format import header_chunk, text_rows_chunk
 from finite.crm.imports import repository
 from finite.crm.imports.upload import StoredUpload
 from finite.crm.modules.schema import RecordSchema
+from finite.crm.records.batch_body import upsert_key_problem
 from finite.kit.clock import utcnow
 from finite.kit.db import Database
-from finite.kit.errors import ErrorDetail, conflict, not_found, validation_error
+from finite.kit.errors import conflict, not_found, validation_error
 from finite.models.imports import ImportJob
 from finite.platform.unit_of_work import Changed
 
@@ -32,18 +33,10 @@ class ImportOptions:
 
 
 def check_options(schema: RecordSchema, options: ImportOptions) -> None:
-    """An upsert key is one of the module's own fields, stored in its own column."""
-    key = options.upsert_on
-    if key is None:
-        return
-    spec = schema.field(key)
-    problem = None
-    if spec is None:
-        problem = f"is not a field of {schema.name}"
-    elif schema.is_custom(key) or spec.computed or spec.kind.column_type(spec) is None:
-        problem = "must be one of the module's standard fields (e.g. email)"
+    """An upsert key is one of the module's, as a batch's is."""
+    problem = upsert_key_problem(schema.module, options.upsert_on)
     if problem is not None:
-        raise validation_error([ErrorDetail("upsert_on", problem)])
+        raise validation_error([problem])
 
 
 def new_job(

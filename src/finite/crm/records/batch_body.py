@@ -20,6 +20,19 @@ from finite.kit.errors import ErrorDetail, validation_error
 MEMBERS = ("records", "upsert_on")
 
 
+def upsert_key_problem(module: Module, upsert_on: object) -> ErrorDetail | None:
+    """`upsert_on` names one of the module's upsert keys (a batch's, an import's)."""
+    if upsert_on is None or upsert_on in module.upsert_keys:
+        return None
+    keys = module.upsert_keys
+    return ErrorDetail(
+        "upsert_on",
+        f"must be one of {module.name}'s upsert keys: {', '.join(keys)}"
+        if keys
+        else f"{module.name} has no upsert key",
+    )
+
+
 def batch_items(module: Module, body: dict[str, Any]) -> list[BatchItem]:
     problems = [
         ErrorDetail(key, f"is not a member of a batch body ({', '.join(MEMBERS)})")
@@ -27,16 +40,8 @@ def batch_items(module: Module, body: dict[str, Any]) -> list[BatchItem]:
         if key not in MEMBERS
     ]
     upsert_on = body.get("upsert_on")
-    if upsert_on is not None and upsert_on not in module.upsert_keys:
-        keys = module.upsert_keys
-        problems.append(
-            ErrorDetail(
-                "upsert_on",
-                f"must be one of {module.name}'s upsert keys: {', '.join(keys)}"
-                if keys
-                else f"{module.name} has no upsert key",
-            )
-        )
+    if (problem := upsert_key_problem(module, upsert_on)) is not None:
+        problems.append(problem)
     records = body.get("records")
     if not isinstance(records, list) or not records:
         problems.append(ErrorDetail("records", f"must be a list of 1 to {MAX_BATCH} records"))

@@ -1,6 +1,7 @@
 """The one place a write commits: the service's change, its audit row (with the field diff),
 its outbox events and, under an Idempotency-Key, the saved answer commit together or roll back
-together; the delivery worker is nudged after the commit.
+together; the background workers the change left work for are nudged after the commit
+(core/wakes.py).
 
 Idempotency-Key (Stripe's semantics): the first request acts and its answer's bytes are saved in
 its transaction; a retry gets those bytes back marked `Idempotent-Replayed: true`, the same key
@@ -21,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import mark_written, set_subject, subject_of
-from finite.core.audit.entries import audit_entry
+from finite.core.audit.entries import insert_audit_entry
 from finite.core.auth.principal import Principal
 from finite.core.idempotency import store
+from finite.core.wakes import wakes_of
 from finite.kit.derived_keys import Peppers
 from finite.kit.errors import conflict
 from finite.platform.http import AnyRequest, json_response
@@ -58,9 +60,10 @@ async def commit_change(
     platform = platform_of(request)
     async with platform.db.transaction(bulk=bulk) as session:
         changed = await work(session)
-        session.add(audit_entry(request.scope, status, changed.diff or None))
+        await insert_audit_entry(session, request.scope, status, changed.diff or None)
+        wakes = wakes_of(session)
     mark_written(request.scope)
-    platform.nudge_worker()
+    platform.nudge_worker(wakes)
     return changed.data
 
 

@@ -13,7 +13,8 @@ example lead), W6 update (PUT with the version, the name only).
 Each figure: requests a second, p50 and p99, the server processes' own CPU per request (the
 database server's excluded) and the ratio to the bare route (its GET for reads, its POST for
 writes). `--source` (repeatable) runs the servers from each checkout's `src`, one after the
-other in every round: before and after, interleaved. Needs `wrk` (Debian package).
+other in every round: before and after, interleaved (labelled by the checkout's folder name).
+Needs `wrk` (Debian package).
 
 Other scenarios (a batch, an import) are added to SCENARIOS with the bare route they compare
 with in BARE_OF; a scenario gets the running server (Target) and answers a Figure.
@@ -39,7 +40,8 @@ sys.path.insert(0, str(HERE))
 from crm_lists import children, finite, run, wrk  # noqa: E402 - bench/ is not a package
 
 CREATE_BODY = (
-    '{"name": "Asha Rao", "company": "Acme Pumps", "email": "asha@acmepumps.in", "value": 50000}'  # noqa: E501 - the seed's example, as written there
+    # The seed's example, as written there.
+    '{"name": "Asha Rao", "company": "Acme Pumps", "email": "asha@acmepumps.in", "value": 50000}'
 )
 UPDATE_POOL = 2000  # leads updated, a thread's half each, round-robin: one in flight per record
 
@@ -362,9 +364,10 @@ def main() -> None:
             show(f"round {round_number} bare", name, figure, None)
         for engine, env in engines:
             for source in sources:
-                label = f"round {round_number} {engine}" + (f" {source}" if source else "")
+                checkout = f" {Path(source).resolve().parent.name}" if source else ""
+                label = f"round {round_number} {engine}{checkout}"
                 for name, figure in finite_figures(label, env, source, args, options).items():
-                    show(label[-28:], name, figure, bare.get(BARE_OF.get(name, "")))
+                    show(label, name, figure, bare.get(BARE_OF.get(name, "")))
 
 
 if __name__ == "__main__":

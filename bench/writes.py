@@ -23,8 +23,10 @@ with in BARE_OF; a scenario gets the running server (Target) and answers a Figur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -101,6 +103,9 @@ def wrk_figure(target: Target, options: Options, path: str, lua: str) -> Figure:
     found = wrk(url, target.key, options.seconds, options.connections, lua)
     spent = cpu_seconds(target.pid) - before
     requests = found["rps"] * options.seconds
+    if found["errors"]:
+        sample = httpx.get(url, headers={"Authorization": f"Bearer {target.key}"})
+        print(f"{target.label}: errors; a GET of {url}: {sample.status_code} {sample.text[:200]}")
     return Figure(
         found["rps"],
         "req/s",
@@ -237,6 +242,7 @@ def bare_figures(port: int, workers: int, options: Options) -> dict[str, Figure]
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    wait_until_free(port)
     base = f"http://127.0.0.1:{port}"
     target = Target("bare", base, "-", server.pid, env, "")
     try:
@@ -254,6 +260,17 @@ wrk.body = '{CREATE_BODY}'
         stop(server)
 
 
+def wait_until_free(port: int) -> None:
+    """Nothing listens on `port` any more (a server stopping may take a while: it seals the
+    audit rows its run left waiting)."""
+    for _ in range(600):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"port {port} still answers: stop what holds it")
+
+
 def wait_until_up(url: str) -> None:
     for _ in range(150):
         try:
@@ -266,13 +283,18 @@ def wait_until_up(url: str) -> None:
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server and every process of its group. A granian worker outliving its parent
+    kept the port (SO_REUSEPORT): the next server refused it and exited, and the old worker
+    answered the next run with errors."""
     server.terminate()
     try:
         server.wait(timeout=60)  # the server seals the audit rows the run left waiting
     except subprocess.TimeoutExpired:
         print("a server did not stop within 60 s; killed", file=sys.stderr)
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # its session's group: nothing else
+    server.wait()
+    time.sleep(1)
 
 
 def prepare(env: dict[str, str], org: str) -> tuple[str, str]:
@@ -292,6 +314,7 @@ def finite_figures(
     label: str, env: dict[str, str], source: str, args: argparse.Namespace, options: Options
 ) -> dict[str, Figure]:
     key, org_id = prepare(env, args.org)
+    wait_until_free(args.port)
     served = {**env, "PYTHONPATH": source} if source else env
     command = [sys.executable, "-m", "finite", "serve", "--port", str(args.port)]
     server = subprocess.Popen(
@@ -305,6 +328,9 @@ def finite_figures(
     target = Target(label, base, key, server.pid, env, org_id)
     try:
         wait_until_up(f"{base}/healthz")
+        time.sleep(2)  # a server refusing a port still held exits after its imports
+        if server.poll() is not None:
+            raise SystemExit(f"{label}: the server exited (another one holds port {args.port}?)")
         return {
             name: scenario(target, options)
             for name, scenario in SCENARIOS.items()

@@ -4,8 +4,9 @@ only those after its commit.
 Every commit used to wake both in-process workers, and each woken worker read the database to
 find out whether there was work: most record changes leave none (their organization has no
 webhook, and they queue no mail). A writer that knows says so here; a transaction where no
-writer said anything wakes every worker, as before. Workers also poll on their own, so a change
-committed by another process is picked up at the next poll.
+writer said anything wakes every worker, as before. Workers also poll on their own (deliveries
+every 0.1 s, mail every second), so a change committed by another process, or by a path that
+says nothing here, is still picked up at the next poll.
 """
 
 from __future__ import annotations

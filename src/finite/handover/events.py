@@ -60,10 +60,10 @@ async def record_handover_event(
     event: HandoverEvent,
     project_id: str,
     data: dict[str, Any] | None = None,
-) -> Event:
+) -> str:
     """Write `event` about the project into the outbox, in the caller's transaction (it commits
     or rolls back with the change). `data` is what this event adds to the project and client,
-    camelCase, JSON-safe (times through `moment`)."""
+    camelCase, JSON-safe (times through `moment`). Returns the event's id."""
     if event not in HANDOVER_EVENTS:
         raise ValueError(f"unknown handover event {event!r}")
     extra = dict(data or {})

@@ -15,6 +15,7 @@ from finite.core.mail.worker import MailWorker
 from finite.core.ratelimit.limiter import RateLimiter, RedisClient, redis_client
 from finite.core.retention import retention_plan
 from finite.core.retention.job import RetentionJob
+from finite.core.wakes import Wake
 from finite.core.webhooks.worker import DeliveryWorker
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
@@ -107,11 +108,12 @@ class Platform:
         self.sampler.worker = self.worker
         self.sampler.start()
 
-    def nudge_worker(self) -> None:
-        """A change was committed: the in-process worker looks for it now, not at its next poll."""
-        if self.worker is not None:
+    def nudge_worker(self, wakes: frozenset[Wake] | None = None) -> None:
+        """A change was committed: the in-process workers it left work for (`wakes`; None: all)
+        look for it now, not at their next poll."""
+        if self.worker is not None and (wakes is None or Wake.DELIVERIES in wakes):
             self.worker.nudge()
-        if self.mail_worker is not None:
+        if self.mail_worker is not None and (wakes is None or Wake.MAIL in wakes):
             self.mail_worker.nudge()
 
     def nudge(self, name: str) -> None:

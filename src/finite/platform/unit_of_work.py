@@ -1,6 +1,7 @@
 """The one place a write commits: the service's change, its audit row (with the field diff),
 its outbox events and, under an Idempotency-Key, the saved answer commit together or roll back
-together; the delivery worker is nudged after the commit.
+together; the background workers the change left work for are nudged after the commit
+(core/wakes.py).
 
 Idempotency-Key (Stripe's semantics): the first request acts and its answer's bytes are saved in
 its transaction; a retry gets those bytes back marked `Idempotent-Replayed: true`, the same key
@@ -21,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import Subject, mark_written, set_subject, subject_of
-from finite.core.audit.entries import audit_entry, audit_values, insert_audit_rows
+from finite.core.audit.entries import audit_values, insert_audit_entry, insert_audit_rows
 from finite.core.auth.principal import Principal
 from finite.core.idempotency import store
+from finite.core.wakes import wakes_of
 from finite.kit.derived_keys import Peppers
 from finite.kit.errors import conflict
 from finite.platform.http import AnyRequest, json_response
@@ -75,9 +77,10 @@ async def commit_change(
         if changed.each:
             await insert_audit_rows(session, [_row_of(request, each) for each in changed.each])
         else:
-            session.add(audit_entry(request.scope, status, changed.diff or None))
+            await insert_audit_entry(session, request.scope, status, changed.diff or None)
+        wakes = wakes_of(session)
     mark_written(request.scope)
-    platform.nudge_worker()
+    platform.nudge_worker(wakes)
     return changed.data
 
 

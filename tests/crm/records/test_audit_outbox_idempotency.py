@@ -411,10 +411,10 @@ async def test_a_failing_audit_row_rolls_the_change_back(
     lead = (await create_lead(client, org.crm_key)).json()
     before_events = len(await events_of(db, org.org_id))
 
-    def broken(*_args: Any, **_kwargs: Any) -> AuditEntry:
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("audit storage failed")
 
-    monkeypatch.setattr(unit_of_work_module, "audit_entry", broken)
+    monkeypatch.setattr(unit_of_work_module, "insert_audit_entry", broken)
     created = await client.post(LEADS, json={"name": "Never"}, headers=headers(org.crm_key))
     updated = await client.put(
         f"{LEADS}/{lead['id']}", json={"name": "Never"}, headers=headers(org.crm_key)

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.types import Scope
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.audit.context import Subject, principal_of, subject_of
@@ -21,9 +21,22 @@ MAX_PATH = 500
 MAX_USER_AGENT = 1000
 
 
+# On the table, not the ORM class: insert(AuditEntry) would go through the ORM's bulk insert.
+_INSERT = insert(cast(Table, AuditEntry.__table__))
+
+
 def audit_entry(scope: Scope, status: int, changes: dict[str, Any] | None = None) -> AuditEntry:
     """The row as an ORM object, for a change's own transaction."""
     return AuditEntry(**audit_values(scope, status, changes))
+
+
+async def insert_audit_entry(
+    session: AsyncSession, scope: Scope, status: int, changes: dict[str, Any] | None = None
+) -> None:
+    """Write the row in a change's own transaction now, by a Core insert built once (an ORM
+    object and the flush at commit cost ~0.2 ms more of every change). It waits unsealed
+    for the chain (chain.py), as the ORM object did."""
+    await session.execute(_INSERT, audit_values(scope, status, changes))
 
 
 def audit_values(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.retention.registry import register
 from finite.core.sealing import register_sealed
+from finite.core.wakes import Wake, wake_after_commit
 from finite.core.webhooks.schedule import next_attempt_at
 from finite.kit.ids import new_id
 from finite.kit.mail.message import Mail
@@ -124,6 +125,7 @@ async def queue_mail(
         )
     )
     await session.flush()
+    wake_after_commit(session, Wake.MAIL)
     return mail_id
 
 

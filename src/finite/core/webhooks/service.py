@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.core.plans.entitlement import Entitlement
+from finite.core.wakes import Wake, wake_after_commit
 from finite.core.webhooks import repository
 from finite.core.webhooks.payloads import ping_body
 from finite.core.webhooks.secrets import binding, seal_previous, seal_secret
@@ -205,6 +206,7 @@ async def queue_ping(
     )
     session.add(delivery)
     await session.flush()
+    wake_after_commit(session, Wake.DELIVERIES)
     return delivery
 
 
@@ -223,6 +225,7 @@ async def redeliver(
     delivery.status = "pending"
     delivery.next_attempt_at = now
     delivery.attempts_in_round = 0
+    wake_after_commit(session, Wake.DELIVERIES)
     return delivery
 
 
@@ -233,6 +236,7 @@ async def recover(
         raise conflict("The webhook is disabled; enable it before recovering deliveries.")
     if since > now:
         raise invalid_field("since", "must not be in the future")
+    wake_after_commit(session, Wake.DELIVERIES)
     return await repository.requeue_since(session, endpoint.org_id, endpoint.id, since, now)
 
 

@@ -214,12 +214,10 @@ async def create_record(
     }
     if schema.module.line_items:
         values.update(_checked_totals(changes.lines or [], values["adjustment"]))
-    await repository.insert_record(session, schema.name, values)
+    row = await repository.insert_record(session, schema.name, values)
     if schema.module.line_items:
         await _store_lines(session, org_id, schema, record_id, changes)
-    record = await _snapshot(
-        session, org_id, schema, await _existing(session, org_id, schema, record_id)
-    )
+    record = await _snapshot(session, org_id, schema, row)
     changed = [key for key in record if key not in ("id", "version", "created_at", "updated_at")]
     await _event(session, principal, schema, "create", record, changed)
     return Changed(
@@ -262,16 +260,15 @@ async def update_record(
         return Changed(before, {})
     values["version"] = current_row["version"] + 1
     values["updated_at"] = utcnow()
-    if not await repository.update_record(
+    row = await repository.update_record(
         session, org_id, schema.name, record_id, current_row["version"], values
-    ):
+    )
+    if row is None:
         fresh = await _existing(session, org_id, schema, record_id)
         raise _version_conflict(
             current_row["version"], await _snapshot(session, org_id, schema, fresh)
         )
-    after = await _snapshot(
-        session, org_id, schema, await _existing(session, org_id, schema, record_id)
-    )
+    after = await _snapshot(session, org_id, schema, row)
     await _event(session, principal, schema, "update", after, changed_keys)
     diff = {
         key: {"before": json_safe(before.get(key)), "after": json_safe(after.get(key))}

@@ -30,7 +30,7 @@ from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository, service
 from finite.crm.records.line_items import out_of_range, totals
 from finite.crm.records.references import check_references
-from finite.crm.records.serialize import custom_to_json, json_safe, snapshot
+from finite.crm.records.serialize import json_safe, snapshot
 from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
 from finite.kit.db import engine_of
@@ -286,18 +286,7 @@ async def _create(
     ids = await repository.next_record_ids(session, org_id, schema.name, len(prepared))
     blank = dict.fromkeys(repository.table(schema.name).columns.keys())
     rows = [
-        {
-            **blank,
-            "org_id": org_id,
-            "id": record_id,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-            "created_by": member_id,
-            "owner": changes.owner or member_id,
-            "custom": custom_to_json(changes.custom),
-            **changes.values,
-        }
+        {**blank, **service.new_record_row(org_id, record_id, member_id, now, changes)}
         for record_id, (_, changes) in zip(ids, prepared, strict=True)
     ]
     stored = await repository.insert_records(session, schema.name, rows)

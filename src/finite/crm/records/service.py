@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -191,17 +192,11 @@ def _counted(query: ListQuery, counted: int) -> tuple[int, str]:
     return TOTAL_CAP, "gte"
 
 
-async def create_record(
-    session: AsyncSession, principal: Principal, schema: RecordSchema, body: dict[str, Any]
-) -> RecordChange:
-    changes = validate(schema, body, creating=True)
-    await check_references(session, principal.org_id, schema, changes)
-    _raise_if_invalid(changes)
-    org_id, now = principal.org_id, utcnow()
-    await look_up_endpoints(session, org_id, "crm")  # before the id counter's row lock
-    record_id = await repository.next_record_id(session, org_id, schema.name)
-    member_id = principal.member.id if principal.member else None
-    values: dict[str, Any] = {
+def new_record_row(
+    org_id: str, record_id: int, member_id: str | None, now: datetime, changes: Changes
+) -> dict[str, Any]:
+    """A new record's column values (a single create's, each of a batch's)."""
+    return {
         "org_id": org_id,
         "id": record_id,
         "version": 1,
@@ -212,6 +207,19 @@ async def create_record(
         "custom": custom_to_json(changes.custom),
         **changes.values,
     }
+
+
+async def create_record(
+    session: AsyncSession, principal: Principal, schema: RecordSchema, body: dict[str, Any]
+) -> RecordChange:
+    changes = validate(schema, body, creating=True)
+    await check_references(session, principal.org_id, schema, changes)
+    _raise_if_invalid(changes)
+    org_id, now = principal.org_id, utcnow()
+    await look_up_endpoints(session, org_id, "crm")  # before the id counter's row lock
+    record_id = await repository.next_record_id(session, org_id, schema.name)
+    member_id = principal.member.id if principal.member else None
+    values = new_record_row(org_id, record_id, member_id, now, changes)
     if schema.module.line_items:
         values.update(_checked_totals(changes.lines or [], values["adjustment"]))
     row = await repository.insert_record(session, schema.name, values)

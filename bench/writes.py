@@ -16,8 +16,10 @@ writes). `--source` (repeatable) runs the servers from each checkout's `src`, on
 other in every round: before and after, interleaved (labelled by the checkout's folder name).
 Needs `wrk` (Debian package).
 
-Other scenarios (a batch, an import) are added to SCENARIOS with the bare route they compare
-with in BARE_OF; a scenario gets the running server (Target) and answers a Figure.
+Then a batch of 100 creates (`POST /api/records/leads/batch`, records a second) and a CSV
+import of 20,000 leads (`POST /api/import/leads.csv`, the job polled to its end, rows a second);
+their ratio is to the bare POST's requests. A scenario gets the running server (Target) and
+answers a Figure; add one to SCENARIOS with its bare route in BARE_OF.
 """
 
 from __future__ import annotations
@@ -219,16 +221,66 @@ end
     )
 
 
+BATCH_SIZE = 100
+IMPORT_ROWS = 20_000
+
+
+def batch(target: Target, options: Options) -> Figure:
+    """POST /api/records/leads/batch with 100 creates of the seed's lead: records a second."""
+    records = ", ".join([CREATE_BODY] * BATCH_SIZE)
+    lua = f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{{"records": [{records}]}}'
+"""
+    found = wrk_figure(target, options, "/api/records/leads/batch", lua)
+    found.rate *= BATCH_SIZE
+    found.unit = "records/s"
+    found.cpu_ms /= BATCH_SIZE
+    return found
+
+
+def csv_import(target: Target, options: Options) -> Figure:
+    """A CSV of IMPORT_ROWS leads uploaded to POST /api/import/leads.csv, the job polled to
+    its end: rows a second from the upload's start, the server's CPU per row."""
+    lines = ["name,company,email,value"] + [
+        f"Lead {n},Company {n % 97},lead{n}@example.com,{n % 5000}" for n in range(IMPORT_ROWS)
+    ]
+    headers = {"Authorization": f"Bearer {target.key}", "Content-Type": "text/csv"}
+    before = cpu_seconds(target.pid)
+    started = time.perf_counter()
+    with httpx.Client(base_url=target.base, headers=headers, timeout=600) as client:
+        answer = client.post("/api/import/leads.csv", content="\n".join(lines).encode())
+        if answer.status_code != 202:
+            print(f"{target.label}: import answered {answer.status_code} {answer.text[:200]}")
+            return Figure(0.0, "rows/s", errors=1)
+        job_url = f"/api/import/jobs/{answer.json()['id']}"
+        while (job := client.get(job_url).json())["status"] in ("queued", "running"):
+            time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    spent = cpu_seconds(target.pid) - before
+    return Figure(
+        IMPORT_ROWS / elapsed,
+        "rows/s",
+        cpu_ms=spent / IMPORT_ROWS * 1000,
+        errors=float(job["failed"] + (job["status"] != "done")),
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     "W1 get by id": get_by_id,
     "W5 create": create,
     "W6 update (version)": update,
+    "batch of 100 creates": batch,
+    "CSV import (20k rows)": csv_import,
 }
 # Which bare route a scenario's rate is divided by.
 BARE_OF: dict[str, str] = {
     "W1 get by id": "bare GET",
     "W5 create": "bare POST",
     "W6 update (version)": "bare POST",
+    "batch of 100 creates": "bare POST",
+    "CSV import (20k rows)": "bare POST",
 }
 
 

@@ -7,7 +7,7 @@ handle builds its engine object from the URL once, here, and asks it, never the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from finite.kit.engines import engine_for, engine_for_url
 from finite.kit.engines.base import DatabaseEngine, json_dumps
+from finite.kit.write_groups import WriteGroups
 
 __all__ = ["DEFAULT_POOL_SIZE", "Database", "RawRead", "engine_of", "json_dumps"]
 
@@ -45,6 +46,11 @@ class Database:
         # SQLite (a file): raw_read() connections of their own, read on the event loop's thread.
         self._inline_reads = self.backend.inline_read_engine(url, echo=echo)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._write_groups = (
+            WriteGroups(self._open_write, self._solo_transaction, self._write_patience)
+            if self.backend.groups_writes
+            else None
+        )
         # Reads run statement by statement, without BEGIN … ROLLBACK: two round trips fewer per
         # request. Each statement still sees one consistent snapshot (PostgreSQL's READ
         # COMMITTED gives a transaction no more than that); read(snapshot=True) keeps one
@@ -60,10 +66,20 @@ class Database:
         """A write unit of work: commits when the block ends, rolls back on any exception.
 
         On SQLite it starts with BEGIN IMMEDIATE and this process's writers take turns first
-        (kit/engines/sqlite.py); `bulk`, for a unit of work that writes many rows (a
-        background batch, a field cleared from every record), runs its statements in a
+        (kit/engines/sqlite.py); writers that queue share one transaction, each in a savepoint
+        of its own (kit/write_groups.py). `bulk`, for a unit of work that writes many rows (a
+        background batch, a field cleared from every record), runs alone, its statements in a
         worker thread, where SQLite's own work does not hold the loop.
         """
+        if self._write_groups is not None and not bulk:
+            async with self._write_groups.member() as session:
+                yield session
+            return
+        async with self._solo_transaction(bulk=bulk) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _solo_transaction(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
         async with (
             self.backend.write_turn(),
             self._sessions() as session,
@@ -75,6 +91,16 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+
+    def _write_patience(self) -> float:
+        return self.backend.write_patience
+
+    async def _open_write(self, exits: AsyncExitStack) -> AsyncSession:
+        """A write transaction whose parts (the turn, the session, BEGIN) close with `exits`."""
+        await exits.enter_async_context(self.backend.write_turn())
+        session = await exits.enter_async_context(self._sessions())
+        await exits.enter_async_context(self.backend.writing(session, bulk=False))
+        return session
 
     @asynccontextmanager
     async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:

@@ -44,6 +44,9 @@ JSON_OPTIONS: dict[str, Any] = {
 
 class DatabaseEngine(ABC):
     name: ClassVar[str]  # SQLAlchemy's dialect name
+    # Writers queued in a process share one transaction, each in a savepoint (kit/write_groups.py):
+    # for an engine with one writer at a time, where they would wait for each other anyway.
+    groups_writes: ClassVar[bool] = False
 
     # --- connections (Database's constructor) ------------------------------------------------
 
@@ -65,6 +68,11 @@ class DatabaseEngine(ABC):
     @abstractmethod
     def autocommit_options(self) -> dict[str, Any]:
         """Execution options of read()'s sessions: statements outside any transaction."""
+
+    @property
+    def write_patience(self) -> float:
+        """With `groups_writes`: how long a writer waits for its turn before going ahead alone."""
+        return 0.0
 
     @abstractmethod
     def write_turn(self) -> AbstractAsyncContextManager[None]:

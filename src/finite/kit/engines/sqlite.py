@@ -35,6 +35,7 @@ _NO_BEGIN = "finite_sqlite_no_begin"
 
 class SqliteEngine(DatabaseEngine):
     name: ClassVar[str] = "sqlite"
+    groups_writes: ClassVar[bool] = True
 
     def __init__(self) -> None:
         # One write transaction at a time per process (see write_turn), per event loop (a lock
@@ -123,6 +124,10 @@ class SqliteEngine(DatabaseEngine):
         if not _is_file(database):
             raise BackupError("an in-memory SQLite database has no file to back up")
         sqlite_backup(database, target)
+
+    @property
+    def write_patience(self) -> float:
+        return WRITE_TURN_TIMEOUT_SECONDS
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:

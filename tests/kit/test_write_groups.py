@@ -107,8 +107,11 @@ async def test_each_writer_starts_with_a_clean_session(sqlite_db: Database) -> N
             session.info["finite_test_mark"] = name
             await asyncio.sleep(0)
 
+    async with sqlite_db.transaction() as session:
+        fresh = dict(session.info)
     await asyncio.gather(*(mark(f"m{index}") for index in range(5)))
-    assert seen == [{}] * 5
+    assert seen == [fresh] * 5
+    assert "finite_test_mark" not in fresh
 
 
 async def test_a_round_left_for_a_cancelled_writer_is_committed(

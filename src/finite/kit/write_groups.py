@@ -14,7 +14,7 @@ What each writer sees is unchanged:
   error reaches it as before, while the round's other members go on;
 - it returns only once the round has committed; should the COMMIT itself fail, every member of
   the round gets that error, and none of their changes was kept;
-- the session's `info` and identity map start empty for each member, as a new session's would.
+- the session's `info` and identity map start as a new session's would, for each member.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ Solo = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 class _Round:
     """One shared transaction, open until a member finds nobody queued behind it."""
 
-    __slots__ = ("broken", "done", "exits", "members", "session", "started")
+    __slots__ = ("broken", "done", "exits", "info", "members", "session", "started")
 
     def __init__(self, session: AsyncSession, exits: AsyncExitStack) -> None:
         self.session = session
+        self.info = dict(session.info)  # what a new session's `info` holds
         self.exits = exits
         self.members = 0
         self.started = time.monotonic()
@@ -105,6 +106,7 @@ class WriteGroups:
         session = round_.session
         try:
             session.info.clear()
+            session.info.update(round_.info)
             session.expunge_all()
             savepoint = await session.begin_nested()
         except BaseException as error:

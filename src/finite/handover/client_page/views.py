@@ -1,7 +1,7 @@
 """Counting the views of a link: every view adds one in a single UPDATE (concurrent views all
 count); the first one, claimed by a conditional UPDATE only one request can win, stamps
-`first_viewed_at`, moves the project to `viewed` and records the `pack.viewed` event (webhooks,
-Zapier)."""
+`first_viewed_at` and moves the project to `viewed` (its caller records the `pack.viewed`
+event)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover import project_status
-from finite.handover.events import moment, record_handover_event
 from finite.models import HandoverProject, PackLink
 
 
 async def count_view(session: AsyncSession, link: PackLink, now: datetime) -> bool:
-    """True for the link's first view."""
+    """True for the link's first view, which moved the project to `viewed`."""
     where = (PackLink.org_id == link.org_id, PackLink.id == link.id)
     first = await session.execute(
         update(PackLink)
@@ -35,16 +34,4 @@ async def count_view(session: AsyncSession, link: PackLink, now: datetime) -> bo
     project = await session.get(HandoverProject, (link.org_id, link.project_id))
     if project is not None:
         project_status.advance(project, "viewed", now)
-        await record_handover_event(
-            session,
-            org_id=link.org_id,
-            event="pack.viewed",
-            project_id=link.project_id,
-            data={
-                "packId": link.pack_id,
-                "sendId": link.send_id,
-                "recipient": link.recipient_email,
-                "viewedAt": moment(now),
-            },
-        )
     return True

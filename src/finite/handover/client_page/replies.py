@@ -4,6 +4,8 @@ expired) and the pack password's form."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Response
 
 from finite.handover.branding.brand import Brand
@@ -52,15 +54,22 @@ def refused_page(refused: Refused) -> Response[str]:
     return message(status, heading, text)
 
 
-def password_form(
-    brand: Brand, opened: Opened, token: str, *, status: int = 200, wrong: bool = False
+def link_page(
+    template: str, brand: Brand, opened: Opened, token: str, status: int = 200, **context: Any
 ) -> Response[str]:
+    """A page of the link's pack: the agency, the project and the token, and `context`."""
     page = pages.render(
-        "password.html",
+        template,
         agency=brand.name,
         brand=brand,
         project=opened.project.name,
         token=token,
-        wrong=wrong,
+        **context,
     )
     return html(page, status)
+
+
+def password_form(
+    brand: Brand, opened: Opened, token: str, *, status: int = 200, wrong: bool = False
+) -> Response[str]:
+    return link_page("password.html", brand, opened, token, status, wrong=wrong)

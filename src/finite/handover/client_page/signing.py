@@ -17,11 +17,17 @@ from litestar.params import FromPath
 
 from finite.config import public_base_url
 from finite.handover.branding.brand import Brand
-from finite.handover.client_page import pages, signoff_form, visits
+from finite.handover.client_page import signoff_form, visits
 from finite.handover.client_page.access import Opened, Refused
 from finite.handover.client_page.consent import CONSENT_TEXT, CONSENT_VERSION
 from finite.handover.client_page.gate import Entered, opened_or_refused
-from finite.handover.client_page.replies import html, message, password_form, refused_page
+from finite.handover.client_page.replies import (
+    html,
+    link_page,
+    message,
+    password_form,
+    refused_page,
+)
 from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.signoffs import repository as signoffs
 from finite.kit.clock import iso_millis
@@ -49,27 +55,25 @@ async def _signing(
 
 
 def _signed_page(agency: Brand, opened: Opened, token: str, row: Signoff) -> Response[str]:
-    page = pages.render(
+    return link_page(
         "signed.html",
-        agency=agency.name,
-        brand=agency,
-        project=opened.project.name,
-        token=token,
+        agency,
+        opened,
+        token,
         signer=row.signer_name,
         signed_at=iso_millis(row.signed_at),
     )
-    return html(page)
 
 
 def _form_page(
     secret: str, agency: Brand, opened: Opened, token: str, status: int = 200, **filled: Any
 ) -> Response[str]:
-    page = pages.render(
+    return link_page(
         "sign_off.html",
-        agency=agency.name,
-        brand=agency,
-        project=opened.project.name,
-        token=token,
+        agency,
+        opened,
+        token,
+        status,
         form_token=signoff_form.form_token(secret, opened.link.id),
         consent_version=CONSENT_VERSION,
         consent_text=CONSENT_TEXT,
@@ -78,7 +82,6 @@ def _form_page(
         consent=filled.get("consent", False),
         errors=filled.get("errors", {}),
     )
-    return html(page, status)
 
 
 @get("/p/{token:str}/sign-off")

@@ -1,13 +1,18 @@
 """The client page under 20 callers: `GET /p/{token}` of a sent pack, as clients open it.
 
     python bench/client_page.py [--database-url postgresql://…] [--callers 20] [--seconds 15]
+        [--source /path/to/other/checkout/src --source src] [--rounds 2]
 
-Starts a `finite serve --workers 2` on a fresh data folder (SQLite unless `--database-url`
-names an empty PostgreSQL database), creates an Agency organization, a project with a
-credential and a training link through the API, sends its pack (no FINITE_SMTP_URL: the
-inline worker writes the mail into the data folder), reads the link from that mail, and
-drives the page with `wrk` (Debian package). Every view is a write (the view count and the
-first view's `pack.viewed` event), so this measures the page's reads and its one write.
+Creates a fresh data folder (SQLite unless `--database-url` names an empty PostgreSQL
+database), an Agency organization, a project with three credentials and a training link
+through the API, and sends its pack (no FINITE_SMTP_URL: the inline worker writes the mail
+into the data folder); reads the link from that mail and drives the page with `wrk` (Debian
+package) against `finite serve --workers 2`. Every view is a write (the view count; the first
+view's `pack.viewed` event), so this measures the page's reads and its one write.
+
+Each figure: views a second, p50 and p99, and the server processes' own CPU per view (the
+database server's excluded). `--source` (repeatable) serves from each checkout's `src`, one
+after the other in every round: before and after, interleaved.
 """
 
 from __future__ import annotations
@@ -25,23 +30,21 @@ from pathlib import Path
 
 import httpx
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from crm_lists import finite  # noqa: E402 - bench/ is not a package
+from writes import (  # noqa: E402
+    Options,
+    Target,
+    show,
+    stop,
+    wait_until_free,
+    wait_until_up,
+    wrk_figure,
+)
+
 TOKEN = re.compile(r"/p/(pk_[A-Za-z0-9_-]{43})")
-
-
-def finite(env: dict[str, str], *args: str) -> str:
-    command = [sys.executable, "-m", "finite", *args]
-    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
-
-
-def wait_until_up(base: str) -> None:
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
 
 
 def send_a_pack(base: str, key: str) -> str:
@@ -105,20 +108,29 @@ def token_from_mail(folder: Path) -> str:
     raise RuntimeError(f"no mail with a link in {folder}")
 
 
-def wrk(url: str, callers: int, seconds: int) -> str:
-    command = ["wrk", f"-t{min(2, callers)}", f"-c{callers}", f"-d{seconds}s", "--latency", url]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
-
-def summary(output: str) -> str:
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    percentiles = dict(re.findall(r"\s(50|90|99)%\s+([\d.]+\w+)", output))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return (
-        f"{float(rps.group(1)) if rps else 0:,.0f} req/s, p50 {percentiles.get('50')}, "
-        f"p90 {percentiles.get('90')}, p99 {percentiles.get('99')}, "
-        f"non-2xx {errors.group(1) if errors else 0}"
+def serve(env: dict[str, str], source: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    wait_until_free(port)
+    command = [sys.executable, "-m", "finite", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", str(workers), "--no-migrate"],
+        env={**env, "PYTHONPATH": source} if source else env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its workers too can be stopped at once, as one group
     )
+    wait_until_up(f"http://127.0.0.1:{port}/healthz")
+    return server
+
+
+def prepare(env: dict[str, str]) -> str:
+    """An Agency organization without a rate limit; its API key."""
+    finite(env, "migrate")
+    finite(env, "orgs", "create", "Bench agency", "--handover-plan", "agency")
+    plan = ["--product", "handover", "--plan", "agency", "--rpm", "100000000"]
+    finite(env, "plans", "set", "--org", "Bench agency", *plan)
+    name = ["--name", "bench"]
+    made = finite(env, "keys", "create", "--org", "Bench agency", "--product", "handover", *name)
+    return made.strip().splitlines()[-1]
 
 
 def main() -> None:
@@ -126,11 +138,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--source", action="append", default=[], help="a checkout's src")
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--callers", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
+    engine = "postgresql" if args.database_url else "sqlite"
+    sources = args.source or [""]
     with tempfile.TemporaryDirectory() as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FINITE_")}
         env.update(FINITE_DATA_DIR=data_dir, FINITE_DEMO="0", FINITE_LOG_LEVEL="WARNING")
@@ -138,68 +155,27 @@ def main() -> None:
         env["FINITE_PUBLIC_URL"] = base
         if args.database_url:
             env["FINITE_DATABASE_URL"] = args.database_url
-        finite(env, "migrate")
-        finite(env, "orgs", "create", "Bench agency", "--handover-plan", "agency")
-        finite(
-            env,
-            "plans",
-            "set",
-            "--org",
-            "Bench agency",
-            "--product",
-            "handover",
-            "--plan",
-            "agency",
-            "--rpm",
-            "100000000",
-        )
-        key = (
-            finite(
-                env,
-                "keys",
-                "create",
-                "--org",
-                "Bench agency",
-                "--product",
-                "handover",
-                "--name",
-                "bench",
-            )
-            .strip()
-            .splitlines()[-1]
-        )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "finite",
-                "serve",
-                "--port",
-                str(args.port),
-                "--workers",
-                str(args.workers),
-                "--no-migrate",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        key = prepare(env)
+        server = serve(env, sources[0], args.port, args.workers)
         try:
-            wait_until_up(base)
             send_a_pack(base, key)
-            page = f"{base}/p/{token_from_mail(Path(data_dir) / 'mail')}"
-            assert httpx.get(page).status_code == 200
-            engine = "postgresql" if args.database_url else "sqlite"
-            wrk(page, args.callers, 3)  # warm-up
-            print(f"{engine}, 1 caller: {summary(wrk(page, 1, args.seconds))}")
-            print(
-                f"{engine}, {args.callers} callers: "
-                f"{summary(wrk(page, args.callers, args.seconds))}"
-            )
+            page = f"/p/{token_from_mail(Path(data_dir) / 'mail')}"
         finally:
-            os.killpg(server.pid, 15)
-            server.wait(30)
+            stop(server)
+        for round_number in range(1, args.rounds + 1):
+            for source in sources:
+                checkout = f" {Path(source).resolve().parent.name}" if source else ""
+                label = f"round {round_number} {engine}{checkout}"
+                server = serve(env, source, args.port, args.workers)
+                target = Target(label, base, "", server.pid, env, "")
+                try:
+                    assert httpx.get(f"{base}{page}").status_code == 200
+                    for callers in (1, args.callers):
+                        options = Options(args.seconds, args.warmup, callers)
+                        figure = wrk_figure(target, options, page, "")
+                        show(label, f"{callers} callers", figure, None)
+                finally:
+                    stop(server)
 
 
 if __name__ == "__main__":

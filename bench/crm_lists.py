@@ -60,7 +60,8 @@ end
 
 
 def wrk(url: str, key: str, seconds: int, connections: int, lua: str = "") -> dict[str, float]:
-    """Throughput and latency percentiles; `lua`: a wrk script's request function, if any."""
+    """Throughput and latency percentiles; `lua`: a wrk script's request function, if any; no
+    `key`, no Authorization header."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua + P95_LUA)
     command = [
@@ -69,8 +70,7 @@ def wrk(url: str, key: str, seconds: int, connections: int, lua: str = "") -> di
         f"-c{connections}",
         f"-d{seconds}s",
         "--latency",
-        "-H",
-        f"Authorization: Bearer {key}",
+        *(["-H", f"Authorization: Bearer {key}"] if key else []),
         "-s",
         script.name,
     ]

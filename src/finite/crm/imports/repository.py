@@ -10,11 +10,30 @@ import msgspec
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finite.core.retention.registry import register
+from finite.core.retention.registry import RetentionKind, register
 from finite.kit.ids import new_id
 from finite.models.imports import IMPORT_FINISHED_STATUSES, ImportChunk, ImportJob, ImportProblem
 
 ACTIVE = ("queued", "running")
+
+
+def _register_job_rows(
+    name: str, table: type[ImportProblem] | type[ImportChunk], default_days: int, about: str
+) -> RetentionKind:
+    """A job's own rows, never removed while the job is queued or running."""
+    return register(
+        name,
+        table,
+        table.created_at,
+        default_days=default_days,
+        about=about,
+        removable=~exists().where(
+            ImportJob.org_id == table.org_id,
+            ImportJob.id == table.job_id,
+            ImportJob.status.in_(ACTIVE),
+        ),
+    )
+
 
 # Finished jobs and their reports go after 30 days (FINITE_RETENTION_IMPORT_JOBS_DAYS); the
 # rows of an upload that never became a job (the upload broke off) after a day.
@@ -26,29 +45,11 @@ JOBS_RETAINED = register(
     about="finished CSV import jobs",
     removable=ImportJob.status.in_(IMPORT_FINISHED_STATUSES),
 )
-PROBLEMS_RETAINED = register(
-    "import_problems",
-    ImportProblem,
-    ImportProblem.created_at,
-    default_days=30,
-    about="CSV import error reports",
-    removable=~exists().where(
-        ImportJob.org_id == ImportProblem.org_id,
-        ImportJob.id == ImportProblem.job_id,
-        ImportJob.status.in_(ACTIVE),
-    ),
+PROBLEMS_RETAINED = _register_job_rows(
+    "import_problems", ImportProblem, 30, "CSV import error reports"
 )
-UPLOADS_RETAINED = register(
-    "import_uploads",
-    ImportChunk,
-    ImportChunk.created_at,
-    default_days=1,
-    about="rows of CSV uploads that no running import job needs",
-    removable=~exists().where(
-        ImportJob.org_id == ImportChunk.org_id,
-        ImportJob.id == ImportChunk.job_id,
-        ImportJob.status.in_(ACTIVE),
-    ),
+UPLOADS_RETAINED = _register_job_rows(
+    "import_uploads", ImportChunk, 1, "rows of CSV uploads that no running import job needs"
 )
 
 Row = list[str]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.handover.packs.links import TOKEN_PREFIX, token_hash
@@ -40,18 +40,33 @@ class Refused(Exception):
         self.why = why
 
 
+# The link with its project and pack, in one statement built once (every client page request
+# opens a link); outer joins, so a link whose pack is gone still answers why it opens nothing.
+_LINK = (
+    select(PackLink, HandoverProject, HandoverPack)
+    .outerjoin(
+        HandoverProject,
+        and_(HandoverProject.org_id == PackLink.org_id, HandoverProject.id == PackLink.project_id),
+    )
+    .outerjoin(
+        HandoverPack,
+        and_(HandoverPack.org_id == PackLink.org_id, HandoverPack.id == PackLink.pack_id),
+    )
+    .where(PackLink.token_hash == bindparam("token_hash"))
+)
+
+
 async def open_link(session: AsyncSession, token: str, now: datetime) -> Opened:
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN:
         raise Refused("unknown")
-    link = await session.scalar(select(PackLink).where(PackLink.token_hash == token_hash(token)))
-    if link is None:
+    found = (await session.execute(_LINK, {"token_hash": token_hash(token)})).one_or_none()
+    if found is None:
         raise Refused("unknown")
+    link, project, pack = found
     if link.replaced_at is not None:
         raise Refused("replaced")
     if link.expires_at <= now:
         raise Refused("expired")
-    project = await session.get(HandoverProject, (link.org_id, link.project_id))
-    pack = await session.get(HandoverPack, (link.org_id, link.pack_id))
     if project is None or pack is None:  # cascaded away with the pack
         raise Refused("unknown")
     return Opened(link, project, pack)

@@ -12,9 +12,9 @@ from litestar.params import FromPath
 
 from finite.config import public_base_url
 from finite.handover.client_page import pages
-from finite.handover.client_page.access import Refused, open_link
-from finite.handover.client_page.endpoints import _admitted, _html, _message, _refused_page
+from finite.handover.client_page.gate import opened_or_refused
 from finite.handover.client_page.headers import PAGE_HEADERS
+from finite.handover.client_page.replies import html, message
 from finite.handover.signoffs import repository as signoffs
 from finite.handover.signoffs.certificate import (
     Certificate,
@@ -23,7 +23,6 @@ from finite.handover.signoffs.certificate import (
     evidence_lines,
     verify,
 )
-from finite.kit.clock import utcnow
 from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
 
@@ -34,24 +33,25 @@ async def _certificate(
     request: AnyRequest, token: str, *, with_logo: bool = False
 ) -> Certificate | Response[str]:
     platform = platform_of(request)
-    try:
-        async with platform.db.read() as session:
-            opened = await open_link(session, token, utcnow())
-            if not _admitted(request, platform, opened):
-                return _message(
-                    401,
-                    "Enter the pack password",
-                    "Open the pack first and enter its password.",
-                    {},
-                )
-            row = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
-            if row is None:
-                return _message(404, *_NOT_SIGNED, {})
-            return await certificate_of(
-                session, row, public_base_url(platform.settings), with_logo=with_logo
+    async with platform.db.read() as session:
+        entered = await opened_or_refused(request, session, token)
+        if isinstance(entered, Response):
+            return entered
+        if not entered.admitted:
+            return message(
+                401, "Enter the pack password", "Open the pack first and enter its password."
             )
-    except Refused as refused:
-        return _refused_page(refused)
+        opened = entered.opened
+        row = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
+        if row is None:
+            return message(404, *_NOT_SIGNED)
+        return await certificate_of(
+            session,
+            row,
+            public_base_url(platform.settings),
+            with_logo=with_logo,
+            brand=entered.brand,
+        )
 
 
 @get("/p/{token:str}/certificate")
@@ -67,7 +67,7 @@ async def certificate_page(request: AnyRequest, token: FromPath[str]) -> Respons
         lines=evidence_lines(found),
         pdf_url=f"/p/{token}/certificate.pdf",
     )
-    return _html(page)
+    return html(page)
 
 
 @get(
@@ -101,11 +101,8 @@ async def verify_certificate(request: AnyRequest, digest: FromPath[str]) -> Resp
     async with platform.db.read() as session:
         verified = await verify(session, digest.lower(), public_base_url(platform.settings))
     if verified is None:
-        return _message(
-            404,
-            "Unknown certificate",
-            "No certificate has this hash: check that it is complete.",
-            {},
+        return message(
+            404, "Unknown certificate", "No certificate has this hash: check that it is complete."
         )
     page = pages.render(
         "verify.html",
@@ -113,7 +110,7 @@ async def verify_certificate(request: AnyRequest, digest: FromPath[str]) -> Resp
         certificate=verified.certificate,
         brand=verified.certificate.brand,
     )
-    return _html(page)
+    return html(page)
 
 
 router = Router("/", route_handlers=[certificate_page, certificate_document, verify_certificate])

@@ -18,10 +18,17 @@ from litestar.params import FromPath
 
 from finite.config import public_base_url
 from finite.core.ratelimit.limiter import RateDecision
-from finite.handover.branding.brand import brand_of
 from finite.handover.client_page import pages, visits
 from finite.handover.client_page.access import Opened, Refused, open_link
+from finite.handover.client_page.gate import admitted, opened_or_refused
 from finite.handover.client_page.headers import ASSET_HEADERS, PAGE_HEADERS
+from finite.handover.client_page.replies import (
+    REFUSALS,
+    html,
+    message,
+    password_form,
+    refused_page,
+)
 from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.packs import pack_password
 from finite.kit.clock import utcnow
@@ -34,35 +41,6 @@ keep_out_of_logs("/p/")  # the token is the client's key to the pack
 REVEALS_PER_MINUTE = 10
 PASSWORD_TRIES_PER_MINUTE = 5
 
-_REFUSALS = {
-    "unknown": (
-        404,
-        "This link does not exist",
-        "Check that you opened the whole address "
-        "from your email, or ask the agency to send the pack again.",
-    ),
-    "replaced": (
-        410,
-        "A newer link was sent",
-        "This link was replaced by a newer one: "
-        "open the most recent email about this handover pack.",
-    ),
-    "expired": (
-        410,
-        "This link has expired",
-        "Ask the agency to send the pack again; you will get a fresh link by email.",
-    ),
-}
-
-
-def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(
-        body,
-        status_code=status,
-        media_type="text/html; charset=utf-8",
-        headers={**PAGE_HEADERS, **(headers or {})},
-    )
-
 
 def _json(
     body: dict[str, Any], status: int, headers: dict[str, str] | None = None
@@ -72,29 +50,6 @@ def _json(
         status_code=status,
         media_type="application/json",
         headers={**PAGE_HEADERS, **(headers or {})},
-    )
-
-
-def _refused_page(refused: Refused) -> Response[str]:
-    status, heading, text = _REFUSALS[refused.why]
-    return _html(pages.render("message.html", heading=heading, text=text), status)
-
-
-def _message(status: int, heading: str, text: str, headers: dict[str, str]) -> Response[str]:
-    return _html(pages.render("message.html", heading=heading, text=text), status, headers)
-
-
-def _admitted(request: AnyRequest, platform: Platform, opened: Opened) -> bool:
-    """No pack password, or this browser entered it (its cookie)."""
-    stored = opened.pack.password_hash
-    if stored is None:
-        return True
-    return pack_password.cookie_admits(
-        platform.settings.secret_key,
-        opened.link.id,
-        stored,
-        request.cookies.get(pack_password.COOKIE),
-        int(time.time()),
     )
 
 
@@ -118,22 +73,13 @@ async def client_page(request: AnyRequest, token: FromPath[str]) -> Response[str
             request.scope,
             token,
             now,
-            lambda opened: _admitted(request, platform, opened),
+            lambda opened: admitted(request, opened),
         )
     except Refused as refused:
-        return _refused_page(refused)
+        return refused_page(refused)
     opened, brand = visit.opened, visit.brand
     if visit.pack is None:
-        return _html(
-            pages.render(
-                "password.html",
-                agency=brand.name,
-                brand=brand,
-                project=opened.project.name,
-                token=token,
-                wrong=False,
-            )
-        )
+        return password_form(brand, opened, token)
     page = pages.PackPage(
         brand=brand,
         project=opened.project.name,
@@ -142,7 +88,7 @@ async def client_page(request: AnyRequest, token: FromPath[str]) -> Response[str
         credentials_locked=opened.credentials_locked,
         signed_off=opened.signed_off,
     )
-    return _html(pages.pack_page(page))
+    return html(pages.pack_page(page))
 
 
 @post("/p/{token:str}", status_code=303)
@@ -151,19 +97,18 @@ async def enter_password(request: AnyRequest, token: FromPath[str]) -> Response[
     the form again; too many tries, 429."""
     platform = platform_of(request)
     if not is_same_origin(request, public_base_url(platform.settings)):
-        return _message(403, "Not allowed", "Open the pack from its own page.", {})
-    try:
-        async with platform.db.read() as session:
-            opened = await open_link(session, token, utcnow())
-            brand = await brand_of(session, opened.link.org_id, utcnow())
-    except Refused as refused:
-        return _refused_page(refused)
+        return message(403, "Not allowed", "Open the pack from its own page.")
+    async with platform.db.read() as session:
+        entered = await opened_or_refused(request, session, token)
+    if isinstance(entered, Response):
+        return entered
+    opened, brand = entered.opened, entered.brand
     stored = opened.pack.password_hash
     if stored is None:
-        return _html("", 303, {"Location": f"/p/{token}"})
+        return html("", 303, {"Location": f"/p/{token}"})
     decision = await _hit(platform, opened, "pack-password", PASSWORD_TRIES_PER_MINUTE)
     if not decision.allowed:
-        return _message(
+        return message(
             429,
             "Too many tries",
             f"Wait {decision.reset_after} seconds before trying the password again.",
@@ -172,15 +117,7 @@ async def enter_password(request: AnyRequest, token: FromPath[str]) -> Response[
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     given = (form.get("password") or [""])[0]
     if not given or not await pack_password.password_matches(stored, given):
-        page = pages.render(
-            "password.html",
-            agency=brand.name,
-            brand=brand,
-            project=opened.project.name,
-            token=token,
-            wrong=True,
-        )
-        return _html(page, 401)
+        return password_form(brand, opened, token, status=401, wrong=True)
     settings = platform.settings
     secure = request.url.scheme == "https" or public_base_url(settings).startswith("https://")
     cookie = Cookie(
@@ -194,7 +131,7 @@ async def enter_password(request: AnyRequest, token: FromPath[str]) -> Response[
         secure=secure,
         samesite="strict",
     )
-    response = _html("", 303, {"Location": f"/p/{token}"})
+    response = html("", 303, {"Location": f"/p/{token}"})
     response.cookies.append(cookie)
     return response
 
@@ -212,9 +149,9 @@ async def reveal_password(
         async with platform.db.read() as session:
             opened = await open_link(session, token, now)
     except Refused as refused:
-        status, heading, _ = _REFUSALS[refused.why]
+        status, heading, _ = REFUSALS[refused.why]
         return _json({"error": f"{heading}."}, status)
-    if not _admitted(request, platform, opened):
+    if not admitted(request, opened):
         return _json({"error": "Enter the pack password first."}, 401)
     if opened.credentials_locked:
         return _json({"error": "Credentials are available after sign-off."}, 403)

@@ -14,17 +14,23 @@ from urllib.parse import parse_qs
 
 from litestar import Response, Router, get, post
 from litestar.params import FromPath
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.config import public_base_url
-from finite.handover.branding.brand import Brand, brand_of
-from finite.handover.client_page import pages, signoff_form, visits
-from finite.handover.client_page.access import Opened, Refused, open_link
+from finite.handover.branding.brand import Brand
+from finite.handover.client_page import signoff_form, visits
+from finite.handover.client_page.access import Opened, Refused
 from finite.handover.client_page.consent import CONSENT_TEXT, CONSENT_VERSION
-from finite.handover.client_page.endpoints import _admitted, _html, _message, _refused_page
+from finite.handover.client_page.gate import Entered, opened_or_refused
+from finite.handover.client_page.replies import (
+    html,
+    link_page,
+    message,
+    password_form,
+    refused_page,
+)
 from finite.handover.client_page.same_origin import is_same_origin
 from finite.handover.signoffs import repository as signoffs
-from finite.kit.clock import iso_millis, utcnow
+from finite.kit.clock import iso_millis
 from finite.kit.errors import AppError
 from finite.models import Signoff
 from finite.platform.http import AnyRequest
@@ -33,44 +39,41 @@ from finite.platform.state import platform_of
 MAX_FORM_BYTES = 16_384
 
 
-async def _agency(session: AsyncSession, opened: Opened) -> Brand:
-    return await brand_of(session, opened.link.org_id, utcnow())
-
-
-def _password_page(agency: Brand, opened: Opened, token: str) -> Response[str]:
-    page = pages.render(
-        "password.html",
-        agency=agency.name,
-        brand=agency,
-        project=opened.project.name,
-        token=token,
-        wrong=False,
-    )
-    return _html(page, 401)
+async def _signing(
+    request: AnyRequest, token: str
+) -> tuple[Entered, Signoff | None] | Response[str]:
+    """The link opened and past the pack password, and the sign-off already made if any."""
+    async with platform_of(request).db.read() as session:
+        entered = await opened_or_refused(request, session, token)
+        if isinstance(entered, Response):
+            return entered
+        opened = entered.opened
+        existing = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
+    if not entered.admitted:
+        return password_form(entered.brand, opened, token, status=401)
+    return entered, existing
 
 
 def _signed_page(agency: Brand, opened: Opened, token: str, row: Signoff) -> Response[str]:
-    page = pages.render(
+    return link_page(
         "signed.html",
-        agency=agency.name,
-        brand=agency,
-        project=opened.project.name,
-        token=token,
+        agency,
+        opened,
+        token,
         signer=row.signer_name,
         signed_at=iso_millis(row.signed_at),
     )
-    return _html(page)
 
 
 def _form_page(
     secret: str, agency: Brand, opened: Opened, token: str, status: int = 200, **filled: Any
 ) -> Response[str]:
-    page = pages.render(
+    return link_page(
         "sign_off.html",
-        agency=agency.name,
-        brand=agency,
-        project=opened.project.name,
-        token=token,
+        agency,
+        opened,
+        token,
+        status,
         form_token=signoff_form.form_token(secret, opened.link.id),
         consent_version=CONSENT_VERSION,
         consent_text=CONSENT_TEXT,
@@ -79,25 +82,19 @@ def _form_page(
         consent=filled.get("consent", False),
         errors=filled.get("errors", {}),
     )
-    return _html(page, status)
 
 
 @get("/p/{token:str}/sign-off")
 async def sign_off_form(request: AnyRequest, token: FromPath[str]) -> Response[str]:
     """The form, or the sign-off already made."""
-    platform = platform_of(request)
-    try:
-        async with platform.db.read() as session:
-            opened = await open_link(session, token, utcnow())
-            agency = await _agency(session, opened)
-            existing = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
-    except Refused as refused:
-        return _refused_page(refused)
-    if not _admitted(request, platform, opened):
-        return _password_page(agency, opened, token)
+    signing = await _signing(request, token)
+    if isinstance(signing, Response):
+        return signing
+    entered, existing = signing
+    opened, agency = entered.opened, entered.brand
     if existing is not None:
         return _signed_page(agency, opened, token, existing)
-    return _form_page(platform.settings.secret_key, agency, opened, token)
+    return _form_page(platform_of(request).settings.secret_key, agency, opened, token)
 
 
 @post("/p/{token:str}/sign-off", status_code=303)
@@ -106,20 +103,16 @@ async def sign_off(request: AnyRequest, token: FromPath[str]) -> Response[str]:
     platform = platform_of(request)
     secret = platform.settings.secret_key
     if not is_same_origin(request, public_base_url(platform.settings)):
-        return _message(403, "Not allowed", "Sign off from the pack's own page.", {})
-    try:
-        async with platform.db.read() as session:
-            opened = await open_link(session, token, utcnow())
-            agency = await _agency(session, opened)
-            existing = await signoffs.of_project(session, opened.link.org_id, opened.project.id)
-    except Refused as refused:
-        return _refused_page(refused)
-    if not _admitted(request, platform, opened):
-        return _password_page(agency, opened, token)
+        return message(403, "Not allowed", "Sign off from the pack's own page.")
+    signing = await _signing(request, token)
+    if isinstance(signing, Response):
+        return signing
+    entered, existing = signing
+    opened, agency = entered.opened, entered.brand
     body = await request.body()
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True)
     if not signoff_form.token_matches(secret, opened.link.id, (form.get("form_token") or [""])[0]):
-        return _message(403, "Not allowed", "Open the sign-off form again and submit it.", {})
+        return message(403, "Not allowed", "Open the sign-off form again and submit it.")
     if existing is not None:
         return _signed_page(agency, opened, token, existing)
     filled = signoff_form.check(form)
@@ -151,7 +144,7 @@ async def sign_off(request: AnyRequest, token: FromPath[str]) -> Response[str]:
             ),
         )
     except Refused as refused:
-        return _refused_page(refused)
+        return refused_page(refused)
     except AppError as error:
         if error.code != "CONFLICT":  # a concurrent POST signed first: show its sign-off
             raise
@@ -159,7 +152,7 @@ async def sign_off(request: AnyRequest, token: FromPath[str]) -> Response[str]:
             existing = await signoffs.of_project(session, link.org_id, link.project_id)
         assert existing is not None
         return _signed_page(agency, opened, token, existing)
-    return _html("", 303, {"Location": f"/p/{token}/certificate"})
+    return html("", 303, {"Location": f"/p/{token}/certificate"})
 
 
 router = Router("/", route_handlers=[sign_off_form, sign_off])

@@ -16,9 +16,9 @@ from litestar.types import Scope
 
 from finite.handover.branding.brand import Brand, brand_of
 from finite.handover.client_page.access import Opened, open_link
-from finite.handover.client_page.audit import client_entry
+from finite.handover.client_page.audit import record_client_action
 from finite.handover.client_page.views import count_view
-from finite.handover.events import moment, record_handover_event
+from finite.handover.events import moment
 from finite.handover.packs.assemble import pack_out
 from finite.handover.packs.credentials import open_password
 from finite.handover.packs.schemas import PackOut
@@ -54,17 +54,22 @@ async def view_page(
         if not admitted(opened):
             return Visit(opened, brand, None)
         pack = await pack_out(session, opened.project, opened.pack, with_sends=False)
+    link = opened.link
     async with db.transaction() as session:
-        if await count_view(session, opened.link, now):
-            session.add(
-                client_entry(
-                    scope,
-                    opened.link.org_id,
-                    PAGE_PATH,
-                    "pack.viewed",
-                    200,
-                    {"linkId": opened.link.id, "projectId": opened.project.id},
-                )
+        if await count_view(session, link, now):
+            await record_client_action(
+                session,
+                scope,
+                link,
+                PAGE_PATH,
+                "pack.viewed",
+                audited={"projectId": link.project_id},
+                data={
+                    "packId": link.pack_id,
+                    "sendId": link.send_id,
+                    "recipient": link.recipient_email,
+                    "viewedAt": moment(now),
+                },
             )
     return Visit(opened, brand, pack)
 
@@ -78,21 +83,13 @@ async def reveal_password(
         if credential is None or credential.pack_id != link.pack_id:
             return None
         password = open_password(box, credential)
-        session.add(
-            client_entry(
-                scope,
-                link.org_id,
-                REVEAL_PATH,
-                "credential.revealed",
-                200,
-                {"linkId": link.id, "credentialId": credential.id, "platform": credential.platform},
-            )
-        )
-        await record_handover_event(
+        await record_client_action(
             session,
-            org_id=link.org_id,
-            event="credential.revealed",
-            project_id=link.project_id,
+            scope,
+            link,
+            REVEAL_PATH,
+            "credential.revealed",
+            audited={"credentialId": credential.id, "platform": credential.platform},
             data={
                 "packId": link.pack_id,
                 "credentialId": credential.id,
@@ -136,21 +133,13 @@ async def sign_off(db: Database, scope: Scope, token: str, signing: Signing) -> 
                 pack_snapshot=pack_snapshot(shown),
             ),
         )
-        session.add(
-            client_entry(
-                scope,
-                link.org_id,
-                SIGN_OFF_PATH,
-                "signoff.completed",
-                200,
-                {"linkId": link.id, "projectId": link.project_id, "signoffId": row.id},
-            )
-        )
-        await record_handover_event(
+        await record_client_action(
             session,
-            org_id=link.org_id,
-            event="signoff.completed",
-            project_id=link.project_id,
+            scope,
+            link,
+            SIGN_OFF_PATH,
+            "signoff.completed",
+            audited={"projectId": link.project_id, "signoffId": row.id},
             data={
                 "packId": row.pack_id,
                 "signoffId": row.id,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.models import HandoverPack, PackCredential, PackItem, PackSection, PackSend
@@ -33,31 +34,38 @@ async def pack_ids_of(
     return {project_id: pack_id for project_id, pack_id in rows}
 
 
-async def sections(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackSection]:
-    found = await session.scalars(
-        select(PackSection)
-        .where(PackSection.org_id == org_id, PackSection.pack_id == pack_id)
-        .order_by(PackSection.position)
+_Row = TypeVar("_Row", PackSection, PackItem, PackCredential)
+
+
+def _of_pack(row: type[_Row]) -> Select[_Row]:
+    """The pack's rows in their order; built once, its values given at execution (the client
+    page reads them on every view)."""
+    return (
+        select(row)
+        .where(row.org_id == bindparam("org_id"), row.pack_id == bindparam("pack_id"))
+        .order_by(row.position)
     )
-    return found.all()
+
+
+_SECTIONS = _of_pack(PackSection)
+_ITEMS = _of_pack(PackItem)
+_CREDENTIALS = _of_pack(PackCredential)
+
+
+def _pack_params(org_id: str, pack_id: str) -> dict[str, str]:
+    return {"org_id": org_id, "pack_id": pack_id}
+
+
+async def sections(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackSection]:
+    return (await session.scalars(_SECTIONS, _pack_params(org_id, pack_id))).all()
 
 
 async def items(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackItem]:
-    found = await session.scalars(
-        select(PackItem)
-        .where(PackItem.org_id == org_id, PackItem.pack_id == pack_id)
-        .order_by(PackItem.position)
-    )
-    return found.all()
+    return (await session.scalars(_ITEMS, _pack_params(org_id, pack_id))).all()
 
 
 async def credentials(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackCredential]:
-    found = await session.scalars(
-        select(PackCredential)
-        .where(PackCredential.org_id == org_id, PackCredential.pack_id == pack_id)
-        .order_by(PackCredential.position)
-    )
-    return found.all()
+    return (await session.scalars(_CREDENTIALS, _pack_params(org_id, pack_id))).all()
 
 
 async def sends(session: AsyncSession, org_id: str, pack_id: str) -> Sequence[PackSend]:

@@ -43,11 +43,17 @@ def verify_url(base_url: str, certificate_sha256: str) -> str:
 
 
 async def certificate_of(
-    session: AsyncSession, row: Signoff, base_url: str, *, with_logo: bool = False
+    session: AsyncSession,
+    row: Signoff,
+    base_url: str,
+    *,
+    with_logo: bool = False,
+    brand: Brand | None = None,
 ) -> Certificate:
-    """`with_logo` reads the logo's bytes too (for the PDF)."""
+    """`with_logo` reads the logo's bytes too (for the PDF); `brand`, the organization's when
+    the caller has read it already."""
     project = await session.get(HandoverProject, (row.org_id, row.project_id))
-    brand = await brand_of(session, row.org_id, utcnow())
+    brand = brand or await brand_of(session, row.org_id, utcnow())
     digest = row.certificate_sha256 or certificate_hash(row)
     return Certificate(
         hash=digest,

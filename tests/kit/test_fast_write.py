@@ -171,6 +171,27 @@ async def test_a_write_first_in_its_transaction_rolls_back_with_it(
         assert found.all() == []
 
 
+async def test_a_savepoint_rolls_back_only_its_own_writes(db: Database, org: OrgSetup) -> None:
+    """The connection is looked up once per transaction (kit/fast_read.py: driver_of), but a
+    savepoint's first write still goes through SQLAlchemy, which sends its SAVEPOINT then."""
+
+    async def written_then_failed(session: AsyncSession) -> None:
+        async with session.begin_nested():
+            await execute_write(session, INSERTS["leads"], rows_for(LEADS, org.org_id, 2)[2])
+            raise LookupError
+
+    async with db.transaction() as session:
+        await execute_write(session, INSERTS["leads"], rows_for(LEADS, org.org_id, 1)[2])
+        with pytest.raises(LookupError):
+            await written_then_failed(session)
+        async with session.begin_nested():
+            await execute_write(session, INSERTS["leads"], rows_for(LEADS, org.org_id, 3)[2])
+        await execute_write(session, INSERTS["leads"], rows_for(LEADS, org.org_id, 4)[2])
+    async with db.read() as session:
+        ids = await session.execute(select(LEADS.c.id).where(LEADS.c.org_id == org.org_id))
+        assert sorted(ids.scalars()) == [1, 3, 4]
+
+
 async def failures(session: AsyncSession, write: Write, org_id: str) -> list[BaseException]:
     """A duplicate key, a broken foreign key, a NULL in a NOT NULL column and a naive
     date-time, each in a savepoint; the transaction goes on after each."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    event,
     insert,
     select,
     text,
@@ -278,3 +279,21 @@ async def test_a_dropped_connection_is_an_outage_and_is_not_reused(
     async with db.read() as session:
         ids = await session.execute(select(LEADS.c.id).where(LEADS.c.org_id == org.org_id))
         assert list(ids.scalars()) == [8]
+
+
+async def test_after_execute_hooks_see_each_write(db: Database, org: OrgSetup) -> None:
+    """core/auth/principal_cache.py retires cached keys when a write touches the tables they
+    are read from: it hears of writes through after_execute, however they ran."""
+    heard: list[tuple[Any, dict[str, Any]]] = []
+
+    def hear(_connection: Any, statement: Any, _multi: Any, params: Any, *_rest: Any) -> None:
+        heard.append((statement, dict(params)))
+
+    event.listen(db.engine.sync_engine, "after_execute", hear)
+    try:
+        params = rows_for(LEADS, org.org_id, 11)[2]
+        async with db.transaction() as session:
+            await execute_write(session, INSERTS["leads"], params)
+    finally:
+        event.remove(db.engine.sync_engine, "after_execute", hear)
+    assert (INSERTS["leads"], params) in heard

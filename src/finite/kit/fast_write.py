@@ -10,7 +10,8 @@ caches it); values go through the column types' bind processors and RETURNING co
 their result processors, so what is stored and returned is exactly SQLAlchemy's
 (tests/kit/test_fast_write.py compares them). A failure is raised as SQLAlchemy raises it (an
 IntegrityError on a broken constraint, a dropped connection invalidated), by SQLAlchemy's own
-handling, so `except IntegrityError` and kit/db_errors.py see no difference.
+handling, so `except IntegrityError` and kit/db_errors.py see no difference; after_execute
+hooks run as after SQLAlchemy's execution (before_* and cursor hooks do not: none is used).
 """
 
 from __future__ import annotations
@@ -53,7 +54,20 @@ async def execute_write(
         records = await driver.fetch(driver.connection, bound.sql, bound.values)
     except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy raises it
         await _raise_as_sqlalchemy(driver, error, bound.sql, tuple(bound.values))
+    _after_execute(driver, statement, params)
     return decoded(records, processors)
+
+
+def _after_execute(driver: Driver, statement: Write, params: Mapping[str, Any]) -> None:
+    """SQLAlchemy's after_execute hooks, as its execution calls them (without a result):
+    core/auth/principal_cache.py retires cached keys after a write to the tables they are read
+    from, whichever way the write ran."""
+    assert driver.session is not None  # driver_of(session)
+    sync = driver.session.sync_connection
+    assert sync is not None
+    if sync._has_events or sync.engine._has_events:
+        options = statement._execution_options.merge_with(sync._execution_options)
+        sync.dispatch.after_execute(sync, statement, [], params, options, None)
 
 
 def _compile(statement: Write, driver: Driver, params: Mapping[str, Any]) -> SQLCompiler:

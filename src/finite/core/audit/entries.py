@@ -13,6 +13,7 @@ from finite.core.audit.context import Subject, principal_of, subject_of
 from finite.core.auth.principal import Principal
 from finite.kit.clock import utcnow
 from finite.kit.db import engine_of
+from finite.kit.fast_write import execute_write
 from finite.kit.ids import new_id
 from finite.kit.request_id import request_id_of
 from finite.models.events import AuditEntry
@@ -33,10 +34,11 @@ def audit_entry(scope: Scope, status: int, changes: dict[str, Any] | None = None
 async def insert_audit_entry(
     session: AsyncSession, scope: Scope, status: int, changes: dict[str, Any] | None = None
 ) -> None:
-    """Write the row in a change's own transaction now, by a Core insert built once (an ORM
-    object and the flush at commit cost ~0.2 ms more of every change). It waits unsealed
-    for the chain (chain.py), as the ORM object did."""
-    await session.execute(_INSERT, audit_values(scope, status, changes))
+    """Write the row in a change's own transaction now, by a Core insert built once, on the
+    driver's connection (kit/fast_write.py; an ORM object and the flush at commit cost ~0.2 ms
+    more of every change, SQLAlchemy's execution ~0.3 ms more). It waits unsealed for the
+    chain (chain.py), as the ORM object did."""
+    await execute_write(session, _INSERT, audit_values(scope, status, changes))
 
 
 def audit_values(

@@ -16,6 +16,7 @@ from finite.crm.modules.kinds import KINDS
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import engine_of
 from finite.kit.fast_read import Source, fetch_all
+from finite.kit.fast_write import execute_write
 from finite.models.crm import CustomField, LineItem, RecordCounter
 
 MAX_REFERRERS_LISTED = 20
@@ -72,17 +73,30 @@ async def next_record_ids(session: AsyncSession, org_id: str, module: str, count
 # Built once per engine and module: building a statement per call, and SQLAlchemy's cache key
 # for it, cost more than running it (~0.3 ms of a create's CPU).
 _NEXT_ID: dict[str, Any] = {}
+# The single writes run on the driver's connection (kit/fast_write.py): ~0.3 ms less each.
 _INSERT_RETURNING = {
     name: insert(records).returning(*records.columns) for name, records in MODULE_TABLES.items()
 }
+# Compare-and-set on the version; the SET columns are the values given at execution.
+_UPDATE_RETURNING = {
+    name: update(records)
+    .where(
+        records.c.org_id == bindparam("match_org_id"),
+        records.c.id == bindparam("match_id"),
+        records.c.version == bindparam("match_version"),
+    )
+    .returning(*records.columns)
+    for name, records in MODULE_TABLES.items()
+}
+_COLUMN_NAMES = {name: tuple(records.columns.keys()) for name, records in MODULE_TABLES.items()}
 
 
 async def insert_record(
     session: AsyncSession, module: str, values: Mapping[str, Any]
-) -> RowMapping:
+) -> dict[str, Any]:
     """Insert the record and return its row as stored (one statement: no read-back)."""
-    found = await session.execute(_INSERT_RETURNING[module], dict(values))
-    return found.mappings().one()
+    (row,) = await execute_write(session, _INSERT_RETURNING[module], values)
+    return dict(zip(_COLUMN_NAMES[module], row, strict=True))
 
 
 async def insert_records(
@@ -144,21 +158,12 @@ async def update_record(
     record_id: int,
     expected_version: int,
     values: Mapping[str, Any],
-) -> RowMapping | None:
+) -> dict[str, Any] | None:
     """Compare-and-set on the version: the row as stored after the change, or None when
     someone else changed the record first."""
-    source = table(module)
-    result = await session.execute(
-        update(source)
-        .where(
-            source.c.org_id == org_id,
-            source.c.id == record_id,
-            source.c.version == expected_version,
-        )
-        .values(**values)
-        .returning(*source.columns)
-    )
-    return result.mappings().first()
+    match = {"match_org_id": org_id, "match_id": record_id, "match_version": expected_version}
+    found = await execute_write(session, _UPDATE_RETURNING[module], {**values, **match})
+    return dict(zip(_COLUMN_NAMES[module], found[0], strict=True)) if found else None
 
 
 async def delete_record(session: AsyncSession, org_id: str, module: str, record_id: int) -> None:

@@ -21,7 +21,7 @@ SYSTEM_OUTPUT = ("id", "version", "created_at", "updated_at", "created_by", "own
 
 
 def snapshot(
-    schema: RecordSchema, row: RowMapping, lines: Sequence[LineRow] | None
+    schema: RecordSchema, row: RowMapping | Mapping[str, Any], lines: Sequence[LineRow] | None
 ) -> dict[str, Any]:
     """The record with stored Python values (Decimal, date, datetime): one dict for every use."""
     return row_reader(schema, tuple(row.keys()))(tuple(row.values()), lines)

@@ -7,7 +7,7 @@ commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -342,7 +342,7 @@ async def _existing(
 
 
 async def _snapshot(
-    session: AsyncSession, org_id: str, schema: RecordSchema, row: RowMapping
+    session: AsyncSession, org_id: str, schema: RecordSchema, row: RowMapping | Mapping[str, Any]
 ) -> dict[str, Any]:
     lines = None
     if schema.module.line_items:

@@ -158,6 +158,13 @@ class DatabaseEngine(ABC):
         on it (kit/fast_read.py)."""
         return [None] * columns
 
+    async def join_transaction(self, adapter: Any) -> None:  # noqa: B027 - most engines: nothing
+        """Before a statement runs on a session's driver connection directly (kit/fast_read.py,
+        kit/fast_write.py): make the session's transaction, if it has one, begin on the server
+        now. `adapter`: SQLAlchemy's DB-API adapter around the driver's connection. Nothing
+        to do where SQLAlchemy's BEGIN already ran when the session took its connection
+        (SQLite: the begin event)."""
+
     # --- column types (kit/scaled_decimal.py, kit/db_types.py) ---------------------------------
 
     @classmethod

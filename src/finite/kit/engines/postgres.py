@@ -136,6 +136,14 @@ class PostgresEngine(DatabaseEngine):
         statement = await connection.prepare(sql)
         return [attribute.type.oid for attribute in statement.get_attributes()]
 
+    async def join_transaction(self, adapter: Any) -> None:
+        """SQLAlchemy's asyncpg adapter sends BEGIN with the first statement run through it:
+        a statement run on asyncpg's connection before that would run, and commit, on its
+        own. Begun here as the adapter would (its isolation level, read-only flag; nothing
+        in autocommit)."""
+        if adapter._transaction is None and not adapter.autocommit:
+            await adapter._start_transaction()
+
     # --- column types --------------------------------------------------------------------------
 
     @classmethod

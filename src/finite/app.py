@@ -8,6 +8,7 @@ from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
 from finite.crm.imports.runner import RUNNER, import_runner
+from finite.crm.records.count_folder import COUNT_FOLDER, count_folder
 from finite.crm.routes import CRM_ROUTER
 from finite.handover.routes import CLIENT_PAGE_ROUTER, HANDOVER_ROUTER
 from finite.kit.errors import AppError
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings.log_level, settings.log_format)
     platform = Platform.build(settings)
     platform.worker_factories[RUNNER] = import_runner
+    platform.upkeep_factories[COUNT_FOLDER] = count_folder
     app = Litestar(
         route_handlers=[
             healthz,

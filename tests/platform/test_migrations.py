@@ -6,9 +6,10 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from finite.crm.modules import tables as _crm_module_tables  # noqa: F401  (onto the metadata)
 from finite.crm.records.query.search import include_name
@@ -77,3 +78,33 @@ def test_processes_migrating_one_sqlite_file_take_turns(tmp_path: Path) -> None:
     errors = [process.communicate(timeout=300)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], [e[-2000:] for e in errors]
     assert "crm_leads" in tables(url)
+
+
+def test_downgrading_0019_folds_the_pending_record_counts(fresh_url: str) -> None:
+    """Dropped unfolded, PostgreSQL's count deltas would be lost from the kept totals."""
+    migrate_to_head(fresh_url)
+
+    async def run(*statements: str) -> list[Any]:
+        """Each statement in one transaction; the last one's rows."""
+        db = Database(fresh_url)
+        try:
+            async with db.engine.begin() as conn:
+                results = [await conn.execute(text(sql)) for sql in statements]
+                return list(results[-1].all()) if results[-1].returns_rows else []
+        finally:
+            await db.dispose()
+
+    asyncio.run(
+        run(
+            "INSERT INTO organizations (id, name, created_at) VALUES ('org_1', 'O', '2026-01-01')",
+            "INSERT INTO crm_counters (org_id, module, last_id, record_count)"
+            " VALUES ('org_1', 'leads', 9, 5), ('org_1', 'deals', 2, 2)",
+            "INSERT INTO crm_count_deltas (org_id, module, id, delta)"
+            " VALUES ('org_1', 'leads', 1, 3), ('org_1', 'leads', 2, 1), ('org_1', 'leads', 3, -1)",
+        )
+    )
+    command.downgrade(alembic_config(fresh_url), "0018")
+    counted = asyncio.run(
+        run("SELECT module, record_count FROM crm_counters WHERE org_id = 'org_1' ORDER BY module")
+    )
+    assert counted == [("deals", 2), ("leads", 8)]

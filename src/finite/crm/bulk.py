@@ -18,7 +18,6 @@ from finite.crm.modules.kinds.base import SampleMaker as Maker
 from finite.crm.modules.kinds.datetime import SAMPLE_START as START
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.kit.db import Database
-from finite.models.crm import RecordCounter
 
 FIRST = ["Asha", "Ravi", "Mei", "Lars", "Ines", "Tomas", "Aiko", "Omar", "Zoe", "Nia", "Ken", "Lea"]
 LAST = ["Rao", "Chen", "Novak", "Silva", "Okafor", "Muller", "Sato", "Haddad", "Brown", "Kaur"]
@@ -69,16 +68,8 @@ async def seed_records(
     rng = random.Random(seed)
     makers = field_makers(module)
     async with db.transaction() as session:
-        counter = await session.get(RecordCounter, (org_id, module))
-        first_id = (counter.last_id if counter else 0) + 1
-        last_id = first_id + count - 1
-        if counter is None:
-            session.add(
-                RecordCounter(org_id=org_id, module=module, last_id=last_id, record_count=count)
-            )
-        else:
-            counter.last_id = last_id
-            counter.record_count += count
+        ids = await engine.take_record_ids(session, org_id, module, count)
+    first_id, last_id = ids.start, ids.stop - 1
     done = 0
     while done < count:
         size = min(batch_size, count - done)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import ColumnElement, Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.kit.db import Database, RawRead, engine_of
 from finite.kit.fast_read import Source
@@ -21,6 +22,7 @@ from finite.kit.fast_read import Source
 if TYPE_CHECKING:
     from finite.crm.modules.fields import Field
     from finite.crm.modules.schema import RecordSchema
+    from finite.crm.records.count_folder import CountFolder
     from finite.crm.records.query.grammar import ListQuery
 
 
@@ -49,6 +51,27 @@ class CrmEngine(ABC):
     def stored_record_json(self, module: str) -> bool:
         """Whether list pages may select each record's stored JSON (records/postgres_json.py)."""
         return False
+
+    # --- record ids and counts (crm/records/counters.py, pending_counts.py) --------------------
+
+    # The module's kept record count as a column (a labelled expression), to read along with a
+    # list page; its parameters: counters.kept_total_params.
+    kept_total: ClassVar[Any]
+
+    @abstractmethod
+    async def take_record_ids(
+        self, session: AsyncSession, org_id: str, module: str, count: int
+    ) -> range:
+        """`count` new record ids (ids count from 1 per organization and module), and `count`
+        more records in the kept count when the session's transaction commits."""
+
+    @abstractmethod
+    async def count_one_fewer(self, session: AsyncSession, org_id: str, module: str) -> None:
+        """One record fewer in the kept count when the session's transaction commits."""
+
+    def count_folder(self, db: Database) -> CountFolder | None:
+        """The background work the kept counts need in every server process, if any."""
+        return None
 
     # --- export (crm/export/) ------------------------------------------------------------------
 

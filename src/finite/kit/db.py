@@ -20,9 +20,10 @@ from finite.kit.engines import engine_for, engine_for_url
 from finite.kit.engines.base import DatabaseEngine, json_dumps
 from finite.kit.write_groups import WriteGroups
 
-__all__ = ["DEFAULT_POOL_SIZE", "Database", "RawRead", "engine_of", "json_dumps"]
+__all__ = ["DEFAULT_POOL_SIZE", "Database", "RawRead", "database_of", "engine_of", "json_dumps"]
 
 DEFAULT_POOL_SIZE = 16
+_DATABASE = "finite_database"  # the session's Database, in its `info`
 
 Fetch = Callable[[Any, str, Sequence[Any]], Awaitable[Sequence[Any]]]
 
@@ -45,7 +46,11 @@ class Database:
         )
         # SQLite (a file): raw_read() connections of their own, read on the event loop's thread.
         self._inline_reads = self.backend.inline_read_engine(url, echo=echo)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # PostgreSQL: statements that commit on their own beside a write transaction.
+        self._side = self.backend.side_engine(url, echo=echo, pool_size=pool_size)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info={_DATABASE: self}
+        )
         self._write_groups = (
             WriteGroups(self._open_write, self._solo_transaction, self._write_patience)
             if self.backend.groups_writes
@@ -59,6 +64,7 @@ class Database:
             self.engine.execution_options(**self.backend.autocommit_options()),
             expire_on_commit=False,
             autoflush=False,
+            info={_DATABASE: self},
         )
 
     @asynccontextmanager
@@ -139,6 +145,27 @@ class Database:
             # Back to the pool through SQLAlchemy (its reset may await the driver).
             await greenlet_spawn(proxied.close)
 
+    @asynccontextmanager
+    async def side_statement(self) -> AsyncIterator[RawRead]:
+        """A connection of a small pool of its own, outside any transaction: a statement run on
+        it commits at once, whatever transaction its caller has open (kit/engines/postgres.py:
+        side_engine says how). For a row every write would otherwise lock until it commits
+        (ids taken for a create). Engines without one (SQLite, whose writers hold the whole
+        database in turn, so a statement beside a write transaction would wait for it) raise
+        NotImplementedError."""
+        if self._side is None:
+            raise NotImplementedError(f"{self.backend.name} has no side statements")
+        proxied = await self._side.raw_connection()
+        side = RawRead(proxied, self._side.dialect, self.backend, self.backend.fetch)
+        try:
+            yield side
+        except Exception as error:
+            # Whatever failed, the connection may be mid-reply: the pool opens a new one.
+            await side.invalidate(error)
+            raise
+        finally:
+            await greenlet_spawn(proxied.close)
+
     async def dedicated_connection(self) -> Any:
         """PostgreSQL: a new driver connection of its own, outside the pools (for LISTEN,
         which holds its connection for good)."""
@@ -151,6 +178,8 @@ class Database:
             pools["generic_plans"] = self._generic_plans_engine.pool
         if self._inline_reads is not None:
             pools["sqlite_reads"] = self._inline_reads.pool
+        if self._side is not None:
+            pools["side"] = self._side.pool
         return pools
 
     async def ping(self) -> None:
@@ -163,6 +192,8 @@ class Database:
             self._inline_reads.dispose()
         if self._generic_plans_engine is not self.engine:
             await self._generic_plans_engine.dispose()
+        if self._side is not None:
+            await self._side.dispose()
 
 
 class RawRead:
@@ -187,6 +218,13 @@ class RawRead:
     async def invalidate(self, error: BaseException) -> None:
         """Discard the connection (the database dropped it, say): the pool opens a new one."""
         await greenlet_spawn(self._proxied.invalidate, error)
+
+
+def database_of(session: AsyncSession) -> Database:
+    """The Database whose transaction() or read() made `session`."""
+    database = session.info[_DATABASE]
+    assert isinstance(database, Database)
+    return database
 
 
 def engine_of(source: AsyncSession | RawRead) -> DatabaseEngine:

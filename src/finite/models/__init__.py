@@ -6,7 +6,7 @@ is imported; whatever needs every table (Alembic's env.py, the migration tests) 
 
 from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
-from finite.models.crm import CustomField, LineItem, RecordCounter
+from finite.models.crm import CustomField, LineItem, RecordCountDelta, RecordCounter
 from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
 from finite.models.handover import (
     HandoverBranding,
@@ -51,6 +51,7 @@ __all__ = [
     "PackLink",
     "PackSection",
     "PackSend",
+    "RecordCountDelta",
     "RecordCounter",
     "Role",
     "Signoff",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Integer,
     String,
     Text,
@@ -44,8 +45,11 @@ class CustomField(Base):
 
 class RecordCounter(Base):
     """Per organization and module: the last record id handed out (ids count from 1 per org) and
-    how many records exist, kept in the same transactions as creates and deletes so unfiltered
-    list totals are exact without counting a million rows."""
+    how many records exist, so unfiltered list totals are exact without counting a million rows.
+
+    On SQLite both move in the transactions of creates and deletes. On PostgreSQL ids are taken
+    outside them (a rolled-back create leaves a gap, as a sequence does) and the count moves
+    through RecordCountDelta rows (crm/records/pending_counts.py)."""
 
     __tablename__ = "crm_counters"
 
@@ -55,6 +59,22 @@ class RecordCounter(Base):
     module: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger)
     record_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RecordCountDelta(Base):
+    """PostgreSQL: a change to a RecordCounter's record_count (+n created, -1 deleted) written in
+    the change's transaction and folded into the counter later, so that creates in one
+    organization never wait for each other on the counter's row. The kept count is the
+    counter's plus its deltas not yet folded."""
+
+    __tablename__ = "crm_count_deltas"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    module: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    delta: Mapped[int] = mapped_column(BigInteger)
 
 
 class LineItem(Base):

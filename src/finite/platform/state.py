@@ -57,6 +57,12 @@ class Platform:
         default_factory=dict
     )
     product_workers: dict[str, BackgroundWorker] = field(default_factory=dict)
+    # The products' upkeep every server process runs, inline worker or not (as it runs the
+    # sealer), by name; a factory answers None when its database needs none.
+    upkeep_factories: dict[str, Callable[[Platform], BackgroundWorker | None]] = field(
+        default_factory=dict
+    )
+    upkeep: dict[str, BackgroundWorker] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -95,6 +101,11 @@ class Platform:
             await self.auth_listener.start()
         await self.audit.start()
         await self.sealer.start()
+        for name, make in self.upkeep_factories.items():
+            upkeep = make(self)
+            if upkeep is not None:
+                self.upkeep[name] = upkeep
+                upkeep.start()
         if self.settings.inline_worker:
             self.worker = new_worker(self.settings, self.db, self.secrets)
             self.worker.start()
@@ -128,6 +139,9 @@ class Platform:
         for worker in self.product_workers.values():
             await worker.stop()  # after the unit in progress
         self.product_workers.clear()
+        for upkeep in self.upkeep.values():
+            await upkeep.stop()
+        self.upkeep.clear()
         if self.retention is not None:
             await self.retention.stop()  # after its batch in progress
         if self.worker is not None:

@@ -1,5 +1,6 @@
 """The CRM on PostgreSQL: trigram and tsvector search, stored record JSON for list pages, CSV
-written by COPY, bulk loads by COPY."""
+written by COPY, bulk loads by COPY, ids taken beside the change's transaction and counts kept
+as deltas (records/pending_counts.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import ColumnElement, Table, and_, cast, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.crm.engine import CrmEngine
 from finite.crm.export.records_csv import postgres_csv
+from finite.crm.records import pending_counts
+from finite.crm.records.count_folder import CountFolder
 from finite.crm.records.postgres_json import postgres_record_json
 from finite.crm.records.query.search import postgres_word
 from finite.kit.engines.postgres import copy_rows
@@ -29,6 +33,19 @@ class PostgresCrm(CrmEngine):
         self, module: str, table: Table, q: str, words: list[str]
     ) -> ColumnElement[Any]:
         return and_(*(postgres_word(table, word) for word in words))
+
+    kept_total = pending_counts.KEPT_TOTAL
+
+    async def take_record_ids(
+        self, session: AsyncSession, org_id: str, module: str, count: int
+    ) -> range:
+        return await pending_counts.take_ids(session, org_id, module, count)
+
+    async def count_one_fewer(self, session: AsyncSession, org_id: str, module: str) -> None:
+        await pending_counts.count_one_fewer(session, org_id, module)
+
+    def count_folder(self, db: Database) -> CountFolder:
+        return CountFolder(db, pending_counts.fold_pending)
 
     def list_contains(
         self, table: Table, spec: Field, custom: bool, value: str

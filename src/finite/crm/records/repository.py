@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finite.crm.engine import crm_engine
 from finite.crm.modules.definitions import MODULES
 from finite.crm.modules.kinds import KINDS
 from finite.crm.modules.tables import MODULE_TABLES
+from finite.crm.records.counters import kept_total_params
 from finite.kit.db import engine_of
 from finite.kit.fast_read import Source, fetch_all
 from finite.kit.fast_write import execute_write
-from finite.models.crm import CustomField, LineItem, RecordCounter
+from finite.models.crm import CustomField, LineItem
 
 MAX_REFERRERS_LISTED = 20
 MAX_PARAMETERS = 30_000  # per statement: PostgreSQL takes at most 32,767
@@ -29,51 +31,18 @@ def table(module: str) -> Table:
 
 
 async def next_record_id(session: AsyncSession, org_id: str, module: str) -> int:
-    """Ids count from 1 per organization and module; the upsert is atomic on both engines."""
-    engine = engine_of(session)
-    statement = _NEXT_ID.get(engine.name)
-    if statement is None:
-        counters = cast(Table, RecordCounter.__table__)  # the ORM class: a slower, bulk path
-        statement = _NEXT_ID[engine.name] = (
-            engine.upsert(counters)
-            .values(org_id=bindparam("org_id"), module=bindparam("module"))
-            .values(last_id=1, record_count=1)
-            .on_conflict_do_update(
-                index_elements=["org_id", "module"],
-                set_={
-                    "last_id": counters.c.last_id + 1,
-                    "record_count": counters.c.record_count + 1,
-                },
-            )
-            .returning(counters.c.last_id)
-        )
-    found = await session.execute(statement, {"org_id": org_id, "module": module})
-    return int(found.scalar_one())
+    """Ids count from 1 per organization and module (crm/engine.py: take_record_ids)."""
+    return (await crm_engine(session).take_record_ids(session, org_id, module, 1))[0]
 
 
 async def next_record_ids(session: AsyncSession, org_id: str, module: str, count: int) -> range:
     """`count` ids at once (a batch write), counted as next_record_id counts one."""
-    statement = (
-        engine_of(session)
-        .upsert(RecordCounter)
-        .values(org_id=org_id, module=module, last_id=count, record_count=count)
-        .on_conflict_do_update(
-            index_elements=["org_id", "module"],
-            set_={
-                "last_id": RecordCounter.last_id + count,
-                "record_count": RecordCounter.record_count + count,
-            },
-        )
-        .returning(RecordCounter.last_id)
-    )
-    last = int((await session.execute(statement)).scalar_one())
-    return range(last - count + 1, last + 1)
+    return await crm_engine(session).take_record_ids(session, org_id, module, count)
 
 
-# Built once per engine and module: building a statement per call, and SQLAlchemy's cache key
-# for it, cost more than running it (~0.3 ms of a create's CPU).
-_NEXT_ID: dict[str, Any] = {}
-# The single writes run on the driver's connection (kit/fast_write.py): ~0.3 ms less each.
+# Built once per module: building a statement per call, and SQLAlchemy's cache key for it, cost
+# more than running it. The single writes run on the driver's connection (kit/fast_write.py):
+# ~0.3 ms less each.
 _INSERT_RETURNING = {
     name: insert(records).returning(*records.columns) for name, records in MODULE_TABLES.items()
 }
@@ -169,11 +138,7 @@ async def update_record(
 async def delete_record(session: AsyncSession, org_id: str, module: str, record_id: int) -> None:
     source = table(module)
     await session.execute(delete(source).where(source.c.org_id == org_id, source.c.id == record_id))
-    await session.execute(
-        update(RecordCounter)
-        .where(RecordCounter.org_id == org_id, RecordCounter.module == module)
-        .values(record_count=RecordCounter.record_count - 1)
-    )
+    await crm_engine(session).count_one_fewer(session, org_id, module)
     await session.execute(
         delete(LineItem).where(
             LineItem.org_id == org_id, LineItem.module == module, LineItem.record_id == record_id
@@ -181,26 +146,10 @@ async def delete_record(session: AsyncSession, org_id: str, module: str, record_
     )
 
 
-# The kept count as a column, to read along with another query; its parameters are
-# KEPT_TOTAL_PARAMS, given at execution (prebuilt: every unfiltered list page carries it).
-KEPT_TOTAL = (
-    select(RecordCounter.record_count)
-    .where(
-        RecordCounter.org_id == bindparam("kept_org_id"),
-        RecordCounter.module == bindparam("kept_module"),
-    )
-    .scalar_subquery()
-    .label("kept_total")
-)
-
-
-def kept_total_params(org_id: str, module: str) -> dict[str, str]:
-    return {"kept_org_id": org_id, "kept_module": module}
-
-
 async def count_records(source: Source, org_id: str, module: str) -> int:
     """The organization's record count for the module, from its counter: no table scan."""
-    found = await fetch_all(source, select(KEPT_TOTAL), kept_total_params(org_id, module))
+    kept = select(crm_engine(source).kept_total)
+    found = await fetch_all(source, kept, kept_total_params(org_id, module))
     return int(found[0][0] or 0) if found else 0
 
 

@@ -65,6 +65,12 @@ class DatabaseEngine(ABC):
         thread; None: raw_read() draws from the async engine."""
         return None
 
+    def side_engine(self, url: str, *, echo: bool, pool_size: int) -> AsyncEngine | None:
+        """The engine of Database.side_statement(): a small pool whose statements each commit
+        on their own, at once, for work a write transaction must not hold a lock on until it
+        ends; None where write transactions take turns anyway (SQLite)."""
+        return None
+
     @abstractmethod
     def autocommit_options(self) -> dict[str, Any]:
         """Execution options of read()'s sessions: statements outside any transaction."""

@@ -22,6 +22,7 @@ from sqlalchemy.util import LRUCache
 from finite.crm.engine import CrmEngine
 from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository
+from finite.crm.records.counters import kept_total_params
 from finite.crm.records.postgres_json import stored_json
 from finite.crm.records.query.build import (
     after_params,
@@ -67,7 +68,7 @@ def page_plan(
     cursor = decode_cursor(query.sort, query.cursor) if query.cursor is not None else None
     params: dict[str, Any] = {}
     if not query.q and not query.filters:
-        params = repository.kept_total_params(org_id, schema.name)
+        params = kept_total_params(org_id, schema.name)
     if query.cursor is None and query.page > 1:
         params["page_offset"] = (query.page - 1) * query.per_page
     shape = _shape(engine, schema, query, cursor)
@@ -123,7 +124,7 @@ def _built(
     counted_along = not query.q
     total: list[Any] = []
     if counted_along and not query.filters:
-        total = [repository.KEPT_TOTAL]
+        total = [engine.kept_total]
     elif counted_along:
         total = [capped_count(matching, TOTAL_CAP).scalar_subquery().label("capped_total")]
 

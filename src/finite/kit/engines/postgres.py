@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Numeric, Select, Table, text
+from sqlalchemy import JSON, Numeric, Select, Table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
@@ -129,7 +129,14 @@ class PostgresEngine(DatabaseEngine):
     ) -> None:
         """COPY, within the session's transaction (500 audit rows: 2.8-3.4 ms of the event
         loop's CPU, against 6.5-10.6 ms through SQLAlchemy's executemany)."""
-        await copy_rows(await session.connection(), table.name, columns, rows)
+        json_at = _json_positions(table, tuple(columns))
+        records = []
+        for row in rows:
+            values = [row[name] for name in columns]
+            for at in json_at:  # only the JSON columns' values can need converting
+                values[at] = _copy_value(values[at])
+            records.append(tuple(values))
+        await _copy(await session.connection(), table.name, columns, records)
 
     async def update_rows(
         self,
@@ -198,10 +205,24 @@ async def copy_rows(
 ) -> None:
     """COPY of `rows` (mappings with every column) on the asyncpg connection under
     SQLAlchemy's, within whatever transaction it is in; dicts and lists go as JSON text."""
+    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
+    await _copy(connection, table_name, columns, records)
+
+
+async def _copy(
+    connection: AsyncConnection,
+    table_name: str,
+    columns: Sequence[str],
+    records: Sequence[tuple[Any, ...]],
+) -> None:
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
-    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
     await driver.copy_records_to_table(table_name, records=records, columns=list(columns))
+
+
+@functools.cache
+def _json_positions(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(at for at, name in enumerate(columns) if isinstance(table.c[name].type, JSON))
 
 
 @functools.cache

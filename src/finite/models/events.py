@@ -66,6 +66,15 @@ class AuditEntry(Base):
         Index("ix_audit_log_org_occurred", "org_id", "occurred_at"),
         Index("ix_audit_log_org_record", "org_id", "module", "record_id"),
         Index("ix_audit_log_org_seq", "org_id", "seq"),
+        # The rows waiting for the sealer, in its order (core/audit/chain.py).
+        Index(
+            "ix_audit_log_waiting",
+            "org_id",
+            "occurred_at",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
     )
 
     org_id: Mapped[str] = mapped_column(String(40), primary_key=True)

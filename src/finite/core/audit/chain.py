@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 import msgspec
-from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.kit.clock import utcnow
@@ -71,6 +71,44 @@ _ENCODER = msgspec.json.Encoder(decimal_format="number", order="sorted")
 
 Reason = Literal["edited", "missing", "reordered", "head mismatch"]
 
+# Statements built once: building them per round cost more than running them.
+_KEY_COLUMNS = ("org_id", "id")
+_HEADS = cast(Table, AuditChainHead.__table__)
+
+
+def _waiting_for(org_id: Any) -> Any:
+    return exists().where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_(None))
+
+
+_ORGS_WAITING = select(Organization.id).where(_waiting_for(Organization.id))
+_KEYLESS_WAITING = select(_waiting_for(""))
+# Served by the partial index of unsealed rows (ix_audit_log_waiting): without it SQLite read
+# every row of the organization in occurred_at order to find the few waiting.
+_WAITING = (
+    select(*_CONTENT)
+    .where(_TABLE.c.org_id == bindparam("org_id"), _TABLE.c.seq.is_(None))
+    .order_by(_TABLE.c.occurred_at, _TABLE.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_LOCKED_HEAD = (
+    select(_HEADS.c.last_seq, _HEADS.c.last_hash)
+    .where(_HEADS.c.org_id == bindparam("org_id"))
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.org_id == bindparam("b_org"))
+    .values(
+        last_seq=bindparam("b_seq", type_=_HEADS.c.last_seq.type),
+        last_hash=bindparam("b_hash", type_=_HEADS.c.last_hash.type),
+        sealed_at=bindparam("b_at", type_=_HEADS.c.sealed_at.type),
+    )
+)
+
+
+class SealingError(Exception):
+    """A sealing round found its rows changed under it; it rolls back, the rows stay waiting."""
+
 
 def canonical(row: Mapping[Any, Any]) -> bytes:
     """The row's content, byte for byte the same whenever it is read back unchanged."""
@@ -112,12 +150,8 @@ async def _orgs_waiting(session: AsyncSession) -> list[str]:
     DISTINCT over the whole log: this runs every second, however long the log grows.
     """
 
-    def waiting(org_id: Any) -> Any:
-        return exists().where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_(None))
-
-    found = await session.scalars(select(Organization.id).where(waiting(Organization.id)))
-    org_ids = sorted(found.all())
-    if (await session.execute(select(waiting("")))).scalar():
+    org_ids = sorted((await session.scalars(_ORGS_WAITING)).all())
+    if (await session.execute(_KEYLESS_WAITING)).scalar():
         org_ids.append("")
     return org_ids
 
@@ -135,58 +169,37 @@ async def seal_org(
     last_seq, last_hash = await _locked_head(session, org_id)
     # Read after taking the lock: a sealer that went first has committed, and this statement
     # sees its rows sealed.
-    waiting = (
-        (
-            await session.execute(
-                select(*_CONTENT)
-                .where(_TABLE.c.org_id == org_id, _TABLE.c.seq.is_(None))
-                .order_by(_TABLE.c.occurred_at, _TABLE.c.id)
-                .limit(limit)
-            )
-        )
-        .mappings()
-        .all()
-    )
+    found = await session.execute(_WAITING, {"org_id": org_id, "limit": limit})
+    waiting = found.mappings().all()
     rows: list[Mapping[Any, Any]] = [*waiting, *arriving]
     if arriving:
         rows.sort(key=lambda row: (row["occurred_at"], row["id"]))
     if not rows:
         return 0
     new = {id(row): row for row in arriving}
-    links = []
+    links: list[tuple[str, str, int, str, str]] = []
     for row in rows:
         last_seq += 1
         digest = link_hash(last_hash, canonical(row))
         if id(row) in new:
             new[id(row)].update(seq=last_seq, prev_hash=last_hash, hash=digest)
         else:
-            links.append(
-                {
-                    "b_org": org_id,
-                    "b_id": row["id"],
-                    "b_seq": last_seq,
-                    "b_prev": last_hash,
-                    "b_hash": digest,
-                }
-            )
+            links.append((org_id, row["id"], last_seq, last_hash, digest))
         last_hash = digest
     if links:
-        await session.execute(
-            update(_TABLE)
-            .where(
-                _TABLE.c.org_id == bindparam("b_org"),
-                _TABLE.c.id == bindparam("b_id"),
-                _TABLE.c.seq.is_(None),
-            )
-            .values(
-                seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")
-            ),
-            links,
+        # One statement for the round, only on rows still unsealed: under the head's lock
+        # nothing else seals them, so a row that did not change means the chain would skip it.
+        changed = await engine_of(session).update_rows(
+            session, _TABLE, _KEY_COLUMNS, CHAIN_COLUMNS, links, unset="seq"
         )
+        if changed != len(links):
+            raise SealingError(
+                f"{len(links) - changed} of {len(links)} waiting audit rows of {org_id!r} "
+                "changed while being sealed; the round is rolled back"
+            )
     await session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.org_id == org_id)
-        .values(last_seq=last_seq, last_hash=last_hash, sealed_at=utcnow())
+        _MOVE_HEAD,
+        {"b_org": org_id, "b_seq": last_seq, "b_hash": last_hash, "b_at": utcnow()},
     )
     return len(rows)
 
@@ -207,12 +220,7 @@ async def seal_arriving(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
 async def _locked_head(session: AsyncSession, org_id: str) -> tuple[int, str]:
     """The head's (last_seq, last_hash), locked until the transaction ends; created when
     missing, race-free: of two sealers inserting it at once, one waits and then finds it."""
-    query = (
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
-        .where(AuditChainHead.org_id == org_id)
-        .with_for_update()
-    )
-    found = (await session.execute(query)).first()
+    found = (await session.execute(_LOCKED_HEAD, {"org_id": org_id})).first()
     if found is None:
         await session.execute(
             engine_of(session)
@@ -220,7 +228,7 @@ async def _locked_head(session: AsyncSession, org_id: str) -> tuple[int, str]:
             .values(org_id=org_id, last_seq=0, last_hash=GENESIS, sealed_at=utcnow())
             .on_conflict_do_nothing(index_elements=["org_id"])
         )
-        found = (await session.execute(query)).one()
+        found = (await session.execute(_LOCKED_HEAD, {"org_id": org_id})).one()
     return int(found.last_seq), str(found.last_hash)
 
 

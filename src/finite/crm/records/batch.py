@@ -30,7 +30,7 @@ from finite.crm.modules.schema import RecordSchema
 from finite.crm.records import repository, service
 from finite.crm.records.line_items import out_of_range, totals
 from finite.crm.records.references import check_references
-from finite.crm.records.serialize import json_safe, snapshot
+from finite.crm.records.serialize import json_safe, row_reader
 from finite.crm.records.validation import Changes, validate
 from finite.kit.clock import utcnow
 from finite.kit.db import engine_of
@@ -290,10 +290,14 @@ async def _create(
         for record_id, (_, changes) in zip(ids, prepared, strict=True)
     ]
     stored = await repository.insert_records(session, schema.name, rows)
+    # One reader for the batch (snapshot() looks it up per row, hashing the schema each time);
+    # every record it builds has the same keys, in the same order.
+    read = row_reader(schema, tuple(stored[0].keys()))
+    keys: list[str] = []
     events: list[RecordEvent] = []
     for record_id, row, (item, _) in zip(ids, stored, prepared, strict=True):
-        record = snapshot(schema, row, None)
-        keys = [key for key in record if key not in _NOT_CHANGED]
+        record = read(tuple(row.values()), None)
+        keys = keys or [key for key in record if key not in _NOT_CHANGED]
         events.append(RecordEvent("create", schema.name, record_id, 1, record, keys))
         diff = {key: {"before": None, "after": json_safe(record[key])} for key in keys}
         _wrote(run, schema, item, 201, record, diff)

@@ -33,6 +33,20 @@ def json_dumps(value: Any) -> str:
     return _JSON_ENCODER.encode(value).decode()
 
 
+def bound_rows(
+    table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]], dialect: Dialect
+) -> list[Sequence[Any]]:
+    """`rows` (values of the columns `names`, in order) as the driver takes them, for SQL sent
+    as text: through each column type's bind processor, where it has one."""
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    if not any(processors):
+        return list(rows)
+    return [
+        [value if to is None else to(value) for to, value in zip(processors, row, strict=True)]
+        for row in rows
+    ]
+
+
 # An INSERT that takes ON CONFLICT clauses (on_conflict_do_nothing / on_conflict_do_update).
 Upsert: TypeAlias = postgresql.Insert | sqlite.Insert
 
@@ -144,6 +158,21 @@ class DatabaseEngine(ABC):
     ) -> None:
         """Many rows (mappings with every one of `columns`) at once, within the session's
         transaction."""
+
+    @abstractmethod
+    async def update_rows(
+        self,
+        session: AsyncSession,
+        table: Table,
+        keys: Sequence[str],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        unset: str | None = None,
+    ) -> int:
+        """Set `columns` of many rows at once, within the session's transaction: each of `rows`
+        holds the values of `keys` (which find its row), then those of `columns`. With `unset`,
+        only rows whose `unset` column is still NULL change. Returns how many rows changed."""
 
     # --- fast reads (kit/fast_read.py) ---------------------------------------------------------
 

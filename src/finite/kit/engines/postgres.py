@@ -3,6 +3,7 @@ LISTEN on a connection of its own."""
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
@@ -12,14 +13,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Numeric, Select, Table, text
+from sqlalchemy import JSON, Numeric, Select, Table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.types import TypeEngine
 
 from finite.kit.backups import pg_dump_backup
-from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, json_dumps
+from finite.kit.engines.base import (
+    JSON_OPTIONS,
+    DatabaseEngine,
+    Upsert,
+    bound_rows,
+    json_dumps,
+)
 
 _NUMERIC_OID = 1700
 # SQLSTATEs of a server that cannot serve now: connection exceptions (class 08), shutting down
@@ -144,7 +151,36 @@ class PostgresEngine(DatabaseEngine):
     ) -> None:
         """COPY, within the session's transaction (500 audit rows: 2.8-3.4 ms of the event
         loop's CPU, against 6.5-10.6 ms through SQLAlchemy's executemany)."""
-        await copy_rows(await session.connection(), table.name, columns, rows)
+        json_at = _json_positions(table, tuple(columns))
+        records = []
+        for row in rows:
+            values = [row[name] for name in columns]
+            for at in json_at:  # only the JSON columns' values can need converting
+                values[at] = _copy_value(values[at])
+            records.append(tuple(values))
+        await _copy(await session.connection(), table.name, columns, records)
+
+    async def update_rows(
+        self,
+        session: AsyncSession,
+        table: Table,
+        keys: Sequence[str],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        unset: str | None = None,
+    ) -> int:
+        """One UPDATE … FROM unnest(arrays): one parameter per column, however many rows (the
+        rows of a sealing round were one UPDATE each, 8-51 ms per 100)."""
+        if not rows:
+            return 0
+        connection = await session.connection()
+        names = (*keys, *columns)
+        sql = _update_from_arrays(table, tuple(keys), tuple(columns), unset, connection.dialect)
+        bound = bound_rows(table, names, rows, connection.dialect)
+        arrays = tuple(list(values) for values in zip(*bound, strict=True))
+        result = await connection.exec_driver_sql(sql, arrays)
+        return int(result.rowcount)
 
     # --- fast reads ----------------------------------------------------------------------------
 
@@ -199,10 +235,50 @@ async def copy_rows(
 ) -> None:
     """COPY of `rows` (mappings with every column) on the asyncpg connection under
     SQLAlchemy's, within whatever transaction it is in; dicts and lists go as JSON text."""
+    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
+    await _copy(connection, table_name, columns, records)
+
+
+async def _copy(
+    connection: AsyncConnection,
+    table_name: str,
+    columns: Sequence[str],
+    records: Sequence[tuple[Any, ...]],
+) -> None:
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
-    records = [tuple(_copy_value(row[column]) for column in columns) for row in rows]
     await driver.copy_records_to_table(table_name, records=records, columns=list(columns))
+
+
+@functools.cache
+def _json_positions(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(at for at, name in enumerate(columns) if isinstance(table.c[name].type, JSON))
+
+
+@functools.cache
+def _update_from_arrays(
+    table: Table,
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    unset: str | None,
+    dialect: Dialect,
+) -> str:
+    """Names from the table's own columns, quoted; the values are the statement's parameters."""
+    quote = dialect.identifier_preparer.quote
+    names = (*keys, *columns)
+    arrays = ", ".join(
+        f"CAST(${place} AS {table.c[name].type.compile(dialect=dialect)}[])"
+        for place, name in enumerate(names, start=1)
+    )
+    conditions = [f"t.{quote(name)} = v.{quote(name)}" for name in keys]
+    if unset is not None:
+        conditions.append(f"t.{quote(unset)} IS NULL")
+    return (
+        f"UPDATE {quote(table.name)} AS t"  # noqa: S608 - quoted column names, values bound
+        f" SET {', '.join(f'{quote(name)} = v.{quote(name)}' for name in columns)}"
+        f" FROM unnest({arrays}) AS v({', '.join(quote(name) for name in names)})"
+        f" WHERE {' AND '.join(conditions)}"
+    )
 
 
 def _sqlstate(error: BaseException) -> str | None:

@@ -25,12 +25,15 @@ from sqlalchemy.types import TypeEngine
 
 from finite.kit import sqlite_inline, sqlite_inline_driver
 from finite.kit.backups import BackupError, sqlite_backup
-from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert
+from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, bound_rows
 from finite.kit.private_files import create_private, private_sqlite_file
 
 WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
 _IMMEDIATE = "finite_sqlite_immediate"
 _NO_BEGIN = "finite_sqlite_no_begin"
+# Bound parameters a statement may hold: 32,766 since SQLite 3.32.
+MAX_VARIABLES = 32_766
+_QUOTE = sqlite.dialect().identifier_preparer.quote
 
 
 class SqliteEngine(DatabaseEngine):
@@ -193,6 +196,30 @@ class SqliteEngine(DatabaseEngine):
     ) -> None:
         await session.execute(insert(table), list(rows))
 
+    async def update_rows(
+        self,
+        session: AsyncSession,
+        table: Table,
+        keys: Sequence[str],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        unset: str | None = None,
+    ) -> int:
+        """UPDATE … FROM (VALUES …) (SQLite 3.33; the trigram search needs 3.34 anyway), as many
+        rows a statement as its parameters allow."""
+        connection = await session.connection()
+        names = (*keys, *columns)
+        bound = bound_rows(table, names, rows, connection.dialect)
+        per_statement = MAX_VARIABLES // len(names)
+        changed = 0
+        for start in range(0, len(bound), per_statement):
+            chunk = bound[start : start + per_statement]
+            sql = _update_from_values(table, tuple(keys), tuple(columns), unset, len(chunk))
+            parameters = tuple(value for row in chunk for value in row)
+            changed += (await connection.exec_driver_sql(sql, parameters)).rowcount
+        return changed
+
     # --- fast reads ----------------------------------------------------------------------------
 
     def fetch(
@@ -224,6 +251,26 @@ class SqliteEngine(DatabaseEngine):
     @classmethod
     def utc_to_stored(cls, value: datetime) -> datetime:
         return value.replace(tzinfo=None)
+
+
+def _update_from_values(
+    table: Table, keys: tuple[str, ...], columns: tuple[str, ...], unset: str | None, count: int
+) -> str:
+    """VALUES names its columns column1, column2, …: keys first, then the columns set."""
+    quote = _QUOTE  # names from the table's own columns; the values are bound
+    target = quote(table.name)
+    width = len(keys) + len(columns)
+    row = f"({', '.join('?' * width)})"
+    conditions = [f"{target}.{quote(name)} = v.column{at}" for at, name in enumerate(keys, 1)]
+    if unset is not None:
+        conditions.append(f"{target}.{quote(unset)} IS NULL")
+    settings = ", ".join(
+        f"{quote(name)} = v.column{at}" for at, name in enumerate(columns, len(keys) + 1)
+    )
+    return (
+        f"UPDATE {target} SET {settings} FROM (VALUES {', '.join([row] * count)}) AS v"  # noqa: S608
+        f" WHERE {' AND '.join(conditions)}"
+    )
 
 
 def _is_file(database: str) -> bool:

@@ -149,6 +149,7 @@ class InlineConnection:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.sqlite = connection
         self.in_worker_thread = False  # a bulk unit of work: every statement in a worker thread
+        self.after_commit: Callable[[], None] | None = None  # kit/sqlite_checkpoints.py
         # What SQLAlchemy's adapter reads of aiosqlite's internals:
         self._conn: sqlite3.Connection = connection
         self._connection: sqlite3.Connection | None = connection
@@ -199,6 +200,8 @@ class InlineConnection:
 
     async def commit(self) -> None:
         await self.run(self.sqlite.commit, budget=False)
+        if self.after_commit is not None:
+            self.after_commit()
 
     async def rollback(self) -> None:
         await self.run(self.sqlite.rollback, budget=False)

@@ -6,9 +6,7 @@ Without the file, two processes met on SQLite's own write lock: with busy timeou
 that found it taken retried from a worker thread every 5 ms, so the lock went to whichever
 process asked at the right moment and each retry cost a thread hand-off. A lock file (flock)
 is waited for in a thread that the kernel wakes when it is released: no polling, and no thread
-at all when it is free. A process keeps it while its own writers are queued, up to
-HAND_OVER_TURNS transactions or HAND_OVER_SECONDS, so that its queue runs back to back; then
-it hands over. A process that dies lets go of it with its open files.
+at all when it is free. A process that dies lets go of it with its open files.
 
 Connections that take no turn (the CLI's bulk loads, migrations, another program) still meet
 SQLite's own lock and wait for it as before (kit/sqlite_inline.py).
@@ -28,8 +26,6 @@ from finite.kit import sqlite_inline
 from finite.kit.private_files import create_private
 
 WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
-HAND_OVER_TURNS = 8
-HAND_OVER_SECONDS = 0.02
 
 
 def lock_path(database: str) -> Path:
@@ -50,16 +46,11 @@ class FileLock:
     def held(self) -> bool:
         return self._held is not None
 
-    async def take(self, *, wait_first: bool = False) -> None:
-        """`wait_first`: skip the try on this thread and queue in the kernel behind the
-        processes already waiting (after handing over, not to take it straight back)."""
+    async def take(self) -> None:
         file = self._open()
-        if not wait_first:
-            try:
-                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                wait_first = True
-        if wait_first:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             await _wait_for(file)  # not taken: the file is the waiting thread's to close
         self._held = file
 
@@ -122,62 +113,33 @@ class WriteTurns:
     def __init__(self, lock: FileLock | None) -> None:
         self._turn = asyncio.Lock()
         self._lock = lock
-        self._queued = 0  # writers waiting for the asyncio turn
-        self._run = 0  # turns given since the file lock was taken
-        self._taken_at = 0.0
-        self._handed_over = False
 
     async def enter(self) -> bool:
         """Wait for this loop's turn, then the file's. False: the loop's turn did not come
         within WRITE_TURN_TIMEOUT_SECONDS (a transaction inside another of the same task would
         wait forever): go ahead to SQLite's own lock, as a connection without turns does. The
         file's not coming in time likewise leaves SQLite's lock to wait for."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + WRITE_TURN_TIMEOUT_SECONDS
-        self._queued += 1
+        deadline = asyncio.get_running_loop().time() + WRITE_TURN_TIMEOUT_SECONDS
         try:
             async with asyncio.timeout_at(deadline):
                 await self._turn.acquire()
         except TimeoutError:
             return False
-        finally:
-            self._queued -= 1
-            if not self._turn.locked():  # cancelled or timed out, and nobody inside
-                self._let_go_if_unused()
-        try:
-            async with asyncio.timeout_at(deadline):
-                await self._take_file(loop)
-        except TimeoutError:
-            pass
-        except BaseException:
-            self.leave()
-            raise
+        if self._lock is not None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._lock.take()
+            except TimeoutError:
+                pass
+            except BaseException:
+                self._turn.release()
+                raise
         return True
 
     def leave(self) -> None:
-        """End of a turn that enter() gave: hand the file lock over unless this loop has more
-        writers queued and has not kept it too long."""
-        if self._lock is not None and self._lock.held:
-            self._run += 1
-            keep = (
-                self._queued > 0
-                and self._run < HAND_OVER_TURNS
-                and asyncio.get_running_loop().time() - self._taken_at < HAND_OVER_SECONDS
-            )
-            if not keep:
-                self._handed_over = self._queued > 0
-                self._lock.release()
-        self._turn.release()
-
-    async def _take_file(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._lock is None or self._lock.held:
-            return
-        wait_first, self._handed_over = self._handed_over, False
-        await self._lock.take(wait_first=wait_first)
-        self._run = 0
-        self._taken_at = loop.time()
-
-    def _let_go_if_unused(self) -> None:
-        """Kept for queued writers that all gave up waiting: nobody will hand it over."""
-        if self._lock is not None and self._lock.held and self._queued == 0:
+        """End of a turn that enter() gave. The file lock goes back at every turn, even with
+        this loop's writers queued: the next of them starts only after the loop has run what
+        was ready before it (other requests' work), time in which another process can write."""
+        if self._lock is not None:
             self._lock.release()
+        self._turn.release()

@@ -28,7 +28,7 @@ from finite.kit import sqlite_inline, sqlite_inline_driver
 from finite.kit.backups import BackupError, sqlite_backup
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert
 from finite.kit.private_files import create_private, private_sqlite_file
-from finite.kit.sqlite_checkpoints import Checkpoints
+from finite.kit.sqlite_checkpoints import WalIndex
 from finite.kit.sqlite_write_turns import FileLock, WriteTurns, lock_path
 
 _IMMEDIATE = "finite_sqlite_immediate"
@@ -45,7 +45,7 @@ class SqliteEngine(DatabaseEngine):
             weakref.WeakKeyDictionary()
         )
         self._lock_path: Path | None = None  # a file's: set by create_engine
-        self._checkpoints: Checkpoints | None = None
+        self._wal: WalIndex | None = None
 
     # --- connections ---------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ class SqliteEngine(DatabaseEngine):
         if _is_file(path):
             private_sqlite_file(path)
             self._lock_path = lock_path(path)
-            self._checkpoints = Checkpoints(path)
+            self._wal = WalIndex(path)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -63,12 +63,12 @@ class SqliteEngine(DatabaseEngine):
             **JSON_OPTIONS,
         )
         event.listen(engine.sync_engine, "connect", _configure_connection)
-        if (checkpoints := self._checkpoints) is not None:
+        if (wal := self._wal) is not None:
 
-            def count_commits(dbapi_connection: Any, _record: Any) -> None:
-                dbapi_connection.driver_connection.after_commit = checkpoints.after_commit
+            def checkpoint_when_full(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.driver_connection.wal_full = wal.full
 
-            event.listen(engine.sync_engine, "connect", count_commits)
+            event.listen(engine.sync_engine, "connect", checkpoint_when_full)
         event.listen(engine.sync_engine, "begin", _begin_transaction)
         event.listen(engine.sync_engine.pool, "reset", _reset_connection)
         return engine
@@ -248,8 +248,8 @@ def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=NORMAL",
-        # Checkpoints run in a worker thread instead of in the committing connection, on the
-        # event loop's thread (kit/sqlite_checkpoints.py).
+        # Checkpoints run in a worker thread (InlineConnection.commit), not inside a commit on
+        # the event loop's thread (kit/sqlite_checkpoints.py).
         "PRAGMA wal_autocheckpoint=0",
         # No busy timeout (sqlite_inline_driver.connect opens with 0): SQLite's would wait on
         # the event loop's thread; a lock is waited for in a worker thread instead.

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from finite.kit import sqlite_write_turns
 from finite.kit.db import Database
-from finite.kit.engines import sqlite as sqlite_engine
 from tests.factories import OrgSetup
 
 
@@ -42,7 +42,7 @@ async def test_a_turn_not_given_in_time_goes_ahead_to_sqlite_s_own_wait(
     timeout it goes on to wait for SQLite's lock, as another process's writer does."""
     if not db.is_sqlite:
         pytest.skip("SQLite's write lock")
-    monkeypatch.setattr(sqlite_engine, "WRITE_TURN_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(sqlite_write_turns, "WRITE_TURN_TIMEOUT_SECONDS", 0.05)
     async with db.transaction():
         inner = db.backend.write_turn()
         await asyncio.wait_for(inner.__aenter__(), timeout=5)  # not forever

@@ -15,7 +15,9 @@ for raw_read():
   INSERT, UPDATE or DELETE in it is interrupted, so a write cannot be moved once started. A unit
   of work known to write many rows sets `in_worker_thread` (Database.transaction(bulk=True));
 - a lock another process holds (busy timeout 0 on these connections) is waited for in a worker
-  thread, retried, as long as SQLite's own busy timeout would wait.
+  thread, retried, as long as SQLite's own busy timeout would wait;
+- a commit that leaves the WAL long runs its checkpoint in a worker thread
+  (kit/sqlite_checkpoints.py).
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ class InlineConnection:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.sqlite = connection
         self.in_worker_thread = False  # a bulk unit of work: every statement in a worker thread
+        # Whether the WAL wants a checkpoint (kit/sqlite_checkpoints.py); None: never asked.
+        self.wal_full: Callable[[], bool] | None = None
         # What SQLAlchemy's adapter reads of aiosqlite's internals:
         self._conn: sqlite3.Connection = connection
         self._connection: sqlite3.Connection | None = connection
@@ -198,7 +202,16 @@ class InlineConnection:
             cursor.close()
 
     async def commit(self) -> None:
+        """The commit, then (the WAL past its length) the checkpoint SQLite would have run
+        inside it on this thread, in a worker thread: the writer waits for it, the loop not."""
         await self.run(self.sqlite.commit, budget=False)
+        if self.wal_full is not None and self.wal_full():
+            await sqlite_inline.in_worker_thread(self.sqlite, self.checkpoint)
+
+    def checkpoint(self) -> None:
+        """PASSIVE: what no reader still needs. (Another connection's checkpoint under way
+        answers a row saying busy, not an error.)"""
+        self.sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     async def rollback(self) -> None:
         await self.run(self.sqlite.rollback, budget=False)

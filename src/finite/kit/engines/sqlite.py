@@ -1,5 +1,6 @@
 """SQLite (a file in WAL mode, or in memory): statements on the event loop's thread
-(kit/sqlite_inline*.py), one writer at a time per process."""
+(kit/sqlite_inline*.py), one writer at a time (kit/sqlite_write_turns.py), WAL checkpoints in
+a worker thread (kit/sqlite_checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from finite.kit import sqlite_inline, sqlite_inline_driver
 from finite.kit.backups import BackupError, sqlite_backup
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, bound_rows
 from finite.kit.private_files import create_private, private_sqlite_file
+from finite.kit.sqlite_checkpoints import WalIndex
+from finite.kit.sqlite_write_turns import FileLock, WriteTurns, lock_path
 
-WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
 _IMMEDIATE = "finite_sqlite_immediate"
 _NO_BEGIN = "finite_sqlite_no_begin"
 # Bound parameters a statement may hold: 32,766 since SQLite 3.32.
@@ -41,11 +43,13 @@ class SqliteEngine(DatabaseEngine):
     groups_writes: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        # One write transaction at a time per process (see write_turn), per event loop (a lock
+        # One write transaction at a time (see write_turn), per event loop (an asyncio lock
         # belongs to the loop it was first used on).
-        self._write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WriteTurns] = (
             weakref.WeakKeyDictionary()
         )
+        self._lock_path: Path | None = None  # a file's: set by create_engine
+        self._wal: WalIndex | None = None
 
     # --- connections ---------------------------------------------------------------------------
 
@@ -53,6 +57,8 @@ class SqliteEngine(DatabaseEngine):
         path = make_url(url).database or ":memory:"
         if _is_file(path):
             private_sqlite_file(path)
+            self._lock_path = lock_path(path)
+            self._wal = WalIndex(path)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -61,6 +67,12 @@ class SqliteEngine(DatabaseEngine):
             **JSON_OPTIONS,
         )
         event.listen(engine.sync_engine, "connect", _configure_connection)
+        if (wal := self._wal) is not None:
+
+            def checkpoint_when_full(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.driver_connection.wal_full = wal.full
+
+            event.listen(engine.sync_engine, "connect", checkpoint_when_full)
         event.listen(engine.sync_engine, "begin", _begin_transaction)
         event.listen(engine.sync_engine.pool, "reset", _reset_connection)
         return engine
@@ -134,29 +146,23 @@ class SqliteEngine(DatabaseEngine):
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:
-        """This process's write transactions take turns on an asyncio lock. They would queue
-        for SQLite's write lock anyway, retrying from a worker thread: taking turns here costs
-        no thread and no polling. (Measured when that queue was SQLite's busy handler, which
-        sleeps up to 100 ms between tries: 4 record creations at once waited 125-198 ms on
-        average and up to 1.9 s; taking turns, 67-75 ms and at most 0.28 s.) Past
-        WRITE_TURN_TIMEOUT_SECONDS a transaction goes ahead and waits for the lock like another
-        process's writer does."""
+        """Write transactions take turns (kit/sqlite_write_turns.py): this loop's on an asyncio
+        lock, then the processes on the database's lock file. They would queue for SQLite's
+        write lock anyway, retrying from a worker thread: taking turns here costs no thread and
+        no polling. (Measured when that queue was SQLite's busy handler, which sleeps up to
+        100 ms between tries: 4 record creations at once waited 125-198 ms on average and up to
+        1.9 s; taking turns, 67-75 ms and at most 0.28 s.)"""
         loop = asyncio.get_running_loop()
-        turn = self._write_turns.get(loop)
-        if turn is None:
-            turn = self._write_turns[loop] = asyncio.Lock()
-        taken = False
-        try:
-            async with asyncio.timeout(WRITE_TURN_TIMEOUT_SECONDS):
-                await turn.acquire()
-            taken = True
-        except TimeoutError:
-            pass
+        turns = self._write_turns.get(loop)
+        if turns is None:
+            lock = None if self._lock_path is None else FileLock(self._lock_path)
+            turns = self._write_turns[loop] = WriteTurns(lock)
+        taken = await turns.enter()
         try:
             yield
         finally:
             if taken:
-                turn.release()
+                turns.leave()
 
     @asynccontextmanager
     async def writing(self, session: AsyncSession, *, bulk: bool) -> AsyncIterator[None]:
@@ -294,6 +300,9 @@ def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=NORMAL",
+        # Checkpoints run in a worker thread (InlineConnection.commit), not inside a commit on
+        # the event loop's thread (kit/sqlite_checkpoints.py).
+        "PRAGMA wal_autocheckpoint=0",
         # No busy timeout (sqlite_inline_driver.connect opens with 0): SQLite's would wait on
         # the event loop's thread; a lock is waited for in a worker thread instead.
     ):

@@ -1,0 +1,145 @@
+"""One SQLite writer at a time: an event loop's write transactions take turns on an asyncio
+lock, and the processes sharing a database file (`finite serve --workers 2`, `finite worker`)
+take turns on a lock file beside it.
+
+Without the file, two processes met on SQLite's own write lock: with busy timeout 0 a writer
+that found it taken retried from a worker thread every 5 ms, so the lock went to whichever
+process asked at the right moment and each retry cost a thread hand-off. A lock file (flock)
+is waited for in a thread that the kernel wakes when it is released: no polling, and no thread
+at all when it is free. A process that dies lets go of it with its open files.
+
+Connections that take no turn (the CLI's bulk loads, migrations, another program) still meet
+SQLite's own lock and wait for it as before (kit/sqlite_inline.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from finite.kit import sqlite_inline
+from finite.kit.private_files import create_private
+
+WRITE_TURN_TIMEOUT_SECONDS = sqlite_inline.PATIENT_BUSY_SECONDS  # as long as a lock is waited for
+
+
+def lock_path(database: str) -> Path:
+    return Path(f"{database}.write-lock")
+
+
+class FileLock:
+    """An exclusive flock on the lock file. flock excludes open files, not processes: each
+    FileLock opens its own, so two in one process exclude each other too."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._held: BinaryIO | None = None
+        self._idle: BinaryIO | None = None  # kept open for the next take
+        self._pid = os.getpid()
+
+    @property
+    def held(self) -> bool:
+        return self._held is not None
+
+    async def take(self) -> None:
+        file = self._open()
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            await _wait_for(file)  # not taken: the file is the waiting thread's to close
+        self._held = file
+
+    def release(self) -> None:
+        file, self._held = self._held, None
+        if file is not None:
+            fcntl.flock(file, fcntl.LOCK_UN)
+            self._idle = file
+
+    def _open(self) -> BinaryIO:
+        file, self._idle = self._idle, None
+        if file is not None and self._pid == os.getpid():
+            return file
+        self._pid = os.getpid()  # a forked child opens its own: an inherited one is shared
+        with contextlib.suppress(FileExistsError):
+            os.close(create_private(self._path))
+        return self._path.open("rb")
+
+
+async def _wait_for(file: BinaryIO) -> None:
+    """A blocking flock in a thread of its own. Cancelled (or timed out) meanwhile, the thread
+    goes on waiting and closes the file, releasing the lock, as soon as it gets it. (A daemon
+    thread: one still waiting must not hold the process open at exit.)"""
+    loop = asyncio.get_running_loop()
+    taken: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: OSError | None) -> None:  # on the loop's thread
+        if taken.done():  # nobody waits for it any more
+            file.close()
+        elif error is not None:
+            file.close()
+            taken.set_exception(error)
+        else:
+            taken.set_result(None)
+
+    def wait() -> None:
+        error: OSError | None = None
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX)
+        except OSError as failed:
+            error = failed
+        try:
+            loop.call_soon_threadsafe(settle, error)
+        except RuntimeError:  # the loop is closed
+            file.close()
+
+    threading.Thread(target=wait, name="finite-sqlite-write-lock", daemon=True).start()
+    try:
+        await taken
+    except BaseException:
+        # Cancelled after the lock was handed over but before this task ran again.
+        if taken.done() and not taken.cancelled() and taken.exception() is None:
+            file.close()
+        raise
+
+
+class WriteTurns:
+    """The turns of one event loop's writers on one database (and its lock file, if any)."""
+
+    def __init__(self, lock: FileLock | None) -> None:
+        self._turn = asyncio.Lock()
+        self._lock = lock
+
+    async def enter(self) -> bool:
+        """Wait for this loop's turn, then the file's. False: the loop's turn did not come
+        within WRITE_TURN_TIMEOUT_SECONDS (a transaction inside another of the same task would
+        wait forever): go ahead to SQLite's own lock, as a connection without turns does. The
+        file's not coming in time likewise leaves SQLite's lock to wait for."""
+        deadline = asyncio.get_running_loop().time() + WRITE_TURN_TIMEOUT_SECONDS
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._turn.acquire()
+        except TimeoutError:
+            return False
+        if self._lock is not None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._lock.take()
+            except TimeoutError:
+                pass
+            except BaseException:
+                self._turn.release()
+                raise
+        return True
+
+    def leave(self) -> None:
+        """End of a turn that enter() gave. The file lock goes back at every turn, even with
+        this loop's writers queued: the next of them starts only after the loop has run what
+        was ready before it (other requests' work), time in which another process can write."""
+        if self._lock is not None:
+            self._lock.release()
+        self._turn.release()

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import PoolResetState
 from sqlalchemy.types import TypeEngine
 
-from finite.kit import sqlite_inline, sqlite_inline_driver
+from finite.kit import sqlite_inline, sqlite_inline_driver, sqlite_write_turns
 from finite.kit.backups import BackupError, sqlite_backup
 from finite.kit.engines.base import JSON_OPTIONS, DatabaseEngine, Upsert, bound_rows
 from finite.kit.private_files import create_private, private_sqlite_file
@@ -142,7 +142,7 @@ class SqliteEngine(DatabaseEngine):
 
     @property
     def write_patience(self) -> float:
-        return WRITE_TURN_TIMEOUT_SECONDS
+        return sqlite_write_turns.WRITE_TURN_TIMEOUT_SECONDS
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:

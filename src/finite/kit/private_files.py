@@ -46,7 +46,7 @@ def private_sqlite_file(database: str) -> None:
     an earlier version left readable by others are narrowed too."""
     with contextlib.suppress(FileExistsError, FileNotFoundError):
         os.close(create_private(database))  # a missing folder: SQLite reports it, as before
-    for suffix in ("", "-wal", "-shm", "-journal", ".migrate-lock"):
+    for suffix in ("", "-wal", "-shm", "-journal", ".migrate-lock", ".write-lock"):
         narrow(database + suffix)
 
 

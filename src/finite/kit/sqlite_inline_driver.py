@@ -14,8 +14,9 @@ for raw_read():
 - any other statement runs to its end here: SQLite rolls a whole transaction back when an
   INSERT, UPDATE or DELETE in it is interrupted, so a write cannot be moved once started. A unit
   of work known to write many rows sets `in_worker_thread` (Database.transaction(bulk=True));
-- a lock another process holds (busy timeout 0 on these connections) is waited for in a worker
-  thread, retried, as long as SQLite's own busy timeout would wait;
+- a lock another connection holds (busy timeout 0 on these connections) is waited for in a
+  worker thread, retried, as long as SQLite's own busy timeout would wait (the writers of
+  `finite`'s processes take turns first, kit/sqlite_write_turns.py: they seldom meet it);
 - a commit that leaves the WAL long runs its checkpoint in a worker thread
   (kit/sqlite_checkpoints.py).
 """

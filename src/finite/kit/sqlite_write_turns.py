@@ -18,9 +18,12 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import queue
 import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from finite.kit import sqlite_inline
 from finite.kit.private_files import create_private
@@ -41,6 +44,7 @@ class FileLock:
         self._held: BinaryIO | None = None
         self._idle: BinaryIO | None = None  # kept open for the next take
         self._pid = os.getpid()
+        self._waits: queue.SimpleQueue[_Wait | None] | None = None  # the waiting thread's
 
     @property
     def held(self) -> bool:
@@ -51,7 +55,7 @@ class FileLock:
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            await _wait_for(file)  # not taken: the file is the waiting thread's to close
+            await self._wait_for(file)  # not taken: the file is the waiting thread's to close
         self._held = file
 
     def release(self) -> None:
@@ -65,46 +69,66 @@ class FileLock:
         if file is not None and self._pid == os.getpid():
             return file
         self._pid = os.getpid()  # a forked child opens its own: an inherited one is shared
+        self._waits = None  # and starts its own thread: threads do not survive a fork
         with contextlib.suppress(FileExistsError):
             os.close(create_private(self._path))
         return self._path.open("rb")
 
+    async def _wait_for(self, file: BinaryIO) -> None:
+        """A blocking flock in this lock's waiting thread. Cancelled (or timed out) meanwhile,
+        the thread goes on waiting and closes the file, releasing the lock, as soon as it gets
+        it; the next wait queues behind."""
+        loop = asyncio.get_running_loop()
+        taken: asyncio.Future[None] = loop.create_future()
 
-async def _wait_for(file: BinaryIO) -> None:
-    """A blocking flock in a thread of its own. Cancelled (or timed out) meanwhile, the thread
-    goes on waiting and closes the file, releasing the lock, as soon as it gets it. (A daemon
-    thread: one still waiting must not hold the process open at exit.)"""
-    loop = asyncio.get_running_loop()
-    taken: asyncio.Future[None] = loop.create_future()
+        def settle(error: OSError | None) -> None:  # on the loop's thread
+            if taken.done():  # nobody waits for it any more
+                file.close()
+            elif error is not None:
+                file.close()
+                taken.set_exception(error)
+            else:
+                taken.set_result(None)
 
-    def settle(error: OSError | None) -> None:  # on the loop's thread
-        if taken.done():  # nobody waits for it any more
-            file.close()
-        elif error is not None:
-            file.close()
-            taken.set_exception(error)
-        else:
-            taken.set_result(None)
+        self._waiting_thread().put(_Wait(file, loop, settle))
+        try:
+            await taken
+        except BaseException:
+            # Cancelled after the lock was handed over but before this task ran again.
+            if taken.done() and not taken.cancelled() and taken.exception() is None:
+                file.close()
+            raise
 
-    def wait() -> None:
+    def _waiting_thread(self) -> queue.SimpleQueue[_Wait | None]:
+        """Started at the first wait and kept: starting a thread for each wait held the loop
+        until the new thread ran, milliseconds on a busy machine. A daemon, so that a wait
+        still under way never holds the process open at exit; it ends with its FileLock."""
+        if self._waits is None:
+            self._waits = queue.SimpleQueue()
+            weakref.finalize(self, self._waits.put, None)
+            threading.Thread(
+                target=_wait_in_turn, args=(self._waits,), name="finite-write-lock", daemon=True
+            ).start()
+        return self._waits
+
+
+class _Wait(NamedTuple):
+    file: BinaryIO
+    loop: asyncio.AbstractEventLoop
+    settle: Callable[[OSError | None], None]
+
+
+def _wait_in_turn(waits: queue.SimpleQueue[_Wait | None]) -> None:
+    while (wait := waits.get()) is not None:
         error: OSError | None = None
         try:
-            fcntl.flock(file, fcntl.LOCK_EX)
+            fcntl.flock(wait.file, fcntl.LOCK_EX)
         except OSError as failed:
             error = failed
         try:
-            loop.call_soon_threadsafe(settle, error)
+            wait.loop.call_soon_threadsafe(wait.settle, error)
         except RuntimeError:  # the loop is closed
-            file.close()
-
-    threading.Thread(target=wait, name="finite-sqlite-write-lock", daemon=True).start()
-    try:
-        await taken
-    except BaseException:
-        # Cancelled after the lock was handed over but before this task ran again.
-        if taken.done() and not taken.cancelled() and taken.exception() is None:
-            file.close()
-        raise
+            wait.file.close()
 
 
 class WriteTurns:

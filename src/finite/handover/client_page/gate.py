@@ -42,7 +42,7 @@ def admitted(request: AnyRequest, opened: Opened) -> bool:
 async def opened_or_refused(
     request: AnyRequest, session: AsyncSession, token: str
 ) -> Entered | Response[str]:
-    """Reads in the caller's session, so that what the caller reads next is of the same moment."""
+    """Reads in the caller's session, which goes on to read what its page needs."""
     now = utcnow()
     try:
         opened = await open_link(session, token, now)

@@ -74,7 +74,9 @@ KEPT_TOTAL: Any = (func.coalesce(_counted, 0) + func.coalesce(_pending, 0)).labe
 
 async def take_ids(session: AsyncSession, org_id: str, module: str, count: int) -> range:
     """`count` ids taken outside the session's transaction, counted as `count` records more
-    by it."""
+    by it. The organization must be committed already (the side statement cannot see what the
+    transaction wrote), and the transaction must not hold a lock the upsert waits for (the
+    organization's row, for update): lock_timeout would end that wait with an error."""
     async with database_of(session).side_statement() as side:
         found = await side.fetch(side.driver, _TAKE_IDS, [org_id, module, count])
     last = int(found[0][0])

@@ -15,7 +15,8 @@ ORM, 0.46 ms now.
 - `fetch_prepared`: a SELECT built once per query shape, its values all given at execution.
 
 Each runs on a session's connection (inside its transaction, seeing its flushed writes) or on a
-`Database.raw_read()` connection (no session at all).
+`Database.raw_read()` connection (no session at all). kit/fast_write.py runs INSERTs and
+UPDATEs with the same pieces (driver_of, in_order, result_processors, decoded).
 """
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
 """INSERTs and UPDATEs executed on a session's driver connection, inside its transaction, as
 SQLAlchemy would execute them.
 
-SQLAlchemy's execution and result layers cost 0.25-0.35 ms of CPU around each statement here
-(an insert of a lead: 0.64 ms through the session, 0.33 ms in sqlite3 alone), and a single
-write runs four or five. The hot ones (a record's insert and update, its event, its audit row)
-run here instead, the way kit/fast_read.py runs SELECTs: the statement is built once and
-compiled by SQLAlchemy once per statement, engine and set of columns given (as SQLAlchemy
-caches it); values go through the column types' bind processors and RETURNING columns through
-their result processors, so what is stored and returned is exactly SQLAlchemy's
-(tests/kit/test_fast_write.py compares them). A failure is raised as SQLAlchemy raises it (an
-IntegrityError on a broken constraint, a dropped connection invalidated), by SQLAlchemy's own
-handling, so `except IntegrityError` and kit/db_errors.py see no difference; after_execute
-hooks run as after SQLAlchemy's execution (before_* and cursor hooks do not: none is used).
+SQLAlchemy's execution and result layers cost 0.11-0.17 ms of CPU around each statement here
+(a lead's insert: SQLite 0.44 ms through the session, 0.27 ms here, 0.18 ms of it sqlite3's;
+PostgreSQL 0.25 → 0.14 ms), and a single write runs four or five (docs/performance.md). The
+hot ones (a record's insert and update, its event, its audit row) run here instead, the way
+kit/fast_read.py runs SELECTs: the statement is built once and compiled by SQLAlchemy once per
+statement, engine and set of columns given (as SQLAlchemy caches it); values go through the
+column types' bind processors and RETURNING columns through their result processors, so what
+is stored and returned is exactly SQLAlchemy's (tests/kit/test_fast_write.py compares them).
+A failure is raised as SQLAlchemy raises it (an IntegrityError on a broken constraint, a
+dropped connection invalidated), by SQLAlchemy's own handling, so `except IntegrityError` and
+kit/db_errors.py see no difference; after_execute hooks run as after SQLAlchemy's execution
+(before_* and cursor hooks do not: none is used).
 """
 
 from __future__ import annotations

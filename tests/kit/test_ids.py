@@ -3,11 +3,11 @@ bits, so that ids sort by creation time."""
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
 
-from finite.kit import ids
 from finite.kit.ids import new_id
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -40,8 +40,8 @@ def test_every_bit_lands_in_its_character(
 ) -> None:
     """Against the plain encoding, one character (5 bits) at a time from the right."""
     moment = 2**48 - 1 if random_bits % 2 else 1_765_000_000_123
-    monkeypatch.setattr(ids.time, "time_ns", lambda: moment * 1_000_000)
-    monkeypatch.setattr(ids.secrets, "randbits", lambda _bits: random_bits)
+    monkeypatch.setattr(time, "time_ns", lambda: moment * 1_000_000)
+    monkeypatch.setattr(secrets, "randbits", lambda _bits: random_bits)
     value, expected = moment << 80 | random_bits, []
     for _ in range(26):
         expected.append(ALPHABET[value & 31])

@@ -170,6 +170,46 @@ def test_the_wal_length_is_read_from_the_wal_index(tmp_path: Path) -> None:
     assert frames == log > 20
 
 
+# SQLite's "dead man switch": each process using a WAL database holds a read lock on this byte
+# of the -shm (SQLite's os_unix.c, UNIX_SHM_DMS); a process that opens the database and can take
+# a write lock on it believes nobody else uses the file and truncates the -shm.
+_SHM_DMS_BYTE = 128
+_TAKES_THE_DMS_LOCK = f"""
+import fcntl, sys
+with open(sys.argv[1], "rb+") as shm:
+    try:
+        fcntl.lockf(shm, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, {_SHM_DMS_BYTE})
+    except OSError:
+        print("in use")
+    else:
+        print("free")
+"""
+
+
+def test_reading_the_wal_length_leaves_the_wal_index_marked_in_use(tmp_path: Path) -> None:
+    """CI: a server read the WAL's length, then `finite backup` opened the database, found
+    the -shm unused and truncated it under the server's mapping: the server died of SIGBUS.
+    Closing a descriptor drops every POSIX lock the process holds on the file."""
+    path = tmp_path / "wal.db"
+    create_file(path)
+    shm = f"{path}-shm"
+
+    def seen_by_another_process() -> str:
+        run = [sys.executable, "-c", _TAKES_THE_DMS_LOCK, shm]
+        return subprocess.run(run, check=True, capture_output=True, text=True).stdout.strip()
+
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as connection:
+        connection.execute("INSERT INTO writes (n, pad) VALUES (1, 'x')")
+        assert seen_by_another_process() == "in use"
+        index = WalIndex(str(path))
+        assert index.frames() > 0
+        assert index.frames() > 0
+        assert seen_by_another_process() == "in use"
+        index_copy = WalIndex(str(path))  # another engine on the same file, in this process
+        assert index_copy.frames() > 0
+        assert seen_by_another_process() == "in use"
+
+
 async def test_commits_checkpoint_in_a_worker_thread_and_the_wal_stays_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 
 CHECKPOINT_FRAMES = 1000  # SQLite's own threshold
 # The WAL's length in frames (mxFrame) as SQLite keeps it in the wal-index header, the start of
@@ -31,14 +32,40 @@ class WalIndex:
         return self.frames() >= CHECKPOINT_FRAMES
 
     def frames(self) -> int:
-        # Opened for each read (~3 µs): SQLite deletes the file when its last connection
-        # closes, and a kept descriptor would go on reading the deleted one.
-        try:
-            fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        descriptor = _kept_open(self._path)
+        if descriptor is None:
             return 0
-        try:
-            header = os.pread(fd, _MX_FRAME.size, _MX_FRAME_OFFSET)
-        finally:
-            os.close(fd)
+        header = os.pread(descriptor, _MX_FRAME.size, _MX_FRAME_OFFSET)
         return _MX_FRAME.unpack(header)[0] if len(header) == _MX_FRAME.size else 0
+
+
+# The -shm files this process reads, each through one descriptor it never closes while the file
+# exists. Closing any descriptor of a file drops every POSIX lock the process holds on it: the
+# read lock SQLite's connections keep on the -shm says "in use" to other processes, and without
+# it the next one to close a connection (`finite backup`) took itself for the last, deleted the
+# WAL and truncated the -shm under this process's mapping of it: SIGBUS (seen in CI).
+_open_files: dict[str, int] = {}
+_open_files_lock = threading.Lock()
+
+
+def _kept_open(path: str) -> int | None:
+    with _open_files_lock:
+        descriptor = _open_files.get(path)
+        if descriptor is not None and os.fstat(descriptor).st_nlink:
+            return descriptor
+        # Deleted when its last connection closed (SQLite's own clean-up): open the new one.
+        _close_deleted()
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        _open_files[path] = descriptor
+        return descriptor
+
+
+def _close_deleted() -> None:
+    """A deleted file has no connection left in any process, so no lock to lose."""
+    for path, descriptor in list(_open_files.items()):
+        if not os.fstat(descriptor).st_nlink:
+            del _open_files[path]
+            os.close(descriptor)

@@ -32,7 +32,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +55,7 @@ class Options:
     seconds: int
     warmup: int
     connections: int
+    profile: str = ""  # a folder: each measured scenario recorded with py-spy, per worker
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Target:
     pid: int
     env: dict[str, str]
     org_id: str
+    scenario: str = ""
 
 
 @dataclass
@@ -102,7 +104,8 @@ def wrk_figure(target: Target, options: Options, path: str, lua: str) -> Figure:
     url = f"{target.base}{path}"
     wrk(url, target.key, options.warmup, options.connections, lua)
     before = cpu_seconds(target.pid)
-    found = wrk(url, target.key, options.seconds, options.connections, lua)
+    with recorded(target, options):
+        found = wrk(url, target.key, options.seconds, options.connections, lua)
     spent = cpu_seconds(target.pid) - before
     requests = found["rps"] * options.seconds
     if found["errors"]:
@@ -116,6 +119,48 @@ def wrk_figure(target: Target, options: Options, path: str, lua: str) -> Figure:
         spent / requests * 1000 if requests else 0.0,
         found["errors"],
     )
+
+
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))  # pip install py-spy (needs ptrace)
+
+
+@contextlib.contextmanager
+def recorded(target: Target, options: Options) -> Iterator[None]:
+    """py-spy on each server worker while the block runs (`--profile`): collapsed stacks, one
+    file per worker, for bench/profile_summary.py."""
+    if not options.profile:
+        yield
+        return
+    folder = Path(options.profile)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{target.label}-{target.scenario}".replace(" ", "_").replace("/", "_")
+    spies = [
+        subprocess.Popen(
+            [
+                PY_SPY,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(options.seconds),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(folder / f"{name}-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in children(target.pid)
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.wait(timeout=options.seconds + 30)
 
 
 def _lua_list(values: list[int]) -> str:
@@ -384,11 +429,12 @@ def finite_figures(
         time.sleep(2)  # a server refusing a port still held exits after its imports
         if server.poll() is not None:
             raise SystemExit(f"{label}: the server exited (another one holds port {args.port}?)")
-        return {
-            name: scenario(target, options)
-            for name, scenario in SCENARIOS.items()
-            if args.only.lower() in name.lower()
-        }
+        figures = {}
+        for name, scenario in SCENARIOS.items():
+            if args.only.lower() in name.lower():
+                target.scenario = name
+                figures[name] = scenario(target, options)
+        return figures
     finally:
         stop(server)
 
@@ -420,8 +466,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", default="", help="scenarios whose name contains this text")
+    parser.add_argument("--profile", default="", help="record py-spy profiles into this folder")
     args = parser.parse_args()
-    options = Options(args.seconds, args.warmup, args.connections)
+    options = Options(args.seconds, args.warmup, args.connections, args.profile)
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("FINITE_")}
     base_env.update(FINITE_DEMO="0", FINITE_LOG_LEVEL="WARNING")

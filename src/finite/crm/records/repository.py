@@ -17,7 +17,7 @@ from finite.crm.modules.kinds import KINDS
 from finite.crm.modules.tables import MODULE_TABLES
 from finite.crm.records.counters import kept_total_params
 from finite.kit.db import engine_of
-from finite.kit.fast_read import Source, fetch_all
+from finite.kit.fast_read import Source, fetch_all, fetch_prepared
 from finite.kit.fast_write import execute_write
 from finite.models.crm import CustomField, LineItem
 
@@ -58,6 +58,13 @@ _UPDATE_RETURNING = {
     for name, records in MODULE_TABLES.items()
 }
 _COLUMN_NAMES = {name: tuple(records.columns.keys()) for name, records in MODULE_TABLES.items()}
+# A get by id: the statement and its cache key cost ~10 % of the request's CPU when built per call.
+_READ_ONE = {
+    name: select(records).where(
+        records.c.org_id == bindparam("org_id"), records.c.id == bindparam("record_id")
+    )
+    for name, records in MODULE_TABLES.items()
+}
 
 
 async def insert_record(
@@ -114,9 +121,8 @@ async def read_record(
     source: Source, org_id: str, module: str, record_id: int
 ) -> tuple[Any, ...] | None:
     """The record's row (the module table's columns, in order), for reading only."""
-    records = table(module)
-    mine = select(records).where(records.c.org_id == org_id, records.c.id == record_id)
-    found = await fetch_all(source, mine)
+    params = {"org_id": org_id, "record_id": record_id}
+    found = await fetch_prepared(source, _READ_ONE[module], params)
     return found[0] if found else None
 
 

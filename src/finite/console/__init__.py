@@ -9,8 +9,9 @@ The interface the panels build on:
 - `finite.console.routes.CONSOLE_ROUTER` — the one router, mounted in app.py; add a panel's
   handlers (or a Controller) to `ROUTE_HANDLERS` in routes.py. Paths are relative to /console.
   On it:
-  - a handler that declares `user: ConsoleUser` gets the signed-in member (the router's `user`
-    dependency, `guards.console_user`); without a valid session the browser goes to
+  - a handler that declares `user: UserDep` (`finite.console.principal.UserDep`, Litestar's
+    `NamedDependency[ConsoleUser]`) gets the signed-in member as a ConsoleUser (the router's
+    `user` dependency, `guards.console_user`); without a valid session the browser goes to
     /console/login?next=<this page> (303);
   - `guards=[finite.console.guards.admin_only]` admits Admin-role members only (403 page);
   - every POST/PUT/PATCH/DELETE must carry the session's CSRF token (form field `csrf_token`,

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 
 from finite.config import Settings, load_settings
+from finite.console.routes import CONSOLE_ROUTER
 from finite.crm.imports.runner import RUNNER, import_runner
 from finite.crm.records.count_folder import COUNT_FOLDER, count_folder
 from finite.crm.routes import CRM_ROUTER
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CRM_ROUTER,
             HANDOVER_ROUTER,
             CLIENT_PAGE_ROUTER,
+            CONSOLE_ROUTER,
         ],
         exception_handlers={
             AppError: handle_app_error,

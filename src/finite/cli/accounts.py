@@ -11,20 +11,25 @@ import typer
 from finite.cli.common import run, transaction
 from finite.config import Settings
 from finite.core.accounts import repository
+from finite.core.accounts.passwords import MIN_LENGTH, check_strength, set_password
 from finite.core.accounts.service import (
     PlanChoice,
     add_member,
     create_org,
     find_role,
+    resolve_member,
     resolve_org,
     set_plan,
 )
 from finite.core.plans.catalog import CRM_PLANS, HANDOVER_PLANS, Product, product_named
 from finite.core.plans.entitlement import entitlement_of
 from finite.kit.clock import utcnow
+from finite.kit.errors import AppError
 
 orgs_app = typer.Typer(help="Create and list organizations.", no_args_is_help=True)
-members_app = typer.Typer(help="Add members to an organization.", no_args_is_help=True)
+members_app = typer.Typer(
+    help="Add members to an organization and set their console passwords.", no_args_is_help=True
+)
 plans_app = typer.Typer(help="Set an organization's plan per product.", no_args_is_help=True)
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organization id or exact name.")]
@@ -85,18 +90,61 @@ def members_add(
     email: Annotated[str, typer.Option(help="The member's email.")],
     name: Annotated[str, typer.Option(help="The member's name.")],
     role: Annotated[str, typer.Option(help="Admin, Manager, Standard or Read-only.")],
+    password_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--password-prompt",
+            help="Ask for the member's console password (typed twice, never echoed).",
+        ),
+    ] = False,
 ) -> None:
     """Add a member with a CRM role. Prints the member id last."""
+    password = _prompt_password() if password_prompt else None
 
     async def work(settings: Settings) -> None:
         async with transaction(settings) as session:
             found = await resolve_org(session, org)
             member = await add_member(session, found.id, email=email, name=name, role=role)
             role_name = (await find_role(session, found.id, role)).name
+            if password is not None:
+                await set_password(session, found.id, member.id, password, utcnow())
         typer.echo(f"Added {member.name} <{member.email}> to {found.name!r} as {role_name}")
+        if password is not None:
+            typer.echo("They can sign in to the console at /console/login.")
         typer.echo(member.id)
 
     run(work)
+
+
+@members_app.command("set-password")
+def members_set_password(
+    member: Annotated[str, typer.Argument(help="The member's email or id.")],
+    org: OrgOption,
+) -> None:
+    """Set a member's console password (asked for, typed twice). Signs them out everywhere."""
+    password = _prompt_password()
+
+    async def work(settings: Settings) -> None:
+        async with transaction(settings) as session:
+            found = await resolve_org(session, org)
+            who = await resolve_member(session, found.id, member)
+            await set_password(session, found.id, who.id, password, utcnow())
+        typer.echo(f"Set the console password of {who.name} <{who.email}> in {found.name!r}.")
+
+    run(work)
+
+
+def _prompt_password() -> str:
+    password: str = typer.prompt(
+        f"Console password (at least {MIN_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+    try:
+        check_strength(password)
+    except AppError as exc:
+        _usage_error(exc.message)
+    return password
 
 
 @plans_app.command("set")

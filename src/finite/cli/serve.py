@@ -161,7 +161,9 @@ async def _demo(settings: Settings, base: str, *, on_terminal: bool) -> None:
                 _created(demo),
                 f"Its two API keys are in {saved[0]} (mode 0600, readable by this user only),",
                 "not printed: standard output is not a terminal, and logs must not hold keys.",
-                "Read the file, save the keys somewhere safe, then delete the file.",
+                f"Sign in to the console at {base}/console/login as {demo.owner_email}:",
+                "the password is in the same file.",
+                "Read the file, save the keys and password somewhere safe, then delete the file.",
                 "",
             ]
         )
@@ -182,9 +184,14 @@ def _keys_text(demo: DemoAccess, base: str, *, in_file: bool) -> str:
         "Try:",
         f'  curl -H "Authorization: Bearer {demo.crm_key}" {base}/api/me',
         f'  curl -H "Authorization: Bearer {demo.handover_key}" {base}/api/v1/auth',
+        "The web console:",
+        f"  Sign in at:   {base}/console/login",
+        f"  Email:        {demo.owner_email}",
+        f"  Password:     {demo.owner_password}",
+        f"  (change it with: finite members set-password {demo.owner_email} --org {demo.org_id})",
         "",
     ]
     if in_file:
-        lines[2] = "These keys are in this file only and cannot be recovered."
+        lines[2] = "These keys and the password are in this file only and cannot be recovered."
         lines.append("Save them somewhere safe, then delete this file.\n")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ is imported; whatever needs every table (Alembic's env.py, the migration tests) 
 
 from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
+from finite.models.console import ConsoleSession, MemberCredential
 from finite.models.crm import CustomField, LineItem, RecordCountDelta, RecordCounter
 from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
 from finite.models.handover import (
@@ -31,6 +32,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Base",
+    "ConsoleSession",
     "CustomField",
     "Event",
     "HandoverBranding",
@@ -44,6 +46,7 @@ __all__ = [
     "ImportProblem",
     "LineItem",
     "Member",
+    "MemberCredential",
     "Organization",
     "OutgoingMail",
     "PackCredential",

@@ -67,6 +67,10 @@ class Member(Base):
     role_id: Mapped[str] = mapped_column(String(40))
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the member is deactivated: their console sessions stop on the next request.
+    deactivated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, default=None
+    )
 
 
 class Subscription(Base):

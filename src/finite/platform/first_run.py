@@ -1,4 +1,5 @@
-"""The embedded default's first start: a demo organization with one key per product."""
+"""The embedded default's first start: a demo organization with one key per product, and a
+generated console password for its owner."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finite.core.accounts import repository
+from finite.core.accounts.passwords import generate_password, set_password
 from finite.core.accounts.service import PlanChoice, create_org
 from finite.core.keys.service import create_key
+from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from finite.kit.private_files import create_private, private_folder
@@ -25,12 +28,14 @@ class DemoAccess:
     owner_email: str
     crm_key: str
     handover_key: str
+    owner_password: str  # the console's (/console/login), shown once like the keys
 
 
 async def create_demo_if_empty(
     db: Database, peppers: Peppers, hand_over: Callable[[DemoAccess], None] | None = None
 ) -> DemoAccess | None:
-    """Only on a database without organizations; the keys are returned once and never stored.
+    """Only on a database without organizations; the keys and the owner's password are returned
+    once and never stored (only their hashes are).
 
     `hand_over` gets the keys before the organization is committed: if it fails (the keys file
     cannot be written), nothing is created and the next start tries again."""
@@ -57,7 +62,9 @@ async def create_demo_if_empty(
             member_id=None,
             scopes=("read", "write", "admin"),
         )
-        access = DemoAccess(org.id, owner.email, crm.token, handover.token)
+        password = generate_password()
+        await set_password(session, org.id, owner.id, password, utcnow())
+        access = DemoAccess(org.id, owner.email, crm.token, handover.token, password)
         if hand_over is not None:
             hand_over(access)
     return access

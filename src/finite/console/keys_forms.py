@@ -53,7 +53,9 @@ def expiry_of(typed: str, problems: Problems) -> datetime | None:
     try:
         day = date.fromisoformat(typed)
     except ValueError:
-        problems.add("expires", "must be a date (YYYY-MM-DD), or empty for a key that never expires")
+        problems.add(
+            "expires", "must be a date (YYYY-MM-DD), or empty for a key that never expires"
+        )
         return None
     return datetime.combine(day, time(0), UTC)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
@@ -183,7 +184,9 @@ async def _create(request: AnyRequest, user: ConsoleUser, panel: KeyPanel) -> Re
     )
 
 
-async def _member_for(session: AsyncSession, user: ConsoleUser, typed: str, problems: Problems) -> str:
+async def _member_for(
+    session: AsyncSession, user: ConsoleUser, typed: str, problems: Problems
+) -> str:
     """The member the CRM key acts as: the creator by default; an Admin may choose any member
     of the organization (as POST /api/keys lets them)."""
     if not typed:
@@ -251,7 +254,9 @@ async def confirm_crm_revoke(
 
 
 @post("/keys/{key_id:str}/revoke", guards=[admin_only], status_code=303)
-async def revoke_crm_key(request: AnyRequest, user: UserDep, key_id: FromPath[str]) -> Response[str]:
+async def revoke_crm_key(
+    request: AnyRequest, user: UserDep, key_id: FromPath[str]
+) -> Response[str]:
     return await _revoke(request, user, CRM, key_id)
 
 

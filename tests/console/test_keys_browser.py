@@ -96,6 +96,11 @@ def test_an_admin_creates_uses_and_revokes_a_key_in_the_browser(
                 assert api.get("/api/records/leads", headers=bearer).status_code == 401
             expect(page.locator("tr", has_text="Browser-made key")).to_contain_text("revoked")
             page.screenshot(path=str(shots / "console-keys-revoked.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(f"{server.base_url}/console/handover/keys")
+            expect(page.locator("h1")).to_have_text("Security: handover API keys")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls
+            page.screenshot(path=str(shots / "console-keys-phone.png"), full_page=True)
             assert errors == []  # no CSP violation, no script error
             context.close()
         finally:

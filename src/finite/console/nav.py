@@ -19,6 +19,7 @@ class Panel:
 PANELS: tuple[Panel, ...] = (
     Panel("Home", "/console/", False, "Who you are signed in as, and your role's permissions."),
     Panel("API keys", "/console/keys", True, "Create, list and revoke the API keys."),
+    Panel("Security", "/console/handover/keys", True, "The handover product's API keys."),
     Panel("Webhooks", "/console/webhooks", True, "Endpoints, their deliveries and retries."),
     Panel("Members", "/console/members", True, "Invite members, change roles, deactivate."),
     Panel("Plan & usage", "/console/plan", False, "Each product's plan, limits and usage."),

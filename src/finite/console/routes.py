@@ -11,10 +11,12 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 
 from finite.console import pages
+from finite.console.audit_log import HANDLERS as AUDIT_LOG
 from finite.console.endpoints import HANDLERS
 from finite.console.guards import console_user, csrf_protect, sign_in_address
 from finite.console.headers import PAGE_HEADERS
 from finite.console.keys_panel import KEY_HANDLERS
+from finite.console.plan import plan_page
 from finite.console.refusals import ConsoleRefusal, SignInRequired
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
@@ -24,6 +26,8 @@ ROUTE_HANDLERS: list[Any] = [
     *HANDLERS,  # sign-in, sign-out, home, the stylesheet
     # The panels' handlers go here.
     *KEY_HANDLERS,  # Admin → API keys (CRM), Settings → Security (handover keys)
+    *AUDIT_LOG,  # /audit, /audit.csv, /audit/verify
+    plan_page,  # /plan
 ]
 
 

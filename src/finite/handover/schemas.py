@@ -147,23 +147,30 @@ def auth_out(principal: Principal) -> AuthOut:
 
 def me_out(principal: Principal, decision: RateDecision | None, webhooks_used: int) -> MeOut:
     entitlement = principal.entitlement
-    rpm = entitlement.requests_per_minute
     return MeOut(
         organization=OrganizationOut(principal.org_id, principal.org_name),
         key=key_ref(principal),
         scopes=key_ref(principal).scopes,
         plan=plan_out(entitlement),
-        limits=LimitsOut(
-            plan=entitlement.plan,
-            effective_plan=entitlement.effective_plan,
-            status=entitlement.status,
-            trial_ends_at=entitlement.trial_ends_at,
-            requests_per_minute=rpm,
-            remaining=decision.remaining if decision is not None else rpm,
-            webhook_endpoints=entitlement.webhook_endpoints,
-            webhook_endpoints_used=webhooks_used,
-            active_packs_limit=entitlement.active_packs,
-        ),
+        limits=limits_out(entitlement, decision, webhooks_used),
+    )
+
+
+def limits_out(
+    entitlement: Entitlement, decision: RateDecision | None, webhooks_used: int
+) -> LimitsOut:
+    """The `limits` object: the plan in force and what it allows right now."""
+    rpm = entitlement.requests_per_minute
+    return LimitsOut(
+        plan=entitlement.plan,
+        effective_plan=entitlement.effective_plan,
+        status=entitlement.status,
+        trial_ends_at=entitlement.trial_ends_at,
+        requests_per_minute=rpm,
+        remaining=decision.remaining if decision is not None else rpm,
+        webhook_endpoints=entitlement.webhook_endpoints,
+        webhook_endpoints_used=webhooks_used,
+        active_packs_limit=entitlement.active_packs,
     )
 
 

@@ -94,6 +94,7 @@ class AuditFilter:
     module: str | None = None
     record_id: int | None = None
     status: StatusFilter | None = None
+    action: str | None = None  # the console's filter (the API does not offer it)
     changes_only: bool = False  # a record's history: the rows that changed it
 
 
@@ -108,6 +109,7 @@ def _filtered(org_id: str, wanted: AuditFilter) -> Select[AuditEntry]:
         (AuditEntry.member_id, wanted.member_id),
         (AuditEntry.module, wanted.module),
         (AuditEntry.record_id, wanted.record_id),
+        (AuditEntry.action, wanted.action),
     ):
         if value is not None:
             query = query.where(column == value)

@@ -57,6 +57,15 @@ class RateDecision:
     unavailable: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class WindowUsage:
+    """Requests counted in an organization's current window, read without counting one."""
+
+    used: int
+    decision: RateDecision  # as the next request's headers would start from (remaining, reset)
+    shared: bool  # counted in Redis for every process; False: this process's memory alone
+
+
 class RateLimiter:
     """Give it a Redis client (see `redis_client`) to share the window, or None to count locally.
 
@@ -101,6 +110,23 @@ class RateLimiter:
             return self._unavailable(per_minute)
         share = max(1, per_minute // self.processes)
         return self._hit_memory(org_id, product, per_minute, share)
+
+    async def usage(self, org_id: str, product: str, per_minute: int) -> WindowUsage:
+        """The current window's count, from the same storage `hit` counts in (Redis when it
+        answers; this process's memory otherwise)."""
+        key = f"rl:{{{org_id}}}:{product}"
+        if self._redis is not None and time.monotonic() >= self._redis_paused_until:
+            try:
+                state = await self._redis.count(key, self.window_seconds)
+            except Exception as exc:  # noqa: BLE001 - any storage failure is an outage
+                self._redis_failed(exc)
+            else:
+                reset = (state.oldest_us + self.window_seconds * 1_000_000 - state.now_us) / 1e6
+                decision = self._decision(True, per_minute, per_minute - state.count, reset)
+                return WindowUsage(state.count, decision, shared=True)
+        local = self._memory.count(key, self.window_seconds)
+        decision = self._decision(True, per_minute, per_minute - local.count, local.reset_seconds)
+        return WindowUsage(local.count, decision, shared=False)
 
     async def _hit_redis(
         self, window: RedisMovingWindow, org_id: str, product: str, per_minute: int

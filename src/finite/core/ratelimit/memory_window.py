@@ -38,6 +38,13 @@ class MemoryMovingWindow:
         reset = hits[0] + window_seconds - now if hits else float(window_seconds)
         return WindowState(admitted, len(hits), reset)
 
+    def count(self, key: str, window_seconds: int) -> WindowState:
+        """The window as a hit would see it, without counting one (what a usage page shows)."""
+        now = time.monotonic()
+        hits = [hit for hit in self._hits.get(key, ()) if hit > now - window_seconds]
+        reset = hits[0] + window_seconds - now if hits else float(window_seconds)
+        return WindowState(True, len(hits), reset)
+
     def ages(self, window_seconds: int) -> dict[str, list[float]]:
         """Every key's admitted hits still in the window, as ages in seconds."""
         now = time.monotonic()

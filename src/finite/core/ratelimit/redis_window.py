@@ -55,6 +55,22 @@ return redis.call('ZCARD', key)
 """
 
 
+# KEYS[1] as above; ARGV: window (µs). Returns {requests in window, oldest time (µs), now (µs)}
+# without adding one: what a usage page reads.
+_COUNT_SCRIPT = """
+local key = KEYS[1]
+local window = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local edge = now - window + 1  -- whole microseconds: hit's window excludes now - window
+local count = redis.call('ZCOUNT', key, edge, '+inf')
+local oldest = redis.call('ZRANGEBYSCORE', key, edge, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+local oldest_time = now
+if oldest[2] then oldest_time = tonumber(oldest[2]) end
+return {count, oldest_time, now}
+"""
+
+
 # Scripts in flight at once while an outage's hits are added (a pool connection each).
 _ADD_CONCURRENCY = 32
 
@@ -76,12 +92,18 @@ class RedisMovingWindow:
         self._client = client
         self._script = client.register_script(_SCRIPT)
         self._add_script = client.register_script(_ADD_SCRIPT)
+        self._count_script = client.register_script(_COUNT_SCRIPT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> WindowState:
         admitted, count, oldest, now = await self._script(
             keys=[key], args=[limit, window_seconds * 1_000_000, secrets.token_hex(4)]
         )
         return WindowState(bool(admitted), int(count), int(oldest), int(now))
+
+    async def count(self, key: str, window_seconds: int) -> WindowState:
+        """The window's requests now, adding none."""
+        count, oldest, now = await self._count_script(keys=[key], args=[window_seconds * 1_000_000])
+        return WindowState(True, int(count), int(oldest), int(now))
 
     async def add(self, hits: dict[str, list[float]], window_seconds: int) -> None:
         """Add hits counted elsewhere (key → ages in seconds) to the shared windows."""

@@ -4,6 +4,7 @@ audit query must fail loudly (400 naming it), never silently widen the answer.""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 PAGING = ("limit", "cursor")
 FILTERS = ("from", "to", "key_id", "member_id", "module", "record_id", "status")
+CONSOLE_FILTERS = (*FILTERS, "action")  # the console filters on the action too
 
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 # A "+" in a query string arrives as a space unless encoded: "…T10:00:00 02:00" meant "+02:00".
@@ -122,6 +124,20 @@ def audit_query(request: AnyRequest, *, paged: bool = True) -> tuple[AuditFilter
     """The filters of GET /api/audit (and of the CSV export, which takes no paging)."""
     problems = _Problems()
     values = _single(request, problems, FILTERS + PAGING if paged else FILTERS)
+    return _checked(values, problems)
+
+
+def audit_values_query(values: Mapping[str, str]) -> tuple[AuditFilter, Paging]:
+    """The same rules for values gathered elsewhere (the console's form, which adds `action`)."""
+    problems = _Problems()
+    allowed = CONSOLE_FILTERS + PAGING
+    for name in sorted(values):
+        if name not in allowed:
+            problems.add(name, f"is not a parameter here; use {', '.join(allowed)}")
+    return _checked({name: values[name] for name in values if name in allowed}, problems)
+
+
+def _checked(values: dict[str, str], problems: _Problems) -> tuple[AuditFilter, Paging]:
     paging = _paging(values, problems)
     since = _moment("from", values["from"], problems) if "from" in values else None
     until = _moment("to", values["to"], problems) if "to" in values else None
@@ -137,6 +153,7 @@ def audit_query(request: AnyRequest, *, paged: bool = True) -> tuple[AuditFilter
         module=_text("module", values["module"], problems, 40) if "module" in values else None,
         record_id=_record_id(values["record_id"], problems) if "record_id" in values else None,
         status=_status(values["status"], problems) if "status" in values else None,
+        action=_text("action", values["action"], problems, 32) if "action" in values else None,
     )
     error = problems.error()
     if error is not None:

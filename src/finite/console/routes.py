@@ -11,10 +11,12 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 
 from finite.console import pages
+from finite.console.account import HANDLERS as ACCOUNT_HANDLERS
 from finite.console.endpoints import HANDLERS
 from finite.console.guards import console_user, csrf_protect, sign_in_address
 from finite.console.headers import PAGE_HEADERS
 from finite.console.refusals import ConsoleRefusal, SignInRequired
+from finite.console.second_step import login_code
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
 from finite.platform.http import AnyRequest
@@ -22,6 +24,8 @@ from finite.platform.http import AnyRequest
 ROUTE_HANDLERS: list[Any] = [
     *HANDLERS,  # sign-in, sign-out, home, the stylesheet
     # The panels' handlers go here.
+    login_code,  # the sign-in's second step (two-step sign-in)
+    *ACCOUNT_HANDLERS,  # /account: two-step sign-in, password, sessions
 ]
 
 

@@ -46,7 +46,7 @@ async def _actions(client: Client, db: Database, org_id: str, member_id: str) ->
             )
             .order_by(AuditEntry.occurred_at, AuditEntry.id)
         )
-        return list((await session.scalars(query)).all())
+        return [action or "" for action in (await session.scalars(query)).all()]
 
 
 async def test_changing_the_password_ends_the_other_sessions(

@@ -32,6 +32,10 @@ The interface the panels build on:
   request.scope, user, action, module=…, changes=…)` inside the change's transaction. Rows have
   product "console", no key, `member_id` the member.
 
+The Account page (account.py, /console/account: two-step sign-in, password, sessions) is
+every member's; the sign-in's second step is second_step.py, the TOTP secret and recovery
+codes `finite.core.accounts.second_factor`.
+
 Passwords (argon2id) live in `finite.core.accounts.passwords`; sessions in `sessions.py`
 (the cookie holds the id, the database its SHA-256 only). docs/console.md explains the rest.
 """

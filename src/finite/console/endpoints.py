@@ -14,6 +14,7 @@ from litestar.params import FromQuery
 
 from finite.console import pages
 from finite.console.audit import audit_console_action, console_audit_values
+from finite.console.code_page import code_page
 from finite.console.cookies import cleared_cookie, session_cookie
 from finite.console.guards import PUBLIC, current_user
 from finite.console.headers import ASSET_HEADERS
@@ -29,6 +30,8 @@ MAX_FIELD = 4096
 _DONE = {
     "signed-out": "You are signed out.",
     "signed-out-everywhere": "You are signed out on every device.",
+    "expired": "That sign-in has expired: enter your email and password again.",
+    "password-changed": "Your password is changed; sign in with the new one.",
 }
 
 
@@ -89,14 +92,14 @@ def _client_ip(request: AnyRequest) -> str:
 
 def _audit_attempt(request: AnyRequest, result: SignIn, status: int) -> None:
     platform = platform_of(request)
-    if result.outcome == "signed_in" and result.member is not None:
+    if result.outcome in ("signed_in", "needs_code") and result.member is not None:
         member = result.member
         platform.audit.add(
             console_audit_values(
                 request.scope,
                 org_id=member.org_id,
                 member_id=member.id,
-                action="sign_in",
+                action="sign_in" if result.outcome == "signed_in" else "sign_in_password_ok",
                 status=status,
             )
         )
@@ -162,6 +165,11 @@ async def login(request: AnyRequest) -> Response[str]:
             error=result.message,
             choices=result.choices,
         )
+    if result.outcome == "needs_code":
+        assert result.member is not None
+        assert result.pending_token is not None
+        _audit_attempt(request, result, 200)
+        return code_page(request, result.pending_token, next_path)
     assert result.session_id is not None
     _audit_attempt(request, result, 303)
     response = pages.redirect(next_path)

@@ -24,6 +24,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("Members", "/console/members", True, "Invite members, change roles, deactivate."),
     Panel("Plan & usage", "/console/plan", False, "Each product's plan, limits and usage."),
     Panel("Audit log", "/console/audit", True, "Every call and console action, verified."),
+    Panel("Account", "/console/account", False, "Your password, two-step sign-in, sessions."),
 )
 
 

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 
 from finite.console import pages
+from finite.console.account import HANDLERS as ACCOUNT_HANDLERS
 from finite.console.audit_log import HANDLERS as AUDIT_LOG
 from finite.console.endpoints import HANDLERS
 from finite.console.guards import console_user, csrf_protect, sign_in_address
@@ -18,6 +19,7 @@ from finite.console.headers import PAGE_HEADERS
 from finite.console.keys_panel import KEY_HANDLERS
 from finite.console.plan import plan_page
 from finite.console.refusals import ConsoleRefusal, SignInRequired
+from finite.console.second_step import login_code
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
 from finite.platform.http import AnyRequest
@@ -28,6 +30,8 @@ ROUTE_HANDLERS: list[Any] = [
     *KEY_HANDLERS,  # Admin → API keys (CRM), Settings → Security (handover keys)
     *AUDIT_LOG,  # /audit, /audit.csv, /audit/verify
     plan_page,  # /plan
+    login_code,  # the sign-in's second step (two-step sign-in)
+    *ACCOUNT_HANDLERS,  # /account: two-step sign-in, password, sessions
 ]
 
 

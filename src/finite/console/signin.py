@@ -7,6 +7,8 @@ organizations, which one), limited per account and per address.
 - A failure says only that the email or password is not right: an unknown email, a wrong
   password, a member without a password or a deactivated one. With no account to check, the
   password is checked against a dummy hash, so each takes about the same time.
+- With a second factor on, the right password starts a pending sign-in (pending.py) instead
+  of a session: the session starts at the second step (second_step.py), after a code.
 - Members are unique per organization and email, so one email may open several accounts: the
   password is checked against each (at most MAX_ACCOUNTS); when it opens more than one, the
   form asks which organization — shown only to whoever knew the password.
@@ -21,8 +23,10 @@ from typing import Literal
 
 from sqlalchemy import or_, select
 
+from finite.console.pending import start_pending
 from finite.console.sessions import end_expired_sessions, start_session
 from finite.core.accounts.passwords import MAX_LENGTH, password_matches
+from finite.core.accounts.second_factor import totp_enabled
 from finite.core.ratelimit.limiter import RateDecision
 from finite.models import Member, MemberCredential, Organization
 from finite.platform.state import Platform
@@ -32,7 +36,7 @@ ADDRESS_TRIES_PER_MINUTE = 20
 MAX_ACCOUNTS = 10
 _LIMITER_SCOPE = "console-sign-in"  # the limiter's hash tag for these windows
 
-Outcome = Literal["signed_in", "failed", "limited", "choose_org"]
+Outcome = Literal["signed_in", "failed", "limited", "choose_org", "needs_code"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class SignIn:
     retry_after: int = 0
     choices: tuple[tuple[str, str], ...] = ()  # (org id, org name) when choose_org
     tried: tuple[Account, ...] = field(default=())  # the accounts the email named (audit)
+    pending_token: str | None = field(default=None, repr=False)  # when needs_code
 
 
 def _account_key(email: str) -> str:
@@ -138,6 +143,9 @@ async def sign_in(platform: Platform, attempt: Attempt, now: datetime) -> SignIn
         )
     member = opened[0].member
     async with platform.db.transaction() as session:
+        if await totp_enabled(session, member.org_id, member.id):
+            token = await start_pending(session, member, now)
+            return SignIn("needs_code", member=member, pending_token=token, tried=tried)
         await end_expired_sessions(session, member.org_id, member.id, now)
         session_id = await start_session(
             session, member, now, client_ip=attempt.client_ip, user_agent=attempt.user_agent

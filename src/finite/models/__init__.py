@@ -25,6 +25,7 @@ from finite.models.handover import (
 from finite.models.imports import ImportChunk, ImportJob, ImportProblem
 from finite.models.keys import ApiKey
 from finite.models.mail import OutgoingMail
+from finite.models.second_factor import ConsolePendingSignIn, MemberRecoveryCode, MemberTotp
 from finite.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Base",
+    "ConsolePendingSignIn",
     "ConsoleSession",
     "CustomField",
     "Event",
@@ -47,6 +49,8 @@ __all__ = [
     "LineItem",
     "Member",
     "MemberCredential",
+    "MemberRecoveryCode",
+    "MemberTotp",
     "Organization",
     "OutgoingMail",
     "PackCredential",

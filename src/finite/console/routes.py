@@ -14,7 +14,10 @@ from finite.console import pages
 from finite.console.endpoints import HANDLERS
 from finite.console.guards import console_user, csrf_protect, sign_in_address
 from finite.console.headers import PAGE_HEADERS
+from finite.console.members_panel import HANDLERS as MEMBERS_HANDLERS
+from finite.console.password_pages import HANDLERS as PASSWORD_HANDLERS
 from finite.console.refusals import ConsoleRefusal, SignInRequired
+from finite.console.roles_panel import HANDLERS as ROLES_HANDLERS
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
 from finite.platform.http import AnyRequest
@@ -22,6 +25,9 @@ from finite.platform.http import AnyRequest
 ROUTE_HANDLERS: list[Any] = [
     *HANDLERS,  # sign-in, sign-out, home, the stylesheet
     # The panels' handlers go here.
+    *MEMBERS_HANDLERS,  # /members: invite, change role, deactivate
+    *ROLES_HANDLERS,  # /roles: the role x module x action grid
+    *PASSWORD_HANDLERS,  # /password/{token}, /forgot: one-time password links
 ]
 
 

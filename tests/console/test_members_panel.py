@@ -7,9 +7,12 @@ from __future__ import annotations
 from litestar import Litestar
 from sqlalchemy import func, select
 
+from finite.console.sessions import session_hash
+from finite.core.accounts.passwords import set_password
+from finite.kit.clock import utcnow
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.models import AuditEntry, Member
+from finite.models import AuditEntry, ConsoleSession, Member
 from tests.console.helpers import (
     BROWSER,
     SAME_ORIGIN,
@@ -64,27 +67,32 @@ async def test_an_invited_member_sets_a_password_by_the_mailed_link_and_signs_in
     )
     assert answer.status_code == 303, answer.text
     page = await client.get(answer.headers["location"], headers=admin.cookie)
-    assert "Invitation sent" in page.text and email in page.text
+    assert "Invitation sent" in page.text
+    assert email in page.text
     assert "no password yet" in page.text
     member = await _member(db, org.org_id, email)
     (row,) = await _audited(db, org.org_id, "member.invite")
-    assert row.product == "console" and row.key_id is None
+    assert row.product == "console"
+    assert row.key_id is None
     assert row.member_id != member.id  # the admin acted
 
     (mail,) = await mails_to(db, app, email)
     assert mail.purpose == "console.invite"
     assert "Ivy Invited" in mail.text
     form = await client.get(mail.path)
-    assert form.status_code == 200 and email in form.text
+    assert form.status_code == 200
+    assert email in form.text
     done = await client.post(
         mail.path,
         data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
         headers={**SAME_ORIGIN, **BROWSER},
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"] == "/console/"
+    assert done.status_code == 303
+    assert done.headers["location"] == "/console/"
     home = await client.get("/console/")
-    assert home.status_code == 200 and "Welcome, Ivy Invited" in home.text
+    assert home.status_code == 200
+    assert "Welcome, Ivy Invited" in home.text
     client.cookies.clear()
     await sign_in(client, email, NEW_PASSWORD)  # and the password signs in from now on
     (set_row,) = await _audited(db, org.org_id, "password.set")
@@ -110,14 +118,16 @@ async def test_a_bad_invitation_shows_each_reason_and_changes_nothing(
         admin,
         {"email": "nobody@example.com", "name": "Nobody", "role": "Wizard"},
     )
-    assert answer.status_code == 400 and "Role: unknown role" in answer.text
+    assert answer.status_code == 400
+    assert "Role: unknown role" in answer.text
     answer = await post_form(
         client,
         "/console/members/invite",
         admin,
         {"email": org.owner_email, "name": "Again", "role": "Standard"},
     )
-    assert answer.status_code == 409 and "already exists" in answer.text
+    assert answer.status_code == 409
+    assert "already exists" in answer.text
     assert await mails_to(db, app, "nobody@example.com") == []
     assert await _audited(db, org.org_id, "member.invite") == []
 
@@ -142,7 +152,8 @@ async def test_a_role_change_changes_what_the_members_key_may_do(
     assert row.module == "members"
 
     bad = await post_form(client, f"/console/members/{member_id}/role", admin, {"role": "Nope"})
-    assert bad.status_code == 400 and "unknown role" in bad.text
+    assert bad.status_code == 400
+    assert "unknown role" in bad.text
 
 
 async def test_deactivation_refuses_the_members_session_and_keys_at_once(
@@ -152,9 +163,6 @@ async def test_deactivation_refuses_the_members_session_and_keys_at_once(
     email = f"leaving-{org.org_id[-8:]}@example.com".lower()
     member_id, key = await make_member_key(db, peppers, org.org_id, "Standard", email)
     async with db.transaction() as session:
-        from finite.core.accounts.passwords import set_password
-        from finite.kit.clock import utcnow
-
         await set_password(session, org.org_id, member_id, NEW_PASSWORD, utcnow())
     theirs = await sign_in(client, email, NEW_PASSWORD)
     client.cookies.clear()
@@ -164,7 +172,8 @@ async def test_deactivation_refuses_the_members_session_and_keys_at_once(
     assert answer.status_code == 303, answer.text
     assert (await client.get("/api/me", headers=bearer(key))).status_code == 401
     home = await client.get("/console/", headers=theirs.cookie, follow_redirects=False)
-    assert home.status_code == 303 and home.headers["location"].startswith("/console/login")
+    assert home.status_code == 303
+    assert home.headers["location"].startswith("/console/login")
     client.cookies.clear()
     refused = await client.post(
         "/console/login",
@@ -188,16 +197,24 @@ async def test_the_owner_cannot_be_deactivated_or_demoted(
 ) -> None:
     admin = await _admin(client, db, org)
     answer = await post_form(client, f"/console/members/{org.owner_id}/deactivate", admin)
-    assert answer.status_code == 409 and "owner cannot be deactivated" in answer.text
+    assert answer.status_code == 409
+    assert "owner cannot be deactivated" in answer.text
     answer = await post_form(
         client, f"/console/members/{org.owner_id}/role", admin, {"role": "Standard"}
     )
-    assert answer.status_code == 400 and "owner keeps the Admin role" in answer.text
+    assert answer.status_code == 400
+    assert "owner keeps the Admin role" in answer.text
     owner = await _member(db, org.org_id, org.owner_email)
     assert owner.deactivated_at is None
     assert await _audited(db, org.org_id, "member.deactivate") == []
     unknown = await post_form(client, "/console/members/mem_nobody/deactivate", admin)
     assert unknown.status_code == 404
+    async with db.read() as session:
+        own = await session.get(ConsoleSession, (org.org_id, session_hash(admin.session_id)))
+    assert own is not None
+    itself = await post_form(client, f"/console/members/{own.member_id}/deactivate", admin)
+    assert itself.status_code == 409
+    assert "deactivate yourself" in itself.text
 
 
 async def test_members_is_for_admins_and_forms_need_the_csrf_token(

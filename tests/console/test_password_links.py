@@ -37,7 +37,8 @@ async def _invite_link(db: Database, app: Litestar, org_id: str) -> tuple[str, s
     async with db.transaction() as session:
         row = await session.get(Member, (org_id, member.member_id))
         org = await session.get(Organization, org_id)
-        assert row is not None and org is not None
+        assert row is not None
+        assert org is not None
         await send_link(session, platform, row, org.name, "invite", utcnow())
     (mail,) = await mails_to(db, app, member.email)
     return member.email, mail.path
@@ -60,20 +61,23 @@ async def test_a_link_works_once_and_is_stored_only_as_its_hash(
     token = path.rsplit("/", 1)[1]
     async with db.read() as session:
         ids = list((await session.scalars(select(PasswordLink.id))).all())
-    assert token not in ids and token_hash(token) in ids
+    assert token not in ids
+    assert token_hash(token) in ids
 
     assert await _set(client, path, "short") == 400  # bad input: the reason, the link kept
     again = await client.post(
         path, data={"password": NEW_PASSWORD, "confirm": "different"}, headers=FORM
     )
-    assert again.status_code == 400 and "must be the same password twice" in again.text
+    assert again.status_code == 400
+    assert "must be the same password twice" in again.text
     short = await client.post(path, data={"password": "short", "confirm": "short"}, headers=FORM)
     assert "Password must be at least 12 characters" in short.text
 
     assert await _set(client, path, NEW_PASSWORD) == 303
     client.cookies.clear()
     used = await client.get(path)
-    assert used.status_code == 410 and "expired or was already used" in used.text
+    assert used.status_code == 410
+    assert "expired or was already used" in used.text
     assert await _set(client, path, "yet another password") == 410
     await sign_in(client, email, NEW_PASSWORD)  # the first password stands
 
@@ -116,10 +120,12 @@ async def test_forgot_answers_the_same_and_mails_only_an_account(
     assert "If an account exists for that email" in answers[0]
     assert await mails_to(db, app, unknown) == []
     (mail,) = await mails_to(db, app, member.email)
-    assert mail.purpose == "console.reset" and "reset" in mail.subject.lower()
+    assert mail.purpose == "console.reset"
+    assert "reset" in mail.subject.lower()
 
     bad = await client.post("/console/forgot", data={"email": "nope"}, headers=FORM)
-    assert bad.status_code == 400 and "Enter the email you sign in with." in bad.text
+    assert bad.status_code == 400
+    assert "Enter the email you sign in with." in bad.text
 
 
 async def test_a_reset_ends_every_other_session(

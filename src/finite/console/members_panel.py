@@ -26,7 +26,7 @@ from finite.core.accounts import repository
 from finite.core.accounts.members import change_role, set_deactivated
 from finite.core.accounts.service import add_member
 from finite.kit.clock import utcnow
-from finite.kit.errors import AppError
+from finite.kit.errors import AppError, conflict
 from finite.models import Member, MemberCredential, Role
 from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
@@ -142,6 +142,8 @@ async def _change(
     form = await form_fields(request)
     now = utcnow()
     try:
+        if member_id == user.member_id:  # an admin cannot lock themselves out by a click
+            raise conflict("You cannot change your own role or deactivate yourself.")
         async with platform_of(request).db.transaction() as session:
             changes = await change(session, form, now)
             await record_console_change(

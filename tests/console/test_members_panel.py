@@ -76,7 +76,10 @@ async def test_an_invited_member_sets_a_password_by_the_mailed_link_and_signs_in
     assert row.key_id is None
     assert row.member_id != member.id  # the admin acted
 
-    (mail,) = await mails_to(db, app, email)
+    again = await post_form(client, f"/console/members/{member.id}/invite-again", admin)
+    assert again.status_code == 303, again.text
+    first, mail = await mails_to(db, app, email)
+    assert first.path != mail.path
     assert mail.purpose == "console.invite"
     assert "Ivy Invited" in mail.text
     form = await client.get(mail.path)
@@ -95,6 +98,7 @@ async def test_an_invited_member_sets_a_password_by_the_mailed_link_and_signs_in
     assert "Welcome, Ivy Invited" in home.text
     client.cookies.clear()
     await sign_in(client, email, NEW_PASSWORD)  # and the password signs in from now on
+    assert (await client.get(first.path)).status_code == 410  # using one spends the others
     (set_row,) = await _audited(db, org.org_id, "password.set")
     assert set_row.member_id == member.id
 

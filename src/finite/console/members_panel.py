@@ -24,7 +24,7 @@ from finite.console.password_links import send_link
 from finite.console.principal import ConsoleUser, UserDep
 from finite.core.accounts import repository
 from finite.core.accounts.members import change_role, set_deactivated
-from finite.core.accounts.service import add_member
+from finite.core.accounts.service import add_member, resolve_member
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, conflict
 from finite.models import Member, MemberCredential, Role
@@ -37,6 +37,7 @@ _DONE = {
     "role": "Role changed: it applies to their next request, in the console and with their keys.",
     "deactivated": "Deactivated: their sessions ended and their API keys are refused.",
     "reactivated": "Reactivated: they can sign in and use their keys again.",
+    "invited-again": "A new link is on its way; it works once, for 72 hours.",
 }
 
 
@@ -192,4 +193,21 @@ async def reactivate(request: AnyRequest, user: UserDep, member_id: FromPath[str
     return await _change(request, user, member_id, "member.reactivate", "reactivated", work)
 
 
-HANDLERS = [members_page, invite, member_role, deactivate, reactivate]
+@post("/members/{member_id:str}/invite-again", guards=[admin_only], status_code=303)
+async def invite_again(
+    request: AnyRequest, user: UserDep, member_id: FromPath[str]
+) -> Response[str]:
+    """A new invitation link for an active member (a lost or expired one)."""
+    platform = platform_of(request)
+
+    async def work(session: AsyncSession, _form: dict[str, str], now: datetime) -> dict[str, Any]:
+        member = await resolve_member(session, user.org_id, member_id)
+        if member.deactivated_at is not None:
+            raise conflict("Reactivate the member first.")
+        await send_link(session, platform, member, user.org_name, "invite", now)
+        return {"email": member.email}
+
+    return await _change(request, user, member_id, "member.invite_again", "invited-again", work)
+
+
+HANDLERS = [members_page, invite, member_role, deactivate, reactivate, invite_again]

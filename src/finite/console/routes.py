@@ -17,8 +17,11 @@ from finite.console.endpoints import HANDLERS
 from finite.console.guards import console_user, csrf_protect, sign_in_address
 from finite.console.headers import PAGE_HEADERS
 from finite.console.keys_panel import KEY_HANDLERS
+from finite.console.members_panel import HANDLERS as MEMBERS_HANDLERS
+from finite.console.password_pages import HANDLERS as PASSWORD_HANDLERS
 from finite.console.plan import plan_page
 from finite.console.refusals import ConsoleRefusal, SignInRequired
+from finite.console.roles_panel import HANDLERS as ROLES_HANDLERS
 from finite.console.second_step import login_code
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
@@ -32,6 +35,9 @@ ROUTE_HANDLERS: list[Any] = [
     plan_page,  # /plan
     login_code,  # the sign-in's second step (two-step sign-in)
     *ACCOUNT_HANDLERS,  # /account: two-step sign-in, password, sessions
+    *MEMBERS_HANDLERS,  # /members: invite, change role, deactivate
+    *ROLES_HANDLERS,  # /roles: the role x module x action grid
+    *PASSWORD_HANDLERS,  # /password/{token}, /forgot: one-time password links
 ]
 
 

@@ -7,6 +7,7 @@ is imported; whatever needs every table (Alembic's env.py, the migration tests) 
 from finite.models.accounts import Member, Organization, Role, Subscription
 from finite.models.base import Base
 from finite.models.console import ConsoleSession, MemberCredential
+from finite.models.console_links import PasswordLink
 from finite.models.crm import CustomField, LineItem, RecordCountDelta, RecordCounter
 from finite.models.events import AuditChainHead, AuditEntry, Event, IdempotentRequest
 from finite.models.handover import (
@@ -58,6 +59,7 @@ __all__ = [
     "PackLink",
     "PackSection",
     "PackSend",
+    "PasswordLink",
     "RecordCountDelta",
     "RecordCounter",
     "Role",

@@ -52,6 +52,8 @@ async def authenticate(
         raise unauthorized()
     if row.product == "crm" and (row.member_id is None or row.role_id is None):
         raise unauthorized()
+    if row.member_deactivated_at is not None:  # the member's keys stop with them
+        raise unauthorized()
 
     stale_use = row.last_used_at is None or row.last_used_at < now - LAST_USED_GRANULARITY
     old_pepper = peppers.is_previous(row.pepper_id)
@@ -77,6 +79,8 @@ async def principal_of_key(db: Database, key_id: str, product: Product) -> Princ
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise unauthorized()
     if row.product == "crm" and (row.member_id is None or row.role_id is None):
+        raise unauthorized()
+    if row.member_deactivated_at is not None:  # the member's keys stop with them
         raise unauthorized()
     return _principal(row, product, now)
 

@@ -46,6 +46,7 @@ class PrincipalRow:
     role_name: str | None
     role_is_admin: bool | None
     role_permissions: dict[str, list[str]] | None
+    member_deactivated_at: datetime | None  # a deactivated member's keys are refused
 
 
 @cache
@@ -86,6 +87,7 @@ def _principal_select() -> AnySelect:
             Role.name,
             Role.is_admin,
             Role.permissions,
+            Member.deactivated_at,
         )
         .join(Organization, Organization.id == ApiKey.org_id)
         .join(

@@ -15,6 +15,7 @@ from finite.console.endpoints import HANDLERS
 from finite.console.guards import console_user, csrf_protect, sign_in_address
 from finite.console.headers import PAGE_HEADERS
 from finite.console.refusals import ConsoleRefusal, SignInRequired
+from finite.console.webhooks.endpoints import HANDLERS as WEBHOOKS
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
 from finite.platform.http import AnyRequest
@@ -22,6 +23,7 @@ from finite.platform.http import AnyRequest
 ROUTE_HANDLERS: list[Any] = [
     *HANDLERS,  # sign-in, sign-out, home, the stylesheet
     # The panels' handlers go here.
+    *WEBHOOKS,  # Admin → Webhooks
 ]
 
 

@@ -55,7 +55,8 @@ async def create(client: Client, signed_in: SignedIn, url: str, **fields: Any) -
     assert answer.status_code == 200, answer.text
     secret = _SECRET.search(answer.text)
     webhook_id = _CREATED_ID.search(answer.text)
-    assert secret is not None and webhook_id is not None, answer.text
+    assert secret is not None, answer.text
+    assert webhook_id is not None, answer.text
     assert answer.headers["cache-control"] == "no-store"
     return webhook_id.group(1), secret.group(1)
 
@@ -105,7 +106,9 @@ async def test_an_admin_creates_a_webhook_and_sees_its_secret_once(
         assert page.status_code == 200, page.text
         assert secret not in page.text
     listing = text_of(pages[0])
-    assert rx.url in listing and "leads, contacts" in listing and "Active" in listing
+    assert rx.url in listing
+    assert "leads, contacts" in listing
+    assert "Active" in listing
     assert "1 is in use" in listing
 
     # The secret signs deliveries: the API agrees it is the webhook's.
@@ -116,7 +119,8 @@ async def test_an_admin_creates_a_webhook_and_sees_its_secret_once(
         signed_in_member_id(row),
         None,
     )
-    assert row.changes is not None and row.changes["id"] == webhook_id
+    assert row.changes is not None
+    assert row.changes["id"] == webhook_id
     assert secret not in str(row.changes)
 
 
@@ -149,7 +153,8 @@ async def test_edit_disable_enable_rotate_and_delete(
     disabled = await post_form(client, f"/console/webhooks/{webhook_id}/disable", signed_in)
     assert disabled.status_code == 303
     page = text_of(await client.get(f"/console/webhooks/{webhook_id}"))
-    assert "Disabled since" in page and "Disabled by an administrator." in page
+    assert "Disabled since" in page
+    assert "Disabled by an administrator." in page
     listing = text_of(await client.get("/console/webhooks"))
     assert "Disabled by an administrator." in listing
     # A disabled webhook is not pinged: the service's refusal, as a page.
@@ -169,7 +174,8 @@ async def test_edit_disable_enable_rotate_and_delete(
     assert new_secret != secret
     assert "also signs every delivery until" in rotated.text
     shown = await client.get(f"/console/webhooks/{webhook_id}")
-    assert new_secret not in shown.text and secret not in shown.text
+    assert new_secret not in shown.text
+    assert secret not in shown.text
 
     deleted = await post_form(client, f"/console/webhooks/{webhook_id}/delete", signed_in)
     assert deleted.status_code == 303
@@ -216,7 +222,8 @@ async def test_bad_input_shows_the_form_again_with_the_reason_and_changes_nothin
     assert answer.status_code == 400, answer.text
     page = text_of(answer)
     assert "Nothing was saved." in page
-    assert f"<li>{field}: " in page and reason in page
+    assert f"<li>{field}: " in page
+    assert reason in page
     assert "whsec_" not in page
     assert await endpoints(db, org.org_id) == []
     assert await console_rows(db, org.org_id) == []
@@ -230,7 +237,9 @@ async def test_every_bad_field_is_named_at_once(
     answer = await post_form(client, "/console/webhooks", signed_in, data)
     assert answer.status_code == 400
     page = text_of(answer)
-    assert "<li>url: " in page and "<li>modules: " in page and "<li>events: " in page
+    assert "<li>url: " in page
+    assert "<li>modules: " in page
+    assert "<li>events: " in page
     assert 'value="nope"' in answer.text  # the form keeps what was typed
 
 
@@ -304,7 +313,8 @@ async def test_without_the_csrf_token_nothing_changes(
         assert answer.status_code == 403, path
         assert "whsec_" not in answer.text
     (stored,) = await endpoints(db, org.org_id)
-    assert stored.status == "active" and stored.previous_secret_sealed is None
+    assert stored.status == "active"
+    assert stored.previous_secret_sealed is None
     assert len(await console_rows(db, org.org_id)) == 1  # the create alone
 
 
@@ -373,11 +383,14 @@ async def test_real_deliveries_show_in_the_history_and_are_sent_again(
     page = await _history(client, webhook_id)
     assert delivery.id in page
     assert "create leads" in page
-    assert "503" in page and "upstream asleep" in page and " ms" in page
+    assert "503" in page
+    assert "upstream asleep" in page
+    assert " ms" in page
     assert "failed" in page  # will retry: the next retry is shown
     assert "Active, failing since" in page
     detail = text_of(await client.get(f"/console/webhooks/{webhook_id}/deliveries/{delivery.id}"))
-    assert "upstream asleep" in detail and '"event":"create"' in detail.replace(" ", "")
+    assert "upstream asleep" in detail
+    assert '"event":"create"' in detail.replace(" ", "")
     failed_only = await _history(client, webhook_id, status="succeeded")
     assert delivery.id not in failed_only
 
@@ -390,14 +403,16 @@ async def test_real_deliveries_show_in_the_history_and_are_sent_again(
     rx.wait_for(2)
     assert await _attempts(db, delivery.id) == 2
     page = await _history(client, webhook_id)
-    assert "succeeded" in page and ">200<" in page.replace(" ", "")
+    assert "succeeded" in page
+    assert ">200<" in page.replace(" ", "")
 
     pinged = await post_form(client, f"/console/webhooks/{webhook_id}/ping", signed_in)
     assert pinged.status_code == 303
     clock.set(utcnow())
     assert await worker.run_once() == 1
     (_, ping) = await _deliveries(db, webhook_id)
-    assert ping.event == "ping" and ping.status == "succeeded"
+    assert ping.event == "ping"
+    assert ping.status == "succeeded"
     assert rx.bodies()[-1]["event"] == "ping"
 
     actions = [row.action for row in await console_rows(db, org.org_id)]
@@ -443,7 +458,8 @@ async def test_recover_queues_failed_deliveries_since_a_time(
     future = await post_form(
         client, f"/console/webhooks/{webhook_id}/recover", signed_in, {"since": "2999-01-01T00:00"}
     )
-    assert future.status_code == 400 and "must not be in the future" in future.text
+    assert future.status_code == 400
+    assert "must not be in the future" in future.text
     assert {d.status for d in await _deliveries(db, webhook_id)} == {"dead"}
 
     since = start.strftime("%Y-%m-%dT%H:%M")
@@ -454,4 +470,5 @@ async def test_recover_queues_failed_deliveries_since_a_time(
     assert "2 failed deliveries are queued again." in answer.text
     assert {d.status for d in await _deliveries(db, webhook_id)} == {"pending"}
     (row,) = [r for r in await console_rows(db, org.org_id) if r.action == "webhook.recover"]
-    assert row.changes is not None and row.changes["requeued"] == 2
+    assert row.changes is not None
+    assert row.changes["requeued"] == 2

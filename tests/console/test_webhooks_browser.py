@@ -144,6 +144,10 @@ def test_an_admin_follows_a_real_delivery_and_redelivers_it(
             row = page.locator("table.deliveries tbody tr").first
             expect(row.locator(".delivery-status")).to_have_text("succeeded")
             page.screenshot(path=str(shots / "webhooks-redelivered.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # tables scroll
+            page.screenshot(path=str(shots / "webhooks-phone.png"), full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 900})
 
             row.locator("th a").click()
             expect(page.locator("h1")).to_contain_text("Delivery dlv")

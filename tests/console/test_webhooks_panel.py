@@ -177,6 +177,10 @@ async def test_edit_disable_enable_rotate_and_delete(
     assert new_secret not in shown.text
     assert secret not in shown.text
 
+    confirm = await client.get(f"/console/webhooks/{webhook_id}/delete")
+    assert confirm.status_code == 200
+    assert "cannot be undone" in confirm.text
+    assert len(await endpoints(db, org.org_id)) == 1  # asking changes nothing
     deleted = await post_form(client, f"/console/webhooks/{webhook_id}/delete", signed_in)
     assert deleted.status_code == 303
     assert await endpoints(db, org.org_id) == []

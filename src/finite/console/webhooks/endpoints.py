@@ -354,6 +354,14 @@ async def rotate_secret(
     )
 
 
+@get("/webhooks/{webhook_id:str}/delete", guards=ADMINS)
+async def confirm_delete(
+    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+) -> Response[str]:
+    endpoint = await _endpoint(request, user.org_id, webhook_id)
+    return pages.render(request, user, "webhooks/delete.html", webhook=endpoint)
+
+
 @post("/webhooks/{webhook_id:str}/delete", guards=ADMINS)
 async def delete_webhook(
     request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
@@ -451,6 +459,7 @@ HANDLERS = [
     disable_webhook,
     ping_webhook,
     rotate_secret,
+    confirm_delete,
     delete_webhook,
     show_delivery,
     redeliver,

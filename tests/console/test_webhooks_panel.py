@@ -476,3 +476,80 @@ async def test_recover_queues_failed_deliveries_since_a_time(
     (row,) = [r for r in await console_rows(db, org.org_id) if r.action == "webhook.recover"]
     assert row.changes is not None
     assert row.changes["requeued"] == 2
+
+
+# --- the handover's webhooks: the same pages over the handover's service -----------------------
+
+
+async def test_handover_webhooks_have_their_own_panel(
+    client: Client,
+    db: Database,
+    org: OrgSetup,
+    rx: Receiver,
+    worker: DeliveryWorker,
+    clock: FakeClock,
+) -> None:
+    signed_in = await admin(client, db, org)
+    crm_page = text_of(await client.get("/console/webhooks"))
+    assert 'href="/console/handover/webhooks"' in crm_page
+
+    bad = await post_form(
+        client,
+        "/console/handover/webhooks",
+        signed_in,
+        {"url": "ftp://x", "events": "create", "description": ""},
+    )
+    assert bad.status_code == 400
+    page = text_of(bad)
+    assert "<li>url: " in page
+    assert "<li>events: unknown 'create'" in page
+    assert 'name="modules"' not in bad.text  # the handover's events have no module
+
+    answer = await post_form(
+        client, "/console/handover/webhooks", signed_in, {"url": rx.url, "events": "*"}
+    )
+    assert answer.status_code == 200, answer.text
+    found = _SECRET.search(answer.text)
+    assert found is not None
+    secret = found.group(1)
+    async with db.read() as session:
+        query = select(WebhookEndpoint).where(WebhookEndpoint.org_id == org.org_id)
+        (stored,) = (await session.scalars(query)).all()
+    assert stored.product == "handover"
+    assert "/console/webhooks/" + stored.id not in answer.text
+    assert (await client.get(f"/console/webhooks/{stored.id}")).status_code == 404  # not the CRM's
+    listing = await client.get("/console/handover/webhooks")
+    assert rx.url in listing.text
+    assert secret not in listing.text
+
+    pinged = await post_form(client, f"/console/handover/webhooks/{stored.id}/ping", signed_in)
+    assert pinged.status_code == 303
+    assert pinged.headers["location"] == f"/console/handover/webhooks/{stored.id}?done=pinged"
+    clock.set(utcnow())
+    assert await worker.run_once() == 1
+    rx.wait_for(1)
+    history = text_of(await client.get(f"/console/handover/webhooks/{stored.id}"))
+    assert "ping" in history
+    assert "succeeded" in history
+    assert secret not in history
+
+    rows = [row for row in await _all_console_rows(db, org.org_id)]
+    assert [(row.module, row.action) for row in rows] == [
+        ("handover.webhooks", "webhook.create"),
+        ("handover.webhooks", "webhook.ping"),
+    ]
+
+    member = await make_console_member(db, org.org_id, role="Standard")
+    other = await sign_in(client, member.email)
+    refused = await client.get("/console/handover/webhooks", headers=other.cookie)
+    assert refused.status_code == 403
+
+
+async def _all_console_rows(db: Database, org_id: str) -> list[AuditEntry]:
+    async with db.read() as session:
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.org_id == org_id, AuditEntry.module.like("%webhooks"))
+            .order_by(AuditEntry.occurred_at, AuditEntry.id)
+        )
+        return list((await session.scalars(query)).all())

@@ -1,8 +1,9 @@
-"""/console/webhooks (Admins only): list, create (the signing secret shown once, in the answer
-to the POST alone), edit, enable and disable, ping, rotate the secret, delete; each webhook's
-delivery history, one delivery's attempts, redeliver one, recover every failed one since a
-time. Every rule is the CRM's (crm/webhooks/service.py, core/webhooks/service.py); every
-change is audited with the member as actor in the change's own transaction."""
+"""/console/webhooks (the CRM's) and /console/handover/webhooks (the handover's), Admins only:
+list, create (the signing secret shown once, in the answer to the POST alone), edit, enable and
+disable, ping, rotate the secret, delete; each webhook's delivery history, one delivery's
+attempts, redeliver one, recover every failed one since a time. Every rule is the product's own
+(crm/ or handover/webhooks/service.py over core/webhooks/service.py); every change is audited
+with the member as actor in the change's own transaction."""
 
 from __future__ import annotations
 
@@ -27,23 +28,18 @@ from finite.console.webhooks.forms import (
     since_of,
     text_of,
 )
+from finite.console.webhooks.surfaces import SURFACES, Surface
 from finite.core.accounts import repository as accounts
 from finite.core.plans.entitlement import Entitlement, entitlement_of
 from finite.core.wakes import wakes_of
 from finite.core.webhooks import repository
 from finite.core.webhooks import service as webhooks
-from finite.crm.module_names import CRM_MODULES
-from finite.crm.webhooks import service
-from finite.crm.webhooks.schemas import CRM_EVENTS, WebhookIn, WebhookPatchIn
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError
 from finite.models.webhooks import WebhookEndpoint
 from finite.platform.http import AnyRequest
 from finite.platform.state import Platform, platform_of
 
-PRODUCT = "crm"
-MODULE = "webhooks"  # the audit rows' module
-HOME = "/console/webhooks"
 PAGE_SIZE = 25
 STATUSES = ("pending", "failed", "succeeded", "dead")
 ADMINS = [admin_only]
@@ -62,11 +58,17 @@ def _policy(platform: Platform) -> webhooks.TargetPolicy:
     return webhooks.TargetPolicy(allow_private=platform.settings.allow_private_targets)
 
 
-def _address(webhook_id: str, done: str = "") -> str:
-    return f"{HOME}/{webhook_id}" + (f"?done={done}" if done else "")
+def _address(s: Surface, webhook_id: str, done: str = "") -> str:
+    return f"{s.base}/{webhook_id}" + (f"?done={done}" if done else "")
+
+
+def audit_module(s: Surface) -> str:
+    """The audit rows' module: "webhooks" for the CRM's, "handover.webhooks" for the handover's."""
+    return "webhooks" if s.product == "crm" else f"{s.product}.webhooks"
 
 
 async def _change(
+    s: Surface,
     request: AnyRequest,
     user: ConsoleUser,
     action: str,
@@ -78,26 +80,29 @@ async def _change(
     async with platform.db.transaction() as session:
         result, changes = await work(session)
         await record_console_change(
-            session, request.scope, user, action, module=MODULE, changes=changes
+            session, request.scope, user, action, module=audit_module(s), changes=changes
         )
         wakes = wakes_of(session)
     platform.nudge_worker(wakes)
     return result
 
 
-async def _entitlement(session: AsyncSession, org_id: str) -> Entitlement:
-    subscription = await accounts.subscription(session, org_id, PRODUCT)
+async def _entitlement(session: AsyncSession, s: Surface, org_id: str) -> Entitlement:
+    subscription = await accounts.subscription(session, org_id, s.product)
     if subscription is None:
-        raise ConsoleRefusal(403, "No CRM plan", "This organization has no CRM plan yet.")
+        raise ConsoleRefusal(403, "No plan", f"This organization has no {s.label} plan yet.")
     entitlement = entitlement_of(subscription, utcnow())
     if entitlement.suspended:
         raise ConsoleRefusal(
-            403, "Subscription suspended", "This organization's CRM subscription is suspended."
+            403,
+            "Subscription suspended",
+            f"This organization's {s.label} subscription is suspended.",
         )
     return entitlement
 
 
 def _form_page(
+    s: Surface,
     request: AnyRequest,
     user: ConsoleUser,
     *,
@@ -114,99 +119,29 @@ def _form_page(
         user,
         "webhooks/form.html",
         status_code=status,
+        surface=s,
+        base=s.base,
         webhook=endpoint,
-        values={**values, "modules": ticked(values["modules"]), "events": ticked(values["events"])},
+        values={
+            **values,
+            "modules": ticked(values.get("modules", "*")),
+            "events": ticked(values["events"]),
+        },
         errors=errors or {},
-        modules=CRM_MODULES,
-        events=CRM_EVENTS,
+        modules=s.modules,
+        events=s.events,
     )
 
 
-@get("/webhooks", guards=ADMINS)
-async def list_webhooks(
-    request: AnyRequest, user: UserDep, done: FromQuery[str | None] = None
-) -> Response[str]:
+async def _endpoint(
+    s: Surface, request: AnyRequest, org_id: str, webhook_id: str
+) -> WebhookEndpoint:
     async with platform_of(request).db.read() as session:
-        found = await repository.list_endpoints(session, user.org_id, PRODUCT)
-        entitlement = await _entitlement(session, user.org_id)
-    return pages.render(
-        request,
-        user,
-        "webhooks/list.html",
-        webhooks=found,
-        allowed=entitlement.webhook_endpoints,
-        plan=entitlement.effective_plan,
-        notice=_DONE.get(done or "", ""),
-        health=views.health,
-        choice_text=views.choice_text,
-    )
-
-
-@get("/webhooks/new", guards=ADMINS)
-async def new_webhook(request: AnyRequest, user: UserDep) -> Response[str]:
-    values = {"url": "", "modules": "*", "events": "*", "description": ""}
-    return _form_page(request, user, values=values)
-
-
-@post("/webhooks", guards=ADMINS)
-async def create_webhook(request: AnyRequest, user: UserDep) -> Response[str]:
-    """The secret is in this answer alone (no-store, never shown again on any page)."""
-    platform = platform_of(request)
-    values = endpoint_fields(await request.form())
-    try:
-        new = await service.new_endpoint(converted(values, WebhookIn), _policy(platform))
-    except AppError as refused:
-        if refused.code != "VALIDATION_ERROR":
-            raise
-        return _form_page(request, user, values=values, errors=field_errors(refused), status=400)
-
-    async def work(session: AsyncSession) -> tuple[webhooks.CreatedEndpoint, dict[str, Any]]:
-        entitlement = await _entitlement(session, user.org_id)
-        created = await webhooks.create_endpoint(
-            session,
-            platform.secrets,
-            org_id=user.org_id,
-            entitlement=entitlement,
-            new=new,
-            now=utcnow(),
-        )
-        return created, {"id": created.endpoint.id, **views.settings_of(created.endpoint)}
-
-    try:
-        created = await _change(request, user, "webhook.create", work)
-    except AppError as refused:
-        if refused.code != "PLAN_LIMIT":
-            raise
-        return _form_page(request, user, values=values, errors=field_errors(refused), status=403)
-    return pages.render(
-        request,
-        user,
-        "webhooks/secret.html",
-        webhook=created.endpoint,
-        secret=created.secret,
-        rotated=False,
-        when=views.when,
-    )
-
-
-async def _endpoint(request: AnyRequest, org_id: str, webhook_id: str) -> WebhookEndpoint:
-    async with platform_of(request).db.read() as session:
-        return await webhooks.endpoint_or_404(session, org_id, PRODUCT, webhook_id)
-
-
-@get("/webhooks/{webhook_id:str}", guards=ADMINS)
-async def show_webhook(
-    request: AnyRequest,
-    user: UserDep,
-    webhook_id: FromPath[str],
-    done: FromQuery[str | None] = None,
-    status: FromQuery[str | None] = None,
-    before: FromQuery[str | None] = None,
-) -> Response[str]:
-    return await _webhook_page(request, user, webhook_id, done=done, status=status, before=before)
+        return await webhooks.endpoint_or_404(session, org_id, s.product, webhook_id)
 
 
 async def _webhook_page(
+    s: Surface,
     request: AnyRequest,
     user: ConsoleUser,
     webhook_id: str,
@@ -222,7 +157,7 @@ async def _webhook_page(
     shown_status = status if status in STATUSES else None
     cursor = before[:40] if before else None
     async with platform_of(request).db.read() as session:
-        endpoint = await webhooks.endpoint_or_404(session, user.org_id, PRODUCT, webhook_id)
+        endpoint = await webhooks.endpoint_or_404(session, user.org_id, s.product, webhook_id)
         page = await webhooks.delivery_page(
             session, endpoint, limit=PAGE_SIZE + 1, before_id=cursor, status=shown_status
         )
@@ -231,6 +166,8 @@ async def _webhook_page(
         request,
         user,
         "webhooks/detail.html",
+        surface=s,
+        base=s.base,
         status_code=code,
         webhook=endpoint,
         health=views.health(endpoint),
@@ -246,41 +183,8 @@ async def _webhook_page(
     )
 
 
-@get("/webhooks/{webhook_id:str}/edit", guards=ADMINS)
-async def edit_webhook(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    endpoint = await _endpoint(request, user.org_id, webhook_id)
-    values = {
-        "url": endpoint.url,
-        "modules": endpoint.modules,
-        "events": endpoint.events,
-        "description": endpoint.description,
-    }
-    return _form_page(request, user, values=values, endpoint=endpoint)
-
-
-@post("/webhooks/{webhook_id:str}/edit", guards=ADMINS)
-async def update_webhook(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    platform = platform_of(request)
-    values = endpoint_fields(await request.form())
-    try:
-        change = await service.checked_change(converted(values, WebhookPatchIn), _policy(platform))
-    except AppError as refused:
-        if refused.code != "VALIDATION_ERROR":
-            raise
-        endpoint = await _endpoint(request, user.org_id, webhook_id)
-        errors = field_errors(refused)
-        return _form_page(
-            request, user, values=values, errors=errors, endpoint=endpoint, status=400
-        )
-    await _update(request, user, webhook_id, change, "webhook.update")
-    return pages.redirect(_address(webhook_id, "updated"))
-
-
 async def _update(
+    s: Surface,
     request: AnyRequest,
     user: ConsoleUser,
     webhook_id: str,
@@ -288,12 +192,16 @@ async def _update(
     action: str,
 ) -> None:
     async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
-        found = await webhooks.endpoint_or_404(session, user.org_id, PRODUCT, webhook_id, lock=True)
+        found = await webhooks.endpoint_or_404(
+            session, user.org_id, s.product, webhook_id, lock=True
+        )
         before = views.settings_of(found)
-        changed = await service.update_endpoint(session, user.org_id, webhook_id, change, utcnow())
+        changed = await s.service.update_endpoint(
+            session, user.org_id, webhook_id, change, utcnow()
+        )
         return None, {"id": webhook_id, **views.diff(before, views.settings_of(changed.data))}
 
-    await _change(request, user, action, work)
+    await _change(s, request, user, action, work)
 
 
 def _enabling(enabled: bool) -> webhooks.EndpointChange:
@@ -302,166 +210,293 @@ def _enabling(enabled: bool) -> webhooks.EndpointChange:
     )
 
 
-@post("/webhooks/{webhook_id:str}/enable", guards=ADMINS)
-async def enable_webhook(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    await _update(request, user, webhook_id, _enabling(True), "webhook.enable")
-    return pages.redirect(_address(webhook_id, "enabled"))
+def handlers_for(s: Surface) -> list[Any]:
+    """Every page of one product's webhooks, at `s.path` under /console."""
 
+    @get(s.path, guards=ADMINS)
+    async def list_webhooks(
+        request: AnyRequest, user: UserDep, done: FromQuery[str | None] = None
+    ) -> Response[str]:
+        async with platform_of(request).db.read() as session:
+            found = await repository.list_endpoints(session, user.org_id, s.product)
+            entitlement = await _entitlement(session, s, user.org_id)
+        return pages.render(
+            request,
+            user,
+            "webhooks/list.html",
+            surface=s,
+            base=s.base,
+            surfaces=SURFACES,
+            webhooks=found,
+            allowed=entitlement.webhook_endpoints,
+            plan=entitlement.effective_plan,
+            notice=_DONE.get(done or "", ""),
+            health=views.health,
+            choice_text=views.choice_text,
+        )
 
-@post("/webhooks/{webhook_id:str}/disable", guards=ADMINS)
-async def disable_webhook(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    await _update(request, user, webhook_id, _enabling(False), "webhook.disable")
-    return pages.redirect(_address(webhook_id, "disabled"))
+    @get(s.path + "/new", guards=ADMINS)
+    async def new_webhook(request: AnyRequest, user: UserDep) -> Response[str]:
+        values = {"url": "", "modules": "*", "events": "*", "description": ""}
+        return _form_page(s, request, user, values=values)
 
+    @post(s.path, guards=ADMINS)
+    async def create_webhook(request: AnyRequest, user: UserDep) -> Response[str]:
+        """The secret is in this answer alone (no-store, never shown again on any page)."""
+        platform = platform_of(request)
+        values = endpoint_fields(await request.form(), modules=bool(s.modules))
+        try:
+            new = await s.service.new_endpoint(converted(values, s.new_shape), _policy(platform))
+        except AppError as refused:
+            if refused.code != "VALIDATION_ERROR":
+                raise
+            return _form_page(
+                s, request, user, values=values, errors=field_errors(refused), status=400
+            )
 
-@post("/webhooks/{webhook_id:str}/ping", guards=ADMINS)
-async def ping_webhook(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
-        queued = await service.queue_ping(session, user.org_id, webhook_id, utcnow())
-        return None, {"id": webhook_id, "delivery": queued.data.id}
+        async def work(session: AsyncSession) -> tuple[webhooks.CreatedEndpoint, dict[str, Any]]:
+            entitlement = await _entitlement(session, s, user.org_id)
+            created = await webhooks.create_endpoint(
+                session,
+                platform.secrets,
+                org_id=user.org_id,
+                entitlement=entitlement,
+                new=new,
+                now=utcnow(),
+            )
+            return created, {"id": created.endpoint.id, **views.settings_of(created.endpoint)}
 
-    await _change(request, user, "webhook.ping", work)
-    return pages.redirect(_address(webhook_id, "pinged"))
+        try:
+            created = await _change(s, request, user, "webhook.create", work)
+        except AppError as refused:
+            if refused.code != "PLAN_LIMIT":
+                raise
+            return _form_page(
+                s, request, user, values=values, errors=field_errors(refused), status=403
+            )
+        return pages.render(
+            request,
+            user,
+            "webhooks/secret.html",
+            surface=s,
+            base=s.base,
+            webhook=created.endpoint,
+            secret=created.secret,
+            rotated=False,
+            when=views.when,
+        )
 
-
-@post("/webhooks/{webhook_id:str}/rotate-secret", guards=ADMINS)
-async def rotate_secret(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    """The new secret is in this answer alone; the old one signs beside it for 24 hours."""
-    box = platform_of(request).secrets
-
-    async def work(session: AsyncSession) -> tuple[tuple[WebhookEndpoint, str], dict[str, Any]]:
-        rotated = await service.rotate_secret(session, box, user.org_id, webhook_id, utcnow())
-        expires = rotated.data[0].previous_secret_expires_at
-        return rotated.data, {"id": webhook_id, "previousSecretExpiresAt": views.when(expires)}
-
-    endpoint, secret = await _change(request, user, "webhook.rotate_secret", work)
-    return pages.render(
-        request,
-        user,
-        "webhooks/secret.html",
-        webhook=endpoint,
-        secret=secret,
-        rotated=True,
-        when=views.when,
-    )
-
-
-@get("/webhooks/{webhook_id:str}/delete", guards=ADMINS)
-async def confirm_delete(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    endpoint = await _endpoint(request, user.org_id, webhook_id)
-    return pages.render(request, user, "webhooks/delete.html", webhook=endpoint)
-
-
-@post("/webhooks/{webhook_id:str}/delete", guards=ADMINS)
-async def delete_webhook(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
-) -> Response[str]:
-    async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
-        found = await webhooks.endpoint_or_404(session, user.org_id, PRODUCT, webhook_id)
-        settings = views.settings_of(found)
-        await service.delete_endpoint(session, user.org_id, webhook_id)
-        return None, {"id": webhook_id, **settings}
-
-    await _change(request, user, "webhook.delete", work)
-    return pages.redirect(f"{HOME}?done=deleted")
-
-
-@get("/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}", guards=ADMINS)
-async def show_delivery(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str], delivery_id: FromPath[str]
-) -> Response[str]:
-    async with platform_of(request).db.read() as session:
-        endpoint = await webhooks.endpoint_or_404(session, user.org_id, PRODUCT, webhook_id)
-        delivery = await repository.get_delivery(session, user.org_id, endpoint.id, delivery_id)
-        if delivery is None:
-            raise ConsoleRefusal(404, "Not found", "No delivery with this id for this webhook.")
-        attempts = await repository.attempts_of(session, user.org_id, [delivery.id])
-    found = webhooks.DeliveryWithAttempts(delivery, attempts.get(delivery.id, []))
-    return pages.render(
-        request,
-        user,
-        "webhooks/delivery.html",
-        webhook=endpoint,
-        delivery=delivery,
-        row=views.delivery_row(found),
-        attempts=found.attempts,
-        when=views.when,
-    )
-
-
-@post("/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver", guards=ADMINS)
-async def redeliver(
-    request: AnyRequest, user: UserDep, webhook_id: FromPath[str], delivery_id: FromPath[str]
-) -> Response[str]:
-    async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
-        await service.redeliver(session, user.org_id, webhook_id, delivery_id, utcnow())
-        return None, {"id": webhook_id, "delivery": delivery_id}
-
-    await _change(request, user, "webhook.redeliver", work)
-    return pages.redirect(_address(webhook_id, "redelivered"))
-
-
-@post("/webhooks/{webhook_id:str}/recover", guards=ADMINS)
-async def recover(request: AnyRequest, user: UserDep, webhook_id: FromPath[str]) -> Response[str]:
-    """Every failed or dead delivery created since the time given is queued again."""
-    since_text = text_of(await request.form(), "since")
-    try:
-        since = since_of(since_text)
-
-        async def work(session: AsyncSession) -> tuple[int, dict[str, Any]]:
-            count = await service.recover(session, user.org_id, webhook_id, since, utcnow())
-            return count.data, {
-                "id": webhook_id,
-                "since": since.isoformat(),
-                "requeued": count.data,
-            }
-
-        requeued = await _change(request, user, "webhook.recover", work)
-    except AppError as refused:
-        if refused.code != "VALIDATION_ERROR":
-            raise
+    @get(s.path + "/{webhook_id:str}", guards=ADMINS)
+    async def show_webhook(
+        request: AnyRequest,
+        user: UserDep,
+        webhook_id: FromPath[str],
+        done: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        before: FromQuery[str | None] = None,
+    ) -> Response[str]:
         return await _webhook_page(
+            s, request, user, webhook_id, done=done, status=status, before=before
+        )
+
+    @get(s.path + "/{webhook_id:str}/edit", guards=ADMINS)
+    async def edit_webhook(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        endpoint = await _endpoint(s, request, user.org_id, webhook_id)
+        values = {
+            "url": endpoint.url,
+            "modules": endpoint.modules,
+            "events": endpoint.events,
+            "description": endpoint.description,
+        }
+        return _form_page(s, request, user, values=values, endpoint=endpoint)
+
+    @post(s.path + "/{webhook_id:str}/edit", guards=ADMINS)
+    async def update_webhook(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        platform = platform_of(request)
+        values = endpoint_fields(await request.form(), modules=bool(s.modules))
+        try:
+            change = await s.service.checked_change(
+                converted(values, s.change_shape), _policy(platform)
+            )
+        except AppError as refused:
+            if refused.code != "VALIDATION_ERROR":
+                raise
+            endpoint = await _endpoint(s, request, user.org_id, webhook_id)
+            errors = field_errors(refused)
+            return _form_page(
+                s, request, user, values=values, errors=errors, endpoint=endpoint, status=400
+            )
+        await _update(s, request, user, webhook_id, change, "webhook.update")
+        return pages.redirect(_address(s, webhook_id, "updated"))
+
+    @post(s.path + "/{webhook_id:str}/enable", guards=ADMINS)
+    async def enable_webhook(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        await _update(s, request, user, webhook_id, _enabling(True), "webhook.enable")
+        return pages.redirect(_address(s, webhook_id, "enabled"))
+
+    @post(s.path + "/{webhook_id:str}/disable", guards=ADMINS)
+    async def disable_webhook(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        await _update(s, request, user, webhook_id, _enabling(False), "webhook.disable")
+        return pages.redirect(_address(s, webhook_id, "disabled"))
+
+    @post(s.path + "/{webhook_id:str}/ping", guards=ADMINS)
+    async def ping_webhook(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
+            queued = await s.service.queue_ping(session, user.org_id, webhook_id, utcnow())
+            return None, {"id": webhook_id, "delivery": queued.data.id}
+
+        await _change(s, request, user, "webhook.ping", work)
+        return pages.redirect(_address(s, webhook_id, "pinged"))
+
+    @post(s.path + "/{webhook_id:str}/rotate-secret", guards=ADMINS)
+    async def rotate_secret(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        """The new secret is in this answer alone; the old one signs beside it for 24 hours."""
+        box = platform_of(request).secrets
+
+        async def work(session: AsyncSession) -> tuple[tuple[WebhookEndpoint, str], dict[str, Any]]:
+            rotated = await s.service.rotate_secret(session, box, user.org_id, webhook_id, utcnow())
+            expires = rotated.data[0].previous_secret_expires_at
+            return rotated.data, {"id": webhook_id, "previousSecretExpiresAt": views.when(expires)}
+
+        endpoint, secret = await _change(s, request, user, "webhook.rotate_secret", work)
+        return pages.render(
+            request,
+            user,
+            "webhooks/secret.html",
+            surface=s,
+            base=s.base,
+            webhook=endpoint,
+            secret=secret,
+            rotated=True,
+            when=views.when,
+        )
+
+    @get(s.path + "/{webhook_id:str}/delete", guards=ADMINS)
+    async def confirm_delete(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        endpoint = await _endpoint(s, request, user.org_id, webhook_id)
+        return pages.render(
+            request, user, "webhooks/delete.html", webhook=endpoint, surface=s, base=s.base
+        )
+
+    @post(s.path + "/{webhook_id:str}/delete", guards=ADMINS)
+    async def delete_webhook(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
+            found = await webhooks.endpoint_or_404(session, user.org_id, s.product, webhook_id)
+            settings = views.settings_of(found)
+            await s.service.delete_endpoint(session, user.org_id, webhook_id)
+            return None, {"id": webhook_id, **settings}
+
+        await _change(s, request, user, "webhook.delete", work)
+        return pages.redirect(f"{s.base}?done=deleted")
+
+    @get(s.path + "/{webhook_id:str}/deliveries/{delivery_id:str}", guards=ADMINS)
+    async def show_delivery(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str], delivery_id: FromPath[str]
+    ) -> Response[str]:
+        async with platform_of(request).db.read() as session:
+            endpoint = await webhooks.endpoint_or_404(session, user.org_id, s.product, webhook_id)
+            delivery = await repository.get_delivery(session, user.org_id, endpoint.id, delivery_id)
+            if delivery is None:
+                raise ConsoleRefusal(404, "Not found", "No delivery with this id for this webhook.")
+            attempts = await repository.attempts_of(session, user.org_id, [delivery.id])
+        found = webhooks.DeliveryWithAttempts(delivery, attempts.get(delivery.id, []))
+        return pages.render(
+            request,
+            user,
+            "webhooks/delivery.html",
+            surface=s,
+            base=s.base,
+            webhook=endpoint,
+            delivery=delivery,
+            row=views.delivery_row(found),
+            attempts=found.attempts,
+            when=views.when,
+        )
+
+    @post(s.path + "/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver", guards=ADMINS)
+    async def redeliver(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str], delivery_id: FromPath[str]
+    ) -> Response[str]:
+        async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
+            await s.service.redeliver(session, user.org_id, webhook_id, delivery_id, utcnow())
+            return None, {"id": webhook_id, "delivery": delivery_id}
+
+        await _change(s, request, user, "webhook.redeliver", work)
+        return pages.redirect(_address(s, webhook_id, "redelivered"))
+
+    @post(s.path + "/{webhook_id:str}/recover", guards=ADMINS)
+    async def recover(
+        request: AnyRequest, user: UserDep, webhook_id: FromPath[str]
+    ) -> Response[str]:
+        """Every failed or dead delivery created since the time given is queued again."""
+        since_text = text_of(await request.form(), "since")
+        try:
+            since = since_of(since_text)
+
+            async def work(session: AsyncSession) -> tuple[int, dict[str, Any]]:
+                count = await s.service.recover(session, user.org_id, webhook_id, since, utcnow())
+                return count.data, {
+                    "id": webhook_id,
+                    "since": since.isoformat(),
+                    "requeued": count.data,
+                }
+
+            requeued = await _change(s, request, user, "webhook.recover", work)
+        except AppError as refused:
+            if refused.code != "VALIDATION_ERROR":
+                raise
+            return await _webhook_page(
+                s,
+                request,
+                user,
+                webhook_id,
+                recover_errors=field_errors(refused),
+                since=since_text,
+                code=400,
+            )
+        noun = "delivery is" if requeued == 1 else "deliveries are"
+        return await _webhook_page(
+            s,
             request,
             user,
             webhook_id,
-            recover_errors=field_errors(refused),
+            notice=f"{requeued} failed {noun} queued again.",
             since=since_text,
-            code=400,
         )
-    noun = "delivery is" if requeued == 1 else "deliveries are"
-    return await _webhook_page(
-        request,
-        user,
-        webhook_id,
-        notice=f"{requeued} failed {noun} queued again.",
-        since=since_text,
-    )
+
+    return [
+        list_webhooks,
+        new_webhook,
+        create_webhook,
+        show_webhook,
+        edit_webhook,
+        update_webhook,
+        enable_webhook,
+        disable_webhook,
+        ping_webhook,
+        rotate_secret,
+        confirm_delete,
+        delete_webhook,
+        show_delivery,
+        redeliver,
+        recover,
+    ]
 
 
-HANDLERS = [
-    list_webhooks,
-    new_webhook,
-    create_webhook,
-    show_webhook,
-    edit_webhook,
-    update_webhook,
-    enable_webhook,
-    disable_webhook,
-    ping_webhook,
-    rotate_secret,
-    confirm_delete,
-    delete_webhook,
-    show_delivery,
-    redeliver,
-    recover,
-]
+HANDLERS = [handler for surface in SURFACES for handler in handlers_for(surface)]

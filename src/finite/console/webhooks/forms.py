@@ -31,13 +31,16 @@ def choices_of(form: FormMultiDict, name: str) -> list[str] | str:
     return EVERYTHING if EVERYTHING in chosen else chosen
 
 
-def endpoint_fields(form: FormMultiDict) -> dict[str, Any]:
-    return {
+def endpoint_fields(form: FormMultiDict, *, modules: bool = True) -> dict[str, Any]:
+    """The form's fields; `modules` only for a product whose events name one."""
+    fields = {
         "url": text_of(form, "url").strip(),
-        "modules": choices_of(form, "modules"),
         "events": choices_of(form, "events"),
         "description": text_of(form, "description"),
     }
+    if modules:
+        fields["modules"] = choices_of(form, "modules")
+    return fields
 
 
 def converted(fields: dict[str, Any], shape: type[S]) -> S:

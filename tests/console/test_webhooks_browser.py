@@ -104,7 +104,7 @@ def test_an_admin_follows_a_real_delivery_and_redelivers_it(
             expect(page.locator("h1")).to_have_text("Webhooks")  # back where it was going
 
             page.get_by_role("link", name="Create a webhook").click()
-            expect(page.locator("h1")).to_have_text("New webhook")
+            expect(page.locator("h1")).to_have_text("New CRM webhook")
             page.fill("#url", rx.url)
             page.fill("#description", "Local receiver")
             page.screenshot(path=str(shots / "webhooks-new.png"), full_page=True)

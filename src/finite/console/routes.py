@@ -23,6 +23,7 @@ from finite.console.plan import plan_page
 from finite.console.refusals import ConsoleRefusal, SignInRequired
 from finite.console.roles_panel import HANDLERS as ROLES_HANDLERS
 from finite.console.second_step import login_code
+from finite.console.webhooks.endpoints import HANDLERS as WEBHOOKS
 from finite.kit.errors import AppError
 from finite.platform.errors import handle_unexpected
 from finite.platform.http import AnyRequest
@@ -38,6 +39,7 @@ ROUTE_HANDLERS: list[Any] = [
     *MEMBERS_HANDLERS,  # /members: invite, change role, deactivate
     *ROLES_HANDLERS,  # /roles: the role x module x action grid
     *PASSWORD_HANDLERS,  # /password/{token}, /forgot: one-time password links
+    *WEBHOOKS,  # Admin → Webhooks
 ]
 
 

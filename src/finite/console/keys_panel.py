@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -234,56 +235,33 @@ async def _revoke(
     return pages.redirect(f"{panel.path}?done=revoked")
 
 
-@get("/keys", guards=[admin_only])
-async def crm_keys(
-    request: AnyRequest, user: UserDep, done: FromQuery[str | None] = None
-) -> Response[str]:
-    return await _list_page(request, user, CRM, KeyForm(), notice=_DONE.get(done or "", ""))
+def _handlers_for(panel: KeyPanel) -> list[Any]:
+    """The list, create and revoke pages of one product's keys, at `panel.path`."""
+    route = panel.path.removeprefix("/console")
 
+    @get(route, guards=[admin_only])
+    async def list_keys(
+        request: AnyRequest, user: UserDep, done: FromQuery[str | None] = None
+    ) -> Response[str]:
+        return await _list_page(request, user, panel, KeyForm(), notice=_DONE.get(done or "", ""))
 
-@post("/keys", guards=[admin_only], status_code=201)
-async def create_crm_key(request: AnyRequest, user: UserDep) -> Response[str]:
-    return await _create(request, user, CRM)
+    @post(route, guards=[admin_only], status_code=201)
+    async def create_key(request: AnyRequest, user: UserDep) -> Response[str]:
+        return await _create(request, user, panel)
 
+    @get(route + "/{key_id:str}/revoke", guards=[admin_only])
+    async def confirm_revoke(
+        request: AnyRequest, user: UserDep, key_id: FromPath[str]
+    ) -> Response[str]:
+        return await _confirm_page(request, user, panel, key_id)
 
-@get("/keys/{key_id:str}/revoke", guards=[admin_only])
-async def confirm_crm_revoke(
-    request: AnyRequest, user: UserDep, key_id: FromPath[str]
-) -> Response[str]:
-    return await _confirm_page(request, user, CRM, key_id)
+    @post(route + "/{key_id:str}/revoke", guards=[admin_only], status_code=303)
+    async def revoke_key(
+        request: AnyRequest, user: UserDep, key_id: FromPath[str]
+    ) -> Response[str]:
+        return await _revoke(request, user, panel, key_id)
 
-
-@post("/keys/{key_id:str}/revoke", guards=[admin_only], status_code=303)
-async def revoke_crm_key(
-    request: AnyRequest, user: UserDep, key_id: FromPath[str]
-) -> Response[str]:
-    return await _revoke(request, user, CRM, key_id)
-
-
-@get("/handover/keys", guards=[admin_only])
-async def handover_keys(
-    request: AnyRequest, user: UserDep, done: FromQuery[str | None] = None
-) -> Response[str]:
-    return await _list_page(request, user, HANDOVER, KeyForm(), notice=_DONE.get(done or "", ""))
-
-
-@post("/handover/keys", guards=[admin_only], status_code=201)
-async def create_handover_key(request: AnyRequest, user: UserDep) -> Response[str]:
-    return await _create(request, user, HANDOVER)
-
-
-@get("/handover/keys/{key_id:str}/revoke", guards=[admin_only])
-async def confirm_handover_revoke(
-    request: AnyRequest, user: UserDep, key_id: FromPath[str]
-) -> Response[str]:
-    return await _confirm_page(request, user, HANDOVER, key_id)
-
-
-@post("/handover/keys/{key_id:str}/revoke", guards=[admin_only], status_code=303)
-async def revoke_handover_key(
-    request: AnyRequest, user: UserDep, key_id: FromPath[str]
-) -> Response[str]:
-    return await _revoke(request, user, HANDOVER, key_id)
+    return [list_keys, create_key, confirm_revoke, revoke_key]
 
 
 @get("/static/keys.js", sync_to_thread=False)
@@ -292,14 +270,4 @@ def keys_script() -> Response[bytes]:
     return Response(script, media_type="text/javascript", headers=ASSET_HEADERS)
 
 
-KEY_HANDLERS = [
-    crm_keys,
-    create_crm_key,
-    confirm_crm_revoke,
-    revoke_crm_key,
-    handover_keys,
-    create_handover_key,
-    confirm_handover_revoke,
-    revoke_handover_key,
-    keys_script,
-]
+KEY_HANDLERS = [*_handlers_for(CRM), *_handlers_for(HANDOVER), keys_script]

@@ -106,6 +106,23 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class Served:
+    org: OrgSetup
+    member: ConsoleMember
+    server: Server
+    shots: Path
+
+
+def serve_site(
+    servers: Servers, tmp_path: Path, name: str = "Bea Browser", **finite: str
+) -> Served:
+    """`site_with_member`, its server started (with `finite` settings), a screenshots folder."""
+    site = site_with_member(tmp_path, name)
+    server = start_server(servers, site.folder, **finite)
+    return Served(site.org, site.member, server, screenshots(tmp_path))
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """Headless Chromium, closed when the block ends."""

@@ -12,20 +12,12 @@ from pathlib import Path
 import httpx
 
 from finite.core.audit.listing import COLUMNS
-from tests.console.browser import (
-    VIEWPORTS,
-    chromium,
-    needs_chromium,
-    open_page,
-    screenshots,
-    site_with_member,
-    start_server,
-)
+from tests.console import browser as web
 from tests.console.helpers import PASSWORD
 from tests.factories import OrgSetup, bearer
 from tests.servers import Servers
 
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 def _traffic(base_url: str, org: OrgSetup) -> None:
@@ -40,15 +32,13 @@ def test_an_admin_filters_the_audit_log_downloads_it_and_verifies_the_chain(
 ) -> None:
     from playwright.sync_api import expect
 
-    site = site_with_member(tmp_path, name="Ada Audit")
-    org, admin = site.org, site.member
-    server = start_server(servers, site.folder)
+    served = web.serve_site(servers, tmp_path, name="Ada Audit")
+    org, admin, server, shots = served.org, served.member, served.server, served.shots
     _traffic(server.base_url, org)
-    shots = screenshots(tmp_path)
 
-    with chromium() as browser:
-        for name, (width, height) in VIEWPORTS.items():
-            with open_page(browser, (width, height), accept_downloads=True) as tab:
+    with web.chromium() as browser:
+        for name, (width, height) in web.VIEWPORTS.items():
+            with web.open_page(browser, (width, height), accept_downloads=True) as tab:
                 page, errors = tab.page, tab.errors
                 page.goto(f"{server.base_url}/console/audit")
                 expect(page.locator("h1")).to_have_text("Sign in")  # sent to the form
@@ -95,5 +85,5 @@ def test_an_admin_filters_the_audit_log_downloads_it_and_verifies_the_chain(
                 page.screenshot(path=str(shots / f"audit-{name}-verified.png"), full_page=True)
                 assert errors == []
     assert {path.name for path in shots.glob("audit-*.png")} >= {
-        f"audit-{name}-{step}.png" for name in VIEWPORTS for step in ("filtered", "verified")
+        f"audit-{name}-{step}.png" for name in web.VIEWPORTS for step in ("filtered", "verified")
     }

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.console.browser import (
-    VIEWPORTS,
-    chromium,
-    needs_chromium,
-    open_page,
-    screenshots,
-    site_with_member,
-    start_server,
-)
+from tests.console import browser as web
 from tests.console.helpers import PASSWORD
 from tests.servers import Servers
 
 WRONG_PASSWORD = "the server responded with a status of 401 (Unauthorized)"
 
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 def _wrong_password(text: str) -> bool:
@@ -33,14 +25,12 @@ def _wrong_password(text: str) -> bool:
 def test_a_member_signs_in_sees_the_console_and_signs_out(servers: Servers, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    site = site_with_member(tmp_path)
-    member = site.member
-    server = start_server(servers, site.folder)
-    shots = screenshots(tmp_path)
+    served = web.serve_site(servers, tmp_path)
+    member, server, shots = served.member, served.server, served.shots
 
-    with chromium() as browser:
-        for name, (width, height) in VIEWPORTS.items():
-            with open_page(browser, (width, height), ignore=_wrong_password) as tab:
+    with web.chromium() as browser:
+        for name, (width, height) in web.VIEWPORTS.items():
+            with web.open_page(browser, (width, height), ignore=_wrong_password) as tab:
                 page, context, errors = tab.page, tab.context, tab.errors
                 page.goto(f"{server.base_url}/console/")
                 expect(page.locator("h1")).to_have_text("Sign in")  # sent to the form
@@ -71,5 +61,5 @@ def test_a_member_signs_in_sees_the_console_and_signs_out(servers: Servers, tmp_
                 expect(page.locator("h1")).to_have_text("Sign in")  # the session is gone
                 assert errors == []  # no CSP violation, no script error
     assert {path.name for path in shots.glob("console-*.png")} >= {
-        f"console-{name}-{step}.png" for name in VIEWPORTS for step in ("sign-in", "home")
+        f"console-{name}-{step}.png" for name in web.VIEWPORTS for step in ("sign-in", "home")
     }

@@ -10,19 +10,11 @@ from pathlib import Path
 
 import pyotp
 
-from tests.console.browser import (
-    PHONE,
-    chromium,
-    needs_chromium,
-    open_page,
-    screenshots,
-    site_with_member,
-    start_server,
-)
+from tests.console import browser as web
 from tests.console.helpers import PASSWORD
 from tests.servers import Servers
 
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 def test_a_member_turns_on_two_step_sign_in_and_signs_in_with_a_code(
@@ -30,12 +22,10 @@ def test_a_member_turns_on_two_step_sign_in_and_signs_in_with_a_code(
 ) -> None:
     from playwright.sync_api import expect
 
-    site = site_with_member(tmp_path)
-    member = site.member
-    server = start_server(servers, site.folder)
-    shots = screenshots(tmp_path)
+    served = web.serve_site(servers, tmp_path)
+    member, server, shots = served.member, served.server, served.shots
 
-    with chromium() as browser, open_page(browser, PHONE) as tab:
+    with web.chromium() as browser, web.open_page(browser, web.PHONE) as tab:
         page, context, errors = tab.page, tab.context, tab.errors
         page.goto(f"{server.base_url}/console/account")
         page.fill("#email", member.email)

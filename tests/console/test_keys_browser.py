@@ -10,21 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.console.browser import (
-    DESKTOP,
-    chromium,
-    needs_chromium,
-    open_page,
-    screenshots,
-    site_with_member,
-    start_server,
-)
+from tests.console import browser as web
 from tests.console.helpers import PASSWORD
 from tests.servers import Servers
 
 KEY = re.compile(r"(fsk_|fz_live_)[0-9A-Za-z]{49}")
 
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 def test_an_admin_creates_uses_and_revokes_a_key_in_the_browser(
@@ -32,12 +24,10 @@ def test_an_admin_creates_uses_and_revokes_a_key_in_the_browser(
 ) -> None:
     from playwright.sync_api import expect
 
-    site = site_with_member(tmp_path)
-    member = site.member
-    server = start_server(servers, site.folder)
-    shots = screenshots(tmp_path)
+    served = web.serve_site(servers, tmp_path)
+    member, server, shots = served.member, served.server, served.shots
 
-    with chromium() as browser, open_page(browser, DESKTOP) as tab:
+    with web.chromium() as browser, web.open_page(browser, web.DESKTOP) as tab:
         page, errors = tab.page, tab.errors
         tab.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base_url)
         page.goto(f"{server.base_url}/console/keys")

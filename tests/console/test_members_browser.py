@@ -11,22 +11,12 @@ from pathlib import Path
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from tests.conftest import TEST_SECRET
-from tests.console.browser import (
-    DESKTOP,
-    PHONE,
-    chromium,
-    needs_chromium,
-    open_page,
-    screenshots,
-    seed,
-    site_with_member,
-    start_server,
-)
+from tests.console import browser as web
 from tests.console.helpers import PASSWORD
 from tests.factories import bearer, make_member_key
 from tests.servers import Servers
 
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 def test_an_admin_changes_a_members_role_and_their_key_follows(
@@ -35,7 +25,7 @@ def test_an_admin_changes_a_members_role_and_their_key_follows(
     from playwright.sync_api import expect
 
     # An admin with a password, and a Standard member's email and CRM key.
-    site = site_with_member(tmp_path, name="Ada Admin")
+    site = web.site_with_member(tmp_path, name="Ada Admin")
     admin = site.member
     email = "sam.standard@example.com"
 
@@ -44,15 +34,15 @@ def test_an_admin_changes_a_members_role_and_their_key_follows(
         _, key = await make_member_key(db, peppers, site.org.org_id, "Standard", email)
         return key
 
-    key = seed(site.folder.database_url, standard_key)
-    server = start_server(servers, site.folder)
-    shots = screenshots(tmp_path)
+    key = web.seed(site.folder.database_url, standard_key)
+    server = web.start_server(servers, site.folder)
+    shots = web.screenshots(tmp_path)
     api = server.client
     lead = {"name": "Browser Lead"}
     assert api.post("/api/records/leads", json=lead, headers=bearer(key)).status_code == 201
 
-    with chromium() as browser:
-        with open_page(browser, DESKTOP) as tab:
+    with web.chromium() as browser:
+        with web.open_page(browser, web.DESKTOP) as tab:
             page, errors = tab.page, tab.errors
             page.goto(f"{server.base_url}/console/members")
             page.fill("#email", admin.email)
@@ -75,7 +65,7 @@ def test_an_admin_changes_a_members_role_and_their_key_follows(
             page.screenshot(path=str(shots / "console-desktop-roles.png"), full_page=True)
             assert errors == []
 
-        with open_page(browser, PHONE) as tab:
+        with web.open_page(browser, web.PHONE) as tab:
             page = tab.page
             page.goto(f"{server.base_url}/console/login")
             expect(page.get_by_role("link", name="Forgot your password?")).to_be_visible()

@@ -10,21 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.console.browser import (
-    DESKTOP,
-    chromium,
-    needs_chromium,
-    open_page,
-    screenshots,
-    site_with_member,
-    start_server,
-)
+from tests.console import browser as web
 from tests.console.helpers import PASSWORD
 from tests.factories import bearer
 from tests.servers import Servers
 from tests.webhook_receiver import Answer, running_receiver
 
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 def _reload_until(page: Any, selector: str, text: str, timeout: float = 15.0) -> None:
@@ -43,19 +35,18 @@ def test_an_admin_follows_a_real_delivery_and_redelivers_it(
 ) -> None:
     from playwright.sync_api import expect
 
-    site = site_with_member(tmp_path, name="Wren Webhooks")
-    org, member = site.org, site.member
-    server = start_server(
+    served = web.serve_site(
         servers,
-        site.folder,
+        tmp_path,
+        name="Wren Webhooks",
         inline_worker="1",
         allow_private_targets="1",  # the receiver listens on loopback
     )
-    shots = screenshots(tmp_path)
+    org, member, server, shots = served.org, served.member, served.server, served.shots
 
-    with running_receiver() as rx, chromium() as browser:
+    with running_receiver() as rx, web.chromium() as browser:
         rx.default = Answer(status=200, body=b'{"received": true}')
-        with open_page(browser, DESKTOP) as tab:
+        with web.open_page(browser, web.DESKTOP) as tab:
             page, errors = tab.page, tab.errors
             page.goto(f"{server.base_url}/console/webhooks")
             expect(page.locator("h1")).to_have_text("Sign in")

@@ -23,17 +23,7 @@ if TYPE_CHECKING:
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
 from tests.conftest import TEST_SECRET
-from tests.console.browser import (
-    CHROMIUM,
-    VIEWPORTS,
-    chromium,
-    data_folder,
-    needs_chromium,
-    open_page,
-    screenshots,
-    seed,
-    start_server,
-)
+from tests.console import browser as web
 from tests.factories import OrgSetup, bearer, make_org
 from tests.handover.client_page.helpers import PASSWORD
 from tests.handover.factories import SEED_EXAMPLE
@@ -41,7 +31,7 @@ from tests.servers import Server, Servers
 
 PACK_PASSWORD = "blue fox 7"
 LINK = re.compile(r"http://\S+/p/pk_[A-Za-z0-9_-]{43}")
-pytestmark = needs_chromium
+pytestmark = web.needs_chromium
 
 
 async def _org(db: Database) -> OrgSetup:
@@ -105,18 +95,18 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
 ) -> None:
     from playwright.sync_api import expect
 
-    folder = data_folder(tmp_path)
-    org = seed(folder.database_url, _org)
-    server = start_server(servers, folder, inline_worker="1")
+    folder = web.data_folder(tmp_path)
+    org = web.seed(folder.database_url, _org)
+    server = web.start_server(servers, folder, inline_worker="1")
     _send(server, org.handover_key)
     # FINITE_PUBLIC_URL unset: the link is built on the address the server listens on.
     link = _mailed_link(folder.path / "mail")
     assert link.startswith(f"{server.base_url}/p/pk_")
-    shots = screenshots(tmp_path)
+    shots = web.screenshots(tmp_path)
 
-    with chromium() as browser:
-        for name, (width, height) in VIEWPORTS.items():
-            with open_page(browser, (width, height)) as tab:
+    with web.chromium() as browser:
+        for name, (width, height) in web.VIEWPORTS.items():
+            with web.open_page(browser, (width, height)) as tab:
                 page, errors = tab.page, tab.errors
                 page.goto(link)
                 expect(page.locator("h1")).to_have_text("Website closeout")
@@ -143,4 +133,4 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
         "phone-certificate.png",
         "phone-verified.png",
     }
-    assert shutil.which("chromium") or Path(CHROMIUM).exists()
+    assert shutil.which("chromium") or Path(web.CHROMIUM).exists()

@@ -5,41 +5,19 @@ and phone width. Screenshots go under the test's tmp folder, or FINITE_TEST_SCRE
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from pathlib import Path
 
 import httpx
-import pytest
 
 from finite.core.audit.listing import COLUMNS
-from finite.kit.db import Database
-from finite.kit.derived_keys import Peppers
-from finite.platform.migrations import migrate_to_head
-from tests.conftest import TEST_SECRET
-from tests.console.helpers import PASSWORD, ConsoleMember, make_console_member
-from tests.console.test_browser import CHROMIUM, VIEWPORTS, _screenshots
-from tests.factories import OrgSetup, bearer, make_org
-from tests.servers import Servers, server_env
+from tests.console import browser as web
+from tests.console.helpers import PASSWORD
+from tests.factories import OrgSetup, bearer
+from tests.servers import Servers
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
-
-
-def _org_and_admin(database_url: str) -> tuple[OrgSetup, ConsoleMember]:
-    async def work() -> tuple[OrgSetup, ConsoleMember]:
-        db = Database(database_url)
-        try:
-            org = await make_org(db, Peppers.from_secrets(TEST_SECRET))
-            admin = await make_console_member(db, org.org_id, name="Ada Audit")
-            return org, admin
-        finally:
-            await db.dispose()
-
-    return asyncio.run(work())
+pytestmark = web.needs_chromium
 
 
 def _traffic(base_url: str, org: OrgSetup) -> None:
@@ -52,36 +30,16 @@ def _traffic(base_url: str, org: OrgSetup) -> None:
 def test_an_admin_filters_the_audit_log_downloads_it_and_verifies_the_chain(
     servers: Servers, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+    from playwright.sync_api import expect
 
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    database_url = f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
-    migrate_to_head(database_url)
-    org, admin = _org_and_admin(database_url)
-    (server,) = servers.start(
-        server_env(
-            data_dir=str(data_dir), database_url=database_url, secret_key=TEST_SECRET, demo="0"
-        )
-    )
+    served = web.serve_site(servers, tmp_path, name="Ada Audit")
+    org, admin, server, shots = served.org, served.member, served.server, served.shots
     _traffic(server.base_url, org)
-    shots = _screenshots(tmp_path)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            for name, (width, height) in VIEWPORTS.items():
-                context = browser.new_context(
-                    viewport={"width": width, "height": height}, accept_downloads=True
-                )
-                page = context.new_page()
-                errors: list[str] = []
-
-                def console(message: ConsoleMessage, errors: list[str] = errors) -> None:
-                    if message.type == "error":
-                        errors.append(message.text)
-
-                page.on("console", console)
+    with web.chromium() as browser:
+        for name, (width, height) in web.VIEWPORTS.items():
+            with web.open_page(browser, (width, height), accept_downloads=True) as tab:
+                page, errors = tab.page, tab.errors
                 page.goto(f"{server.base_url}/console/audit")
                 expect(page.locator("h1")).to_have_text("Sign in")  # sent to the form
                 page.fill("#email", admin.email)
@@ -126,9 +84,6 @@ def test_an_admin_filters_the_audit_log_downloads_it_and_verifies_the_chain(
                 expect(page.get_by_label("Key (actor)")).to_have_value(org.crm_key_id)
                 page.screenshot(path=str(shots / f"audit-{name}-verified.png"), full_page=True)
                 assert errors == []
-                context.close()
-        finally:
-            browser.close()
     assert {path.name for path in shots.glob("audit-*.png")} >= {
-        f"audit-{name}-{step}.png" for name in VIEWPORTS for step in ("filtered", "verified")
+        f"audit-{name}-{step}.png" for name in web.VIEWPORTS for step in ("filtered", "verified")
     }

@@ -6,48 +6,17 @@ under the test's tmp folder, or FINITE_TEST_SCREENSHOTS."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from finite.kit.db import Database
-from finite.kit.derived_keys import Peppers
-from finite.platform.migrations import migrate_to_head
-from tests.conftest import TEST_SECRET
-from tests.console.helpers import PASSWORD, ConsoleMember, make_console_member
-from tests.factories import OrgSetup, bearer, make_org
-from tests.servers import Servers, server_env
+from tests.console import browser as web
+from tests.console.helpers import PASSWORD
+from tests.factories import bearer
+from tests.servers import Servers
 from tests.webhook_receiver import Answer, running_receiver
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
-
-
-def _setup(database_url: str) -> tuple[OrgSetup, ConsoleMember]:
-    async def work() -> tuple[OrgSetup, ConsoleMember]:
-        db = Database(database_url)
-        try:
-            org = await make_org(db, Peppers.from_secrets(TEST_SECRET))
-            member = await make_console_member(db, org.org_id, name="Wren Webhooks")
-            return org, member
-        finally:
-            await db.dispose()
-
-    return asyncio.run(work())
-
-
-def _screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("FINITE_TEST_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+pytestmark = web.needs_chromium
 
 
 def _reload_until(page: Any, selector: str, text: str, timeout: float = 15.0) -> None:
@@ -64,38 +33,21 @@ def _reload_until(page: Any, selector: str, text: str, timeout: float = 15.0) ->
 def test_an_admin_follows_a_real_delivery_and_redelivers_it(
     servers: Servers, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+    from playwright.sync_api import expect
 
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    database_url = f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
-    migrate_to_head(database_url)
-    org, member = _setup(database_url)
-    (server,) = servers.start(
-        server_env(
-            data_dir=str(data_dir),
-            database_url=database_url,
-            secret_key=TEST_SECRET,
-            demo="0",
-            inline_worker="1",
-            allow_private_targets="1",  # the receiver listens on loopback
-        )
+    served = web.serve_site(
+        servers,
+        tmp_path,
+        name="Wren Webhooks",
+        inline_worker="1",
+        allow_private_targets="1",  # the receiver listens on loopback
     )
-    shots = _screenshots(tmp_path)
+    org, member, server, shots = served.org, served.member, served.server, served.shots
 
-    with running_receiver() as rx, sync_playwright() as playwright:
+    with running_receiver() as rx, web.chromium() as browser:
         rx.default = Answer(status=200, body=b'{"received": true}')
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            errors: list[str] = []
-
-            def console(message: ConsoleMessage) -> None:
-                if message.type == "error":
-                    errors.append(message.text)
-
-            page.on("console", console)
+        with web.open_page(browser, web.DESKTOP) as tab:
+            page, errors = tab.page, tab.errors
             page.goto(f"{server.base_url}/console/webhooks")
             expect(page.locator("h1")).to_have_text("Sign in")
             page.fill("#email", member.email)
@@ -155,9 +107,6 @@ def test_an_admin_follows_a_real_delivery_and_redelivers_it(
             page.screenshot(path=str(shots / "webhooks-delivery.png"), full_page=True)
             assert secret not in page.content()
             assert errors == []  # no CSP violation, no script error
-            context.close()
-        finally:
-            browser.close()
     bodies = rx.bodies()
     assert len(bodies) == 2
     assert bodies[0]["delivery_id"] == bodies[1]["delivery_id"]

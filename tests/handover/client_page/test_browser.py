@@ -7,10 +7,8 @@ tmp folder, or FINITE_TEST_SCREENSHOTS (CI keeps .ci/artifacts/screenshots)."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
-import os
 import re
 import shutil
 import time
@@ -24,33 +22,20 @@ if TYPE_CHECKING:
 
 from finite.kit.db import Database
 from finite.kit.derived_keys import Peppers
-from finite.platform.migrations import migrate_to_head
 from tests.conftest import TEST_SECRET
+from tests.console import browser as web
 from tests.factories import OrgSetup, bearer, make_org
 from tests.handover.client_page.helpers import PASSWORD
 from tests.handover.factories import SEED_EXAMPLE
-from tests.servers import Server, Servers, server_env
+from tests.servers import Server, Servers
 
-CHROMIUM = "/usr/bin/chromium"
 PACK_PASSWORD = "blue fox 7"
 LINK = re.compile(r"http://\S+/p/pk_[A-Za-z0-9_-]{43}")
-VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = web.needs_chromium
 
 
-def _org(database_url: str) -> OrgSetup:
-    async def work() -> OrgSetup:
-        db = Database(database_url)
-        try:
-            return await make_org(db, Peppers.from_secrets(TEST_SECRET))
-        finally:
-            await db.dispose()
-
-    return asyncio.run(work())
+async def _org(db: Database) -> OrgSetup:
+    return await make_org(db, Peppers.from_secrets(TEST_SECRET))
 
 
 def _send(server: Server, key: str) -> None:
@@ -86,12 +71,6 @@ def _mailed_link(mail_folder: Path) -> str:
     pytest.fail("no mail in the data folder")
 
 
-def _screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("FINITE_TEST_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _sign_off(page: Page, shots: Path, width: int) -> None:
     """Sign off through the form, see the certificate, and check it at /verify."""
     from playwright.sync_api import expect
@@ -114,41 +93,21 @@ def _sign_off(page: Page, shots: Path, width: int) -> None:
 def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
     servers: Servers, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+    from playwright.sync_api import expect
 
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    database_url = f"sqlite+aiosqlite:///{data_dir / 'finite.db'}"
-    migrate_to_head(database_url)
-    org = _org(database_url)
-    (server,) = servers.start(
-        server_env(
-            data_dir=str(data_dir),
-            database_url=database_url,
-            secret_key=TEST_SECRET,
-            demo="0",
-            inline_worker="1",
-        )
-    )
+    folder = web.data_folder(tmp_path)
+    org = web.seed(folder.database_url, _org)
+    server = web.start_server(servers, folder, inline_worker="1")
     _send(server, org.handover_key)
     # FINITE_PUBLIC_URL unset: the link is built on the address the server listens on.
-    link = _mailed_link(data_dir / "mail")
+    link = _mailed_link(folder.path / "mail")
     assert link.startswith(f"{server.base_url}/p/pk_")
-    shots = _screenshots(tmp_path)
+    shots = web.screenshots(tmp_path)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            for name, (width, height) in VIEWPORTS.items():
-                context = browser.new_context(viewport={"width": width, "height": height})
-                page = context.new_page()
-                errors: list[str] = []
-
-                def console(message: ConsoleMessage, errors: list[str] = errors) -> None:
-                    if message.type == "error":
-                        errors.append(message.text)
-
-                page.on("console", console)
+    with web.chromium() as browser:
+        for name, (width, height) in web.VIEWPORTS.items():
+            with web.open_page(browser, (width, height)) as tab:
+                page, errors = tab.page, tab.errors
                 page.goto(link)
                 expect(page.locator("h1")).to_have_text("Website closeout")
                 page.screenshot(path=str(shots / f"{name}-password.png"), full_page=True)
@@ -165,9 +124,6 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
                     assert scroll_width <= width
                     _sign_off(page, shots, width)
                 assert errors == []  # no CSP violation, no script error
-                context.close()
-        finally:
-            browser.close()
     assert {path.name for path in shots.glob("*.png")} >= {
         "desktop-password.png",
         "desktop-revealed.png",
@@ -177,4 +133,4 @@ def test_a_client_opens_the_link_unlocks_the_pack_and_reveals_a_password(
         "phone-certificate.png",
         "phone-verified.png",
     }
-    assert shutil.which("chromium") or Path(CHROMIUM).exists()
+    assert shutil.which("chromium") or Path(web.CHROMIUM).exists()

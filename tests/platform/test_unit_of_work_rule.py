@@ -10,8 +10,9 @@ from pathlib import Path
 import finite
 
 SOURCE = Path(finite.__file__).parent
-# A module that declares route handlers (`@get(…)`, `@post("/…")`, …).
-ROUTES = re.compile(r"^@(get|post|put|patch|delete)\(", re.M)
+# A module that declares route handlers (`@get(…)`, `@post("/…")`, …), at its top level or
+# inside a function that builds them per product.
+ROUTES = re.compile(r"^\s*@(get|post|put|patch|delete)\(", re.M)
 
 
 def test_no_route_module_opens_a_transaction_or_commits() -> None:

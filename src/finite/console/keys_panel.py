@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
-from finite.console.audit import record_console_change
 from finite.console.guards import admin_only
 from finite.console.headers import ASSET_HEADERS
 from finite.console.keys_forms import KeyForm, expiry_of, key_row, read_form, with_errors
 from finite.console.principal import ConsoleUser, UserDep
+from finite.console.unit_of_work import console_change
 from finite.core.accounts import repository as accounts
 from finite.core.accounts.service import resolve_member
 from finite.core.keys import repository as key_repository
@@ -130,46 +130,41 @@ async def _form_of(request: AnyRequest, panel: KeyPanel) -> KeyForm:
 async def _create(request: AnyRequest, user: ConsoleUser, panel: KeyPanel) -> Response[str]:
     form = await _form_of(request, panel)
     platform = platform_of(request)
+
+    async def work(session: AsyncSession) -> tuple[keys.CreatedKey, dict[str, Any]]:
+        problems = Problems()
+        expires_at = expiry_of(form.expires, problems)
+        member_id: str | None = None
+        scopes: list[str] = []
+        if panel.product == "crm":
+            member_id = await _member_for(session, user, form.member, problems)
+        else:
+            with problems.check():
+                scopes = keys.normalize_scopes(form.scopes)
+        created = await keys.create_key(
+            session,
+            platform.peppers,
+            org_id=user.org_id,
+            product=panel.product,
+            name=form.name,
+            member_id=member_id,
+            scopes=scopes,
+            expires_at=expires_at,
+            problems=problems,
+            expires_field="expires",
+        )
+        record = created.record
+        return created, {
+            "product": panel.product,
+            "keyId": record.id,
+            "name": record.name,
+            "memberId": record.member_id,
+            "scopes": list(record.scopes),
+            "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
+        }
+
     try:
-        async with platform.db.transaction() as session:
-            problems = Problems()
-            expires_at = expiry_of(form.expires, problems)
-            member_id: str | None = None
-            scopes: list[str] = []
-            if panel.product == "crm":
-                member_id = await _member_for(session, user, form.member, problems)
-            else:
-                with problems.check():
-                    scopes = keys.normalize_scopes(form.scopes)
-            created = await keys.create_key(
-                session,
-                platform.peppers,
-                org_id=user.org_id,
-                product=panel.product,
-                name=form.name,
-                member_id=member_id,
-                scopes=scopes,
-                expires_at=expires_at,
-                problems=problems,
-                expires_field="expires",
-            )
-            record = created.record
-            await record_console_change(
-                session,
-                request.scope,
-                user,
-                "key.create",
-                module=MODULE,
-                status=201,
-                changes={
-                    "product": panel.product,
-                    "keyId": record.id,
-                    "name": record.name,
-                    "memberId": record.member_id,
-                    "scopes": list(record.scopes),
-                    "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
-                },
-            )
+        created = await console_change(request, user, "key.create", work, module=MODULE, status=201)
     except AppError as error:
         if error.code != "VALIDATION_ERROR":
             raise
@@ -181,7 +176,7 @@ async def _create(request: AnyRequest, user: ConsoleUser, panel: KeyPanel) -> Re
         status_code=201,
         panel=panel,
         token=created.token,
-        row=key_row(record, panel.product, utcnow(), None, None),
+        row=key_row(created.record, panel.product, utcnow(), None, None),
     )
 
 
@@ -216,22 +211,16 @@ async def _confirm_page(
 async def _revoke(
     request: AnyRequest, user: ConsoleUser, panel: KeyPanel, key_id: str
 ) -> Response[str]:
-    async with platform_of(request).db.transaction() as session:
+    async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
         key = await keys.revoke_key(session, user.org_id, key_id, panel.product)
-        await record_console_change(
-            session,
-            request.scope,
-            user,
-            "key.revoke",
-            module=MODULE,
-            status=303,
-            changes={
-                "product": panel.product,
-                "keyId": key.id,
-                "name": key.name,
-                "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
-            },
-        )
+        return None, {
+            "product": panel.product,
+            "keyId": key.id,
+            "name": key.name,
+            "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
+        }
+
+    await console_change(request, user, "key.revoke", work, module=MODULE, status=303)
     return pages.redirect(f"{panel.path}?done=revoked")
 
 

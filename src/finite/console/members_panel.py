@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
-from finite.console.audit import record_console_change
 from finite.console.forms import field_errors, form_fields
 from finite.console.guards import admin_only
 from finite.console.password_links import send_link
 from finite.console.principal import ConsoleUser, UserDep
+from finite.console.unit_of_work import console_change
 from finite.core.accounts import repository
 from finite.core.accounts.members import change_role, set_deactivated
 from finite.core.accounts.service import add_member, resolve_member
@@ -112,20 +112,15 @@ async def invite(request: AnyRequest, user: UserDep) -> Response[str]:
     fields = {name: form.get(name, "") for name in ("email", "name", "role")}
     platform = platform_of(request)
     now = utcnow()
+
+    async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
+        email, name, role = fields["email"], fields["name"], fields["role"]
+        member = await add_member(session, user.org_id, email=email, name=name, role=role)
+        await send_link(session, platform, member, user.org_name, "invite", now)
+        return None, {"memberId": member.id, "email": member.email, "role": fields["role"]}
+
     try:
-        async with platform.db.transaction() as session:
-            email, name, role = fields["email"], fields["name"], fields["role"]
-            member = await add_member(session, user.org_id, email=email, name=name, role=role)
-            await send_link(session, platform, member, user.org_name, "invite", now)
-            await record_console_change(
-                session,
-                request.scope,
-                user,
-                "member.invite",
-                module=MODULE,
-                status=303,
-                changes={"memberId": member.id, "email": member.email, "role": fields["role"]},
-            )
+        await console_change(request, user, "member.invite", work, module=MODULE, status=303)
     except AppError as exc:
         if exc.status >= 500:
             raise
@@ -142,20 +137,14 @@ async def _change(
 ) -> Response[str]:
     form = await form_fields(request)
     now = utcnow()
+
+    async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
+        return None, {"memberId": member_id, **await change(session, form, now)}
+
     try:
         if member_id == user.member_id:  # an admin cannot lock themselves out by a click
             raise conflict("You cannot change your own role or deactivate yourself.")
-        async with platform_of(request).db.transaction() as session:
-            changes = await change(session, form, now)
-            await record_console_change(
-                session,
-                request.scope,
-                user,
-                action,
-                module=MODULE,
-                status=303,
-                changes={"memberId": member_id, **changes},
-            )
+        await console_change(request, user, action, work, module=MODULE, status=303)
     except AppError as exc:
         if exc.status >= 500:
             raise

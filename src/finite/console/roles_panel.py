@@ -11,18 +11,20 @@ from typing import Any
 
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
-from finite.console.audit import record_console_change
 from finite.console.forms import field_errors, form_fields, form_lists
 from finite.console.guards import admin_only
 from finite.console.principal import ConsoleUser, UserDep
+from finite.console.unit_of_work import console_change
 from finite.core.accounts import repository
 from finite.core.accounts.members import create_role
 from finite.core.accounts.roles import ACTIONS, governed_modules
 from finite.crm.roles.service import update_role
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError, ErrorDetail, validation_error
+from finite.models import Role
 from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
 
@@ -88,17 +90,12 @@ async def save_role(request: AnyRequest, user: UserDep, role_id: FromPath[str]) 
     ticked = (await form_lists(request)).get(CELL, [])
     try:
         body: dict[str, Any] = {"permissions": _grid(ticked)}
-        async with platform_of(request).db.transaction() as session:
+
+        async def work(session: AsyncSession) -> tuple[None, dict[str, Any]]:
             saved = await update_role(session, user.org_id, role_id, body)
-            await record_console_change(
-                session,
-                request.scope,
-                user,
-                "role.update",
-                module=MODULE,
-                status=303,
-                changes={"roleId": role_id, "permissions": saved.data["permissions"]},
-            )
+            return None, {"roleId": role_id, "permissions": saved.data["permissions"]}
+
+        await console_change(request, user, "role.update", work, module=MODULE, status=303)
     except AppError as exc:
         if exc.status >= 500:
             raise
@@ -111,20 +108,15 @@ async def save_role(request: AnyRequest, user: UserDep, role_id: FromPath[str]) 
 async def new_role(request: AnyRequest, user: UserDep) -> Response[str]:
     form = await form_fields(request)
     fields = {"name": form.get("name", ""), "copy_of": form.get("copy_of", "")}
+
+    async def work(session: AsyncSession) -> tuple[Role, dict[str, Any]]:
+        role = await create_role(
+            session, user.org_id, fields["name"], utcnow(), copy_of=fields["copy_of"] or None
+        )
+        return role, {"roleId": role.id, "name": role.name, "permissions": role.permissions}
+
     try:
-        async with platform_of(request).db.transaction() as session:
-            role = await create_role(
-                session, user.org_id, fields["name"], utcnow(), copy_of=fields["copy_of"] or None
-            )
-            await record_console_change(
-                session,
-                request.scope,
-                user,
-                "role.create",
-                module=MODULE,
-                status=303,
-                changes={"roleId": role.id, "name": role.name, "permissions": role.permissions},
-            )
+        role = await console_change(request, user, "role.create", work, module=MODULE, status=303)
     except AppError as exc:
         if exc.status >= 500:
             raise

@@ -7,18 +7,17 @@ with the member as actor in the change's own transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
-from finite.console.audit import record_console_change
 from finite.console.guards import admin_only
 from finite.console.principal import ConsoleUser, UserDep
 from finite.console.refusals import ConsoleRefusal
+from finite.console.unit_of_work import console_change
 from finite.console.webhooks import views
 from finite.console.webhooks.forms import (
     FieldErrors,
@@ -31,7 +30,6 @@ from finite.console.webhooks.forms import (
 from finite.console.webhooks.surfaces import SURFACES, Surface
 from finite.core.accounts import repository as accounts
 from finite.core.plans.entitlement import Entitlement, entitlement_of
-from finite.core.wakes import wakes_of
 from finite.core.webhooks import repository
 from finite.core.webhooks import service as webhooks
 from finite.kit.clock import utcnow
@@ -51,7 +49,6 @@ _DONE = {
     "redelivered": "The delivery is queued again, with a fresh round of retries.",
     "deleted": "The webhook and its delivery history are deleted.",
 }
-T = TypeVar("T")
 
 
 def _policy(platform: Platform) -> webhooks.TargetPolicy:
@@ -65,26 +62,6 @@ def _address(s: Surface, webhook_id: str, done: str = "") -> str:
 def audit_module(s: Surface) -> str:
     """The audit rows' module: "webhooks" for the CRM's, "handover.webhooks" for the handover's."""
     return "webhooks" if s.product == "crm" else f"{s.product}.webhooks"
-
-
-async def _change(
-    s: Surface,
-    request: AnyRequest,
-    user: ConsoleUser,
-    action: str,
-    work: Callable[[AsyncSession], Awaitable[tuple[T, dict[str, Any]]]],
-) -> T:
-    """`work` and its audit row (its changes) in one transaction; the workers it left work for
-    are woken after the commit, as the API's unit of work does."""
-    platform = platform_of(request)
-    async with platform.db.transaction() as session:
-        result, changes = await work(session)
-        await record_console_change(
-            session, request.scope, user, action, module=audit_module(s), changes=changes
-        )
-        wakes = wakes_of(session)
-    platform.nudge_worker(wakes)
-    return result
 
 
 async def _entitlement(session: AsyncSession, s: Surface, org_id: str) -> Entitlement:
@@ -201,7 +178,7 @@ async def _update(
         )
         return None, {"id": webhook_id, **views.diff(before, views.settings_of(changed.data))}
 
-    await _change(s, request, user, action, work)
+    await console_change(request, user, action, work, module=audit_module(s))
 
 
 def _enabling(enabled: bool) -> webhooks.EndpointChange:
@@ -267,7 +244,9 @@ def handlers_for(s: Surface) -> list[Any]:
             return created, {"id": created.endpoint.id, **views.settings_of(created.endpoint)}
 
         try:
-            created = await _change(s, request, user, "webhook.create", work)
+            created = await console_change(
+                request, user, "webhook.create", work, module=audit_module(s)
+            )
         except AppError as refused:
             if refused.code != "PLAN_LIMIT":
                 raise
@@ -355,7 +334,7 @@ def handlers_for(s: Surface) -> list[Any]:
             queued = await s.service.queue_ping(session, user.org_id, webhook_id, utcnow())
             return None, {"id": webhook_id, "delivery": queued.data.id}
 
-        await _change(s, request, user, "webhook.ping", work)
+        await console_change(request, user, "webhook.ping", work, module=audit_module(s))
         return pages.redirect(_address(s, webhook_id, "pinged"))
 
     @post(s.path + "/{webhook_id:str}/rotate-secret", guards=ADMINS)
@@ -370,7 +349,9 @@ def handlers_for(s: Surface) -> list[Any]:
             expires = rotated.data[0].previous_secret_expires_at
             return rotated.data, {"id": webhook_id, "previousSecretExpiresAt": views.when(expires)}
 
-        endpoint, secret = await _change(s, request, user, "webhook.rotate_secret", work)
+        endpoint, secret = await console_change(
+            request, user, "webhook.rotate_secret", work, module=audit_module(s)
+        )
         return pages.render(
             request,
             user,
@@ -402,7 +383,7 @@ def handlers_for(s: Surface) -> list[Any]:
             await s.service.delete_endpoint(session, user.org_id, webhook_id)
             return None, {"id": webhook_id, **settings}
 
-        await _change(s, request, user, "webhook.delete", work)
+        await console_change(request, user, "webhook.delete", work, module=audit_module(s))
         return pages.redirect(f"{s.base}?done=deleted")
 
     @get(s.path + "/{webhook_id:str}/deliveries/{delivery_id:str}", guards=ADMINS)
@@ -437,7 +418,7 @@ def handlers_for(s: Surface) -> list[Any]:
             await s.service.redeliver(session, user.org_id, webhook_id, delivery_id, utcnow())
             return None, {"id": webhook_id, "delivery": delivery_id}
 
-        await _change(s, request, user, "webhook.redeliver", work)
+        await console_change(request, user, "webhook.redeliver", work, module=audit_module(s))
         return pages.redirect(_address(s, webhook_id, "redelivered"))
 
     @post(s.path + "/{webhook_id:str}/recover", guards=ADMINS)
@@ -457,7 +438,9 @@ def handlers_for(s: Surface) -> list[Any]:
                     "requeued": count.data,
                 }
 
-            requeued = await _change(s, request, user, "webhook.recover", work)
+            requeued = await console_change(
+                request, user, "webhook.recover", work, module=audit_module(s)
+            )
         except AppError as refused:
             if refused.code != "VALIDATION_ERROR":
                 raise

@@ -20,6 +20,7 @@ import segno
 from litestar import Response, get, post
 from litestar.params import FromQuery
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
 from finite.console.audit import record_console_change
@@ -28,6 +29,7 @@ from finite.console.endpoints import MAX_FIELD
 from finite.console.principal import ConsoleUser, UserDep
 from finite.console.second_step import WRONG_CODE, code_limited, too_many_codes
 from finite.console.sessions import end_session, start_session
+from finite.console.unit_of_work import Changes, console_change, console_write
 from finite.core.accounts.passwords import (
     MIN_LENGTH,
     check_strength,
@@ -35,6 +37,7 @@ from finite.core.accounts.passwords import (
     set_password,
 )
 from finite.core.accounts.second_factor import (
+    CodeKind,
     check_code,
     confirm_setup,
     provisioning_uri,
@@ -135,8 +138,11 @@ def _setup_page(
 @post("/account/totp/setup", status_code=200)
 async def totp_setup(request: AnyRequest, user: UserDep) -> Response[str]:
     platform = platform_of(request)
-    async with platform.db.transaction() as session:
-        secret = await start_setup(session, platform.secrets, user.org_id, user.member_id, utcnow())
+
+    async def work(session: AsyncSession) -> str:
+        return await start_setup(session, platform.secrets, user.org_id, user.member_id, utcnow())
+
+    secret = await console_write(request, work)
     return _setup_page(request, user, secret)
 
 
@@ -145,14 +151,17 @@ async def totp_confirm(request: AnyRequest, user: UserDep) -> Response[str]:
     platform = platform_of(request)
     code = (await _form(request)).get("code", "")
     limited = await code_limited(platform, user.org_id, user.member_id)
+
+    async def work(session: AsyncSession) -> tuple[tuple[str, ...], Changes]:
+        if limited is not None:
+            raise AppError(429, "RATE_LIMITED", too_many_codes(limited))
+        codes = await confirm_setup(
+            session, platform.secrets, user.org_id, user.member_id, code, utcnow()
+        )
+        return codes, None
+
     try:
-        async with platform.db.transaction() as session:
-            if limited is not None:
-                raise AppError(429, "RATE_LIMITED", too_many_codes(limited))
-            codes = await confirm_setup(
-                session, platform.secrets, user.org_id, user.member_id, code, utcnow()
-            )
-            await record_console_change(session, request.scope, user, "totp.enable", module=MODULE)
+        codes = await console_change(request, user, "totp.enable", work, module=MODULE)
     except AppError as error:
         if error.status == 409:
             raise
@@ -189,7 +198,9 @@ async def totp_disable(request: AnyRequest, user: UserDep) -> Response[str]:
             request, user, status=401, totp_error="The password or the code is not right."
         )
     now = utcnow()
-    async with platform.db.transaction() as session:
+
+    # A wrong code changes nothing and is not audited here, so this work audits itself.
+    async def work(session: AsyncSession) -> CodeKind | None:
         kind = await check_code(
             session, platform.secrets, user.org_id, user.member_id, form.get("code", ""), now
         )
@@ -199,6 +210,9 @@ async def totp_disable(request: AnyRequest, user: UserDep) -> Response[str]:
             await record_console_change(
                 session, request.scope, user, "totp.disable", module=MODULE, changes=changes
             )
+        return kind
+
+    kind = await console_write(request, work)
     if kind is None:
         return await _account_page(
             request, user, status=401, totp_error="The password or the code is not right."
@@ -207,8 +221,8 @@ async def totp_disable(request: AnyRequest, user: UserDep) -> Response[str]:
 
 
 async def _new_session(request: AnyRequest, user: ConsoleUser, now: datetime) -> str:
-    platform = platform_of(request)
-    async with platform.db.transaction() as session:
+
+    async def work(session: AsyncSession) -> str:
         member = await session.get(Member, (user.org_id, user.member_id))
         assert member is not None
         return await start_session(
@@ -218,6 +232,8 @@ async def _new_session(request: AnyRequest, user: ConsoleUser, now: datetime) ->
             client_ip=_client_ip(request),
             user_agent=request.headers.get("user-agent"),
         )
+
+    return await console_write(request, work)
 
 
 @post("/account/password", status_code=303)
@@ -244,9 +260,12 @@ async def change_password(request: AnyRequest, user: UserDep) -> Response[str]:
             request, user, status=401, credential_problem="The current password is not right."
         )
     now = utcnow()
-    async with platform.db.transaction() as session:
+
+    async def work(session: AsyncSession) -> tuple[None, Changes]:
         await set_password(session, user.org_id, user.member_id, new, now)  # ends every session
-        await record_console_change(session, request.scope, user, "password.change", module=MODULE)
+        return None, None
+
+    await console_change(request, user, "password.change", work, module=MODULE)
     response = pages.redirect(f"{ACCOUNT}?done=password-changed")
     session_id = await _new_session(request, user, now)
     response.cookies.append(session_cookie(request, platform.settings, session_id))
@@ -257,7 +276,9 @@ async def change_password(request: AnyRequest, user: UserDep) -> Response[str]:
 async def end_one_session(request: AnyRequest, user: UserDep) -> Response[str]:
     platform = platform_of(request)
     hashed = (await _form(request)).get("session", "")[:64]
-    async with platform.db.transaction() as session:
+
+    # Audited only when the session was the member's, so this work audits itself.
+    async def work(session: AsyncSession) -> str | None:
         owned = await session.scalar(
             select(ConsoleSession.id).where(
                 ConsoleSession.org_id == user.org_id,
@@ -275,6 +296,9 @@ async def end_one_session(request: AnyRequest, user: UserDep) -> Response[str]:
                 module=MODULE,
                 changes={"current": hashed == user.session_hash},
             )
+        return owned
+
+    owned = await console_write(request, work)
     if owned is None:
         return await _account_page(
             request, user, status=404, notice="That session has ended already."

@@ -11,6 +11,7 @@ from importlib import resources
 
 from litestar import Response, get, post
 from litestar.params import FromQuery
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
 from finite.console.audit import audit_console_action, console_audit_values
@@ -21,6 +22,7 @@ from finite.console.headers import ASSET_HEADERS
 from finite.console.principal import UserDep
 from finite.console.sessions import end_member_sessions, end_session
 from finite.console.signin import Attempt, SignIn, sign_in
+from finite.console.unit_of_work import console_write
 from finite.kit.clock import utcnow
 from finite.platform.http import AnyRequest
 from finite.platform.state import platform_of
@@ -180,8 +182,11 @@ async def login(request: AnyRequest) -> Response[str]:
 @post("/logout", status_code=303)
 async def logout(request: AnyRequest, user: UserDep) -> Response[str]:
     platform = platform_of(request)
-    async with platform.db.transaction() as session:
+
+    async def work(session: AsyncSession) -> None:
         await end_session(session, user.org_id, user.session_hash)
+
+    await console_write(request, work)
     audit_console_action(platform, request.scope, user, "sign_out", status=303)
     response = pages.redirect("/console/login?done=signed-out")
     response.cookies.append(cleared_cookie(request, platform.settings))
@@ -191,8 +196,11 @@ async def logout(request: AnyRequest, user: UserDep) -> Response[str]:
 @post("/sessions/end-all", status_code=303)
 async def sign_out_everywhere(request: AnyRequest, user: UserDep) -> Response[str]:
     platform = platform_of(request)
-    async with platform.db.transaction() as session:
-        ended = await end_member_sessions(session, user.org_id, user.member_id)
+
+    async def work(session: AsyncSession) -> int:
+        return await end_member_sessions(session, user.org_id, user.member_id)
+
+    ended = await console_write(request, work)
     audit_console_action(
         platform,
         request.scope,

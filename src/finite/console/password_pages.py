@@ -11,6 +11,7 @@ import hashlib
 
 from litestar import Response, get, post
 from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
 from finite.console.audit import console_audit_values
@@ -26,6 +27,7 @@ from finite.console.password_links import (
 )
 from finite.console.refusals import ConsoleRefusal
 from finite.console.sessions import start_session
+from finite.console.unit_of_work import console_write
 from finite.core.audit.entries import insert_audit_rows
 from finite.kit.clock import utcnow
 from finite.kit.errors import AppError
@@ -68,27 +70,32 @@ async def set_password_by_link(request: AnyRequest, token: FromPath[str]) -> Res
     errors: dict[str, str] = {}
     if password != form.get("confirm", ""):
         errors["confirm"] = "must be the same password twice"
+
+    # The member is known only once the link is used, so this work audits itself.
+    async def work(session: AsyncSession) -> str:
+        member = await use_link(session, token, password, now)
+        session_id = await start_session(
+            session,
+            member,
+            now,
+            client_ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        action = "password.set" if found.purpose == "invite" else "password.reset"
+        values = console_audit_values(
+            request.scope,
+            org_id=member.org_id,
+            member_id=member.id,
+            action=action,
+            status=303,
+            module="members",
+        )
+        await insert_audit_rows(session, [values])
+        return session_id
+
     if not errors:
         try:
-            async with platform.db.transaction() as session:
-                member = await use_link(session, token, password, now)
-                session_id = await start_session(
-                    session,
-                    member,
-                    now,
-                    client_ip=request.client.host if request.client else None,
-                    user_agent=request.headers.get("user-agent"),
-                )
-                action = "password.set" if found.purpose == "invite" else "password.reset"
-                values = console_audit_values(
-                    request.scope,
-                    org_id=member.org_id,
-                    member_id=member.id,
-                    action=action,
-                    status=303,
-                    module="members",
-                )
-                await insert_audit_rows(session, [values])
+            session_id = await console_write(request, work)
         except AppError as exc:
             if exc.status == 410:
                 raise _gone() from exc
@@ -151,7 +158,9 @@ async def forgot(request: AnyRequest) -> Response[str]:
                 error=f"Too many reset requests. Wait {wait} seconds, then try again.",
             )
     now = utcnow()
-    async with platform.db.transaction() as session:
+
+    # One audit row per account with the email, each with that member as actor.
+    async def work(session: AsyncSession) -> None:
         for member, org_name in await active_members_by_email(session, email):
             await send_link(session, platform, member, org_name, "reset", now)
             values = console_audit_values(
@@ -162,6 +171,8 @@ async def forgot(request: AnyRequest) -> Response[str]:
                 module="members",
             )
             await insert_audit_rows(session, [values])
+
+    await console_write(request, work)
     return pages.render(request, None, "forgot.html", email="", notice=SENT, error="")
 
 

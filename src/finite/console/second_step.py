@@ -8,6 +8,7 @@ window the account page's code forms count against), so six digits cannot be gue
 from __future__ import annotations
 
 from litestar import Response, post
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from finite.console import pages
 from finite.console.audit import console_audit_values
@@ -17,7 +18,8 @@ from finite.console.endpoints import MAX_FIELD, safe_next
 from finite.console.guards import PUBLIC
 from finite.console.pending import pending_member, take_pending
 from finite.console.sessions import end_expired_sessions, start_session
-from finite.core.accounts.second_factor import check_code
+from finite.console.unit_of_work import console_write
+from finite.core.accounts.second_factor import CodeKind, check_code
 from finite.core.ratelimit.limiter import RateDecision
 from finite.kit.clock import utcnow
 from finite.platform.http import AnyRequest
@@ -77,19 +79,23 @@ async def login_code(request: AnyRequest) -> Response[str]:
         )
     if not code.strip():
         return code_page(request, token, next_path, status=400, error="Enter the code.")
-    async with platform.db.transaction() as session:
+
+    async def work(session: AsyncSession) -> tuple[CodeKind | None, str | None]:
         kind = await check_code(session, platform.secrets, member.org_id, member.id, code, now)
         taken = kind is not None and await take_pending(session, member, token)
-        session_id = None
-        if taken:
-            await end_expired_sessions(session, member.org_id, member.id, now)
-            session_id = await start_session(
-                session,
-                member,
-                now,
-                client_ip=request.client.host if request.client else "unknown",
-                user_agent=request.headers.get("user-agent"),
-            )
+        if not taken:
+            return kind, None
+        await end_expired_sessions(session, member.org_id, member.id, now)
+        session_id = await start_session(
+            session,
+            member,
+            now,
+            client_ip=request.client.host if request.client else "unknown",
+            user_agent=request.headers.get("user-agent"),
+        )
+        return kind, session_id
+
+    kind, session_id = await console_write(request, work)
     if kind is None:
         audit("sign_in_code_failed", 401)
         return code_page(request, token, next_path, status=401, error=WRONG_CODE)
